@@ -1,0 +1,31 @@
+#pragma once
+// WebSocket close status codes (RFC 6455 §7.4) used by the core.
+
+#include <cstdint>
+
+namespace ficus::close_code {
+
+inline constexpr uint16_t kNormal = 1000;
+inline constexpr uint16_t kGoingAway = 1001;
+inline constexpr uint16_t kProtocolError = 1002;
+inline constexpr uint16_t kUnsupportedData = 1003;
+// Never sent on the wire: reported when a close frame had no body.
+inline constexpr uint16_t kNoStatus = 1005;
+// Never sent on the wire: reported when TCP ended without a close frame.
+inline constexpr uint16_t kAbnormal = 1006;
+inline constexpr uint16_t kInvalidPayload = 1007;
+inline constexpr uint16_t kPolicyViolation = 1008;
+inline constexpr uint16_t kMessageTooBig = 1009;
+inline constexpr uint16_t kMandatoryExtension = 1010;
+inline constexpr uint16_t kInternalError = 1011;
+inline constexpr uint16_t kServiceRestart = 1012;
+inline constexpr uint16_t kTryAgainLater = 1013;
+
+// True for codes a peer may legally put in a close frame: 1000-1003,
+// 1007-1014 and 3000-4999.
+constexpr bool isValidOnWire(uint16_t code) noexcept {
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+         (code >= 3000 && code <= 4999);
+}
+
+}  // namespace ficus::close_code

@@ -1,0 +1,28 @@
+#pragma once
+// The parts of an HTTP upgrade request that the core needs, whether the core
+// parsed them itself (its own listener) or the embedder did (adopt()).
+
+#include <string>
+#include <vector>
+
+namespace ficus {
+
+struct UpgradeRequest {
+  std::string method;      // "GET"
+  std::string path;        // request target before '?', e.g. "/ws"
+  std::string query;       // after '?', raw (not decoded), may be empty
+  std::string host;
+  std::string upgrade;     // Upgrade header value
+  std::string connection;  // Connection header value
+  std::string key;         // Sec-WebSocket-Key
+  std::string version;     // Sec-WebSocket-Version
+  std::string protocols;   // Sec-WebSocket-Protocol (unused for now)
+  std::string extensions;  // Sec-WebSocket-Extensions (offers are declined)
+  // Opaque identity / metadata from the embedder, handed back with every
+  // notification about this connection.
+  std::string identity;
+  // Topics to subscribe when the connection opens.
+  std::vector<std::string> topics;
+};
+
+}  // namespace ficus
