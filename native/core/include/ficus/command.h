@@ -1,0 +1,66 @@
+#pragma once
+// Commands from a producer thread (the embedder's) to one worker, and
+// notifications from a worker back to the embedder. Both cross threads by
+// SpscChannel, owned.
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "ficus/frame_batch.h"
+#include "ficus/unique_fd.h"
+#include "ficus/upgrade_request.h"
+
+namespace ficus {
+
+struct AdoptCommand {
+  uint64_t id;
+  UniqueFd fd;  // our duplicate; the worker's handle takes it over
+  std::string initial_bytes;
+  UpgradeRequest request;
+};
+
+struct ListenCommand {
+  UniqueFd fd;  // bound, listening socket (SO_REUSEPORT, one per worker)
+  std::string path;
+};
+
+struct PublishCommand {
+  SharedFrameBatch batch;
+};
+
+struct SubscribeCommand {
+  uint64_t id;
+  std::vector<std::string> topics;
+  bool subscribe;  // false = unsubscribe
+};
+
+struct SendCommand {
+  uint64_t id;
+  SharedFrameBatch batch;
+};
+
+struct CloseCommand {
+  uint64_t id;
+  uint16_t code;
+  std::string reason;
+};
+
+using Command = std::variant<AdoptCommand, ListenCommand, PublishCommand,
+                             SubscribeCommand, SendCommand, CloseCommand>;
+
+struct Notification {
+  enum class Kind : uint8_t {
+    kOpen,     // a connection accepted by the core's own listener opened
+    kMessage,  // a client message that is not subscribe/unsubscribe
+    kClose,    // a connection ended; `code` as counted in metrics
+  };
+  Kind kind;
+  bool binary = false;
+  uint16_t code = 0;
+  uint64_t connection_id = 0;
+  std::string data;  // message payload, or the identity for kOpen/kClose
+};
+
+}  // namespace ficus

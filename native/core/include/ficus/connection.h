@@ -1,0 +1,130 @@
+#pragma once
+// One WebSocket connection, owned by the worker whose loop it lives on.
+// Everything here is touched by that loop thread only.
+//
+// Life: kHandshake (core's own listener: reading the HTTP request) → kOpen
+// → kClosing (we sent a close frame and wait for the peer's) → kFlushing
+// (nothing more to read; sending what is queued) → kClosed (uv_close
+// issued; the worker destroys it in the close callback). Any state may jump
+// to kClosed when the peer vanishes or a deadline passes.
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ficus/frame_codec.h"
+#include "ficus/frame_pool.h"
+#include "ficus/handshake.h"
+#include "ficus/topic_index.h"
+
+namespace ficus {
+
+class Worker;
+
+enum class ConnectionState : uint8_t {
+  kHandshake,
+  kOpen,
+  kClosing,
+  kFlushing,
+  kClosed,
+};
+
+// Outcome of queueing a frame on a connection.
+enum class SendStatus : uint8_t { kQueued, kDropped, kClosing };
+
+class Connection final : public Subscriber, private MessageHandler {
+ public:
+  Connection(Worker& worker, uint64_t id, std::string identity);
+  ~Connection() override;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  uv_tcp_t* handle() noexcept { return &tcp_; }
+  uint64_t id() const noexcept { return id_; }
+  ConnectionState state() const noexcept { return state_; }
+  const std::string& identity() const noexcept { return identity_; }
+  size_t bufferedBytes() const noexcept { return buffered_; }
+
+  // Reads the HTTP request itself (core's own listener).
+  void startHandshake(std::string path);
+  // The request is already parsed (adopt): validate, answer, then read.
+  void upgrade(const UpgradeRequest& request, std::string_view initial_bytes);
+
+  // Queues one frame of a shared batch. Data frames respect the send buffer
+  // limit and backpressure policy; control frames always go.
+  SendStatus send(FrameRef* ref, uint32_t entry, bool control = false);
+  // Writes whatever is queued: uv_try_write first, then one uv_write of
+  // up to kMaxIov buffers for the rest.
+  void flush();
+
+  // Sends a close frame and waits (close timeout) for the peer's.
+  void close(uint16_t code, std::string_view reason);
+  // Ends now without a close handshake (dead peer, deadline, shutdown).
+  void terminate(uint16_t code);
+
+  // Coarse timer: handshake, heartbeat and close deadlines.
+  void sweep(uint64_t now_ms);
+
+  bool dirty = false;  // in the worker's list of connections to flush
+
+ private:
+  static constexpr unsigned kMaxIov = 64;
+
+  struct OutItem {
+    FrameRef* ref;
+    uint32_t entry;
+    uint32_t offset;  // bytes of this frame already written
+  };
+
+  // MessageHandler
+  void onMessage(Opcode opcode, std::string_view payload) override;
+  void onPing(std::string_view payload) override;
+  void onPong(std::string_view payload) override;
+  void onClose(uint16_t code, std::string_view reason) override;
+  void onProtocolError(uint16_t code, std::string_view why) override;
+
+  static void onAlloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
+  static void onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  static void onWritten(uv_write_t* req, int status);
+  static void onClosed(uv_handle_t* handle);
+
+  void onData(char* data, size_t size);
+  void onHandshakeBytes(std::string_view data);
+  void feedFrames(char* data, size_t size);
+  void rejectHandshake(int status, std::string_view reason);
+  bool subscribeAll(const std::vector<std::string>& topics,
+                    std::string* error);
+  void handleClientText(std::string_view text);
+  void sendControl(std::string bytes);
+  void fail(uint16_t code, std::string_view why);
+  void consume(size_t bytes);
+  size_t gather(uv_buf_t* bufs) const;
+  void enterFlushing();
+  void setState(ConnectionState state);
+
+  uv_tcp_t tcp_;  // tcp_.data = this
+  Worker& worker_;
+  const uint64_t id_;
+  std::string identity_;
+  ConnectionState state_ = ConnectionState::kHandshake;
+  bool reading_ = false;
+  bool writing_ = false;   // a uv_write is in flight
+  bool counted_open_ = false;
+  uint16_t close_code_ = 0;  // reported when the connection ends
+  uint32_t inflight_bytes_ = 0;
+  uint64_t state_since_ms_ = 0;
+  uint64_t last_rx_ms_ = 0;
+  uint64_t ping_sent_ms_ = 0;  // 0 = no ping outstanding
+  size_t buffered_ = 0;        // bytes queued, not yet handed to the kernel
+  std::vector<OutItem> out_;
+  uint32_t out_head_ = 0;
+  std::unique_ptr<uv_write_t> write_req_;
+  std::unique_ptr<HandshakeParser> handshake_;  // kHandshake only
+  std::string path_;                            // expected request path
+  MessageReader reader_;
+};
+
+}  // namespace ficus

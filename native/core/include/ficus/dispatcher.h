@@ -1,0 +1,138 @@
+#pragma once
+// The public face of the core: owns the workers, routes commands to them,
+// and turns published events into shared frames.
+//
+// Threading contract: every method except stats() and threadCount() is
+// called from one thread, the owner (in the addon, the JS thread). stats()
+// may be called from any thread. Workers call the notify callback from their
+// own threads; the owner then calls drainNotifications().
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ficus/command.h"
+#include "ficus/event_decoder.h"
+#include "ficus/metrics.h"
+#include "ficus/options.h"
+#include "ficus/stats.h"
+#include "ficus/worker.h"
+
+namespace ficus {
+
+enum class CallStatus : uint8_t {
+  kOk,
+  kStopped,            // not started, or stop() was called
+  kBusy,               // a worker's inbox stayed full past the timeout
+  kFull,               // max_connections reached
+  kUnknownConnection,  // no such id (or it already closed)
+  kInvalidArgument,
+};
+
+const char* toString(CallStatus status) noexcept;
+
+struct PublishRejection {
+  size_t index;  // position among the non-blank lines
+  std::string reason;
+};
+
+struct PublishResult {
+  size_t accepted = 0;
+  std::vector<PublishRejection> rejected;
+  // kOk when every accepted event reached every worker's inbox.
+  CallStatus status = CallStatus::kOk;
+};
+
+struct AdoptResult {
+  CallStatus status = CallStatus::kOk;
+  uint64_t id = 0;
+};
+
+class Dispatcher {
+ public:
+  using NotifyFn = std::function<void()>;
+  using NotificationFn = std::function<void(Notification&)>;
+
+  // Throws std::invalid_argument naming the bad option.
+  explicit Dispatcher(Options options, NotifyFn notify = {});
+  // Stops if still running.
+  ~Dispatcher();
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+
+  // Starts the workers. Throws std::runtime_error if a thread or loop
+  // cannot be created (the ones started are stopped again).
+  void start();
+
+  // Every worker accepts on host:port (SO_REUSEPORT) and serves WebSocket
+  // upgrades for `path`, topics from the "topics" query parameter. Returns
+  // the bound port. Throws std::system_error.
+  uint16_t listen(const std::string& host, uint16_t port,
+                  const std::string& path = "/ws");
+
+  // Takes over an accepted socket whose upgrade request the embedder has
+  // parsed: the descriptor is duplicated (the caller closes its own),
+  // `initial_bytes` are what was read past the request head. The worker
+  // answers 101 (or an HTTP error) itself.
+  AdoptResult adopt(int fd, std::string_view initial_bytes,
+                    UpgradeRequest request);
+
+  // Validates and routes newline-delimited DeliveryEvents (one or many);
+  // valid ones are framed once and fanned out, invalid ones are returned
+  // with the reason and counted.
+  PublishResult publishEvents(std::string_view ndjson);
+  // A text message to one topic, without schema.
+  CallStatus publish(std::string_view topic, std::string_view payload);
+  // A batch the embedder has framed and routed itself.
+  CallStatus publishBatch(SharedFrameBatch batch);
+
+  CallStatus subscribe(uint64_t id, std::vector<std::string> topics,
+                       bool subscribe = true);
+  CallStatus send(uint64_t id, std::string_view payload, bool binary = false);
+  CallStatus close(uint64_t id, uint16_t code, std::string_view reason);
+
+  // Hands pending notifications to `fn` (up to `max`). Returns how many.
+  size_t drainNotifications(const NotificationFn& fn, size_t max = SIZE_MAX);
+
+  // Closes every connection with 1001, flushes within the shutdown
+  // timeout, joins the threads. Idempotent.
+  void stop();
+  bool running() const noexcept { return started_ && !stopped_; }
+  // After stop(): whether every loop closed with no handle left open.
+  bool loopsClosedCleanly() const;
+
+  // Any thread.
+  DispatcherStats stats() const;
+  unsigned threadCount() const noexcept {
+    return static_cast<unsigned>(workers_.size());
+  }
+  const Options& options() const noexcept { return options_; }
+
+ private:
+  static constexpr unsigned kOwner = 0;  // producer index of the owner
+  CallStatus broadcast(const SharedFrameBatch& batch);
+  CallStatus postTo(unsigned worker, Command command);
+  Worker* pickWorkerForAdopt();
+
+  // Set once, upon creation.
+  const Options options_;
+  NotifyBell bell_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+
+  // Owner thread only.
+  bool started_ = false;
+  bool stopped_ = false;
+  uint64_t next_adopt_sequence_ = 1;
+  unsigned next_worker_ = 0;
+  EventDecoder decoder_;
+
+  // Written by the owner, read by any thread.
+  Counter events_accepted_;
+  Counter events_rejected_;
+  Counter commands_dropped_;
+};
+
+}  // namespace ficus

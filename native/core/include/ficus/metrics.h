@@ -1,0 +1,71 @@
+#pragma once
+// Per-worker counters. Each is written by its worker thread only and read
+// by any thread at any time (relaxed atomics, no locks, no stop).
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string_view>
+
+#include "ficus/latency_histogram.h"
+
+namespace ficus {
+
+// A counter or gauge with one writer thread: a load and a store, no
+// read-modify-write on the hot path.
+class Counter {
+ public:
+  void add(uint64_t n = 1) noexcept {
+    value_.store(value_.load(std::memory_order_relaxed) + n,
+                 std::memory_order_relaxed);
+  }
+  void sub(uint64_t n = 1) noexcept {
+    value_.store(value_.load(std::memory_order_relaxed) - n,
+                 std::memory_order_relaxed);
+  }
+  void set(uint64_t n) noexcept {
+    value_.store(n, std::memory_order_relaxed);
+  }
+  uint64_t get() const noexcept {
+    return value_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  std::atomic<uint64_t> value_{0};
+};
+
+// Why a message meant for a connection was not delivered.
+enum class DropReason : uint8_t {
+  kBackpressure,  // send buffer full under the drop policy
+  kClosing,       // connection already closing
+  kCount,
+};
+
+// Close codes are counted per code 1000..1015 plus one "other" slot.
+inline constexpr unsigned kCloseCodeSlots = 17;
+constexpr unsigned closeCodeSlot(uint16_t code) noexcept {
+  return code >= 1000 && code <= 1015 ? code - 1000u : 16u;
+}
+
+struct WorkerMetrics {
+  Counter connections_open;  // gauge
+  Counter connections_opened;
+  // By the code of the close: the one we sent, or the peer's, or 1006 when
+  // TCP ended without a close handshake.
+  std::array<Counter, kCloseCodeSlots> connections_closed;
+  Counter handshakes_rejected;  // HTTP error answered instead of 101
+  Counter messages_in;
+  Counter bytes_in;
+  Counter messages_out;  // frames fully handed to the kernel
+  Counter bytes_out;
+  Counter publishes_received;  // published messages seen by this worker
+  std::array<Counter, static_cast<size_t>(DropReason::kCount)> drops;
+  Counter notifications_dropped;  // embedder outbox full
+  Counter send_buffer_bytes;      // gauge: bytes queued, all connections
+  Counter topics;                 // gauge: distinct topics on this worker
+  Counter loop_iterations;
+  // Publish call → bytes handed to the kernel, per delivery.
+  LatencyHistogram delivery_latency;
+};
+
+}  // namespace ficus

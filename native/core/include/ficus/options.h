@@ -1,0 +1,67 @@
+#pragma once
+// Configuration of a Dispatcher. Every limit has a documented default
+// (docs/operations.md); validate() names the first bad field.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace ficus {
+
+// What happens when a connection's send buffer would pass
+// max_buffered_bytes.
+enum class BackpressurePolicy : uint8_t {
+  kDrop,   // skip the new message for that connection, count a drop
+  kClose,  // close the connection with 1008 so the client resyncs
+};
+
+struct Options {
+  // Worker threads, each with its own libuv loop. 0 = hardware threads.
+  unsigned threads = 0;
+
+  // Connections the core takes in all (adopt refuses past it with kFull,
+  // so the embedder can keep the client on another path). 0 = no limit
+  // other than the process's descriptors.
+  size_t max_connections = 0;
+
+  // Largest client message (sum of fragments); larger → close 1009.
+  size_t max_message_bytes = 64 * 1024;
+  // Per-connection bytes queued for the kernel, shared frames included.
+  size_t max_buffered_bytes = 1024 * 1024;
+  BackpressurePolicy backpressure = BackpressurePolicy::kDrop;
+  // Topics one connection may hold; more → close 1008.
+  size_t max_topics_per_connection = 64;
+  // Longest topic name in bytes; longer → close 1008 (400 at handshake).
+  size_t max_topic_bytes = 256;
+  // Largest HTTP request head the core's own listener reads (→ 431).
+  size_t max_handshake_bytes = 8192;
+  // Largest published event.
+  size_t max_event_bytes = 64 * 1024;
+
+  // A socket that has not completed its upgrade request by then is closed.
+  uint32_t handshake_timeout_ms = 10'000;
+  // A connection silent for this long is pinged...
+  uint32_t ping_interval_ms = 30'000;
+  // ...and closed (1006 locally) when nothing arrives for this long after.
+  uint32_t pong_timeout_ms = 30'000;
+  // How long to wait for the peer's close frame after sending ours.
+  uint32_t close_timeout_ms = 5'000;
+  // How long stop() lets connections flush and finish closing.
+  uint32_t shutdown_timeout_ms = 2'000;
+
+  // Commands each worker's inbox holds from one producer. A full inbox
+  // makes the producer wait up to enqueue_timeout_ms, then fail the call.
+  size_t inbox_capacity = 16 * 1024;
+  uint32_t enqueue_timeout_ms = 1'000;
+  // Notifications (client messages, closes) each worker can hold for the
+  // embedder before it drops them (counted).
+  size_t outbox_capacity = 64 * 1024;
+
+  // Returns an empty string when valid, else "<field>: <what is wrong>".
+  std::string validate() const;
+  unsigned resolvedThreads() const;
+  // Period of each worker's coarse timer that checks every deadline.
+  uint32_t sweepIntervalMs() const;
+};
+
+}  // namespace ficus

@@ -1,0 +1,48 @@
+#pragma once
+// Plain snapshots of the core's counters, taken from any thread without
+// stopping the workers.
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "ficus/latency_histogram.h"
+#include "ficus/metrics.h"
+
+namespace ficus {
+
+struct WorkerStats {
+  unsigned index = 0;
+  bool running = false;
+  uint64_t ms_since_last_tick = 0;  // thread health
+  uint64_t connections_open = 0;
+  uint64_t connections_opened = 0;
+  std::array<uint64_t, kCloseCodeSlots> connections_closed{};
+  uint64_t handshakes_rejected = 0;
+  uint64_t messages_in = 0;
+  uint64_t bytes_in = 0;
+  uint64_t messages_out = 0;
+  uint64_t bytes_out = 0;
+  uint64_t publishes_received = 0;
+  uint64_t drops_backpressure = 0;
+  uint64_t drops_closing = 0;
+  uint64_t notifications_dropped = 0;
+  uint64_t send_buffer_bytes = 0;
+  uint64_t topics = 0;
+  uint64_t loop_iterations = 0;
+
+  static WorkerStats from(const WorkerMetrics& metrics);
+  // Adds every counter of `other` (gauges too: totals over workers).
+  void add(const WorkerStats& other);
+};
+
+struct DispatcherStats {
+  std::vector<WorkerStats> workers;
+  WorkerStats total;  // sum over workers
+  HistogramSnapshot delivery_latency;  // merged over workers
+  uint64_t events_accepted = 0;
+  uint64_t events_rejected = 0;
+  uint64_t commands_dropped = 0;  // inbox full past the enqueue timeout
+};
+
+}  // namespace ficus

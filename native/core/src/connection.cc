@@ -1,0 +1,481 @@
+#include "ficus/connection.h"
+
+#include <chrono>
+
+#include "ficus/close_codes.h"
+#include "ficus/event_decoder.h"
+#include "ficus/worker.h"
+
+namespace ficus {
+
+namespace {
+
+uint64_t steadyNowNs() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(
+          std::chrono::steady_clock::now().time_since_epoch())
+          .count());
+}
+
+// Capacity kept by an idle connection's output queue; more is returned to
+// the allocator once drained, so a burst does not pin memory forever.
+constexpr size_t kIdleOutCapacity = 16;
+
+}  // namespace
+
+Connection::Connection(Worker& worker, uint64_t id, std::string identity)
+    : worker_(worker),
+      id_(id),
+      identity_(std::move(identity)),
+      reader_(ReaderLimits{worker.options().max_message_bytes, true}) {
+  tcp_.data = this;
+  state_since_ms_ = last_rx_ms_ = worker.nowMs();
+}
+
+Connection::~Connection() {
+  // Frames still queued when the handle closed (peer vanished, deadline).
+  for (size_t i = out_head_; i < out_.size(); ++i) {
+    worker_.frames().release(out_[i].ref);
+  }
+  worker_.mutableMetrics().send_buffer_bytes.sub(buffered_);
+}
+
+void Connection::setState(ConnectionState state) {
+  state_ = state;
+  state_since_ms_ = worker_.nowMs();
+}
+
+// ---------------------------------------------------------------- opening
+
+void Connection::startHandshake(std::string path) {
+  path_ = std::move(path);
+  handshake_ =
+      std::make_unique<HandshakeParser>(worker_.options().max_handshake_bytes);
+  uv_tcp_nodelay(&tcp_, 1);
+  if (uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), onAlloc, onRead) ==
+      0) {
+    reading_ = true;
+  } else {
+    terminate(close_code::kAbnormal);
+  }
+}
+
+void Connection::upgrade(const UpgradeRequest& request,
+                         std::string_view initial_bytes) {
+  uv_tcp_nodelay(&tcp_, 1);
+  HandshakeVerdict verdict = validateUpgrade(request);
+  if (!verdict.ok()) {
+    rejectHandshake(verdict.status, verdict.reason);
+    return;
+  }
+  std::string error;
+  if (request.topics.size() > worker_.options().max_topics_per_connection) {
+    rejectHandshake(400, "too many topics");
+    return;
+  }
+  for (const std::string& topic : request.topics) {
+    if (topic.empty() || topic.size() > worker_.options().max_topic_bytes) {
+      rejectHandshake(400, "topic name empty or too long");
+      return;
+    }
+  }
+  sendControl(buildAcceptResponse(request.key));
+  setState(ConnectionState::kOpen);
+  counted_open_ = true;
+  WorkerMetrics& m = worker_.mutableMetrics();
+  m.connections_open.add();
+  m.connections_opened.add();
+  subscribeAll(request.topics, &error);
+  if (!reading_) {
+    if (uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), onAlloc,
+                      onRead) != 0) {
+      terminate(close_code::kAbnormal);
+      return;
+    }
+    reading_ = true;
+  }
+  if (!initial_bytes.empty()) {
+    std::string copy(initial_bytes);  // the reader unmasks in place
+    feedFrames(copy.data(), copy.size());
+  }
+}
+
+void Connection::rejectHandshake(int status, std::string_view reason) {
+  worker_.mutableMetrics().handshakes_rejected.add();
+  close_code_ = close_code::kAbnormal;
+  sendControl(buildErrorResponse(status, reason));
+  enterFlushing();
+}
+
+bool Connection::subscribeAll(const std::vector<std::string>& topics,
+                              std::string* error) {
+  const Options& options = worker_.options();
+  for (const std::string& topic : topics) {
+    if (topic.empty() || topic.size() > options.max_topic_bytes) {
+      *error = "topic name empty or too long";
+      return false;
+    }
+    if (subscriptions().size() >= options.max_topics_per_connection) {
+      *error = "too many topics";
+      return false;
+    }
+    worker_.topics().subscribe(*this, topic);
+  }
+  worker_.updateTopicGauge();
+  return true;
+}
+
+// ---------------------------------------------------------------- reading
+
+void Connection::onAlloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
+  // One buffer per worker: each read is fully consumed before the next.
+  *buf = static_cast<Connection*>(handle->data)->worker_.readBuffer();
+}
+
+void Connection::onRead(uv_stream_t* stream, ssize_t nread,
+                        const uv_buf_t* buf) {
+  auto* self = static_cast<Connection*>(stream->data);
+  if (nread > 0) {
+    self->onData(buf->base, static_cast<size_t>(nread));
+  } else if (nread < 0) {
+    // EOF or reset: the peer is gone, whatever state we were in.
+    uint16_t code = self->state_ == ConnectionState::kOpen ||
+                            self->state_ == ConnectionState::kHandshake
+                        ? close_code::kAbnormal
+                        : self->close_code_;
+    self->terminate(code);
+  }
+}
+
+void Connection::onData(char* data, size_t size) {
+  last_rx_ms_ = worker_.nowMs();
+  ping_sent_ms_ = 0;
+  worker_.mutableMetrics().bytes_in.add(size);
+  if (state_ == ConnectionState::kHandshake) {
+    onHandshakeBytes({data, size});
+  } else if (state_ == ConnectionState::kOpen ||
+             state_ == ConnectionState::kClosing) {
+    feedFrames(data, size);
+  }
+  // kFlushing / kClosed: input is discarded.
+}
+
+void Connection::onHandshakeBytes(std::string_view data) {
+  switch (handshake_->feed(data)) {
+    case HandshakeParser::Status::kNeedMore:
+      return;
+    case HandshakeParser::Status::kError:
+      rejectHandshake(handshake_->errorStatus(), handshake_->errorReason());
+      handshake_.reset();
+      return;
+    case HandshakeParser::Status::kComplete:
+      break;
+  }
+  std::unique_ptr<HandshakeParser> parser = std::move(handshake_);
+  UpgradeRequest request = parser->request();
+  if (request.path != path_) {
+    rejectHandshake(404, "unknown path");
+    return;
+  }
+  if (auto topics = queryParam(request.query, "topics")) {
+    request.topics = splitTopics(*topics);
+  }
+  std::string leftover(parser->leftover());
+  parser.reset();
+  upgrade(request, leftover);
+  if (state_ == ConnectionState::kOpen) {
+    auto note = std::make_unique<Notification>();
+    note->kind = Notification::Kind::kOpen;
+    note->connection_id = id_;
+    note->data = request.query;
+    worker_.notify(std::move(note));
+  }
+}
+
+void Connection::feedFrames(char* data, size_t size) {
+  reader_.feed(*this, std::span<char>(data, size));
+}
+
+void Connection::onMessage(Opcode opcode, std::string_view payload) {
+  WorkerMetrics& m = worker_.mutableMetrics();
+  m.messages_in.add();
+  if (state_ != ConnectionState::kOpen) return;
+  if (opcode == Opcode::kText) {
+    handleClientText(payload);
+    return;
+  }
+  auto note = std::make_unique<Notification>();
+  note->kind = Notification::Kind::kMessage;
+  note->binary = true;
+  note->connection_id = id_;
+  note->data.assign(payload);
+  worker_.notify(std::move(note));
+}
+
+void Connection::handleClientText(std::string_view text) {
+  ClientMessage message = decodeClientMessage(text, worker_.decoderLimits());
+  switch (message.type) {
+    case ClientMessage::Type::kSubscribe: {
+      std::string error;
+      if (!subscribeAll(message.topics, &error)) {
+        fail(close_code::kPolicyViolation, error);
+      }
+      return;
+    }
+    case ClientMessage::Type::kUnsubscribe:
+      for (const std::string& topic : message.topics) {
+        worker_.topics().unsubscribe(*this, topic);
+      }
+      worker_.updateTopicGauge();
+      return;
+    case ClientMessage::Type::kInvalid:
+      fail(close_code::kPolicyViolation, message.error);
+      return;
+    case ClientMessage::Type::kOther: {
+      auto note = std::make_unique<Notification>();
+      note->kind = Notification::Kind::kMessage;
+      note->connection_id = id_;
+      note->data.assign(text);
+      worker_.notify(std::move(note));
+      return;
+    }
+  }
+}
+
+void Connection::onPing(std::string_view payload) {
+  if (state_ != ConnectionState::kOpen) return;
+  sendControl(encodeFrame(Opcode::kPong, payload));
+}
+
+void Connection::onPong(std::string_view) {}
+
+void Connection::onClose(uint16_t code, std::string_view) {
+  if (state_ == ConnectionState::kOpen) {
+    // Echo the peer's code (RFC 6455 §5.5.1); an empty close gets an empty
+    // close back.
+    close_code_ = code;
+    sendControl(code == close_code::kNoStatus
+                    ? encodeFrame(Opcode::kClose, {})
+                    : encodeCloseFrame(code, {}));
+  }
+  enterFlushing();
+}
+
+void Connection::onProtocolError(uint16_t code, std::string_view why) {
+  fail(code, why);
+}
+
+// Fail the connection (RFC 6455 §7.1.7): close frame, then TCP close without
+// waiting for the peer's reply.
+void Connection::fail(uint16_t code, std::string_view why) {
+  if (state_ == ConnectionState::kOpen) {
+    close_code_ = code;
+    sendControl(encodeCloseFrame(code, why));
+  }
+  enterFlushing();
+}
+
+// ---------------------------------------------------------------- closing
+
+void Connection::close(uint16_t code, std::string_view reason) {
+  if (state_ == ConnectionState::kHandshake) {
+    terminate(code);
+    return;
+  }
+  if (state_ != ConnectionState::kOpen) return;
+  close_code_ = code;
+  sendControl(encodeCloseFrame(code, reason));
+  setState(ConnectionState::kClosing);
+}
+
+void Connection::enterFlushing() {
+  if (state_ == ConnectionState::kClosed) return;
+  setState(ConnectionState::kFlushing);
+  if (reading_) {
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+    reading_ = false;
+  }
+  if (!writing_ && out_head_ == out_.size()) terminate(close_code_);
+}
+
+void Connection::terminate(uint16_t code) {
+  if (state_ == ConnectionState::kClosed) return;
+  if (close_code_ == 0) close_code_ = code;
+  state_ = ConnectionState::kClosed;
+  worker_.topics().unsubscribeAll(*this);
+  worker_.updateTopicGauge();
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), onClosed);
+}
+
+void Connection::onClosed(uv_handle_t* handle) {
+  auto* self = static_cast<Connection*>(handle->data);
+  WorkerMetrics& m = self->worker_.mutableMetrics();
+  if (self->counted_open_) m.connections_open.sub();
+  if (self->close_code_ == 0) self->close_code_ = close_code::kAbnormal;
+  m.connections_closed[closeCodeSlot(self->close_code_)].add();
+  auto note = std::make_unique<Notification>();
+  note->kind = Notification::Kind::kClose;
+  note->connection_id = self->id_;
+  note->code = self->close_code_;
+  note->data = self->identity_;
+  self->worker_.notify(std::move(note));
+  self->worker_.onConnectionClosed(*self);  // destroys self
+}
+
+// ---------------------------------------------------------------- writing
+
+void Connection::sendControl(std::string bytes) {
+  FrameRef* ref = worker_.frames().acquire(makeRawBatch(bytes));
+  send(ref, 0, /*control=*/true);
+  worker_.frames().release(ref);
+}
+
+SendStatus Connection::send(FrameRef* ref, uint32_t entry, bool control) {
+  WorkerMetrics& m = worker_.mutableMetrics();
+  if (state_ == ConnectionState::kClosed ||
+      state_ == ConnectionState::kFlushing ||
+      (!control && state_ != ConnectionState::kOpen)) {
+    if (!control) m.drops[static_cast<size_t>(DropReason::kClosing)].add();
+    return SendStatus::kClosing;
+  }
+  const uint32_t size = ref->batch->entry(entry).frame_size;
+  if (!control && buffered_ + size > worker_.options().max_buffered_bytes) {
+    m.drops[static_cast<size_t>(DropReason::kBackpressure)].add();
+    if (worker_.options().backpressure == BackpressurePolicy::kClose) {
+      close(close_code::kPolicyViolation, "send buffer full");
+    }
+    return SendStatus::kDropped;
+  }
+  worker_.frames().retain(ref);
+  out_.push_back({ref, entry, 0});
+  buffered_ += size;
+  m.send_buffer_bytes.add(size);
+  if (!dirty) worker_.markDirty(*this);
+  return SendStatus::kQueued;
+}
+
+size_t Connection::gather(uv_buf_t* bufs) const {
+  size_t n = 0;
+  for (size_t i = out_head_; i < out_.size() && n < kMaxIov; ++i, ++n) {
+    const OutItem& item = out_[i];
+    std::string_view frame =
+        item.ref->batch->frame(item.ref->batch->entry(item.entry));
+    bufs[n] = uv_buf_init(const_cast<char*>(frame.data()) + item.offset,
+                          static_cast<unsigned>(frame.size() - item.offset));
+  }
+  return n;
+}
+
+void Connection::flush() {
+  if (writing_ || state_ == ConnectionState::kClosed) return;
+  if (out_head_ == out_.size()) {
+    if (state_ == ConnectionState::kFlushing) terminate(close_code_);
+    return;
+  }
+  uv_buf_t bufs[kMaxIov];
+  auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
+  size_t n = gather(bufs);
+  int written = uv_try_write(stream, bufs, static_cast<unsigned>(n));
+  if (written == UV_EAGAIN) written = 0;
+  if (written < 0) {
+    terminate(close_code::kAbnormal);
+    return;
+  }
+  consume(static_cast<size_t>(written));
+  if (out_head_ == out_.size()) {
+    if (state_ == ConnectionState::kFlushing) terminate(close_code_);
+    return;
+  }
+  // The kernel's buffer is full: hand the rest to libuv, which writes it
+  // when the socket drains. Frames stay referenced until onWritten.
+  n = gather(bufs);
+  inflight_bytes_ = 0;
+  for (size_t i = 0; i < n; ++i) inflight_bytes_ += bufs[i].len;
+  if (!write_req_) write_req_ = std::make_unique<uv_write_t>();
+  write_req_->data = this;
+  if (uv_write(write_req_.get(), stream, bufs, static_cast<unsigned>(n),
+               onWritten) != 0) {
+    terminate(close_code::kAbnormal);
+    return;
+  }
+  writing_ = true;
+}
+
+void Connection::onWritten(uv_write_t* req, int status) {
+  auto* self = static_cast<Connection*>(req->data);
+  self->writing_ = false;
+  if (status < 0) {
+    // UV_ECANCELED after uv_close, or the peer reset: nothing more to send.
+    self->terminate(close_code::kAbnormal);
+    return;
+  }
+  self->consume(self->inflight_bytes_);
+  self->inflight_bytes_ = 0;
+  self->flush();
+}
+
+void Connection::consume(size_t bytes) {
+  if (bytes == 0) return;
+  WorkerMetrics& m = worker_.mutableMetrics();
+  m.send_buffer_bytes.sub(bytes);
+  buffered_ -= bytes;
+  uint64_t now_ns = 0;
+  while (bytes > 0) {
+    OutItem& item = out_[out_head_];
+    const FrameBatch::Entry& entry = item.ref->batch->entry(item.entry);
+    size_t remaining = entry.frame_size - item.offset;
+    if (bytes < remaining) {
+      item.offset += static_cast<uint32_t>(bytes);
+      break;
+    }
+    bytes -= remaining;
+    m.messages_out.add();
+    m.bytes_out.add(entry.frame_size);
+    if (entry.publish_ns != 0) {
+      if (now_ns == 0) now_ns = steadyNowNs();
+      m.delivery_latency.record(now_ns > entry.publish_ns
+                                    ? now_ns - entry.publish_ns
+                                    : 0);
+    }
+    worker_.frames().release(item.ref);
+    ++out_head_;
+  }
+  if (out_head_ == out_.size()) {
+    out_.clear();
+    out_head_ = 0;
+    if (out_.capacity() > kIdleOutCapacity) out_.shrink_to_fit();
+  }
+}
+
+// ---------------------------------------------------------------- deadlines
+
+void Connection::sweep(uint64_t now_ms) {
+  const Options& options = worker_.options();
+  switch (state_) {
+    case ConnectionState::kHandshake:
+      if (now_ms - state_since_ms_ >= options.handshake_timeout_ms) {
+        terminate(close_code::kAbnormal);
+      }
+      return;
+    case ConnectionState::kOpen:
+      if (ping_sent_ms_ != 0) {
+        if (now_ms - ping_sent_ms_ >= options.pong_timeout_ms) {
+          terminate(close_code::kAbnormal);
+        }
+      } else if (now_ms - last_rx_ms_ >= options.ping_interval_ms) {
+        ping_sent_ms_ = now_ms;
+        sendControl(encodeFrame(Opcode::kPing, {}));
+      }
+      return;
+    case ConnectionState::kClosing:
+    case ConnectionState::kFlushing:
+      if (now_ms - state_since_ms_ >= options.close_timeout_ms) {
+        terminate(close_code_);
+      }
+      return;
+    case ConnectionState::kClosed:
+      return;
+  }
+}
+
+}  // namespace ficus

@@ -1,0 +1,327 @@
+#include "ficus/dispatcher.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <chrono>
+#include <stdexcept>
+#include <system_error>
+
+#include "ficus/close_codes.h"
+#include "ficus/connection_id.h"
+
+namespace ficus {
+
+namespace {
+
+uint64_t steadyNowNs() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(
+          std::chrono::steady_clock::now().time_since_epoch())
+          .count());
+}
+
+DecoderLimits decoderLimits(const Options& options) {
+  return {options.max_event_bytes, 32, options.max_topic_bytes,
+          options.max_topics_per_connection};
+}
+
+const Options& validated(const Options& options) {
+  if (std::string error = options.validate(); !error.empty()) {
+    throw std::invalid_argument(error);
+  }
+  return options;
+}
+
+[[noreturn]] void throwErrno(const char* what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
+
+// A listening socket bound with SO_REUSEPORT, so that every worker can have
+// its own and the kernel spreads accepts between them.
+UniqueFd bindListener(const std::string& host, uint16_t port) {
+  sockaddr_in6 addr6{};
+  sockaddr_in addr4{};
+  const sockaddr* addr;
+  socklen_t len;
+  int family;
+  if (inet_pton(AF_INET, host.c_str(), &addr4.sin_addr) == 1) {
+    addr4.sin_family = family = AF_INET;
+    addr4.sin_port = htons(port);
+    addr = reinterpret_cast<const sockaddr*>(&addr4);
+    len = sizeof addr4;
+  } else if (inet_pton(AF_INET6, host.c_str(), &addr6.sin6_addr) == 1) {
+    addr6.sin6_family = family = AF_INET6;
+    addr6.sin6_port = htons(port);
+    addr = reinterpret_cast<const sockaddr*>(&addr6);
+    len = sizeof addr6;
+  } else {
+    throw std::system_error(EINVAL, std::generic_category(),
+                            "listen: host must be a numeric IP address");
+  }
+  UniqueFd fd(::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd) throwErrno("socket");
+  int one = 1;
+  if (setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+      setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+    throwErrno("setsockopt");
+  }
+  if (::bind(fd.get(), addr, len) != 0) throwErrno("bind");
+  if (::listen(fd.get(), 4096) != 0) throwErrno("listen");
+  return fd;
+}
+
+uint16_t boundPort(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    throwErrno("getsockname");
+  }
+  if (addr.ss_family == AF_INET) {
+    return ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+  }
+  return ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+}
+
+}  // namespace
+
+const char* toString(CallStatus status) noexcept {
+  switch (status) {
+    case CallStatus::kOk:
+      return "ok";
+    case CallStatus::kStopped:
+      return "dispatcher is not running";
+    case CallStatus::kBusy:
+      return "native core is overloaded (worker inbox full)";
+    case CallStatus::kFull:
+      return "native core is at max_connections";
+    case CallStatus::kUnknownConnection:
+      return "no such connection";
+    case CallStatus::kInvalidArgument:
+      return "invalid argument";
+  }
+  return "unknown";
+}
+
+Dispatcher::Dispatcher(Options options, NotifyFn notify)
+    : options_(validated(options)),
+      bell_(std::move(notify)),
+      decoder_(decoderLimits(options_)) {
+  const unsigned threads = options_.resolvedThreads();
+  for (unsigned i = 0; i < threads; ++i) {
+    workers_.push_back(std::make_unique<Worker>(i, options_, 1, bell_));
+  }
+}
+
+Dispatcher::~Dispatcher() { stop(); }
+
+void Dispatcher::start() {
+  if (started_) return;
+  try {
+    for (auto& worker : workers_) worker->start();
+  } catch (...) {
+    for (auto& worker : workers_) worker->stop();
+    stopped_ = true;
+    throw;
+  }
+  started_ = true;
+}
+
+void Dispatcher::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  // Ask every worker first so they wind down in parallel, then join.
+  for (auto& worker : workers_) worker->requestStop();
+  for (auto& worker : workers_) worker->stop();
+}
+
+bool Dispatcher::loopsClosedCleanly() const {
+  for (const auto& worker : workers_) {
+    if (!worker->loopClosedCleanly()) return false;
+  }
+  return true;
+}
+
+uint16_t Dispatcher::listen(const std::string& host, uint16_t port,
+                            const std::string& path) {
+  if (!running()) {
+    throw std::system_error(ENOTCONN, std::generic_category(),
+                            "listen: dispatcher is not running");
+  }
+  std::vector<UniqueFd> fds;
+  fds.push_back(bindListener(host, port));
+  const uint16_t bound = boundPort(fds.front().get());
+  while (fds.size() < workers_.size()) fds.push_back(bindListener(host, bound));
+  for (unsigned i = 0; i < workers_.size(); ++i) {
+    postTo(i, ListenCommand{std::move(fds[i]), path});
+  }
+  return bound;
+}
+
+Worker* Dispatcher::pickWorkerForAdopt() {
+  // Fewest open connections; ties rotate so a burst of adopts (whose
+  // connections are not counted open yet) spreads.
+  Worker* best = nullptr;
+  uint64_t best_open = 0;
+  uint64_t total = 0;
+  for (size_t k = 0; k < workers_.size(); ++k) {
+    Worker* w = workers_[(next_worker_ + k) % workers_.size()].get();
+    uint64_t open = w->metrics().connections_open.get();
+    total += open;
+    if (best == nullptr || open < best_open) {
+      best = w;
+      best_open = open;
+    }
+  }
+  next_worker_ = (next_worker_ + 1) % workers_.size();
+  if (options_.max_connections != 0 && total >= options_.max_connections) {
+    return nullptr;
+  }
+  return best;
+}
+
+AdoptResult Dispatcher::adopt(int fd, std::string_view initial_bytes,
+                              UpgradeRequest request) {
+  if (!running()) return {CallStatus::kStopped, 0};
+  if (fd < 0) return {CallStatus::kInvalidArgument, 0};
+  Worker* worker = pickWorkerForAdopt();
+  if (worker == nullptr) return {CallStatus::kFull, 0};
+  UniqueFd copy(fcntl(fd, F_DUPFD_CLOEXEC, 0));
+  if (!copy) return {CallStatus::kInvalidArgument, 0};
+  const uint64_t id =
+      makeConnectionId(next_adopt_sequence_++, true, worker->index());
+  CallStatus status =
+      postTo(worker->index(),
+             AdoptCommand{id, std::move(copy), std::string(initial_bytes),
+                          std::move(request)});
+  return {status, status == CallStatus::kOk ? id : 0};
+}
+
+PublishResult Dispatcher::publishEvents(std::string_view ndjson) {
+  PublishResult result;
+  if (!running()) {
+    result.status = CallStatus::kStopped;
+    return result;
+  }
+  auto batch = std::make_shared<FrameBatch>();
+  const uint64_t now = steadyNowNs();
+  forEachLine(ndjson, [&](std::string_view line, size_t index) {
+    EventDecodeResult decoded = decoder_.decode(line);
+    if (!decoded.ok) {
+      result.rejected.push_back({index, std::move(decoded.error)});
+      return;
+    }
+    const DeliveryEvent& event = decoded.event;
+    batch->add(line, event.order_topic,
+               event.driver_topic ? std::string_view(*event.driver_topic)
+                                  : std::string_view{},
+               now);
+  });
+  result.accepted = batch->size();
+  events_accepted_.add(result.accepted);
+  events_rejected_.add(result.rejected.size());
+  if (!batch->empty()) result.status = broadcast(std::move(batch));
+  return result;
+}
+
+CallStatus Dispatcher::publish(std::string_view topic,
+                               std::string_view payload) {
+  if (topic.empty() || topic.size() > options_.max_topic_bytes) {
+    return CallStatus::kInvalidArgument;
+  }
+  auto batch = std::make_shared<FrameBatch>();
+  batch->add(payload, topic, {}, steadyNowNs());
+  return publishBatch(std::move(batch));
+}
+
+CallStatus Dispatcher::publishBatch(SharedFrameBatch batch) {
+  if (!running()) return CallStatus::kStopped;
+  if (!batch || batch->empty()) return CallStatus::kOk;
+  return broadcast(batch);
+}
+
+CallStatus Dispatcher::broadcast(const SharedFrameBatch& batch) {
+  CallStatus status = CallStatus::kOk;
+  for (unsigned i = 0; i < workers_.size(); ++i) {
+    CallStatus s = postTo(i, PublishCommand{batch});
+    if (s != CallStatus::kOk) status = s;
+  }
+  return status;
+}
+
+CallStatus Dispatcher::subscribe(uint64_t id, std::vector<std::string> topics,
+                                 bool subscribe) {
+  if (workerOf(id) >= workers_.size()) return CallStatus::kUnknownConnection;
+  return postTo(workerOf(id),
+                SubscribeCommand{id, std::move(topics), subscribe});
+}
+
+CallStatus Dispatcher::send(uint64_t id, std::string_view payload,
+                            bool binary) {
+  if (workerOf(id) >= workers_.size()) return CallStatus::kUnknownConnection;
+  auto batch = std::make_shared<FrameBatch>();
+  batch->add(payload, {}, {}, 0, binary ? Opcode::kBinary : Opcode::kText);
+  return postTo(workerOf(id), SendCommand{id, std::move(batch)});
+}
+
+CallStatus Dispatcher::close(uint64_t id, uint16_t code,
+                             std::string_view reason) {
+  if (workerOf(id) >= workers_.size()) return CallStatus::kUnknownConnection;
+  if (!close_code::isValidOnWire(code) || reason.size() > 123) {
+    return CallStatus::kInvalidArgument;
+  }
+  return postTo(workerOf(id), CloseCommand{id, code, std::string(reason)});
+}
+
+CallStatus Dispatcher::postTo(unsigned worker, Command command) {
+  if (!running()) return CallStatus::kStopped;
+  if (workers_[worker]->post(kOwner,
+                             std::make_unique<Command>(std::move(command)))) {
+    return CallStatus::kOk;
+  }
+  commands_dropped_.add();
+  return workers_[worker]->running() ? CallStatus::kBusy
+                                     : CallStatus::kStopped;
+}
+
+size_t Dispatcher::drainNotifications(const NotificationFn& fn, size_t max) {
+  bell_.clear();
+  size_t count = 0;
+  bool more = true;
+  while (more && count < max) {
+    more = false;
+    for (auto& worker : workers_) {
+      if (count >= max) break;
+      if (std::unique_ptr<Notification> note = worker->popNotification()) {
+        fn(*note);
+        ++count;
+        more = true;
+      }
+    }
+  }
+  // Left some behind on purpose: ring again so the owner comes back.
+  if (more) bell_.ring();
+  return count;
+}
+
+DispatcherStats Dispatcher::stats() const {
+  DispatcherStats stats;
+  for (const auto& worker : workers_) {
+    WorkerStats ws = WorkerStats::from(worker->metrics());
+    ws.index = worker->index();
+    ws.running = worker->running();
+    ws.ms_since_last_tick = worker->msSinceLastTick();
+    stats.total.add(ws);
+    stats.workers.push_back(ws);
+    worker->metrics().delivery_latency.addTo(stats.delivery_latency);
+  }
+  stats.events_accepted = events_accepted_.get();
+  stats.events_rejected = events_rejected_.get();
+  stats.commands_dropped = commands_dropped_.get();
+  return stats;
+}
+
+}  // namespace ficus

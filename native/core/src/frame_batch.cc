@@ -1,0 +1,47 @@
+#include "ficus/frame_batch.h"
+
+#include <stdexcept>
+
+namespace ficus {
+
+void FrameBatch::add(std::string_view payload, std::string_view topic1,
+                     std::string_view topic2, uint64_t publish_ns,
+                     Opcode opcode) {
+  if (topic1.size() > 0xFFFF || topic2.size() > 0xFFFF) {
+    throw std::length_error("topic longer than 65535 bytes");
+  }
+  if (bytes_.size() + payload.size() + kMaxFrameHeaderSize > 0xFFFFFFFFu) {
+    throw std::length_error("frame batch larger than 4 GiB");
+  }
+  Entry e{};
+  e.frame_offset = static_cast<uint32_t>(bytes_.size());
+  char header[kMaxFrameHeaderSize];
+  size_t header_size = writeFrameHeader(header, opcode, payload.size());
+  bytes_.append(header, header_size);
+  bytes_.append(payload);
+  e.frame_size = static_cast<uint32_t>(header_size + payload.size());
+  e.topic_offset = static_cast<uint32_t>(topics_.size());
+  e.topic_sizes[0] = static_cast<uint16_t>(topic1.size());
+  e.topic_sizes[1] = static_cast<uint16_t>(topic2.size());
+  topics_.append(topic1);
+  topics_.append(topic2);
+  e.publish_ns = publish_ns;
+  entries_.push_back(e);
+}
+
+void FrameBatch::addRaw(std::string_view bytes) {
+  Entry e{};
+  e.frame_offset = static_cast<uint32_t>(bytes_.size());
+  e.frame_size = static_cast<uint32_t>(bytes.size());
+  e.topic_offset = static_cast<uint32_t>(topics_.size());
+  bytes_.append(bytes);
+  entries_.push_back(e);
+}
+
+SharedFrameBatch makeRawBatch(std::string_view bytes) {
+  auto batch = std::make_shared<FrameBatch>();
+  batch->addRaw(bytes);
+  return batch;
+}
+
+}  // namespace ficus

@@ -1,0 +1,398 @@
+#include "ficus/worker.h"
+
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+
+#include "ficus/close_codes.h"
+#include "ficus/connection_id.h"
+
+namespace ficus {
+
+namespace {
+
+// Commands one wakeup executes before yielding to I/O, so a flood of
+// publishes cannot starve reads and writes (Node uses 1000 likewise).
+constexpr unsigned kCommandsPerTick = 1024;
+constexpr size_t kReadBufferBytes = 64 * 1024;
+constexpr int kListenBacklog = 4096;
+
+uint64_t monotonicMs() { return uv_hrtime() / 1'000'000; }
+
+void checkUv(int rc, const char* what) {
+  if (rc != 0) {
+    throw std::runtime_error(std::string(what) + ": " + uv_strerror(rc));
+  }
+}
+
+}  // namespace
+
+Worker::Worker(unsigned index, const Options& options, unsigned producers,
+               NotifyBell& bell)
+    : index_(index),
+      options_(options),
+      limits_{options.max_event_bytes, 32, options.max_topic_bytes,
+              options.max_topics_per_connection},
+      bell_(bell),
+      outbox_(options.outbox_capacity),
+      read_buffer_(kReadBufferBytes) {
+  for (unsigned i = 0; i < producers; ++i) {
+    inboxes_.push_back(
+        std::make_unique<SpscChannel<Command>>(options.inbox_capacity));
+  }
+}
+
+Worker::~Worker() { stop(); }
+
+// ------------------------------------------------------- owning thread
+
+void Worker::start() {
+  std::promise<void> ready;
+  std::future<void> started = ready.get_future();
+  thread_ = std::thread(&Worker::run, this, std::move(ready));
+  try {
+    started.get();
+  } catch (...) {
+    thread_.join();
+    throw;
+  }
+}
+
+void Worker::requestStop() {
+  if (!thread_.joinable() || stop_requested_.exchange(true)) return;
+  uv_async_send(&doorbell_);
+}
+
+void Worker::stop() {
+  if (!thread_.joinable()) return;
+  requestStop();
+  thread_.join();
+}
+
+bool Worker::post(unsigned producer, std::unique_ptr<Command> command) {
+  if (!running() || stop_requested_.load(std::memory_order_acquire)) {
+    return false;
+  }
+  SpscChannel<Command>& inbox = *inboxes_[producer];
+  if (inbox.push(command)) {
+    uv_async_send(&doorbell_);
+    return true;
+  }
+  // Full: the worker is behind. Wake it and wait a bounded time rather than
+  // lose the command or grow without limit.
+  uv_async_send(&doorbell_);
+  const uint64_t deadline = monotonicMs() + options_.enqueue_timeout_ms;
+  while (monotonicMs() < deadline) {
+    std::this_thread::yield();
+    if (inbox.push(command)) {
+      uv_async_send(&doorbell_);
+      return true;
+    }
+  }
+  return false;
+}
+
+uint64_t Worker::msSinceLastTick() const noexcept {
+  uint64_t last = last_tick_ms_.load(std::memory_order_relaxed);
+  uint64_t now = monotonicMs();
+  return now > last ? now - last : 0;
+}
+
+// ------------------------------------------------------- loop thread
+
+void Worker::run(std::promise<void> ready) {
+  try {
+    initLoop();
+  } catch (...) {
+    ready.set_exception(std::current_exception());
+    return;
+  }
+  touch();
+  running_.store(true, std::memory_order_release);
+  ready.set_value();
+
+  uv_run(&loop_, UV_RUN_DEFAULT);
+
+  running_.store(false, std::memory_order_release);
+  int rc = uv_loop_close(&loop_);
+  loop_closed_clean_ = rc == 0;
+  if (rc != 0) {
+    // Should not happen; close what is left rather than leak it.
+    uv_walk(
+        &loop_,
+        [](uv_handle_t* h, void*) {
+          if (!uv_is_closing(h)) uv_close(h, nullptr);
+        },
+        nullptr);
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    uv_loop_close(&loop_);
+  }
+}
+
+void Worker::initLoop() {
+  checkUv(uv_loop_init(&loop_), "uv_loop_init");
+  loop_.data = this;
+  checkUv(uv_async_init(&loop_, &doorbell_, onDoorbell), "uv_async_init");
+  doorbell_.data = this;
+  uv_timer_init(&loop_, &sweep_timer_);
+  sweep_timer_.data = this;
+  uv_timer_init(&loop_, &shutdown_timer_);
+  shutdown_timer_.data = this;
+  uv_check_init(&loop_, &flush_check_);
+  flush_check_.data = this;
+  uv_prepare_init(&loop_, &flush_prepare_);
+  flush_prepare_.data = this;
+  uv_check_start(&flush_check_, onCheck);
+  uv_prepare_start(&flush_prepare_, onPrepare);
+  const uint32_t interval = options_.sweepIntervalMs();
+  uv_timer_start(&sweep_timer_, onSweep, interval, interval);
+}
+
+void Worker::touch() noexcept {
+  last_tick_ms_.store(monotonicMs(), std::memory_order_relaxed);
+  metrics_.loop_iterations.add();
+}
+
+void Worker::onDoorbell(uv_async_t* handle) {
+  auto* self = static_cast<Worker*>(handle->data);
+  self->touch();
+  self->drainInboxes();
+  if (self->stop_requested_.load(std::memory_order_acquire) &&
+      !self->stopping_) {
+    self->beginShutdown();
+  }
+}
+
+void Worker::drainInboxes() {
+  unsigned done = 0;
+  bool more = true;
+  // Round-robin over producers so one cannot starve another.
+  while (more && done < kCommandsPerTick) {
+    more = false;
+    for (auto& inbox : inboxes_) {
+      if (std::unique_ptr<Command> command = inbox->pop()) {
+        execute(*command);
+        more = true;
+        ++done;
+      }
+    }
+  }
+  if (more) uv_async_send(&doorbell_);  // the rest on the next iteration
+}
+
+void Worker::execute(Command& command) {
+  std::visit([this](auto& c) { handle(c); }, command);
+}
+
+Connection& Worker::createConnection(uint64_t id, std::string identity) {
+  auto connection = std::make_unique<Connection>(*this, id, std::move(identity));
+  Connection& ref = *connection;
+  uv_tcp_init(&loop_, ref.handle());
+  connections_.emplace(id, std::move(connection));
+  return ref;
+}
+
+Connection* Worker::find(uint64_t id) {
+  auto it = connections_.find(id);
+  return it == connections_.end() ? nullptr : it->second.get();
+}
+
+void Worker::handle(AdoptCommand& command) {
+  Connection& connection =
+      createConnection(command.id, std::move(command.request.identity));
+  if (stopping_ ||
+      uv_tcp_open(connection.handle(), command.fd.get()) != 0) {
+    // Not opened: the handle does not own the descriptor; UniqueFd closes it.
+    connection.terminate(stopping_ ? close_code::kGoingAway
+                                   : close_code::kInternalError);
+    return;
+  }
+  command.fd.release();  // now owned by the handle
+  connection.upgrade(command.request, command.initial_bytes);
+}
+
+void Worker::handle(ListenCommand& command) {
+  if (stopping_) return;
+  auto listener = std::make_unique<Listener>();
+  listener->worker = this;
+  listener->path = std::move(command.path);
+  uv_tcp_init(&loop_, &listener->tcp);
+  listener->tcp.data = listener.get();
+  auto* stream = reinterpret_cast<uv_stream_t*>(&listener->tcp);
+  if (uv_tcp_open(&listener->tcp, command.fd.get()) == 0) {
+    command.fd.release();
+    uv_listen(stream, kListenBacklog, onAccept);
+  }
+  listeners_.push_back(std::move(listener));
+}
+
+void Worker::onAccept(uv_stream_t* server, int status) {
+  auto* listener = static_cast<Listener*>(server->data);
+  Worker& self = *listener->worker;
+  if (status < 0 || self.stopping_) return;
+  uint64_t id =
+      makeConnectionId(self.next_accept_sequence_++, false, self.index_);
+  Connection& connection = self.createConnection(id, {});
+  if (uv_accept(server, reinterpret_cast<uv_stream_t*>(connection.handle())) !=
+      0) {
+    connection.terminate(close_code::kAbnormal);
+    return;
+  }
+  connection.startHandshake(listener->path);
+}
+
+void Worker::handle(PublishCommand& command) {
+  const FrameBatch& batch = *command.batch;
+  FrameRef* ref = frames_.acquire(command.batch);
+  metrics_.publishes_received.add(batch.size());
+  for (uint32_t i = 0; i < batch.size(); ++i) {
+    const FrameBatch::Entry& entry = batch.entry(i);
+    const uint64_t sequence = ++delivery_sequence_;
+    for (unsigned t = 0; t < 2; ++t) {
+      std::string_view topic = batch.topic(entry, t);
+      if (topic.empty()) continue;
+      const TopicEntry* subscribers = topics_.find(topic);
+      if (subscribers == nullptr) continue;
+      for (Subscriber* subscriber : subscribers->subscribers) {
+        if (subscriber->last_delivery == sequence) continue;  // once each
+        subscriber->last_delivery = sequence;
+        static_cast<Connection*>(subscriber)->send(ref, i);
+      }
+    }
+  }
+  frames_.release(ref);
+}
+
+void Worker::handle(SubscribeCommand& command) {
+  Connection* connection = find(command.id);
+  if (connection == nullptr ||
+      connection->state() != ConnectionState::kOpen) {
+    return;
+  }
+  if (command.subscribe) {
+    for (const std::string& topic : command.topics) {
+      if (topic.empty() || topic.size() > options_.max_topic_bytes ||
+          connection->subscriptions().size() >=
+              options_.max_topics_per_connection) {
+        connection->close(close_code::kPolicyViolation, "topic limit");
+        break;
+      }
+      topics_.subscribe(*connection, topic);
+    }
+  } else {
+    for (const std::string& topic : command.topics) {
+      topics_.unsubscribe(*connection, topic);
+    }
+  }
+  updateTopicGauge();
+}
+
+void Worker::handle(SendCommand& command) {
+  Connection* connection = find(command.id);
+  if (connection == nullptr) return;
+  FrameRef* ref = frames_.acquire(command.batch);
+  for (uint32_t i = 0; i < command.batch->size(); ++i) {
+    connection->send(ref, i);
+  }
+  frames_.release(ref);
+}
+
+void Worker::handle(CloseCommand& command) {
+  if (Connection* connection = find(command.id)) {
+    connection->close(command.code, command.reason);
+  }
+}
+
+void Worker::markDirty(Connection& connection) {
+  connection.dirty = true;
+  dirty_.push_back(&connection);
+}
+
+void Worker::flushDirty() {
+  if (dirty_.empty()) return;
+  std::vector<Connection*> batch;
+  batch.swap(dirty_);
+  for (Connection* connection : batch) {
+    connection->dirty = false;
+    connection->flush();
+  }
+  // Keep the vector's capacity for the next round.
+  if (dirty_.empty()) {
+    batch.clear();
+    dirty_.swap(batch);
+  }
+}
+
+void Worker::onCheck(uv_check_t* handle) {
+  static_cast<Worker*>(handle->data)->flushDirty();
+}
+
+void Worker::onPrepare(uv_prepare_t* handle) {
+  static_cast<Worker*>(handle->data)->flushDirty();
+}
+
+void Worker::onSweep(uv_timer_t* handle) {
+  auto* self = static_cast<Worker*>(handle->data);
+  self->touch();
+  const uint64_t now = self->nowMs();
+  // terminate() defers destruction to the close callback, so iterating the
+  // map here stays valid.
+  for (auto& [id, connection] : self->connections_) connection->sweep(now);
+}
+
+void Worker::notify(std::unique_ptr<Notification> notification) {
+  if (outbox_.push(notification)) {
+    bell_.ring();
+  } else {
+    metrics_.notifications_dropped.add();
+  }
+}
+
+void Worker::onConnectionClosed(Connection& connection) {
+  if (connection.dirty) {
+    std::erase(dirty_, &connection);
+  }
+  connections_.erase(connection.id());
+  maybeFinishShutdown();
+}
+
+// ------------------------------------------------------- shutdown
+
+void Worker::beginShutdown() {
+  stopping_ = true;
+  for (auto& listener : listeners_) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&listener->tcp), nullptr);
+  }
+  for (auto& [id, connection] : connections_) {
+    connection->close(close_code::kGoingAway, "server shutting down");
+  }
+  uv_timer_start(&shutdown_timer_, onShutdownDeadline,
+                 options_.shutdown_timeout_ms, 0);
+  maybeFinishShutdown();
+}
+
+void Worker::onShutdownDeadline(uv_timer_t* handle) {
+  auto* self = static_cast<Worker*>(handle->data);
+  for (auto& [id, connection] : self->connections_) {
+    connection->terminate(close_code::kGoingAway);
+  }
+}
+
+void Worker::maybeFinishShutdown() {
+  if (!stopping_ || !connections_.empty() || loop_handles_closed_) return;
+  loop_handles_closed_ = true;
+  // Drop whatever arrived since (adopted descriptors close with their
+  // commands).
+  for (auto& inbox : inboxes_) {
+    while (inbox->pop()) {
+    }
+  }
+  // With these closed the loop has nothing left and uv_run returns.
+  uv_close(reinterpret_cast<uv_handle_t*>(&doorbell_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&sweep_timer_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&shutdown_timer_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&flush_check_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&flush_prepare_), nullptr);
+}
+
+}  // namespace ficus

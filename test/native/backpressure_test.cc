@@ -1,0 +1,87 @@
+// A reader that stops reading is bounded by max_buffered_bytes: under the
+// drop policy it loses messages (counted), under the close policy it is
+// closed with 1008; a fast reader on the same worker is unaffected.
+
+#include <gtest/gtest.h>
+
+#include "ficus/close_codes.h"
+#include "support/core_fixture.h"
+#include "support/test_client.h"
+
+namespace ficus::test {
+namespace {
+
+std::string bigEvent(int seq) {
+  // ~4 KiB so the kernel's socket buffers fill quickly.
+  return R"({"order_id":"o1","status":"in_transit","timestamp":"2026-11-27T10:00:00Z","seq":)" +
+         std::to_string(seq) + R"(,"pad":")" + std::string(4000, 'x') + "\"}";
+}
+
+void publishMany(RunningCore& core, int count) {
+  for (int i = 0; i < count; ++i) {
+    ASSERT_EQ(core->publishEvents(bigEvent(i)).accepted, 1u);
+  }
+}
+
+TEST(Backpressure, DropPolicyBoundsTheBufferAndCountsDrops) {
+  Options options;
+  options.threads = 1;
+  options.max_buffered_bytes = 64 * 1024;
+  options.backpressure = BackpressurePolicy::kDrop;
+  RunningCore core = startCore(options);
+  TestClient slow = TestClient::open(core.port, "/ws?topics=order:o1");
+  slow.shrinkReceiveBuffer(4096);
+  TestClient fast = TestClient::open(core.port, "/ws?topics=order:o1");
+  ASSERT_TRUE(waitOpen(core, 2));
+
+  // Rounds of 10 events (40 KB, under the limit): the fast reader drains
+  // each round before the next, the slow one never reads.
+  constexpr int kRounds = 200, kPerRound = 10, kEvents = kRounds * kPerRound;
+  int fast_received = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    std::string batch;
+    for (int k = 0; k < kPerRound; ++k) {
+      batch += bigEvent(round * kPerRound + k) + "\n";
+    }
+    ASSERT_EQ(core->publishEvents(batch).accepted, size_t{kPerRound});
+    for (int k = 0; k < kPerRound; ++k) {
+      auto frame = fast.readData(3000);
+      ASSERT_TRUE(frame) << "fast reader stalled in round " << round;
+      EXPECT_NE(frame->payload.find("\"seq\":" +
+                                    std::to_string(round * kPerRound + k) +
+                                    ","),
+                std::string::npos);
+      ++fast_received;
+    }
+  }
+  EXPECT_EQ(fast_received, kEvents);
+
+  DispatcherStats stats = core->stats();
+  EXPECT_GT(stats.total.drops_backpressure, 0u);
+  EXPECT_LE(stats.total.send_buffer_bytes, options.max_buffered_bytes);
+  EXPECT_EQ(stats.total.connections_open, 2u);  // dropping, not closing
+}
+
+TEST(Backpressure, ClosePolicyClosesTheSlowReaderWith1008) {
+  Options options;
+  options.threads = 1;
+  options.max_buffered_bytes = 64 * 1024;
+  options.backpressure = BackpressurePolicy::kClose;
+  options.close_timeout_ms = 200;
+  RunningCore core = startCore(options);
+  TestClient slow = TestClient::open(core.port, "/ws?topics=order:o1");
+  slow.shrinkReceiveBuffer(4096);
+  ASSERT_TRUE(waitOpen(core, 1));
+  publishMany(core, 1000);
+  // The close frame sits behind the queued data; the close timeout ends
+  // the connection either way, and the count names 1008.
+  ASSERT_TRUE(waitOpen(core, 0));
+  DispatcherStats stats = core->stats();
+  EXPECT_EQ(stats.total.connections_closed[closeCodeSlot(
+                close_code::kPolicyViolation)],
+            1u);
+  EXPECT_EQ(stats.total.send_buffer_bytes, 0u);
+}
+
+}  // namespace
+}  // namespace ficus::test

@@ -1,0 +1,71 @@
+// One coarse timer per worker enforces every deadline: idle connections
+// are pinged, silent ones closed, stalled handshakes and close handshakes
+// cut off.
+
+#include <gtest/gtest.h>
+
+#include "ficus/close_codes.h"
+#include "support/core_fixture.h"
+#include "support/test_client.h"
+
+namespace ficus::test {
+namespace {
+
+Options fastTimers() {
+  Options options;
+  options.threads = 1;
+  options.ping_interval_ms = 100;
+  options.pong_timeout_ms = 150;
+  options.handshake_timeout_ms = 150;
+  options.close_timeout_ms = 150;
+  return options;
+}
+
+TEST(Heartbeat, IdleConnectionIsPingedAndKeptWhenItAnswers) {
+  RunningCore core = startCore(fastTimers());
+  TestClient client = TestClient::open(core.port, "/ws");
+  for (int round = 0; round < 3; ++round) {
+    auto ping = client.readFrame(1000);
+    ASSERT_TRUE(ping);
+    ASSERT_EQ(ping->opcode, Opcode::kPing);
+    client.sendFrame(Opcode::kPong, ping->payload);
+  }
+  EXPECT_EQ(core->stats().total.connections_open, 1u);
+}
+
+TEST(Heartbeat, SilentPeerIsClosed) {
+  RunningCore core = startCore(fastTimers());
+  TestClient client = TestClient::open(core.port, "/ws");
+  auto ping = client.readFrame(1000);
+  ASSERT_TRUE(ping);
+  EXPECT_EQ(ping->opcode, Opcode::kPing);
+  // No pong: the connection is dropped within pong_timeout + one sweep.
+  EXPECT_TRUE(client.waitEof(1000));
+  ASSERT_TRUE(waitOpen(core, 0));
+  EXPECT_EQ(core->stats().total.connections_closed[closeCodeSlot(
+                close_code::kAbnormal)],
+            1u);
+}
+
+TEST(Heartbeat, StalledHandshakeIsClosed) {
+  RunningCore core = startCore(fastTimers());
+  TestClient client = TestClient::tcp(core.port);
+  client.sendRaw("GET /ws HTTP/1.1\r\nHost: x\r\n");  // never finished
+  EXPECT_TRUE(client.waitEof(1000));
+}
+
+TEST(Heartbeat, UnansweredCloseIsCutOff) {
+  RunningCore core = startCore(fastTimers());
+  TestClient client = TestClient::open(core.port, "/ws");
+  ASSERT_TRUE(waitOpen(core, 1));
+  uint64_t id = 0;
+  core->drainNotifications([&](Notification& n) { id = n.connection_id; });
+  ASSERT_NE(id, 0u);
+  ASSERT_EQ(core->close(id, 4001, "bye"), CallStatus::kOk);
+  EXPECT_EQ(client.readClose(), 4001);
+  // We never answer the close: the server must give up by itself.
+  EXPECT_TRUE(client.waitEof(1000));
+}
+
+}  // namespace
+}  // namespace ficus::test

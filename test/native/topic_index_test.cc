@@ -1,0 +1,80 @@
+#include "ficus/topic_index.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace ficus {
+namespace {
+
+std::vector<Subscriber*> subscribersOf(const TopicIndex& index,
+                                       std::string_view topic) {
+  const TopicEntry* entry = index.find(topic);
+  return entry ? entry->subscribers : std::vector<Subscriber*>{};
+}
+
+bool contains(const std::vector<Subscriber*>& v, Subscriber* s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+TEST(TopicIndex, SubscribeAndFind) {
+  TopicIndex index;
+  Subscriber a, b;
+  EXPECT_EQ(index.subscribe(a, "order:1"), TopicIndex::Result::kAdded);
+  EXPECT_EQ(index.subscribe(b, "order:1"), TopicIndex::Result::kAdded);
+  EXPECT_EQ(index.subscribe(a, "order:1"),
+            TopicIndex::Result::kAlreadySubscribed);
+  EXPECT_EQ(index.topicCount(), 1u);
+  auto subs = subscribersOf(index, "order:1");
+  EXPECT_EQ(subs.size(), 2u);
+  EXPECT_TRUE(contains(subs, &a));
+  EXPECT_TRUE(contains(subs, &b));
+  EXPECT_EQ(index.find("order:2"), nullptr);
+}
+
+TEST(TopicIndex, UnsubscribeRemovesEmptyTopics) {
+  TopicIndex index;
+  Subscriber a;
+  index.subscribe(a, "t");
+  EXPECT_EQ(index.unsubscribe(a, "t"), TopicIndex::Result::kRemoved);
+  EXPECT_EQ(index.unsubscribe(a, "t"), TopicIndex::Result::kNotSubscribed);
+  EXPECT_EQ(index.topicCount(), 0u);
+  EXPECT_TRUE(a.subscriptions().empty());
+}
+
+TEST(TopicIndex, SwapRemoveKeepsBackPointersRight) {
+  TopicIndex index;
+  std::vector<Subscriber> subs(50);
+  for (auto& s : subs) {
+    index.subscribe(s, "shared");
+    index.subscribe(s, "other");
+  }
+  // Remove every third; the rest must still be found and removable.
+  for (size_t i = 0; i < subs.size(); i += 3) index.unsubscribeAll(subs[i]);
+  for (size_t i = 0; i < subs.size(); ++i) {
+    bool removed = i % 3 == 0;
+    EXPECT_EQ(contains(subscribersOf(index, "shared"), &subs[i]), !removed);
+    EXPECT_EQ(contains(subscribersOf(index, "other"), &subs[i]), !removed);
+    for (const SubscriptionSlot& slot : subs[i].subscriptions()) {
+      EXPECT_EQ(slot.topic->subscribers[slot.index], &subs[i]);
+    }
+  }
+  for (size_t i = 1; i < subs.size(); ++i) {
+    if (i % 3 != 0) index.unsubscribeAll(subs[i]);
+  }
+  EXPECT_EQ(index.topicCount(), 0u);
+}
+
+TEST(TopicIndex, HeterogeneousLookupDoesNotNeedAString) {
+  TopicIndex index;
+  Subscriber a;
+  std::string name = "driver:d3";
+  index.subscribe(a, name);
+  std::string_view view(name);
+  EXPECT_NE(index.find(view.substr(0)), nullptr);
+  EXPECT_EQ(index.find(view.substr(0, 6)), nullptr);
+}
+
+}  // namespace
+}  // namespace ficus
