@@ -1,0 +1,97 @@
+'use strict';
+// `npm test`: every test ficus has, from a fresh clone. Sets up what is
+// missing, then runs the stages in order and stops at the first failure:
+//
+//   native  release build of the core, its GoogleTest suite under CTest
+//   asan    the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
+//   tsan    the same suite under ThreadSanitizer
+//   fuzz    each libFuzzer target on its regressions, then for
+//           FICUS_FUZZ_SECONDS (default 30) seconds from its seed corpus
+//   js      the Jest suites (end to end with real clients)
+//
+// `--quick` runs native and js only; `--only=a,b` picks stages.
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { step, run, main } = require('./steps');
+const { setup } = require('./setup');
+const { buildCore } = require('./build-core');
+
+const root = path.resolve(__dirname, '..');
+const ALL = ['native', 'asan', 'tsan', 'fuzz', 'js'];
+const jobs = String(Math.max(1, os.availableParallelism()));
+
+function ctest(dir, env = {}) {
+  run('ctest', ['--test-dir', dir, '--output-on-failure', '-j', jobs, '--timeout', '300'], {
+    env: { ...process.env, ...env },
+  });
+}
+
+const STAGES = {
+  native() {
+    ctest(buildCore('release'));
+  },
+  asan() {
+    ctest(buildCore('asan'), {
+      ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=1:strict_string_checks=1',
+      UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1',
+    });
+  },
+  tsan() {
+    ctest(buildCore('tsan'), {
+      TSAN_OPTIONS: `halt_on_error=1 second_deadlock_stack=1 suppressions=${path.join(root, 'test/native/tsan.supp')}`,
+    });
+  },
+  fuzz() {
+    const dir = buildCore('fuzz');
+    const seconds = Number(process.env.FICUS_FUZZ_SECONDS || 30);
+    const fuzzers = fs.readdirSync(dir).filter((f) => f.endsWith('_fuzz')).sort();
+    if (fuzzers.length === 0) throw new Error('no fuzz targets were built');
+    for (const fuzzer of fuzzers) {
+      const name = fuzzer.replace(/_fuzz$/, '');
+      const binary = path.join(dir, fuzzer);
+      const regressions = path.join(root, 'test/fuzz/regressions', name);
+      const seeds = path.join(root, 'test/fuzz/corpus', name);
+      const dict = path.join(root, 'test/fuzz', `${name}.dict`);
+      const work = path.join(dir, 'work', name);
+      fs.mkdirSync(work, { recursive: true });
+      if (fs.existsSync(regressions)) {
+        const inputs = fs.readdirSync(regressions).map((f) => path.join(regressions, f));
+        if (inputs.length > 0) {
+          step(`fuzz ${name}: replaying ${inputs.length} regression inputs`);
+          run(binary, inputs);
+        }
+      }
+      step(`fuzz ${name}: ${seconds}s from the seed corpus`);
+      const args = [work, seeds, `-max_total_time=${seconds}`, '-print_final_stats=1',
+        `-artifact_prefix=${dir}/`];
+      if (fs.existsSync(dict)) args.push(`-dict=${dict}`);
+      run(binary, args.filter((a) => a !== seeds || fs.existsSync(seeds)));
+    }
+  },
+  js() {
+    run(path.join(root, 'node_modules', '.bin', 'jest'), ['--ci'], { cwd: root });
+  },
+};
+
+function parseStages(argv) {
+  if (argv.includes('--quick')) return ['native', 'js'];
+  const only = argv.find((a) => a.startsWith('--only='));
+  if (!only) return ALL;
+  const picked = only.slice('--only='.length).split(',').filter(Boolean);
+  for (const stage of picked) {
+    if (!STAGES[stage]) throw new Error(`unknown stage '${stage}' (${ALL.join(', ')})`);
+  }
+  return picked;
+}
+
+main(() => {
+  const stages = parseStages(process.argv.slice(2));
+  setup();
+  stages.forEach((stage, i) => {
+    step(`stage ${i + 1}/${stages.length}: ${stage}`);
+    STAGES[stage]();
+  });
+  step(`all ${stages.length} stages passed: ${stages.join(', ')}`);
+});
