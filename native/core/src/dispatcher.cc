@@ -130,11 +130,11 @@ void Dispatcher::start() {
   started_ = true;
 }
 
-void Dispatcher::stop() {
+void Dispatcher::stop(std::optional<uint32_t> timeout_ms) {
   if (stopped_) return;
   stopped_ = true;
   // Ask every worker first so they wind down in parallel, then join.
-  for (auto& worker : workers_) worker->requestStop();
+  for (auto& worker : workers_) worker->requestStop(timeout_ms);
   for (auto& worker : workers_) worker->stop();
 }
 
@@ -200,7 +200,8 @@ AdoptResult Dispatcher::adopt(int fd, std::string_view initial_bytes,
   return {status, status == CallStatus::kOk ? id : 0};
 }
 
-PublishResult Dispatcher::publishEvents(std::string_view ndjson) {
+PublishResult Dispatcher::publishEvents(std::string_view ndjson,
+                                        const AcceptedFn& on_accepted) {
   PublishResult result;
   if (!running()) {
     result.status = CallStatus::kStopped;
@@ -219,6 +220,7 @@ PublishResult Dispatcher::publishEvents(std::string_view ndjson) {
                event.driver_topic ? std::string_view(*event.driver_topic)
                                   : std::string_view{},
                now);
+    if (on_accepted) on_accepted(line, event);
   });
   result.accepted = batch->size();
   events_accepted_.add(result.accepted);

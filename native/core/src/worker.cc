@@ -58,8 +58,10 @@ void Worker::start() {
   }
 }
 
-void Worker::requestStop() {
-  if (!thread_.joinable() || stop_requested_.exchange(true)) return;
+void Worker::requestStop(std::optional<uint32_t> timeout_ms) {
+  if (!thread_.joinable() || stop_requested_.load()) return;
+  shutdown_timeout_ms_ = timeout_ms.value_or(options_.shutdown_timeout_ms);
+  stop_requested_.store(true, std::memory_order_release);
   uv_async_send(&doorbell_);
 }
 
@@ -366,8 +368,8 @@ void Worker::beginShutdown() {
   for (auto& [id, connection] : connections_) {
     connection->close(close_code::kGoingAway, "server shutting down");
   }
-  uv_timer_start(&shutdown_timer_, onShutdownDeadline,
-                 options_.shutdown_timeout_ms, 0);
+  uv_timer_start(&shutdown_timer_, onShutdownDeadline, shutdown_timeout_ms_,
+                 0);
   maybeFinishShutdown();
 }
 

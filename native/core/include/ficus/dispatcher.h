@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -83,7 +84,12 @@ class Dispatcher {
   // Validates and routes newline-delimited DeliveryEvents (one or many);
   // valid ones are framed once and fanned out, invalid ones are returned
   // with the reason and counted.
-  PublishResult publishEvents(std::string_view ndjson);
+  // `on_accepted`, when given, sees each accepted event's line and routes
+  // (the embedder delivers the same events on its own path).
+  using AcceptedFn =
+      std::function<void(std::string_view line, const DeliveryEvent& event)>;
+  PublishResult publishEvents(std::string_view ndjson,
+                              const AcceptedFn& on_accepted = nullptr);
   // A text message to one topic, without schema.
   CallStatus publish(std::string_view topic, std::string_view payload);
   // A batch the embedder has framed and routed itself.
@@ -98,8 +104,9 @@ class Dispatcher {
   size_t drainNotifications(const NotificationFn& fn, size_t max = SIZE_MAX);
 
   // Closes every connection with 1001, flushes within the shutdown
-  // timeout, joins the threads. Idempotent.
-  void stop();
+  // timeout (or `timeout_ms` when given: 0 at process exit), joins the
+  // threads. Idempotent.
+  void stop(std::optional<uint32_t> timeout_ms = std::nullopt);
   bool running() const noexcept { return started_ && !stopped_; }
   // After stop(): whether every loop closed with no handle left open.
   bool loopsClosedCleanly() const;

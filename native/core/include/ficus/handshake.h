@@ -34,16 +34,23 @@ class HandshakeParser {
   std::string_view leftover() const noexcept { return leftover_; }
 
   // After kError: the HTTP status to answer (400 malformed, 431 head too
-  // large, 501 not HTTP/1.1) and a short reason.
+  // large, 505 a well-formed HTTP version other than 1.1) and a short
+  // reason.
   int errorStatus() const noexcept { return error_status_; }
   std::string_view errorReason() const noexcept { return error_reason_; }
 
  private:
   Status parse();
+  // Scans bytes not yet scanned for the blank line ending the head; returns
+  // the head's length including it, or 0 if not there yet. Fails the parser
+  // on a CR or LF that is not part of a CRLF.
+  size_t findHeadEnd();
+  Status fail(int status, std::string_view reason);
 
   size_t max_head_bytes_;
   Status status_ = Status::kNeedMore;
-  std::string buffer_;  // head bytes collected so far
+  std::string buffer_;   // head bytes collected so far
+  size_t scan_pos_ = 0;  // buffer_[0, scan_pos_) holds no terminator
   UpgradeRequest request_;
   std::string leftover_;
   int error_status_ = 0;

@@ -12,6 +12,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -63,7 +64,7 @@ class Worker {
   // std::runtime_error when the loop or thread cannot be created.
   void start();
   // Starts the shutdown below without waiting for it. Idempotent.
-  void requestStop();
+  void requestStop(std::optional<uint32_t> timeout_ms = std::nullopt);
   // Closes every connection (1001), flushes within the shutdown timeout,
   // closes every handle, ends the loop and joins. Idempotent.
   void stop();
@@ -147,6 +148,9 @@ class Worker {
   // Any thread (atomics).
   std::atomic<bool> running_{false};
   std::atomic<bool> stop_requested_{false};
+  // Shutdown timeout for this stop: set before stop_requested_ (release),
+  // read by the loop after it (acquire).
+  uint32_t shutdown_timeout_ms_ = 0;
   std::atomic<uint64_t> last_tick_ms_{0};
   WorkerMetrics metrics_;
 

@@ -1,0 +1,19 @@
+// Module entry: exports the Core class. No process-global state: each
+// environment (main thread, worker_threads) gets its own classes, and each
+// Core stops its threads at that environment's teardown.
+
+#include <napi.h>
+
+#include "core_wrap.h"
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("Core", ficus::binding::CoreWrap::Define(env));
+  exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(ficus, Init)

@@ -1,0 +1,244 @@
+#include "core_wrap.h"
+
+#include "js_convert.h"
+
+namespace ficus::binding {
+
+namespace {
+
+// Notifications handed to JS per doorbell; more ring again, so one burst
+// cannot hold the JS thread for long.
+constexpr size_t kNotificationsPerDrain = 4096;
+
+std::string_view bytesOf(const Napi::Value& value, std::string& storage) {
+  if (value.IsBuffer()) {
+    auto buffer = value.As<Napi::Buffer<char>>();
+    return {buffer.Data(), buffer.Length()};
+  }
+  storage = value.As<Napi::String>().Utf8Value();
+  return storage;
+}
+
+}  // namespace
+
+Napi::Function CoreWrap::Define(Napi::Env env) {
+  return DefineClass(
+      env, "Core",
+      {
+          InstanceMethod<&CoreWrap::Start>("start"),
+          InstanceMethod<&CoreWrap::Listen>("listen"),
+          InstanceMethod<&CoreWrap::Adopt>("adopt"),
+          InstanceMethod<&CoreWrap::PublishEvents>("publishEvents"),
+          InstanceMethod<&CoreWrap::PublishRaw>("publishRaw"),
+          InstanceMethod<&CoreWrap::Subscribe>("subscribe"),
+          InstanceMethod<&CoreWrap::Send>("send"),
+          InstanceMethod<&CoreWrap::Close>("close"),
+          InstanceMethod<&CoreWrap::Drain>("drain"),
+          InstanceMethod<&CoreWrap::Stats>("stats"),
+          InstanceMethod<&CoreWrap::Stop>("stop"),
+          InstanceMethod<&CoreWrap::ThreadCount>("threadCount"),
+      });
+}
+
+// new Core(options, onNotify)
+CoreWrap::CoreWrap(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<CoreWrap>(info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject() || !info[1].IsFunction()) {
+    throw Napi::TypeError::New(env, "Core(options, onNotify)");
+  }
+  on_notify_ = Napi::Persistent(info[1].As<Napi::Function>());
+  doorbell_ = Doorbell::New(env, "ficus.notify", 0, 1, this);
+  doorbell_.Unref(env);  // the core never keeps the process alive
+  doorbell_live_ = true;
+  Doorbell bell = doorbell_;
+  try {
+    dispatcher_ = std::make_unique<Dispatcher>(
+        optionsFromJs(info[0].As<Napi::Object>()),
+        [bell]() mutable { bell.NonBlockingCall(); });
+  } catch (const std::exception& e) {
+    doorbell_.Abort();
+    doorbell_live_ = false;
+    throw Napi::RangeError::New(env, e.what());
+  }
+  cleanup_.emplace(env.AddCleanupHook(
+      std::function<void()>([this] { shutdown(0); })));
+}
+
+CoreWrap::~CoreWrap() { shutdown(0); }
+
+void CoreWrap::shutdown(std::optional<uint32_t> timeout_ms) {
+  if (dispatcher_) dispatcher_->stop(timeout_ms);
+  if (doorbell_live_) {
+    doorbell_live_ = false;
+    doorbell_.Abort();
+  }
+}
+
+void CoreWrap::CallJs(Napi::Env env, Napi::Function, CoreWrap* self, void*) {
+  if (env == nullptr || self == nullptr) return;  // aborted: nothing to do
+  Napi::HandleScope scope(env);
+  Napi::Array batch = self->drainNotifications(env);
+  if (batch.Length() == 0) return;
+  try {
+    self->on_notify_.Call({batch});
+  } catch (const Napi::Error& e) {
+    // A throwing handler is the application's bug: report it as Node
+    // reports any uncaught exception, not silently.
+    e.ThrowAsJavaScriptException();
+  }
+}
+
+Napi::Array CoreWrap::drainNotifications(Napi::Env env) {
+  Napi::Array batch = Napi::Array::New(env);
+  if (!dispatcher_) return batch;
+  uint32_t i = 0;
+  dispatcher_->drainNotifications(
+      [&](Notification& n) { batch.Set(i++, notificationToJs(env, n)); },
+      kNotificationsPerDrain);
+  return batch;
+}
+
+Dispatcher& CoreWrap::dispatcher(Napi::Env env) {
+  if (!dispatcher_) throw Napi::Error::New(env, "core is closed");
+  return *dispatcher_;
+}
+
+Napi::Value CoreWrap::Start(const Napi::CallbackInfo& info) {
+  try {
+    dispatcher(info.Env()).start();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(info.Env(), e.what());
+  }
+  return info.Env().Undefined();
+}
+
+// listen(host, port, path) -> port
+Napi::Value CoreWrap::Listen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  try {
+    uint16_t port = dispatcher(env).listen(
+        info[0].As<Napi::String>().Utf8Value(),
+        static_cast<uint16_t>(info[1].As<Napi::Number>().Uint32Value()),
+        info[2].As<Napi::String>().Utf8Value());
+    return Napi::Number::New(env, port);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, e.what());
+  }
+}
+
+// adopt(fd, initialBytes: Buffer | undefined, request) -> id | status string
+Napi::Value CoreWrap::Adopt(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  std::string_view initial;
+  if (info[1].IsBuffer()) {
+    auto buffer = info[1].As<Napi::Buffer<char>>();
+    initial = {buffer.Data(), buffer.Length()};
+  }
+  AdoptResult result = dispatcher(env).adopt(
+      fd, initial, requestFromJs(info[2].As<Napi::Object>()));
+  if (result.status != CallStatus::kOk) {
+    return Napi::String::New(env, toString(result.status));
+  }
+  return Napi::Number::New(env, static_cast<double>(result.id));
+}
+
+// publishEvents(ndjson: Buffer | string, routes: Array | undefined)
+// -> { accepted, rejected, status, ok }. With `routes`, pushes for each
+// accepted event [byteStart, byteEnd, orderTopic, driverTopic | null] so the
+// caller can deliver the same bytes on its own path.
+Napi::Value CoreWrap::PublishEvents(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string storage;
+  std::string_view bytes = bytesOf(info[0], storage);
+  Dispatcher::AcceptedFn on_accepted;
+  if (info[1].IsArray()) {
+    Napi::Array routes = info[1].As<Napi::Array>();
+    on_accepted = [&, routes](std::string_view line,
+                              const DeliveryEvent& event) mutable {
+      uint32_t n = routes.Length();
+      double start = static_cast<double>(line.data() - bytes.data());
+      routes.Set(n, Napi::Number::New(env, start));
+      routes.Set(n + 1, Napi::Number::New(env, start + line.size()));
+      routes.Set(n + 2, Napi::String::New(env, event.order_topic));
+      routes.Set(n + 3, event.driver_topic
+                            ? Napi::Value(Napi::String::New(
+                                  env, *event.driver_topic))
+                            : env.Null());
+    };
+  }
+  return publishResultToJs(env,
+                           dispatcher(env).publishEvents(bytes, on_accepted));
+}
+
+// publishRaw(topic, payload: Buffer | string) -> status string
+Napi::Value CoreWrap::PublishRaw(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string storage;
+  std::string_view payload = bytesOf(info[1], storage);
+  return Napi::String::New(
+      env, toString(dispatcher(env).publish(
+               info[0].As<Napi::String>().Utf8Value(), payload)));
+}
+
+// subscribe(id, topics, subscribe: boolean) -> status string
+Napi::Value CoreWrap::Subscribe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Napi::String::New(
+      env, toString(dispatcher(env).subscribe(
+               idFromJs(info[0]), stringsFromJs(info[1]),
+               info[2].ToBoolean().Value())));
+}
+
+// send(id, data: Buffer | string, binary: boolean) -> status string
+Napi::Value CoreWrap::Send(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string storage;
+  std::string_view payload = bytesOf(info[1], storage);
+  return Napi::String::New(
+      env, toString(dispatcher(env).send(idFromJs(info[0]), payload,
+                                         info[2].ToBoolean().Value())));
+}
+
+// close(id, code, reason) -> status string
+Napi::Value CoreWrap::Close(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Napi::String::New(
+      env, toString(dispatcher(env).close(
+               idFromJs(info[0]),
+               static_cast<uint16_t>(info[1].As<Napi::Number>().Uint32Value()),
+               info[2].As<Napi::String>().Utf8Value())));
+}
+
+Napi::Value CoreWrap::Drain(const Napi::CallbackInfo& info) {
+  return drainNotifications(info.Env());
+}
+
+Napi::Value CoreWrap::Stats(const Napi::CallbackInfo& info) {
+  return statsToJs(info.Env(), dispatcher(info.Env()).stats());
+}
+
+// stop(timeoutMs?) -> boolean: every loop closed cleanly
+Napi::Value CoreWrap::Stop(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::optional<uint32_t> timeout;
+  if (info[0].IsNumber()) timeout = info[0].As<Napi::Number>().Uint32Value();
+  shutdown(timeout);
+  if (cleanup_) {
+    cleanup_->Remove(env);
+    cleanup_.reset();
+  }
+  return Napi::Boolean::New(env,
+                            dispatcher_ && dispatcher_->loopsClosedCleanly());
+}
+
+Napi::Value CoreWrap::ThreadCount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), dispatcher(info.Env()).threadCount());
+}
+
+}  // namespace ficus::binding

@@ -1,0 +1,60 @@
+#pragma once
+// `Core`, the JS class around one ficus::Dispatcher. A thin forwarder: the
+// JS layer (lib/) validates arguments and turns statuses into errors.
+//
+// Threads: every method runs on the JS thread. Worker threads only ring the
+// thread-safe function (a doorbell, no data); its CallJs drains the
+// notifications on the JS thread in one batch.
+//
+// Shutdown order (close(), environment cleanup, GC): stop the dispatcher
+// (joins its threads, so nothing rings any more), then abort the
+// thread-safe function. After the abort, CallJs only ever runs with a null
+// env, so it never touches this object again.
+
+#include <napi.h>
+
+#include <memory>
+#include <optional>
+
+#include "ficus/dispatcher.h"
+
+namespace ficus::binding {
+
+class CoreWrap : public Napi::ObjectWrap<CoreWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+
+  explicit CoreWrap(const Napi::CallbackInfo& info);
+  ~CoreWrap() override;
+
+ private:
+  static void CallJs(Napi::Env env, Napi::Function, CoreWrap* self, void*);
+  using Doorbell = Napi::TypedThreadSafeFunction<CoreWrap, void, CallJs>;
+
+  Napi::Value Start(const Napi::CallbackInfo& info);
+  Napi::Value Listen(const Napi::CallbackInfo& info);
+  Napi::Value Adopt(const Napi::CallbackInfo& info);
+  Napi::Value PublishEvents(const Napi::CallbackInfo& info);
+  Napi::Value PublishRaw(const Napi::CallbackInfo& info);
+  Napi::Value Subscribe(const Napi::CallbackInfo& info);
+  Napi::Value Send(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value Drain(const Napi::CallbackInfo& info);
+  Napi::Value Stats(const Napi::CallbackInfo& info);
+  Napi::Value Stop(const Napi::CallbackInfo& info);
+  Napi::Value ThreadCount(const Napi::CallbackInfo& info);
+
+  Napi::Array drainNotifications(Napi::Env env);
+  Dispatcher& dispatcher(Napi::Env env);
+  void shutdown(std::optional<uint32_t> timeout_ms);
+
+  std::unique_ptr<Dispatcher> dispatcher_;
+  Doorbell doorbell_;
+  bool doorbell_live_ = false;
+  Napi::FunctionReference on_notify_;
+  // Removed when shut down deliberately; runs at environment teardown
+  // (natural exit, worker termination) otherwise.
+  std::optional<Napi::Env::CleanupHook<std::function<void()>>> cleanup_;
+};
+
+}  // namespace ficus::binding

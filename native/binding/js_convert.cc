@@ -1,0 +1,178 @@
+#include "js_convert.h"
+
+namespace ficus::binding {
+
+namespace {
+
+template <typename T>
+void readNumber(const Napi::Object& object, const char* name, T& out) {
+  Napi::Value value = object.Get(name);
+  if (value.IsNumber()) {
+    out = static_cast<T>(value.As<Napi::Number>().DoubleValue());
+  }
+}
+
+std::string readString(const Napi::Object& object, const char* name) {
+  Napi::Value value = object.Get(name);
+  return value.IsString() ? value.As<Napi::String>().Utf8Value()
+                          : std::string();
+}
+
+void setCounter(Napi::Object& object, const char* name, uint64_t value) {
+  object.Set(name, Napi::Number::New(object.Env(), static_cast<double>(value)));
+}
+
+Napi::Object workerToJs(Napi::Env env, const WorkerStats& w) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("index", Napi::Number::New(env, w.index));
+  o.Set("running", Napi::Boolean::New(env, w.running));
+  setCounter(o, "msSinceLastTick", w.ms_since_last_tick);
+  setCounter(o, "connections", w.connections_open);
+  setCounter(o, "connectionsOpened", w.connections_opened);
+  Napi::Object closed = Napi::Object::New(env);
+  for (unsigned i = 0; i < kCloseCodeSlots; ++i) {
+    if (w.connections_closed[i] == 0) continue;
+    closed.Set(i < 16 ? std::to_string(1000 + i) : std::string("other"),
+               Napi::Number::New(env, static_cast<double>(
+                                          w.connections_closed[i])));
+  }
+  o.Set("closedByCode", closed);
+  setCounter(o, "handshakesRejected", w.handshakes_rejected);
+  setCounter(o, "messagesIn", w.messages_in);
+  setCounter(o, "bytesIn", w.bytes_in);
+  setCounter(o, "messagesOut", w.messages_out);
+  setCounter(o, "bytesOut", w.bytes_out);
+  setCounter(o, "publishesReceived", w.publishes_received);
+  setCounter(o, "dropsBackpressure", w.drops_backpressure);
+  setCounter(o, "dropsClosing", w.drops_closing);
+  setCounter(o, "notificationsDropped", w.notifications_dropped);
+  setCounter(o, "sendBufferBytes", w.send_buffer_bytes);
+  setCounter(o, "topics", w.topics);
+  setCounter(o, "loopIterations", w.loop_iterations);
+  return o;
+}
+
+}  // namespace
+
+Options optionsFromJs(const Napi::Object& object) {
+  Options o;
+  readNumber(object, "threads", o.threads);
+  readNumber(object, "maxConnections", o.max_connections);
+  readNumber(object, "maxMessageBytes", o.max_message_bytes);
+  readNumber(object, "maxBufferedBytes", o.max_buffered_bytes);
+  readNumber(object, "maxTopicsPerConnection", o.max_topics_per_connection);
+  readNumber(object, "maxTopicBytes", o.max_topic_bytes);
+  readNumber(object, "maxEventBytes", o.max_event_bytes);
+  readNumber(object, "handshakeTimeoutMs", o.handshake_timeout_ms);
+  readNumber(object, "pingIntervalMs", o.ping_interval_ms);
+  readNumber(object, "pongTimeoutMs", o.pong_timeout_ms);
+  readNumber(object, "closeTimeoutMs", o.close_timeout_ms);
+  readNumber(object, "shutdownTimeoutMs", o.shutdown_timeout_ms);
+  if (readString(object, "backpressure") == "close") {
+    o.backpressure = BackpressurePolicy::kClose;
+  }
+  return o;
+}
+
+UpgradeRequest requestFromJs(const Napi::Object& object) {
+  UpgradeRequest r;
+  r.method = readString(object, "method");
+  r.path = readString(object, "path");
+  r.query = readString(object, "query");
+  r.host = readString(object, "host");
+  r.upgrade = readString(object, "upgrade");
+  r.connection = readString(object, "connection");
+  r.key = readString(object, "key");
+  r.version = readString(object, "version");
+  r.protocols = readString(object, "protocols");
+  r.extensions = readString(object, "extensions");
+  r.identity = readString(object, "identity");
+  r.topics = stringsFromJs(object.Get("topics"));
+  return r;
+}
+
+std::vector<std::string> stringsFromJs(const Napi::Value& value) {
+  std::vector<std::string> out;
+  if (!value.IsArray()) return out;
+  Napi::Array array = value.As<Napi::Array>();
+  out.reserve(array.Length());
+  for (uint32_t i = 0; i < array.Length(); ++i) {
+    Napi::Value item = array.Get(i);
+    if (item.IsString()) out.push_back(item.As<Napi::String>().Utf8Value());
+  }
+  return out;
+}
+
+uint64_t idFromJs(const Napi::Value& value) {
+  if (!value.IsNumber()) return 0;
+  double d = value.As<Napi::Number>().DoubleValue();
+  return d > 0 ? static_cast<uint64_t>(d) : 0;
+}
+
+Napi::Object statsToJs(Napi::Env env, const DispatcherStats& stats) {
+  Napi::Object o = Napi::Object::New(env);
+  setCounter(o, "eventsAccepted", stats.events_accepted);
+  setCounter(o, "eventsRejected", stats.events_rejected);
+  setCounter(o, "commandsDropped", stats.commands_dropped);
+  o.Set("total", workerToJs(env, stats.total));
+  Napi::Array workers = Napi::Array::New(env, stats.workers.size());
+  for (uint32_t i = 0; i < stats.workers.size(); ++i) {
+    workers.Set(i, workerToJs(env, stats.workers[i]));
+  }
+  o.Set("workers", workers);
+  const HistogramSnapshot& h = stats.delivery_latency;
+  Napi::Object latency = Napi::Object::New(env);
+  setCounter(latency, "count", h.count());
+  setCounter(latency, "p50Ns", h.percentile(0.50));
+  setCounter(latency, "p90Ns", h.percentile(0.90));
+  setCounter(latency, "p99Ns", h.percentile(0.99));
+  setCounter(latency, "p999Ns", h.percentile(0.999));
+  setCounter(latency, "maxNs", h.max());
+  o.Set("latency", latency);
+  return o;
+}
+
+Napi::Object notificationToJs(Napi::Env env, Notification& n) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("id", Napi::Number::New(env, static_cast<double>(n.connection_id)));
+  switch (n.kind) {
+    case Notification::Kind::kOpen:
+      o.Set("type", "open");
+      o.Set("query", n.data);
+      break;
+    case Notification::Kind::kMessage:
+      o.Set("type", "message");
+      if (n.binary) {
+        o.Set("data", Napi::Buffer<char>::Copy(env, n.data.data(),
+                                               n.data.size()));
+      } else {
+        o.Set("data", Napi::String::New(env, n.data));
+      }
+      break;
+    case Notification::Kind::kClose:
+      o.Set("type", "close");
+      o.Set("code", Napi::Number::New(env, n.code));
+      o.Set("identity", n.data);
+      break;
+  }
+  return o;
+}
+
+Napi::Object publishResultToJs(Napi::Env env, const PublishResult& result) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("accepted", Napi::Number::New(env, static_cast<double>(result.accepted)));
+  o.Set("status", toString(result.status));
+  o.Set("ok", Napi::Boolean::New(env, result.status == CallStatus::kOk));
+  Napi::Array rejected = Napi::Array::New(env, result.rejected.size());
+  for (uint32_t i = 0; i < result.rejected.size(); ++i) {
+    Napi::Object r = Napi::Object::New(env);
+    r.Set("index", Napi::Number::New(env, static_cast<double>(
+                                              result.rejected[i].index)));
+    r.Set("reason", result.rejected[i].reason);
+    rejected.Set(i, r);
+  }
+  o.Set("rejected", rejected);
+  return o;
+}
+
+}  // namespace ficus::binding

@@ -1,0 +1,24 @@
+#pragma once
+// Conversions between JS values and the core's plain structs. The JS layer
+// (lib/) has already validated shapes and ranges; these only read them.
+
+#include <napi.h>
+
+#include "ficus/command.h"
+#include "ficus/dispatcher.h"
+#include "ficus/options.h"
+#include "ficus/stats.h"
+#include "ficus/upgrade_request.h"
+
+namespace ficus::binding {
+
+Options optionsFromJs(const Napi::Object& object);
+UpgradeRequest requestFromJs(const Napi::Object& object);
+std::vector<std::string> stringsFromJs(const Napi::Value& value);
+uint64_t idFromJs(const Napi::Value& value);
+
+Napi::Object statsToJs(Napi::Env env, const DispatcherStats& stats);
+Napi::Object notificationToJs(Napi::Env env, Notification& notification);
+Napi::Object publishResultToJs(Napi::Env env, const PublishResult& result);
+
+}  // namespace ficus::binding
