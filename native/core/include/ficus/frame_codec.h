@@ -69,6 +69,23 @@ class MessageReader {
  private:
   enum class Stage : uint8_t { kHeader, kPayload, kStopped };
 
+  size_t readHeader(MessageHandler& handler, std::span<char> data);
+  size_t fillHeader(std::span<const char> data, size_t target) noexcept;
+  size_t headerSize() const noexcept;
+  bool checkFrameStart(MessageHandler& handler);
+  void startFrame(MessageHandler& handler);
+  size_t readPayload(MessageHandler& handler, std::span<char> data);
+  void onDataChunk(MessageHandler& handler, std::string_view chunk,
+                   bool frame_done);
+  bool checkText(MessageHandler& handler, std::string_view chunk, bool last);
+  void deliverMessage(MessageHandler& handler, std::string_view payload);
+  void onControlChunk(MessageHandler& handler, std::string_view chunk,
+                      bool frame_done);
+  void onControlFrame(MessageHandler& handler, std::string_view payload);
+  void onCloseFrame(MessageHandler& handler, std::string_view body);
+  void fail(MessageHandler& handler, uint16_t code, std::string_view why);
+  void releaseMessage() noexcept;
+
   ReaderLimits limits_;
   Stage stage_ = Stage::kHeader;
   // Header bytes collected so far (a header is at most 14 bytes).
@@ -77,12 +94,15 @@ class MessageReader {
   // Current frame.
   Opcode frame_opcode_ = Opcode::kContinuation;
   bool frame_fin_ = false;
+  bool frame_masked_ = false;
   uint8_t mask_[4] = {};
   uint8_t mask_pos_ = 0;
   uint64_t frame_remaining_ = 0;
   // Current fragmented data message, if any.
   Opcode message_opcode_ = Opcode::kContinuation;
   bool in_message_ = false;
+  // Declared length of the current message's frames so far (<= limit).
+  uint64_t message_size_ = 0;
   Utf8Validator utf8_;
   std::string message_;  // data payload gathered across frames and reads
   std::string control_;  // control payload gathered across reads (<= 125)
