@@ -1,7 +1,7 @@
 'use strict';
 // Configures and builds one flavour of the standalone core with CMake:
 // release (tests + tools), asan (ASan+UBSan), tsan, fuzz (clang +
-// libFuzzer). Each flavour has its own build directory under build/.
+// libFuzzer). Each flavour has its own build directory under build-native/ (node-gyp owns build/).
 
 const os = require('node:os');
 const path = require('node:path');
@@ -10,11 +10,11 @@ const { step, run, main } = require('./steps');
 const root = path.resolve(__dirname, '..');
 
 const FLAVOURS = {
-  release: { dir: 'build/release', flags: ['-DCMAKE_BUILD_TYPE=RelWithDebInfo'] },
-  asan: { dir: 'build/asan', flags: ['-DCMAKE_BUILD_TYPE=Debug', '-DASAN=ON', '-DUBSAN=ON'] },
-  tsan: { dir: 'build/tsan', flags: ['-DCMAKE_BUILD_TYPE=Debug', '-DTSAN=ON'] },
+  release: { dir: 'build-native/release', flags: ['-DCMAKE_BUILD_TYPE=RelWithDebInfo'] },
+  asan: { dir: 'build-native/asan', flags: ['-DCMAKE_BUILD_TYPE=Debug', '-DASAN=ON', '-DUBSAN=ON'] },
+  tsan: { dir: 'build-native/tsan', flags: ['-DCMAKE_BUILD_TYPE=Debug', '-DTSAN=ON'] },
   fuzz: {
-    dir: 'build/fuzz',
+    dir: 'build-native/fuzz',
     flags: ['-DCMAKE_BUILD_TYPE=Debug', '-DASAN=ON', '-DUBSAN=ON', '-DFICUS_FUZZ=ON',
       '-DFICUS_TESTS=OFF', '-DCMAKE_CXX_COMPILER=clang++'],
   },

@@ -7,7 +7,8 @@
 //   tsan    the same suite under ThreadSanitizer
 //   fuzz    each libFuzzer target on its regressions, then for
 //           FICUS_FUZZ_SECONDS (default 30) seconds from its seed corpus
-//   js      the Jest suites (end to end with real clients)
+//   js      builds the addon, then the Jest suites (end to end with real
+//           clients; also needs the release core for its standalone server)
 //
 // `--quick` runs native and js only; `--only=a,b` picks stages.
 
@@ -17,6 +18,7 @@ const path = require('node:path');
 const { step, run, main } = require('./steps');
 const { setup } = require('./setup');
 const { buildCore } = require('./build-core');
+const { buildAddon } = require('./build-addon');
 
 const root = path.resolve(__dirname, '..');
 const ALL = ['native', 'asan', 'tsan', 'fuzz', 'js'];
@@ -71,6 +73,8 @@ const STAGES = {
     }
   },
   js() {
+    if (!fs.existsSync(path.join(root, 'build-native/release/ficus_server'))) buildCore('release');
+    buildAddon();
     run(path.join(root, 'node_modules', '.bin', 'jest'), ['--ci'], { cwd: root });
   },
 };

@@ -43,6 +43,7 @@ Napi::Object workerToJs(Napi::Env env, const WorkerStats& w) {
   setCounter(o, "messagesOut", w.messages_out);
   setCounter(o, "bytesOut", w.bytes_out);
   setCounter(o, "publishesReceived", w.publishes_received);
+  setCounter(o, "deliveries", w.deliveries);
   setCounter(o, "dropsBackpressure", w.drops_backpressure);
   setCounter(o, "dropsClosing", w.drops_closing);
   setCounter(o, "notificationsDropped", w.notifications_dropped);

@@ -432,6 +432,7 @@ void Connection::consume(size_t bytes) {
     m.messages_out.add();
     m.bytes_out.add(entry.frame_size);
     if (entry.publish_ns != 0) {
+      m.deliveries.add();
       if (now_ns == 0) now_ns = steadyNowNs();
       m.delivery_latency.record(now_ns > entry.publish_ns
                                     ? now_ns - entry.publish_ns

@@ -15,6 +15,7 @@ WorkerStats WorkerStats::from(const WorkerMetrics& m) {
   s.messages_out = m.messages_out.get();
   s.bytes_out = m.bytes_out.get();
   s.publishes_received = m.publishes_received.get();
+  s.deliveries = m.deliveries.get();
   s.drops_backpressure =
       m.drops[static_cast<size_t>(DropReason::kBackpressure)].get();
   s.drops_closing = m.drops[static_cast<size_t>(DropReason::kClosing)].get();
@@ -41,6 +42,7 @@ void WorkerStats::add(const WorkerStats& o) {
   messages_out += o.messages_out;
   bytes_out += o.bytes_out;
   publishes_received += o.publishes_received;
+  deliveries += o.deliveries;
   drops_backpressure += o.drops_backpressure;
   drops_closing += o.drops_closing;
   notifications_dropped += o.notifications_dropped;

@@ -8,7 +8,7 @@ const path = require('node:path');
 const readline = require('node:readline');
 
 const BINARY = process.env.FICUS_SERVER ||
-  path.resolve(__dirname, '../../../build/release/ficus_server');
+  path.resolve(__dirname, '../../../build-native/release/ficus_server');
 
 async function startCoreServer(args = []) {
   if (!fs.existsSync(BINARY)) {

@@ -59,6 +59,7 @@ struct WorkerMetrics {
   Counter messages_out;  // frames fully handed to the kernel
   Counter bytes_out;
   Counter publishes_received;  // published messages seen by this worker
+  Counter deliveries;  // published messages fully handed to the kernel
   std::array<Counter, static_cast<size_t>(DropReason::kCount)> drops;
   Counter notifications_dropped;  // embedder outbox full
   Counter send_buffer_bytes;      // gauge: bytes queued, all connections

@@ -24,6 +24,7 @@ struct WorkerStats {
   uint64_t messages_out = 0;
   uint64_t bytes_out = 0;
   uint64_t publishes_received = 0;
+  uint64_t deliveries = 0;
   uint64_t drops_backpressure = 0;
   uint64_t drops_closing = 0;
   uint64_t notifications_dropped = 0;

@@ -1,0 +1,282 @@
+'use strict';
+// A Dispatcher owns both delivery paths: the native core (its own threads,
+// off this event loop) and the legacy `ws` path. Routers attached to HTTP
+// servers decide per upgrade which path a client lands on; publish()
+// reaches subscribers on both.
+
+const { EventEmitter } = require('node:events');
+const native = require('./native');
+const { LegacyPath } = require('./legacy-path');
+const { Router } = require('./router');
+const { FicusError, codes } = require('./errors');
+const { forEachLine, decodeEvent, validateEventObject } = require('./events');
+const { nowNs } = require('./histogram');
+const { pathStats } = require('./path-stats');
+const { toPrometheus } = require('./prometheus');
+const v = require('./validate');
+
+const positive = (min, max) => (value, name) => v.integer(value, name, { min, max });
+
+// Shared by both paths, so a client cannot tell them apart.
+const OPTIONS = {
+  threads: positive(0, 64),
+  native: v.boolean,
+  maxConnections: positive(0, Number.MAX_SAFE_INTEGER),
+  maxMessageBytes: positive(125, 1 << 30),
+  maxBufferedBytes: positive(1024, 1 << 30),
+  backpressure: (value, name) => v.oneOf(value, name, ['drop', 'close']),
+  maxTopicsPerConnection: positive(1, 1 << 20),
+  maxTopicBytes: positive(1, 65535),
+  maxEventBytes: positive(64, 1 << 30),
+  handshakeTimeoutMs: positive(10, 2 ** 31 - 1),
+  pingIntervalMs: positive(10, 2 ** 31 - 1),
+  pongTimeoutMs: positive(10, 2 ** 31 - 1),
+  closeTimeoutMs: positive(10, 2 ** 31 - 1),
+  shutdownTimeoutMs: positive(0, 2 ** 31 - 1),
+};
+
+const DEFAULTS = {
+  threads: 0,
+  native: true,
+  maxConnections: 0,
+  maxMessageBytes: 64 * 1024,
+  maxBufferedBytes: 1024 * 1024,
+  backpressure: 'drop',
+  maxTopicsPerConnection: 64,
+  maxTopicBytes: 256,
+  maxEventBytes: 64 * 1024,
+  handshakeTimeoutMs: 10000,
+  pingIntervalMs: 30000,
+  pongTimeoutMs: 30000,
+  closeTimeoutMs: 5000,
+  shutdownTimeoutMs: 2000,
+};
+
+function startCore(options, onNotify) {
+  const addon = native.addon;
+  if (!addon) throw native.loadError;
+  const core = new addon.Core(options, onNotify);
+  core.start();
+  return core;
+}
+
+class Dispatcher extends EventEmitter {
+  constructor(options) {
+    super();
+    this.options = v.options(options, 'options', OPTIONS, DEFAULTS);
+    this.legacy = new LegacyPath(this.options);
+    this.legacy.on('message', (m) => this.emit('message', { path: 'legacy', ...m }));
+    this.legacy.on('close', (m) => this.emit('close', { path: 'legacy', ...m }));
+    this.routers = new Set();
+    this.nativeConnections = new Map(); // id -> { identity, bucket, router }
+    this.events = { published: 0, accepted: 0, rejected: 0, nativeFailures: 0 };
+    this.closed = false;
+    this.core = null;
+    this.nativeError = null;
+    if (this.options.native) {
+      try {
+        this.core = startCore(this.options, (batch) => this.onNotify(batch));
+      } catch (error) {
+        this.nativeError = new FicusError(codes.NATIVE_UNAVAILABLE,
+          `native core unavailable, serving every connection on the legacy path: ${error.message}`,
+          { cause: error });
+      }
+    } else {
+      this.nativeError = new FicusError(codes.NATIVE_UNAVAILABLE, 'native core disabled by options.native = false');
+    }
+    // process.exit() skips environment cleanup hooks: stop the threads here.
+    this.exitHandler = () => this.stopCore(0);
+    process.on('exit', this.exitHandler);
+  }
+
+  get nativeAvailable() {
+    return this.core !== null;
+  }
+
+  attach(server, options) {
+    this.assertOpen();
+    if (!server || typeof server.on !== 'function' || typeof server.listen !== 'function') {
+      throw v.typeError('an http.Server (or https.Server)', 'server', server);
+    }
+    const router = new Router(this, server, options);
+    this.routers.add(router);
+    return router;
+  }
+
+  // Publishes one event (object, JSON string or Buffer) or many (an array,
+  // or newline-delimited JSON in a string or Buffer). Valid events reach
+  // every subscriber on both paths; invalid ones are returned with the
+  // reason, never delivered. Returns { accepted, rejected: [{ index, reason }] }.
+  publish(input) {
+    this.assertOpen();
+    const started = nowNs();
+    const batch = this.normalize(input);
+    let { rejected } = batch;
+    let accepted = 0;
+    const { bytes, indexOf } = batch;
+    if (bytes.length > 0 && this.core) {
+      const routes = this.legacy.connectionCount > 0 ? [] : undefined;
+      const payload = routes && typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
+      const result = this.core.publishEvents(payload, routes);
+      if (!result.ok) {
+        this.events.nativeFailures += result.accepted;
+        this.emit('error', new FicusError(codes.BUSY, `native path did not take ${result.accepted} events: ${result.status}`));
+      }
+      accepted = result.accepted;
+      rejected = rejected.concat(result.rejected.map((r) => ({ index: indexOf(r.index), reason: r.reason })));
+      if (routes) {
+        for (let i = 0; i < routes.length; i += 4) {
+          this.legacy.deliver(routes[i + 2], routes[i + 3], payload.subarray(routes[i], routes[i + 1]), started);
+        }
+      }
+    } else if (bytes.length > 0) {
+      forEachLine(typeof bytes === 'string' ? bytes : bytes.toString(), (line, index) => {
+        const decoded = decodeEvent(line, this.options);
+        if (!decoded.ok) {
+          rejected.push({ index: indexOf(index), reason: decoded.error });
+          return;
+        }
+        accepted += 1;
+        this.legacy.deliver(decoded.orderTopic, decoded.driverTopic, line, started);
+      });
+    }
+    rejected.sort((a, b) => a.index - b.index);
+    this.events.published += accepted + rejected.length;
+    this.events.accepted += accepted;
+    this.events.rejected += rejected.length;
+    return { accepted, rejected };
+  }
+
+  // Turns any accepted input into newline-delimited bytes plus the
+  // rejections found on the way, and a map from line to input index.
+  normalize(input) {
+    const identity = (i) => i;
+    if (Buffer.isBuffer(input) || typeof input === 'string') {
+      return { bytes: input, rejected: [], indexOf: identity };
+    }
+    if (Array.isArray(input)) {
+      const lines = [];
+      const lineToIndex = [];
+      const rejected = [];
+      input.forEach((item, index) => {
+        const text = this.eventText(item, index, rejected);
+        if (text === undefined) return;
+        lines.push(text);
+        lineToIndex.push(index);
+      });
+      return { bytes: lines.join('\n'), rejected, indexOf: (line) => lineToIndex[line] };
+    }
+    if (input !== null && typeof input === 'object') {
+      const rejected = [];
+      const text = this.eventText(input, 0, rejected);
+      return { bytes: text === undefined ? '' : text, rejected, indexOf: identity };
+    }
+    throw v.typeError('an event object, a JSON string, a Buffer or an array of them', 'input', input);
+  }
+
+  eventText(item, index, rejected) {
+    if (typeof item === 'string' || Buffer.isBuffer(item)) {
+      const text = item.toString();
+      if (text.includes('\n')) {
+        rejected.push({ index, reason: 'an array item must hold one event (no newline)' });
+        return undefined;
+      }
+      return text;
+    }
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+      rejected.push({ index, reason: 'event: expected a JSON object' });
+      return undefined;
+    }
+    const error = validateEventObject(item);
+    if (error) {
+      rejected.push({ index, reason: error });
+      return undefined;
+    }
+    return JSON.stringify(item);
+  }
+
+  trackNative(id, info) {
+    this.nativeConnections.set(id, info);
+  }
+
+  onNotify(batch) {
+    for (const note of batch) {
+      if (note.type === 'message') {
+        this.emit('message', { path: 'native', id: note.id, data: note.data, binary: Buffer.isBuffer(note.data) });
+      } else if (note.type === 'close') {
+        const info = this.nativeConnections.get(note.id);
+        this.nativeConnections.delete(note.id);
+        this.emit('close', { path: 'native', id: note.id, code: note.code, identity: info ? info.identity : note.identity });
+      }
+    }
+  }
+
+  // Connection-level calls by id: numbers are native, strings legacy.
+  send(id, data) {
+    this.assertOpen();
+    const binary = Buffer.isBuffer(data);
+    if (!binary && typeof data !== 'string') throw v.typeError('a string or Buffer', 'data', data);
+    if (typeof id === 'number') return this.core ? this.core.send(id, data, binary) === 'ok' : false;
+    if (typeof id === 'string') return this.legacy.send(id, data, binary);
+    throw v.typeError('a connection id (number or string)', 'id', id);
+  }
+
+  closeConnection(id, code = 1000, reason = '') {
+    this.assertOpen();
+    v.integer(code, 'code', { min: 1000, max: 4999 });
+    v.string(reason, 'reason');
+    if (Buffer.byteLength(reason) > 123) throw v.rangeError('a reason of at most 123 bytes', 'reason', reason);
+    if (typeof id === 'number') return this.core ? this.core.close(id, code, reason) === 'ok' : false;
+    if (typeof id === 'string') return this.legacy.close(id, code, reason);
+    throw v.typeError('a connection id (number or string)', 'id', id);
+  }
+
+  stats() {
+    const routing = [...this.routers].map((r) => r.stats());
+    return pathStats({
+      core: this.core,
+      nativeError: this.nativeError,
+      legacy: this.legacy.stats(),
+      routing,
+      events: this.events,
+      closed: this.closed,
+    });
+  }
+
+  metrics() {
+    return toPrometheus(this.stats());
+  }
+
+  assertOpen() {
+    if (this.closed) throw new FicusError(codes.CLOSED, 'this dispatcher was closed');
+  }
+
+  stopCore(timeoutMs) {
+    if (!this.core) return true;
+    const clean = this.core.stop(timeoutMs);
+    this.onNotify(this.core.drain());
+    return clean;
+  }
+
+  // Stops routing, closes every connection on both paths with 1001 and
+  // stops the native threads. Idempotent; resolves when done.
+  async close() {
+    if (this.closed) return this.closing;
+    this.closed = true;
+    this.closing = (async () => {
+      for (const router of [...this.routers]) router.detach();
+      const legacyDone = this.legacy.close(this.options.shutdownTimeoutMs);
+      // Joins the native threads (bounded by shutdownTimeoutMs).
+      this.stopCore();
+      await legacyDone;
+      process.off('exit', this.exitHandler);
+    })();
+    return this.closing;
+  }
+}
+
+function createDispatcher(options) {
+  return new Dispatcher(options);
+}
+
+module.exports = { Dispatcher, createDispatcher, OPTIONS, DEFAULTS };

@@ -1,0 +1,224 @@
+// Type declarations for ficus. Written by hand; checked by test/types.
+/// <reference types="node" />
+
+import type { EventEmitter } from 'node:events';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+
+/** Options shared by both paths, so a client cannot tell them apart. */
+export interface DispatcherOptions {
+  /** Native worker threads, each with its own event loop. 0 (default) = one per CPU. */
+  threads?: number;
+  /** false: never start the native core (every connection on the legacy path). Default true. */
+  native?: boolean;
+  /** Native connections in all; past it upgrades fall back to legacy. 0 (default) = no limit. */
+  maxConnections?: number;
+  /** Largest client message; larger closes with 1009. Default 65536. */
+  maxMessageBytes?: number;
+  /** Per-connection bytes queued for the kernel. Default 1048576. */
+  maxBufferedBytes?: number;
+  /** What a full send buffer does: skip the message ('drop', default) or close with 1008 ('close'). */
+  backpressure?: 'drop' | 'close';
+  /** Topics per connection; more closes with 1008. Default 64. */
+  maxTopicsPerConnection?: number;
+  /** Longest topic name in bytes. Default 256. */
+  maxTopicBytes?: number;
+  /** Largest published event in bytes. Default 65536. */
+  maxEventBytes?: number;
+  /** Native: a socket that has not completed its upgrade by then is closed. Default 10000. */
+  handshakeTimeoutMs?: number;
+  /** A connection silent this long is pinged. Default 30000. */
+  pingIntervalMs?: number;
+  /** ...and dropped when nothing arrives this long after the ping. Default 30000. */
+  pongTimeoutMs?: number;
+  /** Wait for the peer's close frame after ours. Default 5000. */
+  closeTimeoutMs?: number;
+  /** close(): time for connections to finish closing. Default 2000. */
+  shutdownTimeoutMs?: number;
+}
+
+/** What `authenticate` grants a connection. */
+export interface Grant {
+  /** Topics to subscribe at open; default: the `topics` query parameter (if `topicsFromQuery`). */
+  topics?: string[];
+  /** Identity for sticky bucketing and close events; default: `key(req)`, else random. */
+  identity?: string;
+}
+
+export interface AttachOptions {
+  /** Path served (exact match), or a predicate on the pathname. Default '/ws'. */
+  path?: string | ((pathname: string) => boolean);
+  /** Share of new upgrades sent to the native core, 0-100. Default 0. */
+  nativePercent?: number;
+  /** Identity used for sticky bucketing; a random one when it returns nothing. */
+  key?: (req: IncomingMessage) => string | number | undefined | null;
+  /**
+   * Runs before any hand-off. Return (or resolve) a Grant to accept, false/null to answer 401.
+   * A throw/rejection answers 401 and emits 'error' on the router.
+   */
+  authenticate?: (req: IncomingMessage) => Grant | boolean | null | undefined | Promise<Grant | boolean | null | undefined>;
+  /** Salt of the bucketing hash; change it to reshuffle who is native. Default 'ficus'. */
+  salt?: string;
+  /** Read topics from `?topics=a,b` when authenticate grants none. Default true. */
+  topicsFromQuery?: boolean;
+  /** Header that forces a path per request ('native' | 'legacy'), for testing. Off unless set. */
+  overrideHeader?: string;
+  /** Native connections closed per second while draining. Default 200. */
+  drainRatePerSecond?: number;
+  /** [min, max] retry hint (ms) put in the 1012 close reason, jittered. Default [1000, 10000]. */
+  retryAfterMs?: [number, number];
+}
+
+export type PathName = 'native' | 'legacy';
+
+export interface Rejection {
+  /** Position of the event in the input (array index, or non-blank line). */
+  index: number;
+  /** Which field and what was wrong, e.g. "order_id: expected a non-empty string". */
+  reason: string;
+}
+
+export interface PublishResult {
+  accepted: number;
+  rejected: Rejection[];
+}
+
+/** A DeliveryEvent (shared/bench-protocol.md); other fields pass through. */
+export interface DeliveryEvent {
+  order_id: string;
+  status: string;
+  /** RFC 3339 date-time. */
+  timestamp: string;
+  driver_id?: string | null;
+  sent_ns?: number;
+  [field: string]: unknown;
+}
+
+export type PublishInput = DeliveryEvent | string | Buffer | Array<DeliveryEvent | string | Buffer>;
+
+export interface LatencyMs {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+export interface PathStats {
+  available: boolean;
+  connections: number;
+  upgrades: number;
+  delivered: number;
+  drops: number;
+  sendBufferBytes: number;
+  latencyMs: LatencyMs;
+  closedByCode: Record<string, number>;
+  messagesIn?: number;
+}
+
+export interface NativeThreadStats {
+  index: number;
+  running: boolean;
+  healthy: boolean;
+  msSinceLastTick: number;
+  connections: number;
+  topics: number;
+  sendBufferBytes: number;
+}
+
+export interface NativePathStats extends PathStats {
+  error: string | null;
+  fallbacks: number;
+  fallbacksByReason: Record<string, number>;
+  threads: NativeThreadStats[];
+  handshakesRejected?: number;
+  notificationsDropped?: number;
+  commandsDropped?: number;
+}
+
+export interface Stats {
+  closed: boolean;
+  nativePercent: number | null;
+  events: { published: number; accepted: number; rejected: number; nativeFailures: number };
+  rejectedUpgrades: { unauthorized: number; forbidden: number; error: number; closedDuringAuth: number };
+  drain: { pending: number; closed: number };
+  paths: { native: NativePathStats; legacy: PathStats };
+}
+
+export interface MessageEvent {
+  path: PathName;
+  /** number on the native path, string on the legacy path. */
+  id: number | string;
+  data: string | Buffer;
+  binary: boolean;
+}
+
+export interface CloseEvent {
+  path: PathName;
+  id: number | string;
+  code: number;
+  identity: string;
+}
+
+export declare class Router extends EventEmitter {
+  /** Current share of new upgrades routed native. */
+  readonly nativePercent: number;
+  /**
+   * Changes the share for upgrades from now on. With `{ drain: true }` and a lower percent, native
+   * connections whose bucket is no longer native are closed with 1012 at `drainRatePerSecond`.
+   */
+  setNativePercent(percent: number, options?: { drain?: boolean }): this;
+  /** Stops handling upgrades (existing connections stay). */
+  detach(): void;
+  on(event: 'routing', listener: (e: { nativePercent: number; previous: number; drain: boolean }) => void): this;
+  on(event: 'fallback', listener: (e: { reason: string }) => void): this;
+  /** An upgrade was routed (native: after the core took the socket). */
+  on(event: 'connection', listener: (e: { path: PathName; identity: string; id?: number }) => void): this;
+  on(event: 'error', listener: (error: Error) => void): this;
+}
+
+export declare class Dispatcher extends EventEmitter {
+  /** true when the native core runs; otherwise see `nativeError`. */
+  readonly nativeAvailable: boolean;
+  readonly nativeError: FicusError | null;
+  /** Handles WebSocket upgrades for a path of `server`; other upgrades are left alone. */
+  attach(server: HttpServer | HttpsServer, options?: AttachOptions): Router;
+  /** Validates once and delivers to subscribers on both paths. Invalid events are returned, never delivered. */
+  publish(input: PublishInput): PublishResult;
+  /** Sends to one connection. Returns false when the id is unknown. */
+  send(id: number | string, data: string | Buffer): boolean;
+  /** Closes one connection with a close frame. */
+  closeConnection(id: number | string, code?: number, reason?: string): boolean;
+  stats(): Stats;
+  /** Prometheus text exposition of stats(), labelled by path. */
+  metrics(): string;
+  /** Closes every connection (1001) and stops the native threads. Idempotent. */
+  close(): Promise<void>;
+  on(event: 'message', listener: (e: MessageEvent) => void): this;
+  on(event: 'close', listener: (e: CloseEvent) => void): this;
+  on(event: 'error', listener: (error: Error) => void): this;
+}
+
+export declare function createDispatcher(options?: DispatcherOptions): Dispatcher;
+
+export type FicusErrorCode =
+  | 'ERR_FICUS_NATIVE_UNAVAILABLE'
+  | 'ERR_FICUS_CLOSED'
+  | 'ERR_FICUS_BUSY'
+  | 'ERR_FICUS_LISTEN'
+  | 'ERR_FICUS_INVALID_EVENT'
+  | 'ERR_FICUS_ALREADY_ATTACHED';
+
+export declare class FicusError extends Error {
+  readonly code: FicusErrorCode;
+}
+
+export declare const errorCodes: Readonly<Record<string, FicusErrorCode>>;
+export declare const defaults: Readonly<Required<DispatcherOptions>>;
+/** null when valid, else the reason (the same rules both paths apply). */
+export declare function validateEvent(event: DeliveryEvent | string): string | null;
+/** The routing bucket (0-99) an identity falls in for a salt. */
+export declare function bucketOf(identity: string, salt: string): number;
+/** Whether the addon could be loaded in this process. */
+export declare const nativeAvailable: boolean;

@@ -1,0 +1,36 @@
+'use strict';
+// ficus: route a live percentage of a Node gateway's WebSocket upgrades
+// into a native, multithreaded dispatch core. See docs/api.md.
+
+const { Dispatcher, createDispatcher, DEFAULTS } = require('./dispatcher');
+const { Router } = require('./router');
+const { FicusError, codes } = require('./errors');
+const { validateEventObject, decodeEvent } = require('./events');
+const { bucketOf } = require('./bucket');
+const native = require('./native');
+
+module.exports = {
+  createDispatcher,
+  Dispatcher,
+  Router,
+  FicusError,
+  errorCodes: codes,
+  defaults: Object.freeze({ ...DEFAULTS }),
+  validateEvent(event) {
+    if (typeof event !== 'string' && (event === null || typeof event !== 'object')) {
+      throw require('./validate').typeError('an event object or a JSON string', 'event', event);
+    }
+    if (typeof event === 'string') {
+      const decoded = decodeEvent(event);
+      return decoded.ok ? null : decoded.error;
+    }
+    return validateEventObject(event);
+  },
+  bucketOf(identity, salt) {
+    const v = require('./validate');
+    return bucketOf(v.string(identity, 'identity'), v.string(salt, 'salt'));
+  },
+  get nativeAvailable() {
+    return native.addon !== null;
+  },
+};

@@ -1,0 +1,43 @@
+'use strict';
+// Loads the addon once per environment. When it cannot load (not built,
+// unsupported platform) ficus keeps working on the legacy path and says why.
+
+const path = require('node:path');
+
+const candidates = [
+  process.env.FICUS_ADDON_PATH,
+  path.join(__dirname, '..', 'build', 'Release', 'ficus.node'),
+  path.join(__dirname, '..', 'build', 'Debug', 'ficus.node'),
+].filter(Boolean);
+
+let addon = null;
+let loadError = null;
+
+function load() {
+  if (addon || loadError) return addon;
+  if (process.platform === 'win32') {
+    loadError = new Error('the native core supports Linux and macOS; Windows stays on the legacy path');
+    return null;
+  }
+  const errors = [];
+  for (const candidate of candidates) {
+    try {
+      addon = require(candidate);
+      return addon;
+    } catch (error) {
+      errors.push(`${candidate}: ${error.code === 'MODULE_NOT_FOUND' ? 'not built' : error.message}`);
+    }
+  }
+  loadError = new Error(`the ficus addon could not be loaded (run \`npm run build:addon\`): ${errors.join('; ')}`);
+  return null;
+}
+
+module.exports = {
+  get addon() {
+    return load();
+  },
+  get loadError() {
+    load();
+    return loadError;
+  },
+};

@@ -1,0 +1,114 @@
+'use strict';
+// One stats shape for both paths, so dashboards and Prometheus compare them
+// side by side.
+
+const NS_PER_MS = 1e6;
+
+function latencyMs(snapshot) {
+  const ms = (ns) => Math.round((ns / NS_PER_MS) * 1000) / 1000;
+  return {
+    count: snapshot.count,
+    p50: ms(snapshot.p50Ns),
+    p90: ms(snapshot.p90Ns),
+    p99: ms(snapshot.p99Ns),
+    p999: ms(snapshot.p999Ns),
+    max: ms(snapshot.maxNs),
+  };
+}
+
+function sumRouting(routing) {
+  const out = {
+    nativePercent: routing.length > 0 ? routing[0].nativePercent : null,
+    native: { upgrades: 0, fallbacks: 0, fallbacksByReason: {} },
+    legacy: { upgrades: 0 },
+    rejected: { unauthorized: 0, forbidden: 0, error: 0, closedDuringAuth: 0 },
+    drain: { pending: 0, closed: 0 },
+  };
+  for (const r of routing) {
+    out.native.upgrades += r.native.upgrades;
+    out.native.fallbacks += r.native.fallbacks;
+    for (const [reason, n] of Object.entries(r.native.fallbacksByReason)) {
+      out.native.fallbacksByReason[reason] = (out.native.fallbacksByReason[reason] || 0) + n;
+    }
+    out.legacy.upgrades += r.legacy.upgrades;
+    for (const key of Object.keys(out.rejected)) out.rejected[key] += r.rejected[key];
+    out.drain.pending += r.drain.pending;
+    out.drain.closed += r.drain.closed;
+  }
+  return out;
+}
+
+// Unhealthy when a loop has not woken for this long: its sweep timer fires
+// at least every second, so several seconds means a stuck thread.
+const STALL_MS = 5000;
+
+function nativePath(core, nativeError, routing) {
+  const base = {
+    available: core !== null,
+    error: nativeError ? nativeError.message : null,
+    upgrades: routing.native.upgrades,
+    fallbacks: routing.native.fallbacks,
+    fallbacksByReason: routing.native.fallbacksByReason,
+  };
+  if (!core) {
+    return {
+      ...base, connections: 0, delivered: 0, drops: 0, sendBufferBytes: 0,
+      latencyMs: latencyMs({ count: 0, p50Ns: 0, p90Ns: 0, p99Ns: 0, p999Ns: 0, maxNs: 0 }),
+      closedByCode: {}, threads: [],
+    };
+  }
+  const s = core.stats();
+  return {
+    ...base,
+    connections: s.total.connections,
+    delivered: s.total.deliveries,
+    drops: s.total.dropsBackpressure,
+    sendBufferBytes: s.total.sendBufferBytes,
+    latencyMs: latencyMs(s.latency),
+    closedByCode: s.total.closedByCode,
+    messagesIn: s.total.messagesIn,
+    handshakesRejected: s.total.handshakesRejected,
+    notificationsDropped: s.total.notificationsDropped,
+    commandsDropped: s.commandsDropped,
+    threads: s.workers.map((w) => ({
+      index: w.index,
+      running: w.running,
+      healthy: w.running && w.msSinceLastTick < STALL_MS,
+      msSinceLastTick: w.msSinceLastTick,
+      connections: w.connections,
+      topics: w.topics,
+      sendBufferBytes: w.sendBufferBytes,
+    })),
+  };
+}
+
+function legacyPath(legacy, routing) {
+  return {
+    available: true,
+    upgrades: routing.legacy.upgrades,
+    connections: legacy.connections,
+    delivered: legacy.messagesOut,
+    drops: legacy.dropsBackpressure,
+    sendBufferBytes: legacy.sendBufferBytes,
+    latencyMs: latencyMs(legacy.latency),
+    closedByCode: legacy.closedByCode,
+    messagesIn: legacy.messagesIn,
+  };
+}
+
+function pathStats({ core, nativeError, legacy, routing, events, closed }) {
+  const r = sumRouting(routing);
+  return {
+    closed,
+    nativePercent: r.nativePercent,
+    events: { ...events },
+    rejectedUpgrades: r.rejected,
+    drain: r.drain,
+    paths: {
+      native: nativePath(core, nativeError, r),
+      legacy: legacyPath(legacy, r),
+    },
+  };
+}
+
+module.exports = { pathStats, latencyMs };

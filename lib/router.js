@@ -1,0 +1,227 @@
+'use strict';
+// Attaches to an http.Server's 'upgrade' event and sends each WebSocket
+// upgrade for its path to the native core or the legacy path, by a sticky,
+// live percentage. Authentication runs in JS first; nothing reaches either
+// path without it.
+
+const { EventEmitter } = require('node:events');
+const { bucketOf, isNative, randomIdentity } = require('./bucket');
+const handoff = require('./handoff');
+const { Drainer } = require('./drainer');
+const v = require('./validate');
+
+const STATUS_TEXT = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 503: 'Service Unavailable' };
+
+function refuse(socket, status) {
+  if (socket.destroyed) return;
+  const text = STATUS_TEXT[status] || 'Error';
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\n` +
+    `Content-Length: ${text.length + 1}\r\n\r\n${text}\n`);
+  socket.destroySoon();
+}
+
+function splitUrl(url) {
+  const q = url.indexOf('?');
+  return q < 0 ? { pathname: url, query: '' } : { pathname: url.slice(0, q), query: url.slice(q + 1) };
+}
+
+function topicsFromQuery(query) {
+  if (!query) return [];
+  const raw = new URLSearchParams(query).get('topics');
+  if (!raw) return [];
+  return raw.split(',').map((t) => t.trim()).filter(Boolean);
+}
+
+function headerValue(value) {
+  return Array.isArray(value) ? value.join(', ') : value || '';
+}
+
+const ROUTER_OPTIONS = {
+  path: (value, name) => {
+    if (typeof value === 'function') return value;
+    return v.string(value, name, { nonEmpty: true });
+  },
+  nativePercent: v.percent,
+  key: v.fn,
+  authenticate: v.fn,
+  salt: (value, name) => v.string(value, name),
+  topicsFromQuery: v.boolean,
+  overrideHeader: (value, name) => v.string(value, name, { nonEmpty: true }).toLowerCase(),
+  drainRatePerSecond: (value, name) => v.integer(value, name, { min: 1, max: 100000 }),
+  retryAfterMs: (value, name) => {
+    if (!Array.isArray(value) || value.length !== 2 || !value.every((n) => Number.isInteger(n) && n >= 0) ||
+        value[0] > value[1]) {
+      throw v.typeError('[minMs, maxMs] with 0 <= minMs <= maxMs', name, value);
+    }
+    return value;
+  },
+};
+
+const ROUTER_DEFAULTS = {
+  path: '/ws',
+  nativePercent: 0,
+  key: undefined,
+  authenticate: undefined,
+  salt: 'ficus',
+  topicsFromQuery: true,
+  overrideHeader: undefined,
+  drainRatePerSecond: 200,
+  retryAfterMs: [1000, 10000],
+};
+
+class Router extends EventEmitter {
+  constructor(dispatcher, server, options) {
+    super();
+    this.options = v.options(options, 'options', ROUTER_OPTIONS, ROUTER_DEFAULTS);
+    this.dispatcher = dispatcher;
+    this.server = server;
+    this.percent = this.options.nativePercent;
+    this.counters = {
+      native: { upgrades: 0, fallbacks: {} },
+      legacy: { upgrades: 0 },
+      rejected: { unauthorized: 0, forbidden: 0, error: 0, closedDuringAuth: 0 },
+    };
+    this.drainer = new Drainer(dispatcher, this, this.options);
+    this.listener = (req, socket, head) => this.onUpgrade(req, socket, head);
+    server.on('upgrade', this.listener);
+  }
+
+  get nativePercent() {
+    return this.percent;
+  }
+
+  // Applies to upgrades from now on. With { drain: true }, native
+  // connections whose bucket is no longer native are closed with 1012 at a
+  // bounded rate, so their clients reconnect (onto legacy) without a storm.
+  setNativePercent(percent, options = {}) {
+    v.percent(percent, 'percent');
+    const { drain } = v.options(options, 'options', { drain: v.boolean }, { drain: false });
+    const previous = this.percent;
+    this.percent = percent;
+    if (drain && percent < previous) this.drainer.drainAbove(percent);
+    this.emit('routing', { nativePercent: percent, previous, drain });
+    return this;
+  }
+
+  detach() {
+    this.server.off('upgrade', this.listener);
+    this.drainer.stop();
+    this.dispatcher.routers.delete(this);
+  }
+
+  matches(pathname) {
+    const { path } = this.options;
+    return typeof path === 'function' ? path(pathname) : pathname === path;
+  }
+
+  choosePath(req, bucket) {
+    const { overrideHeader } = this.options;
+    if (overrideHeader) {
+      const wanted = req.headers[overrideHeader];
+      if (wanted === 'native' || wanted === 'legacy') return wanted;
+    }
+    return isNative(bucket, this.percent) ? 'native' : 'legacy';
+  }
+
+  identityOf(req) {
+    let key;
+    if (this.options.key) key = this.options.key(req);
+    return key === undefined || key === null || key === '' ? randomIdentity() : String(key);
+  }
+
+  async onUpgrade(req, socket, head) {
+    const { pathname, query } = splitUrl(req.url || '/');
+    if (!this.matches(pathname)) return; // another listener's upgrade
+    const { handle, reason } = handoff.handoffHandle(socket);
+    if (handle) handoff.pauseReads(handle);
+
+    let auth;
+    try {
+      auth = this.options.authenticate ? await this.options.authenticate(req) : {};
+    } catch (error) {
+      this.counters.rejected.error += 1;
+      this.emit('error', error);
+      refuse(socket, 401);
+      return;
+    }
+    if (auth === false || auth === null) {
+      this.counters.rejected.unauthorized += 1;
+      refuse(socket, 401);
+      return;
+    }
+    if (socket.destroyed) {
+      this.counters.rejected.closedDuringAuth += 1;
+      return;
+    }
+    const grant = typeof auth === 'object' ? auth : {};
+    const identity = grant.identity !== undefined ? String(grant.identity) : this.identityOf(req);
+    const topics = Array.isArray(grant.topics) ? grant.topics.map(String)
+      : (this.options.topicsFromQuery ? topicsFromQuery(query) : []);
+    const bucket = bucketOf(identity, this.options.salt);
+    const path = this.choosePath(req, bucket);
+
+    let legacyHead = head;
+    if (path === 'native') {
+      const fallback = handle
+        ? this.toNative(req, socket, head, handle, { pathname, query, identity, topics, bucket })
+        : { reason };
+      if (!fallback) return;
+      this.countFallback(fallback.reason);
+      if (fallback.head) legacyHead = fallback.head;
+    }
+    if (handle) handoff.resumeReads(socket, handle);
+    this.counters.legacy.upgrades += 1;
+    this.dispatcher.legacy.handleUpgrade(req, socket, legacyHead, { identity, topics });
+    this.emit('connection', { path: 'legacy', identity });
+  }
+
+  // Returns undefined when the core took the socket, else why not and the
+  // bytes taken out of the stream (the legacy path must see them).
+  toNative(req, socket, head, handle, { pathname, query, identity, topics, bucket }) {
+    const core = this.dispatcher.core;
+    if (!core) return { reason: 'native-unavailable' };
+    const initial = handoff.takeBufferedBytes(socket, head);
+    const result = core.adopt(handle.fd, initial, {
+      method: req.method,
+      path: pathname,
+      query,
+      host: headerValue(req.headers.host),
+      upgrade: headerValue(req.headers.upgrade),
+      connection: headerValue(req.headers.connection),
+      key: headerValue(req.headers['sec-websocket-key']),
+      version: headerValue(req.headers['sec-websocket-version']),
+      protocols: headerValue(req.headers['sec-websocket-protocol']),
+      extensions: headerValue(req.headers['sec-websocket-extensions']),
+      identity,
+      topics,
+    });
+    if (typeof result !== 'number') {
+      const why = result === 'native core is at max_connections' ? 'full' : 'stopped-or-busy';
+      return { reason: why, head: initial || Buffer.alloc(0) };
+    }
+    handoff.releaseSocket(socket);
+    this.counters.native.upgrades += 1;
+    this.dispatcher.trackNative(result, { identity, bucket, router: this });
+    this.emit('connection', { path: 'native', id: result, identity });
+    return undefined;
+  }
+
+  countFallback(reason) {
+    const f = this.counters.native.fallbacks;
+    f[reason] = (f[reason] || 0) + 1;
+    this.emit('fallback', { reason });
+  }
+
+  stats() {
+    const fallbacks = Object.values(this.counters.native.fallbacks).reduce((a, b) => a + b, 0);
+    return {
+      nativePercent: this.percent,
+      native: { upgrades: this.counters.native.upgrades, fallbacks, fallbacksByReason: { ...this.counters.native.fallbacks } },
+      legacy: { upgrades: this.counters.legacy.upgrades },
+      rejected: { ...this.counters.rejected },
+      drain: this.drainer.stats(),
+    };
+  }
+}
+
+module.exports = { Router, topicsFromQuery };

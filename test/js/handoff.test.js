@@ -1,0 +1,130 @@
+'use strict';
+// The hand-off from Node to the core under stress: bytes the client sends
+// while authenticate awaits are not lost; TLS sockets stay on legacy;
+// authenticate decides before anything is upgraded.
+
+const https = require('node:https');
+const net = require('node:net');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
+const { startGateway } = require('./support/gateway');
+const { connect, until, event } = require('./support/clients');
+
+let gw;
+afterEach(() => gw && gw.close());
+
+function rawUpgrade(port, target, extra = '') {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.setNoDelay(true);
+  socket.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`);
+  return socket;
+}
+
+function maskedText(text) {
+  const payload = Buffer.from(text);
+  const header = payload.length < 126 ? Buffer.from([0x81, 0x80 | payload.length])
+    : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]);
+  const mask = Buffer.from([1, 2, 3, 4]);
+  const body = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]));
+  return Buffer.concat([header, mask, body]);
+}
+
+test('a subscribe pipelined during a slow authenticate is not lost (native)', async () => {
+  gw = await startGateway({
+    attach: {
+      nativePercent: 100,
+      authenticate: async () => {
+        await new Promise((r) => setTimeout(r, 200));
+        return { topics: [] };
+      },
+    },
+  });
+  const received = [];
+  const socket = rawUpgrade(gw.port, '/ws');
+  socket.on('data', (d) => received.push(d));
+  // Immediately, and again while authenticate is still waiting.
+  socket.write(maskedText(JSON.stringify({ type: 'subscribe', topics: ['order:pipe1'] })));
+  await new Promise((r) => setTimeout(r, 50));
+  socket.write(maskedText(JSON.stringify({ type: 'subscribe', topics: ['order:pipe2'] })));
+  await until(() => Buffer.concat(received).toString('latin1').includes('101 Switching Protocols'), 5000, '101');
+  await until(() => gw.dispatch.stats().paths.native.connections === 1);
+  await until(async () => {
+    gw.dispatch.publish([event('pipe1', null, 1), event('pipe2', null, 2)]);
+    await new Promise((r) => setTimeout(r, 30));
+    const text = Buffer.concat(received).toString('latin1');
+    return text.includes('"seq":1') && text.includes('"seq":2');
+  }, 5000, 'both pipelined subscriptions to take effect');
+  expect(gw.dispatch.stats().paths.native.upgrades).toBe(1);
+  socket.destroy();
+});
+
+test('authenticate rejecting means 401 and no upgrade on either path', async () => {
+  gw = await startGateway({ attach: { nativePercent: 50, authenticate: async (req) => req.headers['x-token'] === 'ok' } });
+  await expect(connect(gw.url('/ws'))).rejects.toThrow(/401/);
+  const ws = await connect(gw.url('/ws'), { headers: { 'x-token': 'ok' } });
+  ws.close();
+  const errors = [];
+  gw.router.on('error', (e) => errors.push(e));
+  gw.router.options.authenticate = () => {
+    throw new Error('auth backend down');
+  };
+  await expect(connect(gw.url('/ws'))).rejects.toThrow(/401/);
+  expect(errors.map((e) => e.message)).toEqual(['auth backend down']);
+  const stats = gw.dispatch.stats();
+  expect(stats.rejectedUpgrades.unauthorized).toBe(1);
+  expect(stats.rejectedUpgrades.error).toBe(1);
+  expect(stats.paths.native.upgrades + stats.paths.legacy.upgrades).toBe(1);
+});
+
+test('upgrades for other paths are left to other listeners', async () => {
+  gw = await startGateway({ attach: { nativePercent: 100 } });
+  let seen = 0;
+  gw.server.on('upgrade', (req, socket) => {
+    if (req.url === '/other') {
+      seen += 1;
+      socket.end('HTTP/1.1 418 Teapot\r\nContent-Length: 0\r\n\r\n');
+    }
+  });
+  await expect(connect(gw.url('/other'))).rejects.toThrow(/418/);
+  expect(seen).toBe(1);
+});
+
+test('TLS sockets fall back to the legacy path and still work', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ficus-tls-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+    '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+  const server = https.createServer({
+    key: fs.readFileSync(path.join(dir, 'key.pem')),
+    cert: fs.readFileSync(path.join(dir, 'cert.pem')),
+  });
+  gw = await startGateway({ server, attach: { nativePercent: 100 } });
+  const ws = await connect(`wss://127.0.0.1:${gw.port}/ws?topics=order:tls1`, { rejectUnauthorized: false });
+  gw.dispatch.publish(event('tls1', null, 1));
+  await until(() => ws.received.length === 1);
+  const stats = gw.dispatch.stats();
+  expect(stats.paths.native.fallbacksByReason).toEqual({ tls: 1 });
+  expect(stats.paths.legacy.connections).toBe(1);
+  ws.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('a client that vanishes while authenticate awaits is counted, not upgraded', async () => {
+  let release;
+  gw = await startGateway({
+    attach: { nativePercent: 100, authenticate: () => new Promise((r) => { release = r; }) },
+  });
+  const socket = rawUpgrade(gw.port, '/ws');
+  await until(() => release !== undefined);
+  socket.destroy();
+  await new Promise((r) => setTimeout(r, 50));
+  release({});
+  await until(() => {
+    const s = gw.dispatch.stats();
+    // Either JS saw the close, or the core did (EOF right after adopt).
+    return s.rejectedUpgrades.closedDuringAuth === 1 ||
+      (s.paths.native.upgrades === 1 && s.paths.native.connections === 0);
+  });
+});
