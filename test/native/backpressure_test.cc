@@ -58,7 +58,9 @@ TEST(Backpressure, DropPolicyBoundsTheBufferAndCountsDrops) {
 
   DispatcherStats stats = core->stats();
   EXPECT_GT(stats.total.drops_backpressure, 0u);
-  EXPECT_LE(stats.total.send_buffer_bytes, options.max_buffered_bytes);
+  // Each connection stays under its limit; the fast one may still hold
+  // part of the last round.
+  EXPECT_LE(stats.total.send_buffer_bytes, 2 * options.max_buffered_bytes);
   EXPECT_EQ(stats.total.connections_open, 2u);  // dropping, not closing
 }
 
