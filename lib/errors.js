@@ -15,9 +15,6 @@ const codes = Object.freeze({
   NATIVE_UNAVAILABLE: 'ERR_FICUS_NATIVE_UNAVAILABLE', // addon missing or failed to start
   CLOSED: 'ERR_FICUS_CLOSED', // the dispatcher was closed
   BUSY: 'ERR_FICUS_BUSY', // a native worker's inbox stayed full
-  LISTEN: 'ERR_FICUS_LISTEN', // the core could not bind
-  INVALID_EVENT: 'ERR_FICUS_INVALID_EVENT', // publishStrict: an event failed validation
-  ALREADY_ATTACHED: 'ERR_FICUS_ALREADY_ATTACHED', // attach() twice on one server and path
 });
 
 module.exports = { FicusError, codes };

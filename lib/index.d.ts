@@ -205,10 +205,7 @@ export declare function createDispatcher(options?: DispatcherOptions): Dispatche
 export type FicusErrorCode =
   | 'ERR_FICUS_NATIVE_UNAVAILABLE'
   | 'ERR_FICUS_CLOSED'
-  | 'ERR_FICUS_BUSY'
-  | 'ERR_FICUS_LISTEN'
-  | 'ERR_FICUS_INVALID_EVENT'
-  | 'ERR_FICUS_ALREADY_ATTACHED';
+  | 'ERR_FICUS_BUSY';
 
 export declare class FicusError extends Error {
   readonly code: FicusErrorCode;
