@@ -227,7 +227,7 @@ class Dispatcher extends EventEmitter {
     v.string(reason, 'reason');
     if (Buffer.byteLength(reason) > 123) throw v.rangeError('a reason of at most 123 bytes', 'reason', reason);
     if (typeof id === 'number') return this.core ? this.core.close(id, code, reason) === 'ok' : false;
-    if (typeof id === 'string') return this.legacy.close(id, code, reason);
+    if (typeof id === 'string') return this.legacy.closeConnection(id, code, reason);
     throw v.typeError('a connection id (number or string)', 'id', id);
   }
 
@@ -265,7 +265,7 @@ class Dispatcher extends EventEmitter {
     this.closed = true;
     this.closing = (async () => {
       for (const router of [...this.routers]) router.detach();
-      const legacyDone = this.legacy.close(this.options.shutdownTimeoutMs);
+      const legacyDone = this.legacy.shutdown(this.options.shutdownTimeoutMs);
       // Joins the native threads (bounded by shutdownTimeoutMs).
       this.stopCore();
       await legacyDone;

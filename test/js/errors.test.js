@@ -14,7 +14,7 @@ afterAll(() => dispatch.close());
 test.each([
   [{ threads: -1 }, RangeError, /options\.threads.*the number -1/],
   [{ threads: 'two' }, TypeError, /options\.threads.*the string "two"/],
-  [{ backpressure: 'block' }, RangeError, /options\.backpressure.*"drop", "close"/],
+  [{ backpressure: 'block' }, RangeError, /one of "drop", "close" for options\.backpressure/],
   [{ maxBufferedBytes: 10 }, RangeError, /options\.maxBufferedBytes/],
   [{ pingIntervalMs: 1.5 }, RangeError, /options\.pingIntervalMs/],
   [{ threds: 2 }, TypeError, /Unknown option options\.threds/],
@@ -27,7 +27,7 @@ test.each([
 test.each([
   [{ nativePercent: 101 }, RangeError, /options\.nativePercent.*the number 101/],
   [{ nativePercent: '10' }, TypeError, /options\.nativePercent.*the string "10"/],
-  [{ key: 'x-user' }, TypeError, /options\.key.*a function/],
+  [{ key: 'x-user' }, TypeError, /a function for options\.key but received the string "x-user"/],
   [{ authenticate: true }, TypeError, /options\.authenticate/],
   [{ path: '' }, RangeError, /options\.path/],
   [{ retryAfterMs: [5, 1] }, TypeError, /options\.retryAfterMs/],
@@ -45,7 +45,7 @@ test('setNativePercent validates', () => {
   const router = dispatch.attach(http.createServer(), { nativePercent: 10 });
   expect(() => router.setNativePercent(-1)).toThrow(RangeError);
   expect(() => router.setNativePercent(NaN)).toThrow(TypeError);
-  expect(() => router.setNativePercent(50, { drain: 'yes' })).toThrow(/options\.drain.*a boolean/);
+  expect(() => router.setNativePercent(50, { drain: 'yes' })).toThrow(/a boolean for options\.drain/);
   expect(router.setNativePercent(50).nativePercent).toBe(50);
   router.detach();
 });

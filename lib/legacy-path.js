@@ -1,0 +1,475 @@
+'use strict';
+// The legacy path: WebSocket connections served in the Node process with
+// the `ws` package, for the share of traffic not routed to the native core.
+// From the client's side it must be the native path's twin (see
+// native/core/src/connection.cc and worker.cc): same topic semantics, same
+// subscribe/unsubscribe messages and limits, same close codes, same
+// heartbeat rules, same backpressure policy. It is also the benchmark's
+// baseline, so delivery allocates nothing per connection beyond what `ws`
+// itself does.
+
+const { EventEmitter } = require('node:events');
+const { STATUS_CODES } = require('node:http');
+const { performance } = require('node:perf_hooks');
+const { WebSocketServer, WebSocket } = require('ws');
+
+const { decodeClientMessage, DEFAULT_MAX_DEPTH } = require('./events');
+const { LatencyHistogram, nowNs } = require('./histogram');
+
+const DEFAULTS = Object.freeze({
+  maxMessageBytes: 64 * 1024,
+  maxBufferedBytes: 1024 * 1024,
+  backpressure: 'drop',
+  maxTopicsPerConnection: 64,
+  maxTopicBytes: 256,
+  pingIntervalMs: 30_000,
+  pongTimeoutMs: 30_000,
+  closeTimeoutMs: 5_000,
+});
+
+const OPEN = WebSocket.OPEN;
+const GOING_AWAY = 1001;
+const ABNORMAL = 1006;
+const POLICY_VIOLATION = 1008;
+// A close frame's body is at most 125 bytes: the code and 123 of reason.
+const MAX_CLOSE_REASON_BYTES = 123;
+// Shared by every send: `ws` copies its options, never keeps them.
+const SEND_TEXT = Object.freeze({ binary: false });
+const SEND_BINARY = Object.freeze({ binary: true });
+
+class LegacyConnection {
+  constructor(id, ws, identity, nowMs) {
+    this.id = id;
+    this.ws = ws;
+    this.identity = identity;
+    this.topics = new Set();
+    // Sequence number of the last event sent here: an event matching two of
+    // this connection's topics goes out once (worker.cc does the same).
+    this.lastDelivery = 0;
+    this.lastActivityMs = nowMs; // any bytes from the client
+    this.pingSentMs = 0; // 0: no ping outstanding
+    this.closingSinceMs = 0; // when it stopped being open
+    this.closeCode = 0; // the code we closed with; 0: the peer's, or ws's
+  }
+}
+
+// Bytes of an unmasked server frame carrying `length` bytes: what the
+// native side counts against max_buffered_bytes and in bytesOut.
+function frameBytes(length) {
+  if (length < 126) return length + 2;
+  return length < 65536 ? length + 4 : length + 10;
+}
+
+// Native close frames cut the reason at 123 bytes on a character boundary
+// (truncateUtf8 in frame_codec.cc); `ws` would throw instead.
+function closeReason(reason) {
+  const bytes = Buffer.from(reason, 'utf8');
+  if (bytes.length <= MAX_CLOSE_REASON_BYTES) return reason;
+  let cut = MAX_CLOSE_REASON_BYTES;
+  while (cut > 0 && (bytes[cut] & 0xc0) === 0x80) cut -= 1;
+  return bytes.subarray(0, cut);
+}
+
+// Slot of closedByCode, as closeCodeSlot() in metrics.h: 1000..1015 by code,
+// anything else together.
+function closeCodeKey(code) {
+  return code >= 1000 && code <= 1015 ? String(code) : 'other';
+}
+
+// `ws` puts the close code a receiver error calls for (1002, 1007, 1009)
+// under a symbol it does not export.
+function statusCodeOf(err) {
+  for (const symbol of Object.getOwnPropertySymbols(err)) {
+    if (symbol.description === 'status-code') return err[symbol];
+  }
+  return 0;
+}
+
+// The native handshake's error response (buildErrorResponse in
+// handshake.cc), then the socket is closed.
+function rejectHandshake(socket, status, reason) {
+  socket.on('error', () => {}); // a reset peer is no news here
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = `${reason}\n`;
+  socket.once('finish', () => socket.destroy());
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+    'Connection: close\r\n' +
+    'Content-Type: text/plain\r\n' +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+}
+
+function emptyCloseCounts() {
+  const counts = {};
+  for (let code = 1000; code <= 1015; code += 1) counts[code] = 0;
+  counts.other = 0;
+  return counts;
+}
+
+class LegacyPath extends EventEmitter {
+  constructor(options = {}) {
+    super();
+    const o = { ...DEFAULTS, ...options };
+    this._options = o;
+    this._closeOnBackpressure = o.backpressure === 'close';
+    // Client messages are decoded with the worker's limits (worker.cc): a
+    // message may name as many topics as a connection may hold.
+    this._messageLimits = {
+      maxDepth: DEFAULT_MAX_DEPTH,
+      maxTopicBytes: o.maxTopicBytes,
+      maxTopicsPerMessage: o.maxTopicsPerConnection,
+    };
+    this._wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: o.maxMessageBytes,
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
+    this._connections = new Map(); // id -> LegacyConnection
+    this._subscribers = new Map(); // topic -> Set<LegacyConnection>
+    this._nextId = 1;
+    this._sequence = 0; // numbers deliver() calls, for once-per-connection
+    this._latency = new LatencyHistogram();
+    this._counters = {
+      connectionsOpened: 0,
+      handshakesRejected: 0,
+      messagesIn: 0,
+      messagesOut: 0,
+      bytesOut: 0,
+      deliveries: 0,
+      dropsBackpressure: 0,
+      dropsClosing: 0,
+    };
+    this._closedByCode = emptyCloseCounts();
+    this._shutdown = null; // { promise, resolve, timer } once close() began
+    // One coarse timer checks every deadline, like a native worker's sweep:
+    // a quarter of the shortest one, between 5 ms and 1 s.
+    const shortest = Math.min(o.pingIntervalMs, o.pongTimeoutMs, o.closeTimeoutMs);
+    this._sweepTimer = setInterval(() => this._sweep(), Math.min(Math.max(Math.floor(shortest / 4), 5), 1000));
+    this._sweepTimer.unref();
+  }
+
+  get connectionCount() {
+    return this._connections.size;
+  }
+
+  // --------------------------------------------------------------- opening
+
+  // Completes the upgrade of a request already judged (path, routing,
+  // identity) by the caller, subscribed to `topics`.
+  handleUpgrade(req, socket, head, { identity, topics = [] } = {}) {
+    if (this._shutdown !== null) {
+      rejectHandshake(socket, 503, 'server shutting down');
+      return;
+    }
+    const refusal = this._checkHandshakeTopics(topics);
+    if (refusal !== null) {
+      this._counters.handshakesRejected += 1;
+      rejectHandshake(socket, 400, refusal);
+      return;
+    }
+    this._wss.handleUpgrade(req, socket, head, (ws) => this._adopt(ws, socket, identity, topics));
+  }
+
+  // The native handshake refuses these with 400 (Connection::upgrade).
+  _checkHandshakeTopics(topics) {
+    if (topics.length > this._options.maxTopicsPerConnection) return 'too many topics';
+    for (const topic of topics) {
+      if (!this._topicFits(topic)) return 'topic name empty or too long';
+    }
+    return null;
+  }
+
+  _topicFits(topic) {
+    return topic.length > 0 && Buffer.byteLength(topic, 'utf8') <= this._options.maxTopicBytes;
+  }
+
+  _adopt(ws, socket, identity, topics) {
+    const id = `l${this._nextId}`;
+    this._nextId += 1;
+    const conn = new LegacyConnection(id, ws, identity, performance.now());
+    this._connections.set(id, conn);
+    this._counters.connectionsOpened += 1;
+    for (const topic of topics) this._subscribeOne(conn, topic);
+    // Any bytes from the client count as a sign of life, as in the native
+    // onData(): messages, pings, pongs, even part of a frame.
+    socket.on('data', () => {
+      conn.lastActivityMs = performance.now();
+      conn.pingSentMs = 0;
+    });
+    ws.on('message', (data, isBinary) => this._onMessage(conn, data, isBinary));
+    ws.on('error', (err) => this._onError(conn, err));
+    ws.on('close', (code) => this._onClose(conn, code));
+    this.emit('open', { id, identity });
+  }
+
+  // --------------------------------------------------------------- reading
+
+  _onMessage(conn, data, isBinary) {
+    this._counters.messagesIn += 1;
+    if (conn.ws.readyState !== OPEN) return;
+    if (isBinary) {
+      this.emit('message', { id: conn.id, data, binary: true });
+      return;
+    }
+    const message = decodeClientMessage(data, this._messageLimits);
+    switch (message.type) {
+      case 'subscribe': {
+        const error = this._subscribeAll(conn, message.topics);
+        if (error !== null) this._closeConnection(conn, POLICY_VIOLATION, error);
+        return;
+      }
+      case 'unsubscribe':
+        for (const topic of message.topics) this._unsubscribeOne(conn, topic);
+        return;
+      case 'invalid':
+        this._closeConnection(conn, POLICY_VIOLATION, message.error);
+        return;
+      default:
+        this.emit('message', { id: conn.id, data: data.toString('utf8'), binary: false });
+    }
+  }
+
+  // Receiver errors (message too big, invalid UTF-8, protocol errors): `ws`
+  // has already sent the close frame; record its code, as the native side
+  // records the code it fails the connection with.
+  _onError(conn, err) {
+    const code = statusCodeOf(err);
+    if (conn.closeCode === 0 && code !== 0) conn.closeCode = code;
+  }
+
+  // ---------------------------------------------------------------- topics
+
+  // A subscribe message: topics are added one by one until one breaks a
+  // limit (Connection::subscribeAll); returns that limit's close reason.
+  _subscribeAll(conn, topics) {
+    for (const topic of topics) {
+      if (!this._topicFits(topic)) return 'topic name empty or too long';
+      if (conn.topics.size >= this._options.maxTopicsPerConnection) return 'too many topics';
+      this._subscribeOne(conn, topic);
+    }
+    return null;
+  }
+
+  _subscribeOne(conn, topic) {
+    if (conn.topics.has(topic)) return;
+    conn.topics.add(topic);
+    let subscribers = this._subscribers.get(topic);
+    if (subscribers === undefined) {
+      subscribers = new Set();
+      this._subscribers.set(topic, subscribers);
+    }
+    subscribers.add(conn);
+  }
+
+  _unsubscribeOne(conn, topic) {
+    if (!conn.topics.delete(topic)) return;
+    const subscribers = this._subscribers.get(topic);
+    subscribers.delete(conn);
+    if (subscribers.size === 0) this._subscribers.delete(topic);
+  }
+
+  // Subscribes by id, for the embedder. A topic past a limit closes the
+  // connection with 1008 "topic limit" (Worker::handle(SubscribeCommand)).
+  subscribe(id, topics) {
+    const conn = this._connections.get(id);
+    if (conn === undefined) return false;
+    if (conn.ws.readyState !== OPEN) return true;
+    for (const topic of topics) {
+      if (!this._topicFits(topic) || conn.topics.size >= this._options.maxTopicsPerConnection) {
+        this._closeConnection(conn, POLICY_VIOLATION, 'topic limit');
+        break;
+      }
+      this._subscribeOne(conn, topic);
+    }
+    return true;
+  }
+
+  unsubscribe(id, topics) {
+    const conn = this._connections.get(id);
+    if (conn === undefined) return false;
+    for (const topic of topics) this._unsubscribeOne(conn, topic);
+    return true;
+  }
+
+  // --------------------------------------------------------------- writing
+
+  // Sends `data` as one text frame to every connection subscribed to
+  // orderTopic or driverTopic (once each); returns how many it went to.
+  // publishNs is nowNs() when the event was published: the latency recorded
+  // runs from then to the end of each send call.
+  deliver(orderTopic, driverTopic, data, publishNs = nowNs()) {
+    const first = this._subscribers.get(orderTopic);
+    const second = driverTopic == null ? undefined : this._subscribers.get(driverTopic);
+    if (first === undefined && second === undefined) return 0;
+    // One conversion for all: `ws` would encode a string once per send.
+    const payload = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    const size = frameBytes(payload.length);
+    const sequence = ++this._sequence;
+    let sent = 0;
+    if (first !== undefined) sent += this._fanOut(first, payload, size, sequence, publishNs);
+    if (second !== undefined) sent += this._fanOut(second, payload, size, sequence, publishNs);
+    return sent;
+  }
+
+  // Sends `data` as one text frame to every subscriber of `topic`.
+  publishRaw(topic, data, publishNs = nowNs()) {
+    return this.deliver(topic, null, data, publishNs);
+  }
+
+  _fanOut(subscribers, payload, size, sequence, publishNs) {
+    let sent = 0;
+    for (const conn of subscribers) {
+      if (conn.lastDelivery === sequence) continue;
+      conn.lastDelivery = sequence;
+      if (!this._sendFrame(conn, payload, size, SEND_TEXT)) continue;
+      sent += 1;
+      this._latency.record(nowNs() - publishNs);
+    }
+    this._counters.deliveries += sent;
+    return sent;
+  }
+
+  // One frame to one connection under the backpressure policy
+  // (Connection::send): false when it was not sent.
+  _sendFrame(conn, payload, size, sendOptions) {
+    const ws = conn.ws;
+    if (ws.readyState !== OPEN) {
+      this._counters.dropsClosing += 1;
+      return false;
+    }
+    if (ws.bufferedAmount + size > this._options.maxBufferedBytes) {
+      this._counters.dropsBackpressure += 1;
+      if (this._closeOnBackpressure) this._closeConnection(conn, POLICY_VIOLATION, 'send buffer full');
+      return false;
+    }
+    ws.send(payload, sendOptions);
+    this._counters.messagesOut += 1;
+    this._counters.bytesOut += size;
+    return true;
+  }
+
+  // Sends one message to one connection by id; false for unknown ids.
+  send(id, data, binary = false) {
+    const conn = this._connections.get(id);
+    if (conn === undefined) return false;
+    const payload = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    this._sendFrame(conn, payload, frameBytes(payload.length), binary ? SEND_BINARY : SEND_TEXT);
+    return true;
+  }
+
+  // --------------------------------------------------------------- closing
+
+  closeConnection(id, code = 1000, reason = '') {
+    const conn = this._connections.get(id);
+    if (conn === undefined) return false;
+    this._closeConnection(conn, code, reason);
+    return true;
+  }
+
+  // Sends our close frame and waits closeTimeoutMs for the peer's (the
+  // sweep enforces it). The code we sent is the one recorded.
+  _closeConnection(conn, code, reason) {
+    const ws = conn.ws;
+    if (ws.readyState !== OPEN) return;
+    conn.closeCode = code;
+    conn.closingSinceMs = performance.now();
+    ws.close(code, closeReason(reason));
+  }
+
+  _terminate(conn, code) {
+    if (conn.closeCode === 0) conn.closeCode = code;
+    conn.ws.terminate();
+  }
+
+  _onClose(conn, wsCode) {
+    const code = conn.closeCode !== 0 ? conn.closeCode : wsCode;
+    for (const topic of conn.topics) {
+      const subscribers = this._subscribers.get(topic);
+      subscribers.delete(conn);
+      if (subscribers.size === 0) this._subscribers.delete(topic);
+    }
+    conn.topics.clear();
+    this._connections.delete(conn.id);
+    this._closedByCode[closeCodeKey(code)] += 1;
+    this.emit('close', { id: conn.id, code, identity: conn.identity });
+    if (this._shutdown !== null && this._connections.size === 0) this._finishShutdown();
+  }
+
+  // Closes every connection with 1001, waits until they are gone or
+  // timeoutMs has passed, then terminates the rest. Idempotent.
+  shutdown(timeoutMs = 2000) {
+    if (this._shutdown !== null) return this._shutdown.promise;
+    const shutdown = { promise: null, resolve: null, timer: null };
+    shutdown.promise = new Promise((resolve) => {
+      shutdown.resolve = resolve;
+    });
+    this._shutdown = shutdown;
+    for (const conn of this._connections.values()) {
+      this._closeConnection(conn, GOING_AWAY, 'server shutting down');
+    }
+    shutdown.timer = setTimeout(() => {
+      for (const conn of this._connections.values()) this._terminate(conn, 0);
+    }, timeoutMs);
+    if (this._connections.size === 0) this._finishShutdown();
+    return shutdown.promise;
+  }
+
+  _finishShutdown() {
+    const shutdown = this._shutdown;
+    if (shutdown.resolve === null) return;
+    clearTimeout(shutdown.timer);
+    clearInterval(this._sweepTimer);
+    this._wss.close();
+    shutdown.resolve();
+    shutdown.resolve = null;
+  }
+
+  // ------------------------------------------------------------ heartbeat
+
+  // The native sweep (Connection::sweep): ping a connection silent for
+  // pingIntervalMs, drop it (1006) when the ping has had no answer for
+  // pongTimeoutMs; a closing connection gets closeTimeoutMs to finish.
+  _sweep() {
+    const now = performance.now();
+    const { pingIntervalMs, pongTimeoutMs, closeTimeoutMs } = this._options;
+    for (const conn of this._connections.values()) {
+      const ws = conn.ws;
+      if (ws.readyState === OPEN) {
+        if (conn.pingSentMs !== 0) {
+          if (now - conn.pingSentMs >= pongTimeoutMs) this._terminate(conn, ABNORMAL);
+        } else if (now - conn.lastActivityMs >= pingIntervalMs) {
+          conn.pingSentMs = now;
+          ws.ping();
+        }
+      } else if (conn.closingSinceMs === 0) {
+        conn.closingSinceMs = now; // closed by the peer or by `ws` itself
+      } else if (now - conn.closingSinceMs >= closeTimeoutMs) {
+        this._terminate(conn, 0);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- stats
+
+  stats() {
+    let sendBufferBytes = 0;
+    for (const conn of this._connections.values()) sendBufferBytes += conn.ws.bufferedAmount;
+    const closedByCode = {};
+    for (const [key, count] of Object.entries(this._closedByCode)) {
+      if (count !== 0) closedByCode[key] = count;
+    }
+    return {
+      connections: this._connections.size,
+      ...this._counters,
+      closedByCode,
+      sendBufferBytes,
+      topics: this._subscribers.size,
+      latency: this._latency.snapshot(),
+    };
+  }
+}
+
+module.exports = { LegacyPath, LEGACY_DEFAULTS: DEFAULTS };

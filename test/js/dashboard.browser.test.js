@@ -1,0 +1,127 @@
+'use strict';
+// The gateway's dashboard in a real headless Chromium (Debian's `chromium`
+// package, installed by scripts/setup.js) driven by playwright-core: it
+// loads without console errors, shows both paths busy, its slider changes
+// the split and its order tracker receives a published event.
+//
+// FICUS_SCREENSHOT=1 also saves docs/dashboard.png (off by default, so test
+// runs do not rewrite the file).
+
+const fs = require('node:fs');
+const path = require('node:path');
+const { chromium } = require('playwright-core');
+const { startGatewayProcess } = require('./support/gateway-process');
+const { event } = require('./support/clients');
+
+jest.setTimeout(90000);
+
+const CHROMIUM = process.env.FICUS_CHROMIUM || '/usr/bin/chromium';
+const SCREENSHOT = path.resolve(__dirname, '../../docs/dashboard.png');
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+let gw;
+let browserServer;
+let browser;
+let page;
+const problems = []; // console errors, page errors, failed requests
+
+function numberIn(selector) {
+  return page.locator(selector).textContent().then((t) => Number(t.replace(/,/g, '')));
+}
+
+async function routingPercent() {
+  const res = await fetch(gw.http('/admin/routing'));
+  return (await res.json()).nativePercent;
+}
+
+beforeAll(async () => {
+  if (!fs.existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: run \`npm run setup\` as root (apt package chromium)`);
+  }
+  gw = await startGatewayProcess(['--clients', '20', '--native-percent', '50', '--feed-rate', '50', '--threads', '2']);
+  // launchServer (not launch) so the browser's PID is known and can be
+  // killed if closing it fails.
+  browserServer = await chromium.launchServer({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await chromium.connect(browserServer.wsEndpoint());
+  page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()} ${req.failure()?.errorText}`));
+  await page.goto(gw.http('/'));
+});
+
+afterAll(async () => {
+  const pid = browserServer?.process()?.pid;
+  try {
+    await browser?.close();
+    await browserServer?.close();
+  } finally {
+    if (pid) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    if (gw) await gw.stop();
+  }
+});
+
+test('the dashboard shows traffic on both paths', async () => {
+  await page.waitForFunction(() => {
+    const n = (id) => Number(document.getElementById(id).textContent.replace(/,/g, ''));
+    return n('native-connections') > 0 && n('legacy-connections') > 0 && n('native-rate') > 0 && n('legacy-rate') > 0;
+  }, null, { timeout: 15000 });
+  expect(await numberIn('#native-connections')).toBeGreaterThan(0);
+  expect(await numberIn('#legacy-connections')).toBeGreaterThan(0);
+  expect(await page.locator('#split-native').textContent()).toBe('50% native');
+  expect(await page.locator('#threads tr').count()).toBe(2);
+  expect(await page.locator('#threads td.ok').count()).toBe(2);
+  // The latency chart has lines once there are two polls.
+  await page.waitForFunction(() => document.querySelectorAll('#latency-chart path.line').length >= 2, null, { timeout: 10000 });
+});
+
+test('the track-an-order panel receives an event published for that order', async () => {
+  await page.fill('#order-id', 'tracked-order-1');
+  await page.click('#track');
+  await page.waitForFunction(() => /served by the (native|legacy) path/.test(document.getElementById('track-state').textContent),
+    null, { timeout: 10000 });
+  const res = await fetch(gw.http('/events'), {
+    method: 'POST',
+    body: JSON.stringify(event('tracked-order-1', 'd7', 1, { status: 'in_transit', sent_ns: Date.now() * 1e6 })),
+  });
+  expect(res.status).toBe(200);
+  await page.waitForFunction(() => /in_transit · driver d7/.test(document.getElementById('track-events').textContent),
+    null, { timeout: 10000 });
+});
+
+test('moving the slider and pressing Apply changes the routing', async () => {
+  await page.fill('#percent', '30'); // sets the range input and fires 'input'
+  expect(await page.locator('#percent-value').textContent()).toBe('30%');
+  await page.click('#apply');
+  await page.waitForFunction(() => document.getElementById('split-native').textContent === '30% native', null, { timeout: 10000 });
+  expect(await routingPercent()).toBe(30);
+  await page.fill('#percent', '50');
+  await page.click('#apply');
+  await page.waitForFunction(() => document.getElementById('routing-message').textContent.includes('now 50% native'),
+    null, { timeout: 10000 });
+  expect(await routingPercent()).toBe(50);
+});
+
+test('a screenshot under load (FICUS_SCREENSHOT=1 only)', async () => {
+  if (process.env.FICUS_SCREENSHOT !== '1') return;
+  // Follow an order the feed is moving, and give the charts some history.
+  const { recent } = await (await fetch(gw.http('/api/orders'))).json();
+  await page.fill('#order-id', recent[recent.length - 1]);
+  await page.click('#track');
+  await page.waitForTimeout(20000);
+  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  expect(fs.statSync(SCREENSHOT).size).toBeGreaterThan(10000);
+});
+
+test('no console errors, page errors or failed requests', () => {
+  expect(problems).toEqual([]);
+});
