@@ -22,6 +22,7 @@ const SYSTEM_PACKAGES = {
   clang: 'libFuzzer targets',
   'libclang-rt-dev': 'sanitizer and fuzzer runtimes for clang',
   python3: 'node-gyp',
+  chromium: 'headless browser for the dashboard test (driven by playwright-core)',
 };
 
 function isInstalled(name) {

@@ -30,6 +30,21 @@ function ctest(dir, env = {}) {
   });
 }
 
+// libFuzzer prints a line per new coverage point: keep that in a log and
+// show the summary, or the last lines when it fails.
+function runQuietly(command, args, logPath) {
+  const { spawnSync } = require('node:child_process');
+  console.log(`$ ${[command, ...args].join(' ')}  (log: ${path.relative(root, logPath)})`);
+  const log = fs.openSync(logPath, 'w');
+  const result = spawnSync(command, args, { stdio: ['ignore', log, log] });
+  fs.closeSync(log);
+  const lines = fs.readFileSync(logPath, 'utf8').split('\n');
+  const failed = result.status !== 0 || result.error;
+  const shown = failed ? lines.slice(-60) : lines.filter((l) => /^(stat::|Done |INFO: seed corpus)/.test(l));
+  console.log(shown.join('\n'));
+  if (failed) throw new Error(`${path.basename(command)} failed (exit ${result.status}); see ${logPath}`);
+}
+
 const STAGES = {
   native() {
     ctest(buildCore('release'));
@@ -66,10 +81,10 @@ const STAGES = {
         }
       }
       step(`fuzz ${name}: ${seconds}s from the seed corpus`);
-      const args = [work, seeds, `-max_total_time=${seconds}`, '-print_final_stats=1',
-        `-artifact_prefix=${dir}/`];
+      const args = [work, `-max_total_time=${seconds}`, '-print_final_stats=1', `-artifact_prefix=${dir}/`];
+      if (fs.existsSync(seeds)) args.splice(1, 0, seeds);
       if (fs.existsSync(dict)) args.push(`-dict=${dict}`);
-      run(binary, args.filter((a) => a !== seeds || fs.existsSync(seeds)));
+      runQuietly(binary, args, path.join(dir, `${name}.log`));
     }
   },
   js() {

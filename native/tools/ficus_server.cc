@@ -67,7 +67,8 @@ int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   unsigned long port = 0;
   ficus::Options options;
-  for (int i = 1; i < argc; ++i) {
+  // Every flag takes one value.
+  for (int i = 1; i < argc; i += 2) {
     std::string flag = argv[i];
     const char* value = i + 1 < argc ? argv[i + 1] : nullptr;
     if (flag == "--host" && value) {
@@ -84,7 +85,6 @@ int main(int argc, char** argv) {
     } else {
       usage("unknown flag " + flag);
     }
-    ++i;
   }
   if (port > 65535) usage("--port must be 0..65535");
 
