@@ -120,7 +120,11 @@ class Dispatcher extends EventEmitter {
       const result = this.core.publishEvents(payload, routes);
       if (!result.ok) {
         this.events.nativeFailures += result.accepted;
-        this.emit('error', new FicusError(codes.BUSY, `native path did not take ${result.accepted} events: ${result.status}`));
+        // Counted either way; reported to 'error' listeners only, so an app
+        // without one is not thrown at in the middle of a publish.
+        if (this.listenerCount('error') > 0) {
+          this.emit('error', new FicusError(codes.BUSY, `native path did not take ${result.accepted} events: ${result.status}`));
+        }
       }
       accepted = result.accepted;
       rejected = rejected.concat(result.rejected.map((r) => ({ index: indexOf(r.index), reason: r.reason })));

@@ -1,0 +1,119 @@
+'use strict';
+// The gateway's own figures beside ficus's: uptime, HTTP requests served,
+// and the delay of this process's event loop (what the legacy path and
+// every HTTP route share), served as GET /stats (JSON) and GET /metrics
+// (Prometheus text).
+
+const { monitorEventLoopDelay } = require('node:perf_hooks');
+const { json, send } = require('./http-util');
+
+const WINDOW_MS = 1000; // event-loop delay is reported for the last second
+const RESOLUTION_MS = 10;
+const NS_PER_MS = 1e6;
+
+class GatewayStats {
+  constructor() {
+    this.startedAt = Date.now();
+    this.requests = new Map(); // "route status" -> count
+    this.requestsTotal = 0;
+    this.loop = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+    this.loopWindow = { p50: 0, p99: 0, max: 0 };
+    this.timer = null;
+  }
+
+  start() {
+    this.loop.enable();
+    this.timer = setInterval(() => this.rollLoopWindow(), WINDOW_MS);
+    this.timer.unref();
+    return this;
+  }
+
+  stop() {
+    clearInterval(this.timer);
+    this.loop.disable();
+  }
+
+  rollLoopWindow() {
+    const h = this.loop;
+    // The histogram records the whole interval between its timer's runs:
+    // the delay is what exceeds the timer's own period.
+    const ms = (ns) => Math.max(0, Math.round((ns / NS_PER_MS - RESOLUTION_MS) * 1000) / 1000);
+    this.loopWindow = h.count > 0
+      ? { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max) }
+      : { p50: 0, p99: 0, max: 0 };
+    h.reset();
+  }
+
+  countRequest(route, status) {
+    const key = `${route} ${status}`;
+    this.requests.set(key, (this.requests.get(key) || 0) + 1);
+    this.requestsTotal += 1;
+  }
+
+  uptimeSeconds() {
+    return Math.round((Date.now() - this.startedAt) / 100) / 10;
+  }
+}
+
+function gatewayFigures({ gatewayStats, feed, publishers, simClients, store }) {
+  return {
+    uptimeSeconds: gatewayStats.uptimeSeconds(),
+    pid: process.pid,
+    rssBytes: process.memoryUsage.rss(),
+    eventLoopDelayMs: gatewayStats.loopWindow,
+    http: { requests: gatewayStats.requestsTotal },
+    feed: { rate: feed.rate, published: feed.published },
+    publishers: publishers.stats(),
+    simulatedClients: simClients.stats(),
+    orders: store.size,
+  };
+}
+
+function gatewayMetrics(ctx) {
+  const g = gatewayFigures(ctx);
+  const lines = [];
+  const metric = (name, type, help, samples) => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
+  };
+  metric('ficus_gateway_uptime_seconds', 'gauge', 'Seconds since the gateway started.', [['', g.uptimeSeconds]]);
+  metric('ficus_gateway_event_loop_delay_seconds', 'gauge', 'Event-loop delay over the last second.',
+    [['{quantile="0.5"}', g.eventLoopDelayMs.p50 / 1000], ['{quantile="0.99"}', g.eventLoopDelayMs.p99 / 1000],
+      ['{quantile="1"}', g.eventLoopDelayMs.max / 1000]]);
+  // Routes are templates (/api/orders/:id), so the label set stays small.
+  const requests = [...ctx.gatewayStats.requests].map(([key, n]) => {
+    const [route, status] = key.split(' ');
+    return [`{route="${route}",status="${status}"}`, n];
+  });
+  metric('ficus_gateway_http_requests_total', 'counter', 'HTTP requests served, by route and status.', requests);
+  metric('ficus_gateway_feed_events_total', 'counter', 'Events published by the simulated feed.', [['', g.feed.published]]);
+  metric('ficus_gateway_publisher_connections', 'gauge', 'Open /publish connections.', [['', g.publishers.connections]]);
+  metric('ficus_gateway_publisher_frames_total', 'counter', 'Frames received from /publish connections.',
+    [['', g.publishers.frames]]);
+  metric('ficus_gateway_simulated_clients', 'gauge', 'Simulated subscribers the gateway opened.',
+    [['', g.simulatedClients.count]]);
+  metric('ficus_gateway_resident_memory_bytes', 'gauge', 'Resident set size of the gateway process.', [['', g.rssBytes]]);
+  return `${lines.join('\n')}\n`;
+}
+
+function observeRoutes(ctx) {
+  const { dispatch } = ctx;
+  return [
+    {
+      method: 'GET',
+      path: '/stats',
+      handle(req, res) {
+        json(res, 200, { ...dispatch.stats(), gateway: gatewayFigures(ctx) });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/metrics',
+      handle(req, res) {
+        send(res, 200, dispatch.metrics() + gatewayMetrics(ctx), 'text/plain; version=0.0.4; charset=utf-8');
+      },
+    },
+  ];
+}
+
+module.exports = { GatewayStats, observeRoutes, gatewayFigures };

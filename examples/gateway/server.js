@@ -1,0 +1,193 @@
+'use strict';
+// Wires the gateway: one http.Server; ficus owns /ws upgrades (native or
+// legacy by a sticky percentage), a `ws` server owns /publish upgrades, and
+// plain routes serve the API, admin, stats and the dashboard.
+
+const http = require('node:http');
+const ficus = require('../..');
+const { apiRoutes } = require('./api');
+const { adminRoutes } = require('./admin');
+const { observeRoutes, GatewayStats } = require('./observe');
+const { staticRoutes } = require('./static');
+const { HttpError, error } = require('./http-util');
+const { OrderStore } = require('./store');
+const { Feed } = require('./feed');
+const { Publishers } = require('./publishers');
+const { SimClients } = require('./sim-clients');
+const { Whereabouts } = require('./whereabouts');
+
+const SALT = 'ficus'; // the router's default; GET /admin/whereis hashes with it too
+
+// Sticky identity: ?client_id=, else the x-client-id header, else nothing
+// (ficus then picks a random identity for this one connection).
+function clientKey(req) {
+  const q = req.url.indexOf('?');
+  if (q >= 0) {
+    const fromQuery = new URLSearchParams(req.url.slice(q + 1)).get('client_id');
+    if (fromQuery) return fromQuery;
+  }
+  const header = req.headers['x-client-id'];
+  return typeof header === 'string' && header !== '' ? header : undefined;
+}
+
+// Returns the params of `route` for `pathname`, or null when it does not match.
+function matchRoute(route, pathname) {
+  if (typeof route.path === 'string') return route.path === pathname ? [] : null;
+  const m = route.path.exec(pathname);
+  return m ? m.slice(1) : null;
+}
+
+function handleRequest(routes, gatewayStats) {
+  return async (req, res) => {
+    let url;
+    try {
+      // Prefixed, not resolved: '//x' must stay a path, not become a host.
+      url = new URL(`http://gateway.invalid${req.url.startsWith('/') ? '' : '/'}${req.url}`);
+    } catch {
+      error(res, 400, 'malformed request target');
+      return;
+    }
+    const matches = routes
+      .map((route) => ({ route, params: matchRoute(route, url.pathname) }))
+      .filter((m) => m.params !== null);
+    const match = matches.find(({ route }) => route.method === req.method ||
+      (req.method === 'HEAD' && route.method === 'GET'));
+    // Counted by route template, so the metric's label set stays bounded.
+    const name = matches.length ? (matches[0].route.name || matches[0].route.path) : 'unmatched';
+    res.on('finish', () => gatewayStats.countRequest(name, res.statusCode));
+    try {
+      if (!match) {
+        if (matches.length === 0) throw new HttpError(404, `no route for ${url.pathname}`);
+        const allow = [...new Set(matches.map(({ route }) => route.method))].join(', ');
+        const err = new HttpError(405, `${req.method} is not allowed on ${url.pathname} (allowed: ${allow})`);
+        err.headers = { Allow: allow };
+        throw err;
+      }
+      await match.route.handle(req, res, match.params, url);
+    } catch (err) {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      const status = err instanceof HttpError ? err.status : 500;
+      const headers = { ...err.headers };
+      if (status === 413) headers.Connection = 'close'; // the rest of the body is not wanted
+      if (status === 500) console.error(`ficus gateway: ${req.method} ${url.pathname} failed:`, err);
+      error(res, status, status === 500 ? 'internal error' : err.message, headers);
+    }
+  };
+}
+
+// Logs a line at most once per `intervalMs`, saying how many were skipped.
+function rateLimitedLog(intervalMs) {
+  let last = 0;
+  let skipped = 0;
+  return (message) => {
+    const now = Date.now();
+    if (now - last < intervalMs) {
+      skipped += 1;
+      return;
+    }
+    console.error(`ficus gateway: ${message}${skipped ? ` (and ${skipped} more since the last report)` : ''}`);
+    last = now;
+    skipped = 0;
+  };
+}
+
+function createGateway(config) {
+  const dispatch = ficus.createDispatcher({ threads: config.threads });
+  const server = http.createServer();
+  const router = dispatch.attach(server, { path: '/ws', nativePercent: config.nativePercent, key: clientKey, salt: SALT });
+  const store = new OrderStore();
+  const gatewayStats = new GatewayStats();
+  let stopping = false; // set when stop() begins
+  let closed = false; // set when the dispatcher starts closing
+
+  // An unhandled 'error' would throw: log what the library reports instead,
+  // at most once a second (a saturated core reports every publish).
+  const logError = rateLimitedLog(1000);
+  dispatch.on('error', (err) => logError(`dispatcher: ${err.message}`));
+  router.on('error', (err) => logError(`router: ${err.message}`));
+
+  // Every event enters here: feed, POST /events and /publish frames.
+  function publish(items) {
+    if (closed) throw new HttpError(503, 'the gateway is shutting down');
+    const result = dispatch.publish(items);
+    store.applyAccepted(items, result);
+    return result;
+  }
+
+  // For timer and socket callbacks, which must not throw.
+  const publishQuietly = (source) => (items) => {
+    if (closed) return;
+    try {
+      publish(items);
+    } catch (err) {
+      logError(`${source}: ${err.message}`);
+    }
+  };
+
+  const feed = new Feed({ rate: config.feedRate, publish: publishQuietly('feed') });
+  const publishers = new Publishers({ publish: publishQuietly('publisher') });
+  const whereabouts = new Whereabouts().track(router, dispatch);
+  const simClients = new SimClients({
+    baseUrl: '', // set once listening
+    topics: () => [`order:${feed.randomOrderId()}`, `driver:${feed.randomDriverId()}`],
+  });
+
+  router.on('routing', ({ nativePercent, previous, drain }) => {
+    console.log(`ficus gateway: routing ${previous}% -> ${nativePercent}% native${drain ? ' (draining native connections above it)' : ''}`);
+  });
+
+  const ctx = { config, dispatch, router, store, feed, publishers, simClients, whereabouts, gatewayStats, salt: SALT, publish };
+  const routes = [...apiRoutes(ctx), ...adminRoutes(ctx), ...observeRoutes(ctx), ...staticRoutes()];
+  server.on('request', handleRequest(routes, gatewayStats));
+
+  // ficus's router answers /ws; /publish is ours; anything else gets a 404
+  // rather than a socket left hanging.
+  server.on('upgrade', (req, socket, head) => {
+    const pathname = req.url.split('?')[0];
+    if (pathname === '/ws') return;
+    const refuse = (status) => socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\n` +
+      'Connection: close\r\nContent-Length: 0\r\n\r\n');
+    if (pathname !== '/publish') refuse(404);
+    else if (stopping) refuse(503);
+    else publishers.handleUpgrade(req, socket, head);
+  });
+
+  async function start() {
+    await new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const { port } = server.address();
+    const dialHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    simClients.baseUrl = `ws://${dialHost.includes(':') ? `[${dialHost}]` : dialHost}:${port}`;
+    gatewayStats.start();
+    feed.start();
+    simClients.add(config.clients);
+    return port;
+  }
+
+  // Stops accepting, stops our own traffic, then lets ficus close both
+  // paths (1001 to every subscriber).
+  async function stop() {
+    if (stopping) return;
+    stopping = true;
+    server.close();
+    server.closeIdleConnections();
+    feed.stop();
+    await Promise.all([simClients.stop(), publishers.close()]);
+    closed = true;
+    await dispatch.close();
+    gatewayStats.stop();
+    server.closeAllConnections();
+  }
+
+  return { server, dispatch, router, ctx, start, stop };
+}
+
+module.exports = { createGateway, clientKey };

@@ -1,0 +1,99 @@
+'use strict';
+// Simulated subscribers: WebSocket clients the gateway opens against its own
+// /ws, each with a random client_id (so the sticky split puts some on each
+// path) following one order and one driver of the feed. They behave like
+// well-mannered apps: on 1012 (drained during a rollback) they reconnect
+// after the server's jittered retry hint, keeping their client_id, and so
+// land on whichever path their bucket now maps to.
+
+const crypto = require('node:crypto');
+const WebSocket = require('ws');
+
+const SERVICE_RESTART = 1012;
+const MAX_RETRY_MS = 10000;
+
+function retryDelay(code, reason) {
+  const hinted = /retry after (\d+) ms/.exec(reason);
+  if (code === SERVICE_RESTART && hinted) return Math.min(Number(hinted[1]), MAX_RETRY_MS);
+  return 1000 + Math.random() * 2000; // anything else: back off a little, jittered
+}
+
+class SimClients {
+  // baseUrl: 'ws://127.0.0.1:8080'; topics(): a fresh topic list per connect.
+  constructor({ baseUrl, topics, maxClients = 5000 }) {
+    this.baseUrl = baseUrl;
+    this.topics = topics;
+    this.maxClients = maxClients;
+    this.clients = new Set();
+    this.stopped = false;
+    this.received = 0;
+    this.reconnects = 0;
+  }
+
+  get count() {
+    return this.clients.size;
+  }
+
+  get open() {
+    let n = 0;
+    for (const c of this.clients) if (c.ws && c.ws.readyState === WebSocket.OPEN) n += 1;
+    return n;
+  }
+
+  // Adds up to `count` clients (bounded by maxClients); returns how many.
+  add(count) {
+    const room = Math.max(0, this.maxClients - this.clients.size);
+    const adding = Math.min(count, room);
+    for (let i = 0; i < adding; i += 1) {
+      const client = { id: `sim-${crypto.randomBytes(6).toString('hex')}`, ws: null, timer: null };
+      this.clients.add(client);
+      this.connect(client);
+    }
+    return adding;
+  }
+
+  connect(client) {
+    if (this.stopped) return;
+    const query = new URLSearchParams({ client_id: client.id, topics: this.topics().join(',') });
+    const ws = new WebSocket(`${this.baseUrl}/ws?${query}`, { perMessageDeflate: false });
+    client.ws = ws;
+    ws.on('message', () => {
+      this.received += 1;
+    });
+    ws.on('error', () => {}); // 'close' follows and decides what to do
+    ws.on('close', (code, reason) => {
+      if (this.stopped) return;
+      this.reconnects += 1;
+      client.timer = setTimeout(() => this.connect(client), retryDelay(code, reason.toString()));
+      client.timer.unref();
+    });
+  }
+
+  // Closes every client (1000) and waits, bounded, until they are closed.
+  async stop(timeoutMs = 2000) {
+    this.stopped = true;
+    const closing = [];
+    for (const client of this.clients) {
+      clearTimeout(client.timer);
+      const { ws } = client;
+      if (!ws || ws.readyState === WebSocket.CLOSED) continue;
+      closing.push(new Promise((resolve) => ws.once('close', resolve)));
+      if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+      else ws.close(1000, 'simulation stopped');
+    }
+    let timer;
+    const deadline = new Promise((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    await Promise.race([Promise.all(closing), deadline]);
+    clearTimeout(timer);
+    for (const client of this.clients) client.ws?.terminate();
+    this.clients.clear();
+  }
+
+  stats() {
+    return { count: this.count, open: this.open, received: this.received, reconnects: this.reconnects };
+  }
+}
+
+module.exports = { SimClients };

@@ -1,0 +1,60 @@
+'use strict';
+// In-memory order documents, updated from every accepted event (feed,
+// POST /events, /publish). Bounded: a load generator may invent millions of
+// order ids, so the least recently updated orders are forgotten first.
+
+const HISTORY = 10; // status changes kept per order
+
+class OrderStore {
+  constructor({ maxOrders = 50000 } = {}) {
+    this.maxOrders = maxOrders;
+    this.orders = new Map(); // insertion order = least recently updated first
+  }
+
+  get size() {
+    return this.orders.size;
+  }
+
+  // `event` is an already validated DeliveryEvent object.
+  apply(event) {
+    const id = event.order_id;
+    const previous = this.orders.get(id);
+    const order = previous || { order_id: id, status: null, driver_id: null, created_at: event.timestamp, history: [] };
+    order.status = event.status;
+    if (event.driver_id !== undefined) order.driver_id = event.driver_id;
+    order.updated_at = event.timestamp;
+    order.history.push({ status: event.status, driver_id: event.driver_id ?? null, timestamp: event.timestamp });
+    if (order.history.length > HISTORY) order.history.shift();
+    // Re-insert so Map order tracks recency.
+    this.orders.delete(id);
+    this.orders.set(id, order);
+    if (this.orders.size > this.maxOrders) this.orders.delete(this.orders.keys().next().value);
+  }
+
+  // Applies the accepted items of a publish() input given its result.
+  // `items` are JSON strings or objects in input order.
+  applyAccepted(items, result) {
+    if (result.accepted === 0) return;
+    const rejected = new Set(result.rejected.map((r) => r.index));
+    items.forEach((item, index) => {
+      if (rejected.has(index)) return;
+      try {
+        this.apply(typeof item === 'string' ? JSON.parse(item) : item);
+      } catch {
+        // Accepted by ficus, so valid JSON; nothing to do if not.
+      }
+    });
+  }
+
+  get(id) {
+    return this.orders.get(id);
+  }
+
+  // A few recently updated ids, newest first, for the dashboard's hints.
+  recentIds(count) {
+    const ids = [...this.orders.keys()];
+    return ids.slice(-count).reverse();
+  }
+}
+
+module.exports = { OrderStore };
