@@ -1,7 +1,6 @@
 #include "ficus/connection.h"
 
-#include <chrono>
-
+#include "ficus/clock.h"
 #include "ficus/close_codes.h"
 #include "ficus/event_decoder.h"
 #include "ficus/worker.h"
@@ -9,13 +8,6 @@
 namespace ficus {
 
 namespace {
-
-uint64_t steadyNowNs() {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(
-          std::chrono::steady_clock::now().time_since_epoch())
-          .count());
-}
 
 // Capacity kept by an idle connection's output queue; more is returned to
 // the allocator once drained, so a burst does not pin memory forever.

@@ -6,28 +6,16 @@
 #include <sys/socket.h>
 
 #include <cerrno>
-#include <chrono>
 #include <stdexcept>
 #include <system_error>
 
+#include "ficus/clock.h"
 #include "ficus/close_codes.h"
 #include "ficus/connection_id.h"
 
 namespace ficus {
 
 namespace {
-
-uint64_t steadyNowNs() {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(
-          std::chrono::steady_clock::now().time_since_epoch())
-          .count());
-}
-
-DecoderLimits decoderLimits(const Options& options) {
-  return {options.max_event_bytes, 32, options.max_topic_bytes,
-          options.max_topics_per_connection};
-}
 
 const Options& validated(const Options& options) {
   if (std::string error = options.validate(); !error.empty()) {
@@ -109,7 +97,7 @@ const char* toString(CallStatus status) noexcept {
 Dispatcher::Dispatcher(Options options, NotifyFn notify)
     : options_(validated(options)),
       bell_(std::move(notify)),
-      decoder_(decoderLimits(options_)) {
+      decoder_(options_.decoderLimits()) {
   const unsigned threads = options_.resolvedThreads();
   for (unsigned i = 0; i < threads; ++i) {
     workers_.push_back(std::make_unique<Worker>(i, options_, 1, bell_));

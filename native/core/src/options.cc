@@ -38,6 +38,15 @@ unsigned Options::resolvedThreads() const {
   return std::clamp(hw, 1u, kMaxThreads);
 }
 
+DecoderLimits Options::decoderLimits() const {
+  DecoderLimits limits;
+  limits.max_event_bytes = max_event_bytes;
+  limits.max_topic_bytes = max_topic_bytes;
+  // A subscribe message may name as many topics as a connection may hold.
+  limits.max_topics_per_message = max_topics_per_connection;
+  return limits;
+}
+
 uint32_t Options::sweepIntervalMs() const {
   uint32_t shortest = std::min({handshake_timeout_ms, ping_interval_ms,
                                 pong_timeout_ms, close_timeout_ms});

@@ -31,8 +31,7 @@ Worker::Worker(unsigned index, const Options& options, unsigned producers,
                NotifyBell& bell)
     : index_(index),
       options_(options),
-      limits_{options.max_event_bytes, 32, options.max_topic_bytes,
-              options.max_topics_per_connection},
+      limits_(options.decoderLimits()),
       bell_(bell),
       outbox_(options.outbox_capacity),
       read_buffer_(kReadBufferBytes) {

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "ficus/event_decoder.h"
+
 namespace ficus {
 
 // What happens when a connection's send buffer would pass
@@ -60,6 +62,8 @@ struct Options {
   // Returns an empty string when valid, else "<field>: <what is wrong>".
   std::string validate() const;
   unsigned resolvedThreads() const;
+  // Limits for decoding published events and client messages.
+  DecoderLimits decoderLimits() const;
   // Period of each worker's coarse timer that checks every deadline.
   uint32_t sweepIntervalMs() const;
 };
