@@ -15,21 +15,39 @@ function localNodeDir() {
   return fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h')) ? prefix : null;
 }
 
-function buildAddon({ debug = false } = {}) {
+// `sanitize`: build the Debug flavour with ASan+UBSan into build/Debug,
+// beside (not instead of) build/Release. Loading it needs the ASan runtime
+// preloaded: see asanRuntime().
+function buildAddon({ sanitize = false } = {}) {
   const gyp = path.join(root, 'node_modules', '.bin', 'node-gyp');
   if (!fs.existsSync(gyp)) throw new Error('node-gyp is missing: run `npm install` first');
-  const args = ['rebuild', '-j', 'max'];
   const nodedir = localNodeDir();
-  if (nodedir) args.push(`--nodedir=${nodedir}`);
-  if (debug) args.push('--debug');
-  step(`building the addon${debug ? ' (debug)' : ''} with node-gyp${nodedir ? ` (headers from ${nodedir}/include/node)` : ''}`);
-  run(gyp, args, { cwd: root });
-  const output = path.join(root, 'build', debug ? 'Debug' : 'Release', 'ficus.node');
+  const common = ['-j', 'max', ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
+  step(`building the addon${sanitize ? ' (debug, ASan+UBSan)' : ''} with node-gyp` +
+    `${nodedir ? ` (headers from ${nodedir}/include/node)` : ''}`);
+  let env = process.env;
+  if (sanitize) {
+    const flags = '-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all';
+    env = { ...process.env, CFLAGS: flags, CXXFLAGS: flags, LDFLAGS: '-fsanitize=address,undefined' };
+    // configure + build, not rebuild: rebuild would delete build/Release.
+    run(gyp, ['configure', ...common], { cwd: root, env });
+    run(gyp, ['build', '--debug', ...common], { cwd: root, env });
+  } else {
+    run(gyp, ['rebuild', ...common], { cwd: root });
+  }
+  const output = path.join(root, 'build', sanitize ? 'Debug' : 'Release', 'ficus.node');
   // A build that cannot load is a failed build.
-  run(process.execPath, ['-e', `require(${JSON.stringify(output)})`]);
+  const loadEnv = sanitize ? { ...process.env, LD_PRELOAD: asanRuntime(), ASAN_OPTIONS: 'detect_leaks=0' } : process.env;
+  run(process.execPath, ['-e', `require(${JSON.stringify(output)})`], { env: loadEnv });
   return output;
 }
 
-module.exports = { buildAddon };
+// The shared ASan runtime of the compiler that built the addon.
+function asanRuntime() {
+  const { execFileSync } = require('node:child_process');
+  return execFileSync('g++', ['-print-file-name=libasan.so'], { encoding: 'utf8' }).trim();
+}
 
-if (require.main === module) main(() => buildAddon({ debug: process.argv.includes('--debug') }));
+module.exports = { buildAddon, asanRuntime };
+
+if (require.main === module) main(() => buildAddon({ sanitize: process.argv.includes('--sanitize') }));

@@ -9,6 +9,9 @@
 //           FICUS_FUZZ_SECONDS (default 30) seconds from its seed corpus
 //   js      builds the addon, then the Jest suites (end to end with real
 //           clients; also needs the release core for its standalone server)
+//   jsasan  the Jest suites again against an ASan+UBSan build of the addon
+//           (the browser test excepted: Chromium cannot run with the ASan
+//           runtime preloaded)
 //
 // `--quick` runs native and js only; `--only=a,b` picks stages.
 
@@ -18,10 +21,10 @@ const path = require('node:path');
 const { step, run, main } = require('./steps');
 const { setup } = require('./setup');
 const { buildCore } = require('./build-core');
-const { buildAddon } = require('./build-addon');
+const { buildAddon, asanRuntime } = require('./build-addon');
 
 const root = path.resolve(__dirname, '..');
-const ALL = ['native', 'asan', 'tsan', 'fuzz', 'js'];
+const ALL = ['native', 'asan', 'tsan', 'fuzz', 'jsasan', 'js'];
 const jobs = String(Math.max(1, os.availableParallelism()));
 
 function ctest(dir, env = {}) {
@@ -86,6 +89,22 @@ const STAGES = {
       if (fs.existsSync(dict)) args.push(`-dict=${dict}`);
       runQuietly(binary, args, path.join(dir, `${name}.log`));
     }
+  },
+  jsasan() {
+    if (!fs.existsSync(path.join(root, 'build-native/release/ficus_server'))) buildCore('release');
+    const addon = buildAddon({ sanitize: true });
+    run(path.join(root, 'node_modules', '.bin', 'jest'), ['--ci', '--testPathIgnorePatterns', 'browser'], {
+      cwd: root,
+      env: {
+        ...process.env,
+        FICUS_ADDON_PATH: addon,
+        LD_PRELOAD: asanRuntime(),
+        // V8 and Node keep allocations until exit by design; leaks in our
+        // code are caught by the native suite's LeakSanitizer run.
+        ASAN_OPTIONS: 'detect_leaks=0:abort_on_error=1',
+        UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1',
+      },
+    });
   },
   js() {
     if (!fs.existsSync(path.join(root, 'build-native/release/ficus_server'))) buildCore('release');
