@@ -1,5 +1,9 @@
 #include "ficus/worker.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -354,7 +358,20 @@ void Worker::onConnectionClosed(Connection& connection) {
     std::erase(dirty_, &connection);
   }
   connections_.erase(connection.id());
+  if (connections_.empty()) releaseIdleMemory();
   maybeFinishShutdown();
+}
+
+// When the last connection of a wave is gone, give what the allocator kept
+// for them back to the system, so a worker's memory tracks its load instead
+// of its peak. Rare (only at zero connections) and bounded.
+void Worker::releaseIdleMemory() {
+  frames_.shrink();
+  connections_.rehash(0);
+  std::vector<Connection*>().swap(dirty_);
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
 }
 
 // ------------------------------------------------------- shutdown

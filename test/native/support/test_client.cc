@@ -104,7 +104,8 @@ void TestClient::sendFrame(Opcode opcode, std::string_view payload,
       frame.push_back(static_cast<char>((uint64_t{n} >> shift) & 0xFF));
     }
   }
-  static std::mt19937 rng(42);
+  // Per thread: tests drive clients from several threads at once.
+  thread_local std::mt19937 rng(42);
   char mask[4];
   for (char& m : mask) m = static_cast<char>(rng());
   frame.append(mask, 4);

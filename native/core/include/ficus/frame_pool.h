@@ -45,6 +45,15 @@ class FramePool {
 
   size_t inUse() const noexcept { return all_.size() - free_.size(); }
 
+  // Frees the pooled references nobody uses (all of them when idle).
+  void shrink() {
+    if (inUse() != 0) return;
+    free_.clear();
+    free_.shrink_to_fit();
+    all_.clear();
+    all_.shrink_to_fit();
+  }
+
  private:
   std::vector<std::unique_ptr<FrameRef>> all_;
   std::vector<FrameRef*> free_;

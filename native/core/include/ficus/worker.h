@@ -130,6 +130,7 @@ class Worker {
   Connection* find(uint64_t id);
   Connection& createConnection(uint64_t id, std::string identity);
   void flushDirty();
+  void releaseIdleMemory();
   void beginShutdown();
   void maybeFinishShutdown();
   void touch() noexcept;
