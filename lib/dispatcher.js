@@ -56,7 +56,12 @@ function startCore(options, onNotify) {
   const addon = native.addon;
   if (!addon) throw native.loadError;
   const core = new addon.Core(options, onNotify);
-  core.start();
+  try {
+    core.start();
+  } catch (error) {
+    core.stop(0); // releases what the constructor set up
+    throw error;
+  }
   return core;
 }
 
@@ -203,15 +208,30 @@ class Dispatcher extends EventEmitter {
     this.nativeConnections.set(id, info);
   }
 
+  // A batch of notifications from the native workers. A throwing listener
+  // must neither lose the rest of the batch nor vanish: its error is
+  // rethrown on its own tick, where Node reports it like any uncaught
+  // exception (an exception left inside a native callback would only be
+  // logged as a warning).
   onNotify(batch) {
     for (const note of batch) {
-      if (note.type === 'message') {
-        this.emit('message', { path: 'native', id: note.id, data: note.data, binary: Buffer.isBuffer(note.data) });
-      } else if (note.type === 'close') {
-        const info = this.nativeConnections.get(note.id);
-        this.nativeConnections.delete(note.id);
-        this.emit('close', { path: 'native', id: note.id, code: note.code, identity: info ? info.identity : note.identity });
+      try {
+        this.handleNotification(note);
+      } catch (error) {
+        process.nextTick(() => {
+          throw error;
+        });
       }
+    }
+  }
+
+  handleNotification(note) {
+    if (note.type === 'message') {
+      this.emit('message', { path: 'native', id: note.id, data: note.data, binary: Buffer.isBuffer(note.data) });
+    } else if (note.type === 'close') {
+      const info = this.nativeConnections.get(note.id);
+      this.nativeConnections.delete(note.id);
+      this.emit('close', { path: 'native', id: note.id, code: note.code, identity: info ? info.identity : note.identity });
     }
   }
 
@@ -263,9 +283,10 @@ class Dispatcher extends EventEmitter {
   }
 
   // Stops routing, closes every connection on both paths with 1001 and
-  // stops the native threads. Idempotent; resolves when done.
-  async close() {
-    if (this.closed) return this.closing;
+  // stops the native threads. Idempotent: every call returns the same
+  // promise, which resolves when done.
+  close() {
+    if (this.closing) return this.closing;
     this.closed = true;
     this.closing = (async () => {
       for (const router of [...this.routers]) router.detach();

@@ -4,11 +4,11 @@
 
 const path = require('node:path');
 
-const candidates = [
-  process.env.FICUS_ADDON_PATH,
+// FICUS_ADDON_PATH, when set, is the only candidate (e.g. the ASan build).
+const candidates = process.env.FICUS_ADDON_PATH ? [process.env.FICUS_ADDON_PATH] : [
   path.join(__dirname, '..', 'build', 'Release', 'ficus.node'),
   path.join(__dirname, '..', 'build', 'Debug', 'ficus.node'),
-].filter(Boolean);
+];
 
 let addon = null;
 let loadError = null;

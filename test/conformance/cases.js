@@ -21,10 +21,16 @@
 //        'message' for this connection is exactly this
 //   { expectClose: code | 'empty', within?: ms }  the next server frame is
 //        a close frame with this code (or no body); then TCP closes, and
-//        nothing arrives after the close frame
+//        nothing arrives after the close frame. reply: true answers it with
+//        a close frame first (a server-initiated close waits for that)
+//   { sendRaw: Buffer }           write bytes as they are (e.g. the rest of a
+//                                 frame whose header announced more)
 //   { expectSilence: ms }         no frame and no TCP close for ms
+//   { serverClose: [code, reason] }  the embedder closes the connection
+//                                 (dispatcher.closeConnection)
 //   { expectResponse: { status, headers?, within?, minMs? } }  the HTTP
-//        response to the upgrade request (checked first: 101 by default)
+//        response to the upgrade request (checked first: 101 by default);
+//        headers: { name: string | RegExp | null (must be absent) }
 //   { expectTcpClose: true }      the server closes TCP
 // After the steps the runner checks that the dispatcher got no message the
 // steps did not expect, and that every server frame was unmasked, had no
@@ -318,6 +324,22 @@ const add = (group, id, title, steps, extra = {}) => cases.push({ id, group, tit
       { expectClose: 1007 },
     ],
   });
+  // Autobahn 6.4.x: the frame's header announces 40 bytes, 5 follow (the
+  // last one invalid), the rest is withheld.
+  const partial = text(Buffer.concat([Buffer.from('abcd'), hex('c0')]), { length: 40 });
+  add(g, '6.12', 'fail fast inside one frame: invalid byte, rest of the frame withheld → 1007 at once', [
+    { send: partial },
+    { expectClose: 1007, within: 700 },
+  ], {
+    legacy: 'differs',
+    note: 'ws validates UTF-8 only on whole messages: 1007 comes once the frame is complete',
+    legacySteps: [
+      { send: partial },
+      { expectSilence: 300 },
+      { sendRaw: Buffer.alloc(35, 0x41) },
+      { expectClose: 1007 },
+    ],
+  });
   add(g, '6.11', 'invalid UTF-8 in a text frame written 1 byte at a time → 1007', [
     { send: text(Buffer.concat([Buffer.from('abcdef'), hex('eda080'), Buffer.from('ghij')])), chop: 1 },
     { expectClose: 1007 },
@@ -355,6 +377,11 @@ const add = (group, id, title, steps, extra = {}) => cases.push({ id, group, tit
   [0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535].forEach((code, i) => {
     add(g, `7.3.${i + 1}`, `close ${code} (invalid on the wire) → 1002`, fails(1002, close(code)));
   });
+  add(g, '7.5', 'server-initiated close (4000): the client echoes → server closes TCP, nothing after', [
+    PROBE,
+    { serverClose: [4000, 'server says bye'] },
+    { expectClose: 4000, reply: true },
+  ], { note: 'RFC 6455 §7.1.1: after the close handshake the server closes TCP first' });
   add(g, '7.4.1', 'close with a 1-byte body → 1002', fails(1002, { opcode: 'close', payload: [0x03] }));
   add(g, '7.4.2', 'close with an invalid UTF-8 reason → 1007', fails(1007, close(1000, hex('6f6bc080'))));
   add(g, '7.4.3', 'close with a 124-byte reason (126-byte body) → 1002', fails(1002, close(1000, ascii(124))));
@@ -377,6 +404,12 @@ const add = (group, id, title, steps, extra = {}) => cases.push({ id, group, tit
     { send: Array.from({ length: 50 }, (_, i) => text(`message ${i}`)) },
     PROBE,
     ...Array.from({ length: 50 }, (_, i) => ({ expectMessage: { text: `message ${i}` } })),
+  ]);
+  add(g, '9.5', `two messages of 600 bytes each (the limit is per message) accepted`, [
+    { send: [text(ascii(600)), binary(bytes(600))] },
+    PROBE,
+    { expectMessage: { text: ascii(600) } },
+    { expectMessage: { binary: bytes(600) } },
   ]);
 }
 
@@ -419,6 +452,20 @@ const add = (group, id, title, steps, extra = {}) => cases.push({ id, group, tit
     legacy: 'differs',
     note: 'ws also speaks version 8 (hybi-08) and upgrades it: 101',
     legacySteps: [{ expectResponse: { status: 101 } }, PROBE],
+  });
+  add(g, 'H.8', 'permessage-deflate offered → 101 without Sec-WebSocket-Extensions; RSV1 still → 1002', [
+    { expectResponse: { status: 101, headers: { 'sec-websocket-extensions': null } } },
+    { send: text('hello', { rsv: 0b100 }) },
+    { expectClose: 1002 },
+  ], { handshake: { headers: { 'Sec-WebSocket-Extensions': 'permessage-deflate; client_max_window_bits' } } });
+  add(g, 'H.9', 'subprotocol offered → 101 without Sec-WebSocket-Protocol (ficus selects none)', [
+    { expectResponse: { status: 101, headers: { 'sec-websocket-protocol': null } } },
+    PROBE,
+  ], {
+    handshake: { headers: { 'Sec-WebSocket-Protocol': 'chat, superchat' } },
+    legacy: 'differs',
+    note: 'ws selects the first offered subprotocol ("chat"); RFC 6455 allows either, but the paths disagree',
+    legacySteps: [{ expectResponse: { status: 101, headers: { 'sec-websocket-protocol': /^chat$/ } } }, PROBE],
   });
   add(g, 'H.5', 'unknown path → not the router\'s: the server\'s own upgrade listener answers 404', [
     { expectResponse: { status: 404 } },

@@ -14,7 +14,7 @@ const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
 const { startGateway } = require('../js/support/gateway');
-const { RawClient, buildFrame, buildFrames, acceptKeyFor, isValidUtf8, OPCODES, OPCODE_NAMES } = require('./raw-client');
+const { RawClient, buildFrame, buildFrames, acceptKeyFor, OPCODES, OPCODE_NAMES } = require('./raw-client');
 const { cases, MAX_MESSAGE_BYTES } = require('./cases');
 
 const PATHS = ['native', 'legacy'];
@@ -83,6 +83,10 @@ const STEPS = {
     await client.write(buildFrames(step.send), { chunk: step.chop || 0 });
   },
 
+  async sendRaw(client, step) {
+    await client.write(step.sendRaw);
+  },
+
   async ping(client, step, run) {
     await client.write(buildFrame({ opcode: 'ping', payload: step.ping }));
     return STEPS.expectPong(client, { expectPong: step.ping }, run);
@@ -108,10 +112,18 @@ const STEPS = {
     }
     const { code, bodyLength } = client.closeFrame;
     if (want === 'empty' ? bodyLength !== 0 : code !== want) return `expected ${wanted}, got ${describeFrame(frame)}`;
+    if (step.reply) client.socket.write(buildFrame({ opcode: 'close', payload: frame.payload.subarray(0, 2) }));
     if (!(await client.waitForTcpClose(TCP_CLOSE_TIMEOUT_MS))) {
       return `TCP still open ${TCP_CLOSE_TIMEOUT_MS} ms after the close frame`;
     }
     if (client.bytesAfterClose !== 0) return `${client.bytesAfterClose} bytes arrived after the close frame`;
+    return undefined;
+  },
+
+  async serverClose(client, step, run) {
+    const routed = connections.get(run.identity);
+    if (!routed || routed.id === undefined) return 'no connection id to close';
+    if (!gw.dispatch.closeConnection(routed.id, ...step.serverClose)) return 'closeConnection returned false';
     return undefined;
   },
 
@@ -153,7 +165,9 @@ const STEPS = {
     if (want.minMs && elapsed < want.minMs) return `HTTP ${response.status} after ${elapsed} ms, expected ≥ ${want.minMs} ms`;
     for (const [name, value] of Object.entries(want.headers || {})) {
       const got = response.headers[name];
-      const ok = value instanceof RegExp ? got !== undefined && value.test(got) : got === value;
+      let ok;
+      if (value === null) ok = got === undefined;
+      else ok = value instanceof RegExp ? got !== undefined && value.test(got) : got === value;
       if (!ok) return `header ${name}: expected ${value}, got ${got === undefined ? 'none' : JSON.stringify(got)}`;
     }
     if (response.status === 101) {
@@ -276,8 +290,11 @@ beforeAll(async () => {
     socket.on('error', () => {});
     socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
+  // For a legacy upgrade the path's 'open' (with the id) comes first, then
+  // the router's 'connection' (with the path, no id).
   gw.router.on('connection', ({ path: p, id, identity }) => {
-    connections.set(identity, { path: p, id });
+    const known = connections.get(identity);
+    connections.set(identity, { path: p, id: id !== undefined ? id : known && known.id });
     if (id !== undefined) identities.set(id, identity);
     notify();
   });

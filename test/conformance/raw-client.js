@@ -127,7 +127,6 @@ class RawClient {
     this.consumed = 0; // frames handed out by nextFrame()
     this.closeFrame = null; // { code, reason, bodyLength, reasonValidUtf8, at }
     this.bytesAfterClose = 0;
-    this.framesAfterClose = 0;
     this.protocolErrors = []; // what the server got wrong in its own frames
     this.ended = false; // FIN from the server
     this.closed = false; // socket fully closed
