@@ -87,7 +87,7 @@ function statusCodeOf(err) {
 
 // The native handshake's error response (buildErrorResponse in
 // handshake.cc), then the socket is closed.
-function rejectHandshake(socket, status, reason) {
+function rejectHandshake(socket, status, reason, headers = {}) {
   socket.on('error', () => {}); // a reset peer is no news here
   if (!socket.writable) {
     socket.destroy();
@@ -98,6 +98,7 @@ function rejectHandshake(socket, status, reason) {
   socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
     'Connection: close\r\n' +
     'Content-Type: text/plain\r\n' +
+    Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('') +
     `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
 
@@ -126,6 +127,8 @@ class LegacyPath extends EventEmitter {
       maxPayload: o.maxMessageBytes,
       perMessageDeflate: false,
       clientTracking: false,
+      // Like the native core: no subprotocol is selected.
+      handleProtocols: () => false,
     });
     this._connections = new Map(); // id -> LegacyConnection
     this._subscribers = new Map(); // topic -> Set<LegacyConnection>
@@ -162,6 +165,12 @@ class LegacyPath extends EventEmitter {
   handleUpgrade(req, socket, head, { identity, topics = [] } = {}) {
     if (this._shutdown !== null) {
       rejectHandshake(socket, 503, 'server shutting down');
+      return;
+    }
+    // ws would also accept hybi-08; the native core speaks RFC 6455 only.
+    if (req.headers['sec-websocket-version'] !== '13') {
+      this._counters.handshakesRejected += 1;
+      rejectHandshake(socket, 426, 'unsupported WebSocket version', { 'Sec-WebSocket-Version': '13' });
       return;
     }
     const refusal = this._checkHandshakeTopics(topics);
