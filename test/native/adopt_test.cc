@@ -102,6 +102,8 @@ TEST(Adopt, PipelinedBytesAreNotLostAndCoreAnswers101) {
   EXPECT_EQ(core.close(adopted.id, 4000, "done"), CallStatus::kOk);
   EXPECT_EQ(client.readClose(), 4000);
   client.sendFrame(Opcode::kClose, std::string("\x0f\xa0", 2));
+  EXPECT_TRUE(client.waitEof());
+  client.closeSocket();
 
   uint16_t closed_code = 0;
   std::string closed_identity;

@@ -114,7 +114,8 @@ TEST(Listener, CloseHandshakeEchoesCodeThenClosesTcp) {
   client.sendRaw(std::string());  // nothing
   client.sendFrame(Opcode::kClose, std::string("\x0f\xa0", 2) + "bye");
   EXPECT_EQ(client.readClose(), 4000);
-  EXPECT_TRUE(client.waitEof());
+  EXPECT_TRUE(client.waitEof());  // the server sends FIN first
+  client.closeSocket();
   ASSERT_TRUE(waitOpen(core, 0));
   EXPECT_EQ(core->stats().total.connections_closed[closeCodeSlot(4000)], 1u);
 }

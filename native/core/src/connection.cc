@@ -283,11 +283,35 @@ void Connection::close(uint16_t code, std::string_view reason) {
 void Connection::enterFlushing() {
   if (state_ == ConnectionState::kClosed) return;
   setState(ConnectionState::kFlushing);
-  if (reading_) {
-    uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
-    reading_ = false;
+  if (!writing_ && out_head_ == out_.size()) linger();
+}
+
+// Lingering close: once our last bytes (a close frame, an HTTP error) are
+// queued to the kernel, send FIN and read on, discarding, until the peer
+// closes too or close_timeout_ms passes. Closing at once while the peer is
+// still sending would make the kernel answer with RST, and an RST can
+// destroy our close frame in the peer's receive buffer before it reads it.
+void Connection::linger() {
+  if (lingering_ || state_ == ConnectionState::kClosed) return;
+  lingering_ = true;
+  auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
+  if (!reading_) {
+    if (uv_read_start(stream, onAlloc, onRead) != 0) {
+      terminate(close_code_);
+      return;
+    }
+    reading_ = true;
   }
-  if (!writing_ && out_head_ == out_.size()) terminate(close_code_);
+  shutdown_req_ = std::make_unique<uv_shutdown_t>();
+  shutdown_req_->data = this;
+  if (uv_shutdown(shutdown_req_.get(), stream, onShutdown) != 0) {
+    terminate(close_code_);
+  }
+}
+
+void Connection::onShutdown(uv_shutdown_t* req, int status) {
+  // Success: wait for the peer's EOF (onRead) or the close timeout.
+  if (status < 0) static_cast<Connection*>(req->data)->terminate(0);
 }
 
 void Connection::terminate(uint16_t code) {
@@ -361,7 +385,7 @@ size_t Connection::gather(uv_buf_t* bufs) const {
 void Connection::flush() {
   if (writing_ || state_ == ConnectionState::kClosed) return;
   if (out_head_ == out_.size()) {
-    if (state_ == ConnectionState::kFlushing) terminate(close_code_);
+    if (state_ == ConnectionState::kFlushing) linger();
     return;
   }
   uv_buf_t bufs[kMaxIov];
@@ -375,7 +399,7 @@ void Connection::flush() {
   }
   consume(static_cast<size_t>(written));
   if (out_head_ == out_.size()) {
-    if (state_ == ConnectionState::kFlushing) terminate(close_code_);
+    if (state_ == ConnectionState::kFlushing) linger();
     return;
   }
   // The kernel's buffer is full: hand the rest to libuv, which writes it

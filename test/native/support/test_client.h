@@ -45,6 +45,8 @@ class TestClient {
   bool waitEof(int timeout_ms = 2000);
 
   int fd() const { return fd_.get(); }
+  // Closes our end, as a client does once it has seen the server's FIN.
+  void closeSocket() { fd_.reset(); }
   void shrinkReceiveBuffer(int bytes);
 
  private:

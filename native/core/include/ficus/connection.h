@@ -4,7 +4,8 @@
 //
 // Life: kHandshake (core's own listener: reading the HTTP request) → kOpen
 // → kClosing (we sent a close frame and wait for the peer's) → kFlushing
-// (nothing more to read; sending what is queued) → kClosed (uv_close
+// (input is discarded; sending what is queued, then FIN, then waiting for
+// the peer's EOF, at most close_timeout_ms) → kClosed (uv_close
 // issued; the worker destroys it in the close callback). Any state may jump
 // to kClosed when the peer vanishes or a deadline passes.
 
@@ -90,6 +91,7 @@ class Connection final : public Subscriber, private MessageHandler {
   static void onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   static void onWritten(uv_write_t* req, int status);
   static void onClosed(uv_handle_t* handle);
+  static void onShutdown(uv_shutdown_t* req, int status);
 
   void onData(char* data, size_t size);
   void onHandshakeBytes(std::string_view data);
@@ -103,6 +105,7 @@ class Connection final : public Subscriber, private MessageHandler {
   void consume(size_t bytes);
   size_t gather(uv_buf_t* bufs) const;
   void enterFlushing();
+  void linger();
   void setState(ConnectionState state);
 
   uv_tcp_t tcp_;  // tcp_.data = this
@@ -112,6 +115,7 @@ class Connection final : public Subscriber, private MessageHandler {
   ConnectionState state_ = ConnectionState::kHandshake;
   bool reading_ = false;
   bool writing_ = false;   // a uv_write is in flight
+  bool lingering_ = false;  // FIN sent; waiting for the peer's EOF
   bool counted_open_ = false;
   uint16_t close_code_ = 0;  // reported when the connection ends
   uint32_t inflight_bytes_ = 0;
@@ -122,6 +126,7 @@ class Connection final : public Subscriber, private MessageHandler {
   std::vector<OutItem> out_;
   uint32_t out_head_ = 0;
   std::unique_ptr<uv_write_t> write_req_;
+  std::unique_ptr<uv_shutdown_t> shutdown_req_;
   std::unique_ptr<HandshakeParser> handshake_;  // kHandshake only
   std::string path_;                            // expected request path
   MessageReader reader_;
