@@ -77,7 +77,7 @@ void Connection::upgrade(const UpgradeRequest& request,
   WorkerMetrics& m = worker_.mutableMetrics();
   m.connections_open.add();
   m.connections_opened.add();
-  subscribeAll(request.topics, &error);
+  subscribe(request.topics, &error);
   if (!reading_) {
     if (uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), onAlloc,
                       onRead) != 0) {
@@ -99,8 +99,8 @@ void Connection::rejectHandshake(int status, std::string_view reason) {
   enterFlushing();
 }
 
-bool Connection::subscribeAll(const std::vector<std::string>& topics,
-                              std::string* error) {
+bool Connection::subscribe(const std::vector<std::string>& topics,
+                           std::string* error) {
   const Options& options = worker_.options();
   for (const std::string& topic : topics) {
     if (topic.empty() || topic.size() > options.max_topic_bytes) {
@@ -196,12 +196,7 @@ void Connection::onMessage(Opcode opcode, std::string_view payload) {
     handleClientText(payload);
     return;
   }
-  auto note = std::make_unique<Notification>();
-  note->kind = Notification::Kind::kMessage;
-  note->binary = true;
-  note->connection_id = id_;
-  note->data.assign(payload);
-  worker_.notify(std::move(note));
+  notifyMessage(payload, /*binary=*/true);
 }
 
 void Connection::handleClientText(std::string_view text) {
@@ -209,29 +204,37 @@ void Connection::handleClientText(std::string_view text) {
   switch (message.type) {
     case ClientMessage::Type::kSubscribe: {
       std::string error;
-      if (!subscribeAll(message.topics, &error)) {
+      if (!subscribe(message.topics, &error)) {
         fail(close_code::kPolicyViolation, error);
       }
       return;
     }
     case ClientMessage::Type::kUnsubscribe:
-      for (const std::string& topic : message.topics) {
-        worker_.topics().unsubscribe(*this, topic);
-      }
-      worker_.updateTopicGauge();
+      unsubscribe(message.topics);
       return;
     case ClientMessage::Type::kInvalid:
       fail(close_code::kPolicyViolation, message.error);
       return;
-    case ClientMessage::Type::kOther: {
-      auto note = std::make_unique<Notification>();
-      note->kind = Notification::Kind::kMessage;
-      note->connection_id = id_;
-      note->data.assign(text);
-      worker_.notify(std::move(note));
+    case ClientMessage::Type::kOther:
+      notifyMessage(text, /*binary=*/false);
       return;
-    }
   }
+}
+
+void Connection::unsubscribe(const std::vector<std::string>& topics) {
+  for (const std::string& topic : topics) {
+    worker_.topics().unsubscribe(*this, topic);
+  }
+  worker_.updateTopicGauge();
+}
+
+void Connection::notifyMessage(std::string_view payload, bool binary) {
+  auto note = std::make_unique<Notification>();
+  note->kind = Notification::Kind::kMessage;
+  note->binary = binary;
+  note->connection_id = id_;
+  note->data.assign(payload);
+  worker_.notify(std::move(note));
 }
 
 void Connection::onPing(std::string_view payload) {

@@ -274,22 +274,12 @@ void Worker::handle(SubscribeCommand& command) {
       connection->state() != ConnectionState::kOpen) {
     return;
   }
-  if (command.subscribe) {
-    for (const std::string& topic : command.topics) {
-      if (topic.empty() || topic.size() > options_.max_topic_bytes ||
-          connection->subscriptions().size() >=
-              options_.max_topics_per_connection) {
-        connection->close(close_code::kPolicyViolation, "topic limit");
-        break;
-      }
-      topics_.subscribe(*connection, topic);
-    }
-  } else {
-    for (const std::string& topic : command.topics) {
-      topics_.unsubscribe(*connection, topic);
-    }
+  std::string error;
+  if (!command.subscribe) {
+    connection->unsubscribe(command.topics);
+  } else if (!connection->subscribe(command.topics, &error)) {
+    connection->close(close_code::kPolicyViolation, error);
   }
-  updateTopicGauge();
 }
 
 void Worker::handle(SendCommand& command) {

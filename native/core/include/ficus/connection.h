@@ -61,6 +61,11 @@ class Connection final : public Subscriber, private MessageHandler {
   // up to kMaxIov buffers for the rest.
   void flush();
 
+  // Subscribes within the limits (max topics, topic length); false with
+  // the reason when a limit stops it (the topics before it stay).
+  bool subscribe(const std::vector<std::string>& topics, std::string* error);
+  void unsubscribe(const std::vector<std::string>& topics);
+
   // Sends a close frame and waits (close timeout) for the peer's.
   void close(uint16_t code, std::string_view reason);
   // Ends now without a close handshake (dead peer, deadline, shutdown).
@@ -97,8 +102,7 @@ class Connection final : public Subscriber, private MessageHandler {
   void onHandshakeBytes(std::string_view data);
   void feedFrames(char* data, size_t size);
   void rejectHandshake(int status, std::string_view reason);
-  bool subscribeAll(const std::vector<std::string>& topics,
-                    std::string* error);
+  void notifyMessage(std::string_view payload, bool binary);
   void handleClientText(std::string_view text);
   void sendControl(std::string bytes);
   void fail(uint16_t code, std::string_view why);
