@@ -95,6 +95,15 @@ TEST(Adopt, PipelinedBytesAreNotLostAndCoreAnswers101) {
   EXPECT_EQ(second->payload, event("o1", "d1", 2));
 
   // Embedder-driven commands reach the adopted connection by id.
+  EXPECT_EQ(core.subscribe(adopted.id, {"order:granted"}), CallStatus::kOk);
+  ASSERT_TRUE(waitUntil([&] { return core.stats().total.topics == 3; }));
+  core.publishEvents(event("granted", "", 3));
+  auto granted = client.readData();
+  ASSERT_TRUE(granted);
+  EXPECT_EQ(granted->payload, event("granted", "", 3));
+  EXPECT_EQ(core.subscribe(adopted.id, {"order:granted"}, false),
+            CallStatus::kOk);
+  ASSERT_TRUE(waitUntil([&] { return core.stats().total.topics == 2; }));
   EXPECT_EQ(core.send(adopted.id, "direct"), CallStatus::kOk);
   auto direct = client.readData();
   ASSERT_TRUE(direct);

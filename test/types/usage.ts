@@ -24,6 +24,16 @@ dispatch.on('message', (m) => (typeof m.id === 'number' ? m.path : m.data));
 void dispatch.close().then(() => undefined);
 void [firstReason, p99, healthy, text];
 
+const bridge: ficus.Bridge = dispatch.bridge('redis://127.0.0.1:6379', { channels: ['ficus:events'], publishThrough: true });
+bridge.on('state', (e) => e.state === 'reconnecting' && e.previous === 'ready');
+bridge.on('rejected', (e) => e.count + e.reason.length);
+const bridged: ficus.BridgeStats | undefined = dispatch.stats().bridge;
+const gapMs: number = (bridged?.disconnectedMs ?? 0) + bridge.stats().reconnects;
+void bridge.ready().then((b) => b.close());
+void gapMs;
+// @ts-expect-error: channels is an array of names
+dispatch.bridge('redis://127.0.0.1:6379', { channels: 'ficus:events' });
+
 // @ts-expect-error: backpressure is 'drop' | 'close'
 ficus.createDispatcher({ backpressure: 'block' });
 // @ts-expect-error: nativePercent is a number
