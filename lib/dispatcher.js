@@ -71,13 +71,24 @@ class Dispatcher extends EventEmitter {
     this.options = v.options(options, 'options', OPTIONS, DEFAULTS);
     this.legacy = new LegacyPath(this.options);
     this.legacy.on('message', (m) => this.emit('message', { path: 'legacy', ...m }));
-    this.legacy.on('close', (m) => this.emit('close', { path: 'legacy', ...m }));
+    // Legacy publisher connections publish like publish() does.
+    this.legacy.on('publish', ({ data }) => {
+      if (!this.closed) this.publish(data);
+    });
+    // Native ingest connections' events reach legacy subscribers only when
+    // there are some: the core mirrors them to JS while asked to.
+    this.legacy.on('open', () => this.updateMirror());
+    this.legacy.on('close', (m) => {
+      this.updateMirror();
+      this.emit('close', { path: 'legacy', ...m });
+    });
     this.routers = new Set();
     this.nativeConnections = new Map(); // id -> { identity, bucket, router }
     this.events = { published: 0, accepted: 0, rejected: 0, nativeFailures: 0 };
     this.closed = false;
     this.core = null;
     this.nativeError = null;
+    this.redisBridge = null;
     if (this.options.native) {
       try {
         this.core = startCore(this.options, (batch) => this.onNotify(batch));
@@ -112,8 +123,21 @@ class Dispatcher extends EventEmitter {
   // or newline-delimited JSON in a string or Buffer). Valid events reach
   // every subscriber on both paths; invalid ones are returned with the
   // reason, never delivered. Returns { accepted, rejected: [{ index, reason }] }.
+  // Through a publish-through bridge the valid events go to Redis instead,
+  // and are delivered (and counted) when they come back.
   publish(input) {
     this.assertOpen();
+    if (this.redisBridge && this.redisBridge.publishesThrough) {
+      const result = this.redisBridge.publishThrough(input);
+      this.events.published += result.rejected.length;
+      this.events.rejected += result.rejected.length;
+      return result;
+    }
+    return this.publishLocal(input);
+  }
+
+  // publish() to this process's subscribers only (what a bridge delivers).
+  publishLocal(input) {
     const started = nowNs();
     const batch = this.normalize(input);
     let { rejected } = batch;
@@ -204,6 +228,19 @@ class Dispatcher extends EventEmitter {
     return JSON.stringify(item);
   }
 
+  // Subscribes to Redis channels and delivers what arrives; with
+  // publishThrough, publish() goes through Redis. See lib/redis-bridge.js.
+  bridge(redisUrl, options) {
+    this.assertOpen();
+    if (this.redisBridge && this.redisBridge.state !== 'closed') {
+      throw new Error('this dispatcher already has an open bridge: close it first');
+    }
+    // Loaded on first use: a dispatcher without a bridge never loads the client.
+    const { Bridge } = require('./redis-bridge');
+    this.redisBridge = new Bridge(this, redisUrl, options);
+    return this.redisBridge;
+  }
+
   trackNative(id, info) {
     this.nativeConnections.set(id, info);
   }
@@ -225,8 +262,18 @@ class Dispatcher extends EventEmitter {
     }
   }
 
+  updateMirror() {
+    const wanted = this.legacy.connectionCount > 0;
+    if (this.core && wanted !== this.mirroring) {
+      this.mirroring = wanted;
+      this.core.setMirrorIngest(wanted);
+    }
+  }
+
   handleNotification(note) {
-    if (note.type === 'message') {
+    if (note.type === 'event') {
+      this.legacy.deliver(note.orderTopic, note.driverTopic, note.data, nowNs());
+    } else if (note.type === 'message') {
       this.emit('message', { path: 'native', id: note.id, data: note.data, binary: Buffer.isBuffer(note.data) });
     } else if (note.type === 'close') {
       const info = this.nativeConnections.get(note.id);
@@ -257,7 +304,7 @@ class Dispatcher extends EventEmitter {
 
   stats() {
     const routing = [...this.routers].map((r) => r.stats());
-    return pathStats({
+    const stats = pathStats({
       core: this.core,
       nativeError: this.nativeError,
       legacy: this.legacy.stats(),
@@ -265,6 +312,8 @@ class Dispatcher extends EventEmitter {
       events: this.events,
       closed: this.closed,
     });
+    if (this.redisBridge) stats.bridge = this.redisBridge.stats();
+    return stats;
   }
 
   metrics() {
@@ -282,18 +331,20 @@ class Dispatcher extends EventEmitter {
     return clean;
   }
 
-  // Stops routing, closes every connection on both paths with 1001 and
-  // stops the native threads. Idempotent: every call returns the same
+  // Stops routing, closes the bridge and every connection on both paths
+  // with 1001, and stops the native threads. Idempotent: every call returns the same
   // promise, which resolves when done.
   close() {
     if (this.closing) return this.closing;
     this.closed = true;
     this.closing = (async () => {
+      const bridgeClosed = this.redisBridge ? this.redisBridge.close() : undefined;
       for (const router of [...this.routers]) router.detach();
       const legacyDone = this.legacy.shutdown(this.options.shutdownTimeoutMs);
       // Joins the native threads (bounded by shutdownTimeoutMs).
       this.stopCore();
       await legacyDone;
+      await bridgeClosed;
       process.off('exit', this.exitHandler);
     })();
     return this.closing;

@@ -144,6 +144,67 @@ export interface Stats {
   rejectedUpgrades: { unauthorized: number; forbidden: number; error: number; closedDuringAuth: number };
   drain: { pending: number; closed: number };
   paths: { native: NativePathStats; legacy: PathStats };
+  /** Present once `bridge()` was called. */
+  bridge?: BridgeStats;
+}
+
+/** Options of `dispatcher.bridge()`. */
+export interface BridgeOptions {
+  /** Channels subscribed; publish-through sends to the first. Default ['ficus:events']. */
+  channels?: string[];
+  /**
+   * true: `publish()` validates here and sends the valid events to Redis instead of delivering
+   * them; every bridged instance, this one included, delivers them once when they come back.
+   * Default false.
+   */
+  publishThrough?: boolean;
+  /** Reconnect backoff: doubles from this (jittered)... Default 100. */
+  backoffMinMs?: number;
+  /** ...up to this. Default 5000. */
+  backoffMaxMs?: number;
+  /** One connection attempt. Default 5000. */
+  connectTimeoutMs?: number;
+  /** Publish-through messages held while Redis is away; past it they are dropped (counted). Default 10000. */
+  maxQueuedPublishes?: number;
+}
+
+export type BridgeState = 'connecting' | 'ready' | 'reconnecting' | 'closed';
+
+export interface BridgeStats {
+  state: BridgeState;
+  channels: string[];
+  publishThrough: boolean;
+  /** Events received from Redis, valid or not. */
+  received: number;
+  /** Events published to Redis (publish-through), acknowledged by Redis. */
+  published: number;
+  /** Invalid events received (also in `events.rejected`). */
+  rejected: number;
+  /** Publish-through events Redis never took (queue full, cut off). */
+  dropped: number;
+  /** Times Redis came back after being lost. */
+  reconnects: number;
+  lastError: string | null;
+  /** Total time not connected and subscribed, the first connection included. */
+  disconnectedMs: number;
+}
+
+/** A dispatcher's link to Redis pub/sub (`dispatcher.bridge()`). */
+export interface Bridge extends EventEmitter {
+  readonly state: BridgeState;
+  readonly channels: string[];
+  /** Resolves once connected and subscribed; rejects with ERR_FICUS_CLOSED if closed first. */
+  ready(): Promise<Bridge>;
+  stats(): BridgeStats;
+  /** Unsubscribes and disconnects; `publish()` delivers locally again. Idempotent. */
+  close(): Promise<void>;
+  on(event: 'state', listener: (e: { state: BridgeState; previous: BridgeState }) => void): this;
+  /** Invalid events arrived from Redis (count, and the first reason). */
+  on(event: 'rejected', listener: (e: { count: number; reason: string }) => void): this;
+  /** A batch from Redis was delivered: its newline-delimited events and the result. */
+  on(event: 'events', listener: (e: { data: Buffer; accepted: number; rejected: Rejection[] }) => void): this;
+  /** A connection error (the bridge reconnects by itself). */
+  on(event: 'error', listener: (error: Error) => void): this;
 }
 
 export interface MessageEvent {
@@ -193,7 +254,13 @@ export declare class Dispatcher extends EventEmitter {
   stats(): Stats;
   /** Prometheus text exposition of stats(), labelled by path. */
   metrics(): string;
-  /** Closes every connection (1001) and stops the native threads. Idempotent. */
+  /**
+   * Subscribes to Redis pub/sub and delivers what arrives to both paths (one publish per
+   * event-loop turn); with `publishThrough`, `publish()` goes through Redis. One open bridge
+   * per dispatcher; `close()` closes it.
+   */
+  bridge(redisUrl: string, options?: BridgeOptions): Bridge;
+  /** Closes the bridge and every connection (1001), stops the native threads. Idempotent. */
   close(): Promise<void>;
   on(event: 'message', listener: (e: MessageEvent) => void): this;
   on(event: 'close', listener: (e: CloseEvent) => void): this;

@@ -162,7 +162,9 @@ class LegacyPath extends EventEmitter {
 
   // Completes the upgrade of a request already judged (path, routing,
   // identity) by the caller, subscribed to `topics`.
-  handleUpgrade(req, socket, head, { identity, topics = [] } = {}) {
+  // With `publisher`, every text message the connection sends is an event:
+  // emitted as 'publish' (the dispatcher publishes it to both paths).
+  handleUpgrade(req, socket, head, { identity, topics = [], publisher = false } = {}) {
     if (this._shutdown !== null) {
       rejectHandshake(socket, 503, 'server shutting down');
       return;
@@ -179,7 +181,7 @@ class LegacyPath extends EventEmitter {
       rejectHandshake(socket, 400, refusal);
       return;
     }
-    this._wss.handleUpgrade(req, socket, head, (ws) => this._adopt(ws, socket, identity, topics));
+    this._wss.handleUpgrade(req, socket, head, (ws) => this._adopt(ws, socket, identity, publisher ? [] : topics, publisher));
   }
 
   // The native handshake refuses these with 400 (Connection::upgrade).
@@ -195,10 +197,11 @@ class LegacyPath extends EventEmitter {
     return topic.length > 0 && Buffer.byteLength(topic, 'utf8') <= this._options.maxTopicBytes;
   }
 
-  _adopt(ws, socket, identity, topics) {
+  _adopt(ws, socket, identity, topics, publisher = false) {
     const id = `l${this._nextId}`;
     this._nextId += 1;
     const conn = new LegacyConnection(id, ws, identity, performance.now());
+    conn.publisher = publisher;
     this._connections.set(id, conn);
     this._counters.connectionsOpened += 1;
     for (const topic of topics) this._subscribeOne(conn, topic);
@@ -221,6 +224,10 @@ class LegacyPath extends EventEmitter {
     if (conn.ws.readyState !== OPEN) return;
     if (isBinary) {
       this.emit('message', { id: conn.id, data, binary: true });
+      return;
+    }
+    if (conn.publisher) {
+      this.emit('publish', { id: conn.id, data });
       return;
     }
     const message = decodeClientMessage(data, this._messageLimits);

@@ -67,6 +67,10 @@ function nativePath(core, nativeError, routing) {
     latencyMs: latencyMs(s.latency),
     closedByCode: s.total.closedByCode,
     messagesIn: s.total.messagesIn,
+    // Events from native ingest connections (publishers routed native).
+    ingested: s.total.eventsIngested,
+    ingestRejected: s.total.eventsIngestRejected,
+    ingestDropped: s.total.ingestDropped,
     handshakesRejected: s.total.handshakesRejected,
     notificationsDropped: s.total.notificationsDropped,
     commandsDropped: s.commandsDropped,

@@ -1,6 +1,7 @@
 'use strict';
 // Prometheus text exposition (format 0.0.4) of Dispatcher#stats(), every
-// per-path series labelled path="native" | path="legacy".
+// per-path series labelled path="native" | path="legacy", and the Redis
+// bridge's series when there is one.
 
 function escapeLabel(value) {
   return String(value).replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
@@ -68,7 +69,23 @@ function toPrometheus(stats) {
   e.metric('ficus_drain_pending', 'gauge', 'Native connections waiting to be drained.', [[{}, stats.drain.pending]]);
   e.metric('ficus_native_thread_healthy', 'gauge', '1 when the native worker loop woke recently.',
     stats.paths.native.threads.map((t) => [{ thread: t.index }, t.healthy ? 1 : 0]));
+  if (stats.bridge) bridgeMetrics(e, stats.bridge);
   return e.toString();
+}
+
+const BRIDGE_STATES = ['connecting', 'ready', 'reconnecting', 'closed'];
+
+function bridgeMetrics(e, b) {
+  e.metric('ficus_bridge_up', 'gauge', '1 when the Redis bridge is connected and subscribed.', [[{}, b.state === 'ready' ? 1 : 0]]);
+  e.metric('ficus_bridge_state', 'gauge', 'Redis bridge state: 1 for the current one.',
+    BRIDGE_STATES.map((state) => [{ state }, b.state === state ? 1 : 0]));
+  e.metric('ficus_bridge_channels', 'gauge', 'Redis channels subscribed.', [[{}, b.channels.length]]);
+  e.metric('ficus_bridge_received_events_total', 'counter', 'Events received from Redis (valid or not).', [[{}, b.received]]);
+  e.metric('ficus_bridge_rejected_events_total', 'counter', 'Invalid events received from Redis.', [[{}, b.rejected]]);
+  e.metric('ficus_bridge_published_events_total', 'counter', 'Events published to Redis (publish-through).', [[{}, b.published]]);
+  e.metric('ficus_bridge_dropped_events_total', 'counter', 'Publish-through events Redis never took.', [[{}, b.dropped]]);
+  e.metric('ficus_bridge_reconnects_total', 'counter', 'Times the bridge got Redis back.', [[{}, b.reconnects]]);
+  e.metric('ficus_bridge_disconnected_seconds_total', 'counter', 'Time spent without Redis.', [[{}, b.disconnectedMs / 1000]]);
 }
 
 module.exports = { toPrometheus };

@@ -37,6 +37,7 @@ function headerValue(value) {
 }
 
 const ROUTER_OPTIONS = {
+  role: (value, name) => v.oneOf(value, name, ['subscriber', 'publisher']),
   path: (value, name) => {
     if (typeof value === 'function') return value;
     return v.string(value, name, { nonEmpty: true });
@@ -58,6 +59,7 @@ const ROUTER_OPTIONS = {
 };
 
 const ROUTER_DEFAULTS = {
+  role: 'subscriber',
   path: '/ws',
   nativePercent: 0,
   key: undefined,
@@ -171,7 +173,8 @@ class Router extends EventEmitter {
     }
     if (handle) handoff.resumeReads(socket, handle);
     this.counters.legacy.upgrades += 1;
-    this.dispatcher.legacy.handleUpgrade(req, socket, legacyHead, { identity, topics });
+    this.dispatcher.legacy.handleUpgrade(req, socket, legacyHead,
+      { identity, topics, publisher: this.options.role === 'publisher' });
     this.emit('connection', { path: 'legacy', identity });
   }
 
@@ -193,7 +196,8 @@ class Router extends EventEmitter {
       protocols: headerValue(req.headers['sec-websocket-protocol']),
       extensions: headerValue(req.headers['sec-websocket-extensions']),
       identity,
-      topics,
+      topics: this.options.role === 'publisher' ? [] : topics,
+      publisher: this.options.role === 'publisher',
     });
     if (typeof result !== 'number') {
       const why = result === 'native core is at max_connections' ? 'full' : 'stopped-or-busy';

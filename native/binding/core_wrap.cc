@@ -37,6 +37,7 @@ Napi::Function CoreWrap::Define(Napi::Env env) {
           InstanceMethod<&CoreWrap::Stats>("stats"),
           InstanceMethod<&CoreWrap::Stop>("stop"),
           InstanceMethod<&CoreWrap::ThreadCount>("threadCount"),
+          InstanceMethod<&CoreWrap::SetMirrorIngest>("setMirrorIngest"),
       });
 }
 
@@ -115,14 +116,16 @@ Napi::Value CoreWrap::Start(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// listen(host, port, path) -> port
+// listen(host, port, path, publishPath?) -> port
 Napi::Value CoreWrap::Listen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   try {
     uint16_t port = dispatcher(env).listen(
         info[0].As<Napi::String>().Utf8Value(),
         static_cast<uint16_t>(info[1].As<Napi::Number>().Uint32Value()),
-        info[2].As<Napi::String>().Utf8Value());
+        info[2].As<Napi::String>().Utf8Value(),
+        info[3].IsString() ? info[3].As<Napi::String>().Utf8Value()
+                           : std::string());
     return Napi::Number::New(env, port);
   } catch (const Napi::Error&) {
     throw;
@@ -235,6 +238,12 @@ Napi::Value CoreWrap::Stop(const Napi::CallbackInfo& info) {
   }
   return Napi::Boolean::New(env,
                             dispatcher_ && dispatcher_->loopsClosedCleanly());
+}
+
+// setMirrorIngest(on): hand events from ingest connections to JS too.
+Napi::Value CoreWrap::SetMirrorIngest(const Napi::CallbackInfo& info) {
+  dispatcher(info.Env()).setMirrorIngest(info[0].ToBoolean().Value());
+  return info.Env().Undefined();
 }
 
 Napi::Value CoreWrap::ThreadCount(const Napi::CallbackInfo& info) {

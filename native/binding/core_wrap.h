@@ -43,6 +43,7 @@ class CoreWrap : public Napi::ObjectWrap<CoreWrap> {
   Napi::Value Stats(const Napi::CallbackInfo& info);
   Napi::Value Stop(const Napi::CallbackInfo& info);
   Napi::Value ThreadCount(const Napi::CallbackInfo& info);
+  Napi::Value SetMirrorIngest(const Napi::CallbackInfo& info);
 
   Napi::Array drainNotifications(Napi::Env env);
   Dispatcher& dispatcher(Napi::Env env);

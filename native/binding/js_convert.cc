@@ -44,6 +44,9 @@ Napi::Object workerToJs(Napi::Env env, const WorkerStats& w) {
   setCounter(o, "bytesOut", w.bytes_out);
   setCounter(o, "publishesReceived", w.publishes_received);
   setCounter(o, "deliveries", w.deliveries);
+  setCounter(o, "eventsIngested", w.events_ingested);
+  setCounter(o, "eventsIngestRejected", w.events_ingest_rejected);
+  setCounter(o, "ingestDropped", w.ingest_dropped);
   setCounter(o, "dropsBackpressure", w.drops_backpressure);
   setCounter(o, "dropsClosing", w.drops_closing);
   setCounter(o, "notificationsDropped", w.notifications_dropped);
@@ -89,6 +92,7 @@ UpgradeRequest requestFromJs(const Napi::Object& object) {
   r.extensions = readString(object, "extensions");
   r.identity = readString(object, "identity");
   r.topics = stringsFromJs(object.Get("topics"));
+  r.publisher = object.Get("publisher").ToBoolean().Value();
   return r;
 }
 
@@ -149,6 +153,14 @@ Napi::Object notificationToJs(Napi::Env env, Notification& n) {
       } else {
         o.Set("data", Napi::String::New(env, n.data));
       }
+      break;
+    case Notification::Kind::kEvent:
+      o.Set("type", "event");
+      o.Set("data", n.data);
+      o.Set("orderTopic", n.order_topic);
+      o.Set("driverTopic", n.driver_topic.empty()
+                               ? env.Null()
+                               : Napi::Value(Napi::String::New(env, n.driver_topic)));
       break;
     case Notification::Kind::kClose:
       o.Set("type", "close");

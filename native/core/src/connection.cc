@@ -39,8 +39,8 @@ void Connection::setState(ConnectionState state) {
 
 // ---------------------------------------------------------------- opening
 
-void Connection::startHandshake(std::string path) {
-  path_ = std::move(path);
+void Connection::startHandshake(const ListenPaths* paths) {
+  listen_paths_ = paths;
   handshake_ =
       std::make_unique<HandshakeParser>(worker_.options().max_handshake_bytes);
   uv_tcp_nodelay(&tcp_, 1);
@@ -73,11 +73,12 @@ void Connection::upgrade(const UpgradeRequest& request,
   }
   sendControl(buildAcceptResponse(request.key));
   setState(ConnectionState::kOpen);
+  publisher_ = request.publisher;
   counted_open_ = true;
   WorkerMetrics& m = worker_.mutableMetrics();
   m.connections_open.add();
   m.connections_opened.add();
-  subscribe(request.topics, &error);
+  if (!publisher_) subscribe(request.topics, &error);
   if (!reading_) {
     if (uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), onAlloc,
                       onRead) != 0) {
@@ -89,6 +90,7 @@ void Connection::upgrade(const UpgradeRequest& request,
   if (!initial_bytes.empty()) {
     std::string copy(initial_bytes);  // the reader unmasks in place
     feedFrames(copy.data(), copy.size());
+    if (publisher_) worker_.flushIngest();
   }
 }
 
@@ -148,6 +150,8 @@ void Connection::onData(char* data, size_t size) {
   } else if (state_ == ConnectionState::kOpen ||
              state_ == ConnectionState::kClosing) {
     feedFrames(data, size);
+    // Everything this read published leaves as one batch.
+    if (publisher_) worker_.flushIngest();
   }
   // kFlushing / kClosed: input is discarded.
 }
@@ -165,7 +169,10 @@ void Connection::onHandshakeBytes(std::string_view data) {
   }
   std::unique_ptr<HandshakeParser> parser = std::move(handshake_);
   UpgradeRequest request = parser->request();
-  if (request.path != path_) {
+  if (!listen_paths_->publish.empty() &&
+      request.path == listen_paths_->publish) {
+    request.publisher = true;
+  } else if (request.path != listen_paths_->subscribe) {
     rejectHandshake(404, "unknown path");
     return;
   }
@@ -193,7 +200,11 @@ void Connection::onMessage(Opcode opcode, std::string_view payload) {
   m.messages_in.add();
   if (state_ != ConnectionState::kOpen) return;
   if (opcode == Opcode::kText) {
-    handleClientText(payload);
+    if (publisher_) {
+      worker_.ingest(payload);
+    } else {
+      handleClientText(payload);
+    }
     return;
   }
   notifyMessage(payload, /*binary=*/true);

@@ -99,9 +99,14 @@ Dispatcher::Dispatcher(Options options, NotifyFn notify)
       bell_(std::move(notify)),
       decoder_(options_.decoderLimits()) {
   const unsigned threads = options_.resolvedThreads();
+  // Inbox 0 is the owner's; inbox 1 + w is worker w's (ingest).
   for (unsigned i = 0; i < threads; ++i) {
-    workers_.push_back(std::make_unique<Worker>(i, options_, 1, bell_));
+    workers_.push_back(
+        std::make_unique<Worker>(i, options_, 1 + threads, bell_));
   }
+  std::vector<Worker*> peers;
+  for (auto& worker : workers_) peers.push_back(worker.get());
+  for (auto& worker : workers_) worker->connectPeers(peers, &mirror_ingest_);
 }
 
 Dispatcher::~Dispatcher() { stop(); }
@@ -134,7 +139,8 @@ bool Dispatcher::loopsClosedCleanly() const {
 }
 
 uint16_t Dispatcher::listen(const std::string& host, uint16_t port,
-                            const std::string& path) {
+                            const std::string& path,
+                            const std::string& publish_path) {
   if (!running()) {
     throw std::system_error(ENOTCONN, std::generic_category(),
                             "listen: dispatcher is not running");
@@ -144,7 +150,7 @@ uint16_t Dispatcher::listen(const std::string& host, uint16_t port,
   const uint16_t bound = boundPort(fds.front().get());
   while (fds.size() < workers_.size()) fds.push_back(bindListener(host, bound));
   for (unsigned i = 0; i < workers_.size(); ++i) {
-    postTo(i, ListenCommand{std::move(fds[i]), path});
+    postTo(i, ListenCommand{std::move(fds[i]), ListenPaths{path, publish_path}});
   }
   return bound;
 }

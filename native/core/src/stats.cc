@@ -16,6 +16,9 @@ WorkerStats WorkerStats::from(const WorkerMetrics& m) {
   s.bytes_out = m.bytes_out.get();
   s.publishes_received = m.publishes_received.get();
   s.deliveries = m.deliveries.get();
+  s.events_ingested = m.events_ingested.get();
+  s.events_ingest_rejected = m.events_ingest_rejected.get();
+  s.ingest_dropped = m.ingest_dropped.get();
   s.drops_backpressure =
       m.drops[static_cast<size_t>(DropReason::kBackpressure)].get();
   s.drops_closing = m.drops[static_cast<size_t>(DropReason::kClosing)].get();
@@ -43,6 +46,9 @@ void WorkerStats::add(const WorkerStats& o) {
   bytes_out += o.bytes_out;
   publishes_received += o.publishes_received;
   deliveries += o.deliveries;
+  events_ingested += o.events_ingested;
+  events_ingest_rejected += o.events_ingest_rejected;
+  ingest_dropped += o.ingest_dropped;
   drops_backpressure += o.drops_backpressure;
   drops_closing += o.drops_closing;
   notifications_dropped += o.notifications_dropped;

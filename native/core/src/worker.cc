@@ -4,10 +4,12 @@
 #include <malloc.h>
 #endif
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
 
+#include "ficus/clock.h"
 #include "ficus/close_codes.h"
 #include "ficus/connection_id.h"
 
@@ -18,6 +20,13 @@ namespace {
 // Commands one wakeup executes before yielding to I/O, so a flood of
 // publishes cannot starve reads and writes (Node uses 1000 likewise).
 constexpr unsigned kCommandsPerTick = 1024;
+// Commands between flushes of the connections they made dirty: small enough
+// that a burst is written while it is still arriving, large enough that
+// several events for one connection still leave in one writev.
+constexpr unsigned kCommandsPerFlush = 16;
+// Ingest batches a peer worker may have queued here before it drops
+// (counted as ingest_dropped): each is a whole read of events.
+constexpr size_t kPeerInboxCapacity = 1024;
 constexpr size_t kReadBufferBytes = 64 * 1024;
 constexpr int kListenBacklog = 4096;
 
@@ -40,8 +49,12 @@ Worker::Worker(unsigned index, const Options& options, unsigned producers,
       outbox_(options.outbox_capacity),
       read_buffer_(kReadBufferBytes) {
   for (unsigned i = 0; i < producers; ++i) {
-    inboxes_.push_back(
-        std::make_unique<SpscChannel<Command>>(options.inbox_capacity));
+    // Producer 0 (the owner) sends a command per publish call; a peer
+    // worker sends one per read of an ingest connection, so far fewer.
+    size_t capacity = i == 0 ? options.inbox_capacity
+                             : std::min<size_t>(options.inbox_capacity,
+                                                kPeerInboxCapacity);
+    inboxes_.push_back(std::make_unique<SpscChannel<Command>>(capacity));
   }
 }
 
@@ -72,6 +85,21 @@ void Worker::stop() {
   if (!thread_.joinable()) return;
   requestStop();
   thread_.join();
+}
+
+void Worker::connectPeers(std::vector<Worker*> workers,
+                          const std::atomic<bool>* mirror_ingest) {
+  peers_ = std::move(workers);
+  mirror_ingest_ = mirror_ingest;
+}
+
+bool Worker::tryPost(unsigned producer, std::unique_ptr<Command>& command) {
+  if (!running() || stop_requested_.load(std::memory_order_acquire)) {
+    return false;
+  }
+  if (!inboxes_[producer]->push(command)) return false;
+  uv_async_send(&doorbell_);
+  return true;
 }
 
 bool Worker::post(unsigned producer, std::unique_ptr<Command> command) {
@@ -178,7 +206,10 @@ void Worker::drainInboxes() {
       if (std::unique_ptr<Command> command = inbox->pop()) {
         execute(*command);
         more = true;
-        ++done;
+        // A busy publisher keeps the inbox full: write out what the last
+        // few commands queued instead of holding it until the inbox is
+        // empty, or the first event of a burst waits for the last.
+        if (++done % kCommandsPerFlush == 0) flushDirty();
       }
     }
   }
@@ -220,7 +251,7 @@ void Worker::handle(ListenCommand& command) {
   if (stopping_) return;
   auto listener = std::make_unique<Listener>();
   listener->worker = this;
-  listener->path = std::move(command.path);
+  listener->paths = std::move(command.paths);
   uv_tcp_init(&loop_, &listener->tcp);
   listener->tcp.data = listener.get();
   auto* stream = reinterpret_cast<uv_stream_t*>(&listener->tcp);
@@ -243,7 +274,7 @@ void Worker::onAccept(uv_stream_t* server, int status) {
     connection.terminate(close_code::kAbnormal);
     return;
   }
-  connection.startHandshake(listener->path);
+  connection.startHandshake(&listener->paths);
 }
 
 void Worker::handle(PublishCommand& command) {
@@ -266,6 +297,43 @@ void Worker::handle(PublishCommand& command) {
     }
   }
   frames_.release(ref);
+}
+
+void Worker::ingest(std::string_view event) {
+  EventDecodeResult decoded = ingest_decoder_.decode(event);
+  if (!decoded.ok) {
+    metrics_.events_ingest_rejected.add();
+    return;
+  }
+  metrics_.events_ingested.add();
+  const DeliveryEvent& e = decoded.event;
+  std::string_view driver =
+      e.driver_topic ? std::string_view(*e.driver_topic) : std::string_view{};
+  if (!pending_ingest_) pending_ingest_ = std::make_shared<FrameBatch>();
+  pending_ingest_->add(event, e.order_topic, driver, steadyNowNs());
+  if (mirror_ingest_ && mirror_ingest_->load(std::memory_order_relaxed)) {
+    auto note = std::make_unique<Notification>();
+    note->kind = Notification::Kind::kEvent;
+    note->data.assign(event);
+    note->order_topic = e.order_topic;
+    note->driver_topic.assign(driver);
+    notify(std::move(note));
+  }
+}
+
+void Worker::flushIngest() {
+  if (!pending_ingest_) return;
+  SharedFrameBatch batch = std::move(pending_ingest_);
+  pending_ingest_.reset();
+  for (Worker* peer : peers_) {
+    if (peer == this) continue;
+    auto command = std::make_unique<Command>(PublishCommand{batch});
+    if (!peer->tryPost(1 + index_, command)) {
+      metrics_.ingest_dropped.add(batch->size());
+    }
+  }
+  PublishCommand local{std::move(batch)};
+  handle(local);
 }
 
 void Worker::handle(SubscribeCommand& command) {

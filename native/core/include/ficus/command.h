@@ -21,9 +21,15 @@ struct AdoptCommand {
   UpgradeRequest request;
 };
 
+// The paths the core's own listener serves.
+struct ListenPaths {
+  std::string subscribe;  // subscribers, topics from ?topics=
+  std::string publish;    // ingest connections; empty = none
+};
+
 struct ListenCommand {
   UniqueFd fd;  // bound, listening socket (SO_REUSEPORT, one per worker)
-  std::string path;
+  ListenPaths paths;
 };
 
 struct PublishCommand {
@@ -55,12 +61,16 @@ struct Notification {
     kOpen,     // a connection accepted by the core's own listener opened
     kMessage,  // a client message that is not subscribe/unsubscribe
     kClose,    // a connection ended; `code` as counted in metrics
+    kEvent,    // an event an ingest connection published, mirrored for the
+               // embedder's own subscribers (only while it asks for them)
   };
   Kind kind;
   bool binary = false;
   uint16_t code = 0;
   uint64_t connection_id = 0;
-  std::string data;  // message payload, or the identity for kOpen/kClose
+  std::string data;  // payload (kMessage, kEvent) or identity (kOpen/kClose)
+  std::string order_topic;   // kEvent
+  std::string driver_topic;  // kEvent; empty when none
 };
 
 }  // namespace ficus

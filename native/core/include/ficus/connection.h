@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "ficus/command.h"
 #include "ficus/frame_codec.h"
 #include "ficus/frame_pool.h"
 #include "ficus/handshake.h"
@@ -50,7 +51,8 @@ class Connection final : public Subscriber, private MessageHandler {
   size_t bufferedBytes() const noexcept { return buffered_; }
 
   // Reads the HTTP request itself (core's own listener).
-  void startHandshake(std::string path);
+  // `paths` outlive the connection (owned by the worker's listener).
+  void startHandshake(const ListenPaths* paths);
   // The request is already parsed (adopt): validate, answer, then read.
   void upgrade(const UpgradeRequest& request, std::string_view initial_bytes);
 
@@ -120,6 +122,7 @@ class Connection final : public Subscriber, private MessageHandler {
   bool reading_ = false;
   bool writing_ = false;   // a uv_write is in flight
   bool lingering_ = false;  // FIN sent; waiting for the peer's EOF
+  bool publisher_ = false;  // an ingest connection (UpgradeRequest)
   bool counted_open_ = false;
   uint16_t close_code_ = 0;  // reported when the connection ends
   uint32_t inflight_bytes_ = 0;
@@ -132,7 +135,7 @@ class Connection final : public Subscriber, private MessageHandler {
   std::unique_ptr<uv_write_t> write_req_;
   std::unique_ptr<uv_shutdown_t> shutdown_req_;
   std::unique_ptr<HandshakeParser> handshake_;  // kHandshake only
-  std::string path_;                            // expected request path
+  const ListenPaths* listen_paths_ = nullptr;   // kHandshake only
   MessageReader reader_;
 };
 

@@ -69,10 +69,12 @@ class Dispatcher {
   void start();
 
   // Every worker accepts on host:port (SO_REUSEPORT) and serves WebSocket
-  // upgrades for `path`, topics from the "topics" query parameter. Returns
-  // the bound port. Throws std::system_error.
+  // upgrades for `path` (topics from the "topics" query parameter) and, as
+  // ingest connections, for `publish_path` (empty: none). Returns the bound
+  // port. Throws std::system_error.
   uint16_t listen(const std::string& host, uint16_t port,
-                  const std::string& path = "/ws");
+                  const std::string& path = "/ws",
+                  const std::string& publish_path = "/publish");
 
   // Takes over an accepted socket whose upgrade request the embedder has
   // parsed: the descriptor is duplicated (the caller closes its own),
@@ -99,6 +101,12 @@ class Dispatcher {
                        bool subscribe = true);
   CallStatus send(uint64_t id, std::string_view payload, bool binary = false);
   CallStatus close(uint64_t id, uint16_t code, std::string_view reason);
+
+  // Whether events from ingest connections are also handed to the
+  // embedder (Notification::kEvent), for subscribers it serves itself.
+  void setMirrorIngest(bool on) noexcept {
+    mirror_ingest_.store(on, std::memory_order_relaxed);
+  }
 
   // Hands pending notifications to `fn` (up to `max`). Returns how many.
   size_t drainNotifications(const NotificationFn& fn, size_t max = SIZE_MAX);
@@ -135,6 +143,8 @@ class Dispatcher {
   uint64_t next_adopt_sequence_ = 1;
   unsigned next_worker_ = 0;
   EventDecoder decoder_;
+
+  std::atomic<bool> mirror_ingest_{false};  // owner writes, workers read
 
   // Written by the owner, read by any thread.
   Counter events_accepted_;

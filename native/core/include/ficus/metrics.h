@@ -60,6 +60,9 @@ struct WorkerMetrics {
   Counter bytes_out;
   Counter publishes_received;  // published messages seen by this worker
   Counter deliveries;  // published messages fully handed to the kernel
+  Counter events_ingested;   // valid events from ingest connections
+  Counter events_ingest_rejected;  // invalid ones (never delivered)
+  Counter ingest_dropped;  // events a peer worker's full inbox refused
   std::array<Counter, static_cast<size_t>(DropReason::kCount)> drops;
   Counter notifications_dropped;  // embedder outbox full
   Counter send_buffer_bytes;      // gauge: bytes queued, all connections

@@ -25,6 +25,9 @@ struct WorkerStats {
   uint64_t bytes_out = 0;
   uint64_t publishes_received = 0;
   uint64_t deliveries = 0;
+  uint64_t events_ingested = 0;
+  uint64_t events_ingest_rejected = 0;
+  uint64_t ingest_dropped = 0;
   uint64_t drops_backpressure = 0;
   uint64_t drops_closing = 0;
   uint64_t notifications_dropped = 0;

@@ -23,6 +23,10 @@ struct UpgradeRequest {
   std::string identity;
   // Topics to subscribe when the connection opens.
   std::vector<std::string> topics;
+  // An ingest connection: every text message it sends is a DeliveryEvent,
+  // published from the worker itself (events never touch the embedder's
+  // thread). It receives nothing but control frames.
+  bool publisher = false;
 };
 
 }  // namespace ficus

@@ -71,10 +71,19 @@ class Worker {
   // False when the loop did not close cleanly (a handle was left open).
   bool loopClosedCleanly() const noexcept { return loop_closed_clean_; }
 
+  // Set once, by the owning thread, before start(): the other workers (an
+  // ingest connection publishes to all of them; this worker is producer
+  // 1 + index() of each), and the flag telling whether the embedder wants
+  // ingested events mirrored to it.
+  void connectPeers(std::vector<Worker*> workers,
+                    const std::atomic<bool>* mirror_ingest);
+
   // --- Called by producer thread `producer` only ---
   // Waits up to enqueue_timeout_ms for room; false (command dropped) when
   // still full or the worker is stopped.
   bool post(unsigned producer, std::unique_ptr<Command> command);
+  // Never waits (a worker must not block on another): false when full.
+  bool tryPost(unsigned producer, std::unique_ptr<Command>& command);
 
   // --- Called by the embedder's thread only ---
   std::unique_ptr<Notification> popNotification() { return outbox_.pop(); }
@@ -106,6 +115,10 @@ class Worker {
   void notify(std::unique_ptr<Notification> notification);
   bool stopping() const noexcept { return stopping_; }
   const DecoderLimits& decoderLimits() const noexcept { return limits_; }
+  // An ingest connection's text message: validated and queued for every
+  // worker; flushIngest() sends what a read produced as one batch.
+  void ingest(std::string_view event);
+  void flushIngest();
   // A connection's uv_close callback: forget and destroy it.
   void onConnectionClosed(Connection& connection);
 
@@ -169,13 +182,18 @@ class Worker {
   struct Listener {
     uv_tcp_t tcp;
     Worker* worker;
-    std::string path;
+    ListenPaths paths;
   };
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_;
   std::vector<Connection*> dirty_;
   FramePool frames_;
   TopicIndex topics_;
+  EventDecoder ingest_decoder_{limits_};
+  std::shared_ptr<FrameBatch> pending_ingest_;
+  // Set once, before start.
+  std::vector<Worker*> peers_;
+  const std::atomic<bool>* mirror_ingest_ = nullptr;
   std::vector<char> read_buffer_;
   uint64_t next_accept_sequence_ = 1;
   uint64_t delivery_sequence_ = 0;

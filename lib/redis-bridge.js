@@ -1,0 +1,295 @@
+'use strict';
+// Runs a Dispatcher on Redis pub/sub, so that several gateway processes (or
+// hosts) deliver the same events. Whatever arrives on the channels is
+// delivered to this process's subscribers on both paths, the messages of one
+// event-loop turn in one publish. With publishThrough, dispatcher.publish()
+// validates here and sends the valid events to Redis instead of delivering
+// them: every bridged instance, this one included, delivers them once when
+// they come back.
+//
+// Wire format: a message is one event or newline-delimited events (what
+// publish-through sends: one message per publish() call). Blank lines are
+// not events.
+//
+// The official `redis` client reconnects by itself (here with a bounded,
+// jittered exponential backoff) and resubscribes before it reports ready.
+// Pub/sub is at-most-once: what is published while a subscriber is
+// disconnected never reaches it (docs/scaling.md).
+
+const { EventEmitter } = require('node:events');
+const { forEachLine, decodeEvent } = require('./events');
+const { FicusError, codes } = require('./errors');
+const v = require('./validate');
+
+const positive = (min, max) => (value, name) => v.integer(value, name, { min, max });
+
+const OPTIONS = {
+  channels: (value, name) => {
+    if (!Array.isArray(value) || value.length === 0 || value.length > 64) {
+      throw v.typeError('an array of 1 to 64 channel names', name, value);
+    }
+    value.forEach((channel, i) => v.string(channel, `${name}[${i}]`, { nonEmpty: true }));
+    return [...new Set(value)];
+  },
+  publishThrough: v.boolean,
+  backoffMinMs: positive(1, 60000),
+  backoffMaxMs: positive(1, 600000),
+  connectTimeoutMs: positive(100, 600000),
+  maxQueuedPublishes: positive(1, 1 << 20),
+};
+
+const DEFAULTS = {
+  channels: ['ficus:events'],
+  publishThrough: false,
+  backoffMinMs: 100, // first retry after 50-100 ms ...
+  backoffMaxMs: 5000, // ... doubling up to 2.5-5 s
+  connectTimeoutMs: 5000,
+  maxQueuedPublishes: 10000, // publish-through messages held while Redis is away
+};
+
+const NEWLINE = Buffer.from('\n');
+const CLOSE_FLUSH_MS = 1000;
+
+// Exponential backoff with "equal jitter": half the delay fixed, half random.
+function backoff(minMs, maxMs) {
+  return (retries) => {
+    const cap = Math.min(maxMs, minMs * 2 ** Math.min(retries, 30));
+    return Math.round(cap / 2 + Math.random() * (cap / 2));
+  };
+}
+
+// A password never goes into an error message.
+function redact(url) {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}
+
+function checkUrl(url) {
+  v.string(url, 'redisUrl', { nonEmpty: true });
+  let protocol = null;
+  try {
+    ({ protocol } = new URL(url));
+  } catch {
+    // reported below
+  }
+  if (protocol !== 'redis:' && protocol !== 'rediss:') {
+    throw v.rangeError('a redis:// or rediss:// URL', 'redisUrl', redact(url));
+  }
+  return url;
+}
+
+function joinLines(lines) {
+  if (lines.length === 0 || typeof lines[0] === 'string') return lines.join('\n');
+  const parts = [];
+  for (const line of lines) parts.push(line, NEWLINE);
+  parts.pop();
+  return Buffer.concat(parts);
+}
+
+class Bridge extends EventEmitter {
+  constructor(dispatcher, redisUrl, options) {
+    super();
+    checkUrl(redisUrl);
+    this.options = v.options(options, 'options', OPTIONS, DEFAULTS);
+    if (this.options.backoffMinMs > this.options.backoffMaxMs) {
+      throw v.rangeError(`an integer of at least options.backoffMinMs (${this.options.backoffMinMs})`,
+        'options.backoffMaxMs', this.options.backoffMaxMs);
+    }
+    this.dispatcher = dispatcher;
+    this.channels = this.options.channels;
+    this.state = 'connecting';
+    this.everReady = false;
+    this.subscribed = false;
+    this.subscribing = false;
+    this.counters = { received: 0, published: 0, rejected: 0, dropped: 0, reconnects: 0 };
+    this.lastError = null;
+    this.disconnectedMs = 0;
+    this.inbox = []; // messages of the current event-loop turn
+    this.flushScheduled = false;
+    this.inflight = new Set(); // publish-through PUBLISH commands not yet answered
+
+    const { createClient } = require('redis');
+    const config = (extra) => createClient({
+      url: redisUrl,
+      socket: {
+        connectTimeout: this.options.connectTimeoutMs,
+        reconnectStrategy: backoff(this.options.backoffMinMs, this.options.backoffMaxMs),
+      },
+      ...extra,
+    });
+    // A subscribed connection can run nothing but (un)subscribe: publishing
+    // needs a second one, whose offline queue is bounded.
+    this.subscriber = config();
+    this.publisher = this.options.publishThrough
+      ? config({ commandsQueueMaxLength: this.options.maxQueuedPublishes })
+      : null;
+    for (const client of this.clients()) {
+      client.on('error', (error) => this.noteError(error));
+      for (const event of ['connect', 'ready', 'reconnecting', 'end']) client.on(event, () => this.update());
+    }
+    this.subscriber.on('ready', () => {
+      if (!this.subscribed && !this.subscribing) this.subscribe();
+    });
+    this.downSince = Date.now();
+    for (const client of this.clients()) client.connect().catch((error) => this.noteError(error));
+    this.subscribe(); // queued until the connection is up
+  }
+
+  clients() {
+    return this.publisher ? [this.subscriber, this.publisher] : [this.subscriber];
+  }
+
+  // True while dispatcher.publish() should go through Redis.
+  get publishesThrough() {
+    return this.options.publishThrough && this.state !== 'closed';
+  }
+
+  subscribe() {
+    this.subscribing = true;
+    this.subscriber.subscribe(this.channels, (message) => this.onMessage(message), true)
+      .then(() => {
+        this.subscribed = true;
+      }, (error) => {
+        // Cut off before the answer: the next 'ready' subscribes again.
+        if (this.state !== 'closed') this.noteError(error);
+      })
+      .finally(() => {
+        this.subscribing = false;
+        this.update();
+      });
+  }
+
+  noteError(error) {
+    this.lastError = error && error.message ? error.message : String(error);
+    this.update();
+    if (this.state !== 'closed' && this.listenerCount('error') > 0) this.emit('error', error);
+  }
+
+  // Recomputes the state from both connections and keeps the clock of the
+  // time spent without Redis.
+  update() {
+    if (this.state === 'closed') return;
+    const ready = this.subscribed && this.clients().every((c) => c.isReady);
+    let next;
+    if (ready) next = 'ready';
+    else next = this.everReady ? 'reconnecting' : 'connecting';
+    if (next === this.state) return;
+    const previous = this.state;
+    const now = Date.now();
+    if (next === 'ready') {
+      this.disconnectedMs += now - this.downSince;
+      if (this.everReady) this.counters.reconnects += 1;
+      this.everReady = true;
+    } else if (previous === 'ready') {
+      this.downSince = now;
+    }
+    this.state = next;
+    this.emit('state', { state: next, previous });
+  }
+
+  // Resolves once the bridge is connected and subscribed (at once if it is).
+  ready() {
+    if (this.state === 'ready') return Promise.resolve(this);
+    if (this.state === 'closed') return Promise.reject(new FicusError(codes.CLOSED, 'this bridge was closed'));
+    return new Promise((resolve, reject) => {
+      const onState = ({ state }) => {
+        if (state !== 'ready' && state !== 'closed') return;
+        this.off('state', onState);
+        if (state === 'ready') resolve(this);
+        else reject(new FicusError(codes.CLOSED, 'this bridge was closed'));
+      };
+      this.on('state', onState);
+    });
+  }
+
+  onMessage(message) {
+    this.inbox.push(message);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  // One publish for everything that arrived in this turn.
+  flush() {
+    this.flushScheduled = false;
+    const batch = this.inbox;
+    this.inbox = [];
+    if (batch.length === 0 || this.dispatcher.closed) return;
+    const data = batch.length === 1 ? batch[0] : joinLines(batch);
+    const result = this.dispatcher.publishLocal(data);
+    this.counters.received += result.accepted + result.rejected.length;
+    this.counters.rejected += result.rejected.length;
+    if (result.rejected.length > 0 && this.listenerCount('rejected') > 0) {
+      this.emit('rejected', { count: result.rejected.length, reason: result.rejected[0].reason });
+    }
+    if (this.listenerCount('events') > 0) this.emit('events', { data, ...result });
+  }
+
+  // dispatcher.publish() with publishThrough: validates like publish() and
+  // sends the valid events as one message; they are delivered when they
+  // come back. Returns the PublishResult of the validation.
+  publishThrough(input) {
+    const { bytes, rejected, indexOf } = this.dispatcher.normalize(input);
+    const lines = [];
+    forEachLine(bytes, (line, index) => {
+      const decoded = decodeEvent(line, this.dispatcher.options);
+      if (decoded.ok) lines.push(line);
+      else rejected.push({ index: indexOf(index), reason: decoded.error });
+    });
+    rejected.sort((a, b) => a.index - b.index);
+    if (lines.length > 0) this.send(joinLines(lines), lines.length);
+    return { accepted: lines.length, rejected };
+  }
+
+  send(payload, count) {
+    const sent = this.publisher.publish(this.channels[0], payload).then(() => {
+      this.counters.published += count;
+    }, (error) => {
+      // Offline queue full, or cut off before Redis answered.
+      this.counters.dropped += count;
+      this.noteError(error);
+    });
+    this.inflight.add(sent);
+    sent.finally(() => this.inflight.delete(sent));
+  }
+
+  stats() {
+    const down = this.state !== 'ready' && this.state !== 'closed' ? Date.now() - this.downSince : 0;
+    return {
+      state: this.state,
+      channels: [...this.channels],
+      publishThrough: this.options.publishThrough,
+      ...this.counters,
+      lastError: this.lastError,
+      disconnectedMs: this.disconnectedMs + down,
+    };
+  }
+
+  // Unsubscribes and disconnects. Publishes already sent get up to 1 s for
+  // their answer; the dispatcher then publishes locally again. Idempotent.
+  close() {
+    if (this.closing) return this.closing;
+    if (this.state !== 'ready') this.disconnectedMs += Date.now() - this.downSince;
+    const previous = this.state;
+    this.state = 'closed';
+    this.emit('state', { state: 'closed', previous });
+    this.closing = (async () => {
+      if (this.publisher && this.publisher.isReady && this.inflight.size > 0) {
+        let timer;
+        await Promise.race([
+          Promise.allSettled([...this.inflight]),
+          new Promise((resolve) => {
+            timer = setTimeout(resolve, CLOSE_FLUSH_MS);
+          }),
+        ]);
+        clearTimeout(timer);
+      }
+      for (const client of this.clients()) {
+        if (client.isOpen) client.destroy();
+      }
+    })();
+    return this.closing;
+  }
+}
+
+module.exports = { Bridge, OPTIONS, DEFAULTS, backoff };
