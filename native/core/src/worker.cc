@@ -1,6 +1,16 @@
 #include "ficus/worker.h"
 
-#ifdef __GLIBC__
+// Sanitizers replace malloc: glibc's malloc_trim would set up arenas they
+// never use, and glibc then aborts at thread exit.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define FICUS_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define FICUS_SANITIZED 1
+#endif
+#endif
+#if defined(__GLIBC__) && !defined(FICUS_SANITIZED)
+#define FICUS_MALLOC_TRIM 1
 #include <malloc.h>
 #endif
 
@@ -427,7 +437,7 @@ void Worker::releaseIdleMemory() {
   frames_.shrink();
   connections_.rehash(0);
   std::vector<Connection*>().swap(dirty_);
-#ifdef __GLIBC__
+#ifdef FICUS_MALLOC_TRIM
   malloc_trim(0);
 #endif
 }
