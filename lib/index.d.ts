@@ -48,6 +48,11 @@ export interface Grant {
 export interface AttachOptions {
   /** Path served (exact match), or a predicate on the pathname. Default '/ws'. */
   path?: string | ((pathname: string) => boolean);
+  /**
+   * 'publisher': every text message a connection sends is an event; native ones are ingested by the
+   * core without touching the JS thread. Default 'subscriber'.
+   */
+  role?: 'subscriber' | 'publisher';
   /** Share of new upgrades sent to the native core, 0-100. Default 0. */
   nativePercent?: number;
   /** Identity used for sticky bucketing; a random one when it returns nothing. */
@@ -133,6 +138,10 @@ export interface NativePathStats extends PathStats {
   fallbacksByReason: Record<string, number>;
   threads: NativeThreadStats[];
   handshakesRejected?: number;
+  /** Events from native publisher connections. */
+  ingested?: number;
+  ingestRejected?: number;
+  ingestDropped?: number;
   notificationsDropped?: number;
   commandsDropped?: number;
 }
