@@ -1,0 +1,210 @@
+'use strict';
+// Starts and stops the example gateway (examples/gateway/index.js) as the
+// server under test, and talks to its HTTP routes.
+
+const http = require('node:http');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+const { track } = require('./children');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const GATEWAY = path.join(ROOT, 'examples', 'gateway', 'index.js');
+const START_TIMEOUT_MS = 30000;
+const STOP_TIMEOUT_MS = 15000;
+
+function request(port, method, urlPath, body, timeoutMs = 10000) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, agent: false,
+      headers: body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+    (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${urlPath}: no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function getJson(port, urlPath, timeoutMs) {
+  const res = await request(port, 'GET', urlPath, undefined, timeoutMs);
+  if (res.status !== 200) throw new Error(`GET ${urlPath}: HTTP ${res.status}`);
+  return JSON.parse(res.body);
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+class Gateway {
+  // nodeFlags: extra flags for node itself (e.g. --expose-gc), before the script.
+  // addon: a ficus.node to load instead of build/Release's (FICUS_ADDON_PATH).
+  constructor({ nativePercent, threads, nodeFlags = [], addon = null }) {
+    this.nativePercent = nativePercent;
+    this.threads = threads;
+    this.nodeFlags = nodeFlags;
+    this.addon = addon;
+    this.log = [];
+    this.child = null;
+    this.port = null;
+    this.exited = null;
+  }
+
+  get pid() {
+    return this.child ? this.child.pid : null;
+  }
+
+  get args() {
+    return [...this.nodeFlags, GATEWAY, '--port', '0', '--native-percent', String(this.nativePercent),
+      '--feed-rate', '0', '--threads', String(this.threads)];
+  }
+
+  get command() {
+    return `${this.addon ? `FICUS_ADDON_PATH=${this.addon} ` : ''}node ${this.args.map((a) => (a.startsWith(ROOT) ? path.relative(ROOT, a) : a)).join(' ')}`;
+  }
+
+  async start() {
+    const env = { ...process.env };
+    if (this.addon) env.FICUS_ADDON_PATH = this.addon;
+    else delete env.FICUS_ADDON_PATH;
+    this.child = track(spawn(process.execPath, this.args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
+    const remember = (chunk) => {
+      for (const line of chunk.toString().split('\n')) {
+        if (!line) continue;
+        this.log.push(line);
+        if (this.log.length > 200) this.log.shift();
+      }
+    };
+    this.child.stderr.on('data', remember);
+    const portLine = new Promise((resolve, reject) => {
+      let buffered = '';
+      const timer = setTimeout(() => reject(new Error(`gateway printed no port within ${START_TIMEOUT_MS} ms: ${this.log.join(' | ')}`)), START_TIMEOUT_MS);
+      this.child.stdout.on('data', (chunk) => {
+        remember(chunk);
+        if (this.port !== null) return;
+        buffered += chunk.toString();
+        // "ficus gateway on http://127.0.0.1:PORT/ — ..."
+        const m = /http:\/\/[^\s/]*:(\d+)\//.exec(buffered);
+        if (m) {
+          clearTimeout(timer);
+          this.port = Number(m[1]);
+          resolve();
+        }
+      });
+      this.exited.then(({ code, signal }) => {
+        clearTimeout(timer);
+        reject(new Error(`gateway exited (${code ?? signal}) before listening: ${this.log.join(' | ')}`));
+      });
+    });
+    await portLine;
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    for (let i = 0; Date.now() < deadline && i < 300; i += 1) {
+      try {
+        const res = await request(this.port, 'GET', '/healthz', undefined, 2000);
+        if (res.status === 200) return this;
+      } catch {
+        // not yet
+      }
+      await sleep(100);
+    }
+    throw new Error('gateway never answered /healthz');
+  }
+
+  stats(timeoutMs = 10000) {
+    return getJson(this.port, '/stats', timeoutMs);
+  }
+
+  // With bench/lib/gc-hook.js preloaded: a full GC, then the heap figures.
+  async gcReport(timeoutMs = 10000) {
+    this.log = this.log.filter((l) => !l.startsWith('GCREPORT '));
+    this.child.kill('SIGUSR2');
+    for (let waited = 0; waited < timeoutMs; waited += 100) {
+      await sleep(100);
+      const line = this.log.find((l) => l.startsWith('GCREPORT '));
+      if (line) {
+        this.log = this.log.filter((l) => l !== line);
+        return JSON.parse(line.slice('GCREPORT '.length));
+      }
+    }
+    throw new Error('no GC report from the gateway (is bench/lib/gc-hook.js preloaded?)');
+  }
+
+  post(urlPath, body) {
+    return request(this.port, 'POST', urlPath, body, 30000);
+  }
+
+  // SIGTERM (graceful: closes both paths), SIGKILL after STOP_TIMEOUT_MS.
+  async stop() {
+    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGTERM');
+    const timer = new Promise((r) => setTimeout(() => r('timeout'), STOP_TIMEOUT_MS));
+    if ((await Promise.race([this.exited, timer])) === 'timeout') {
+      this.child.kill('SIGKILL');
+      await this.exited;
+    }
+  }
+}
+
+// The native core alone, without Node: native/tools/ficus_server (its own
+// listener, /ws?topics=...). A reference for what the core itself costs.
+class CoreServer {
+  constructor({ threads }) {
+    this.threads = threads;
+    this.binary = path.join(ROOT, 'build-native', 'release', 'ficus_server');
+    this.child = null;
+    this.port = null;
+  }
+
+  get pid() {
+    return this.child ? this.child.pid : null;
+  }
+
+  get command() {
+    return `${path.relative(ROOT, this.binary)} --port 0 --threads ${this.threads}`;
+  }
+
+  async start() {
+    this.child = track(spawn(this.binary, ['--port', '0', '--threads', String(this.threads)], { stdio: ['pipe', 'pipe', 'pipe'] }));
+    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
+    this.child.stderr.resume();
+    this.port = await new Promise((resolve, reject) => {
+      let buffered = '';
+      const timer = setTimeout(() => reject(new Error('ficus_server printed no port')), START_TIMEOUT_MS);
+      this.child.stdout.on('data', (chunk) => {
+        buffered += chunk.toString();
+        const m = /listening (\d+)/.exec(buffered);
+        if (m) {
+          clearTimeout(timer);
+          resolve(Number(m[1]));
+        }
+      });
+      this.exited.then(() => reject(new Error('ficus_server exited before listening')));
+    });
+    return this;
+  }
+
+  // EOF on stdin stops it (1001 to every client); SIGKILL if it hangs.
+  async stop() {
+    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.stdin.end();
+    const timer = new Promise((r) => setTimeout(() => r('timeout'), STOP_TIMEOUT_MS));
+    if ((await Promise.race([this.exited, timer])) === 'timeout') {
+      this.child.kill('SIGKILL');
+      await this.exited;
+    }
+  }
+}
+
+async function startGateway(options) {
+  const gw = new Gateway(options);
+  try {
+    await gw.start();
+  } catch (err) {
+    await gw.stop();
+    throw err;
+  }
+  return gw;
+}
+
+module.exports = { startGateway, Gateway, CoreServer, request, getJson, sleep, ROOT };
