@@ -175,6 +175,11 @@ export interface BridgeOptions {
   connectTimeoutMs?: number;
   /** Publish-through messages held while Redis is away; past it they are dropped (counted). Default 10000. */
   maxQueuedPublishes?: number;
+  /**
+   * Publish-through: collect events this long into one message (fewer messages for every instance
+   * to wake for, at up to this much latency). 0 (default): one message per event-loop turn.
+   */
+  batchWindowMs?: number;
 }
 
 export type BridgeState = 'connecting' | 'ready' | 'reconnecting' | 'closed';

@@ -8,8 +8,8 @@
 // they come back.
 //
 // Wire format: a message is one event or newline-delimited events (what
-// publish-through sends: one message per publish() call). Blank lines are
-// not events.
+// publish-through sends: the events of one event-loop turn, or of
+// batchWindowMs, up to 1 MiB a message). Blank lines are not events.
 //
 // The official `redis` client reconnects by itself (here with a bounded,
 // jittered exponential backoff) and resubscribes before it reports ready.
@@ -36,6 +36,7 @@ const OPTIONS = {
   backoffMaxMs: positive(1, 600000),
   connectTimeoutMs: positive(100, 600000),
   maxQueuedPublishes: positive(1, 1 << 20),
+  batchWindowMs: positive(0, 1000),
 };
 
 const DEFAULTS = {
@@ -45,10 +46,12 @@ const DEFAULTS = {
   backoffMaxMs: 5000, // ... doubling up to 2.5-5 s
   connectTimeoutMs: 5000,
   maxQueuedPublishes: 10000, // publish-through messages held while Redis is away
+  batchWindowMs: 0, // publish-through: 0 = one message per event-loop turn
 };
 
 const NEWLINE = Buffer.from('\n');
 const CLOSE_FLUSH_MS = 1000;
+const MAX_MESSAGE_BYTES = 1024 * 1024; // publish-through: a bigger turn is sent in several messages
 
 // Exponential backoff with "equal jitter": half the delay fixed, half random.
 function backoff(minMs, maxMs) {
@@ -77,10 +80,11 @@ function checkUrl(url) {
   return url;
 }
 
+// Strings and Buffers, newline-separated: a string if all are strings.
 function joinLines(lines) {
-  if (lines.length === 0 || typeof lines[0] === 'string') return lines.join('\n');
+  if (lines.every((line) => typeof line === 'string')) return lines.join('\n');
   const parts = [];
-  for (const line of lines) parts.push(line, NEWLINE);
+  for (const line of lines) parts.push(typeof line === 'string' ? Buffer.from(line) : line, NEWLINE);
   parts.pop();
   return Buffer.concat(parts);
 }
@@ -105,10 +109,12 @@ class Bridge extends EventEmitter {
     this.disconnectedMs = 0;
     this.inbox = []; // messages of the current event-loop turn
     this.flushScheduled = false;
+    this.outbox = { parts: [], events: 0, bytes: 0 }; // publish-through, this turn
+    this.outboxScheduled = false;
     this.inflight = new Set(); // publish-through PUBLISH commands not yet answered
 
     const { createClient } = require('redis');
-    const config = (extra) => createClient({
+    const newClient = (extra) => createClient({
       url: redisUrl,
       socket: {
         connectTimeout: this.options.connectTimeoutMs,
@@ -118,9 +124,9 @@ class Bridge extends EventEmitter {
     });
     // A subscribed connection can run nothing but (un)subscribe: publishing
     // needs a second one, whose offline queue is bounded.
-    this.subscriber = config();
+    this.subscriber = newClient();
     this.publisher = this.options.publishThrough
-      ? config({ commandsQueueMaxLength: this.options.maxQueuedPublishes })
+      ? newClient({ commandsQueueMaxLength: this.options.maxQueuedPublishes })
       : null;
     for (const client of this.clients()) {
       client.on('error', (error) => this.noteError(error));
@@ -226,8 +232,8 @@ class Bridge extends EventEmitter {
   }
 
   // dispatcher.publish() with publishThrough: validates like publish() and
-  // sends the valid events as one message; they are delivered when they
-  // come back. Returns the PublishResult of the validation.
+  // queues the valid events for Redis; they are delivered when they come
+  // back. Returns the PublishResult of the validation.
   publishThrough(input) {
     const { bytes, rejected, indexOf } = this.dispatcher.normalize(input);
     const lines = [];
@@ -237,8 +243,36 @@ class Bridge extends EventEmitter {
       else rejected.push({ index: indexOf(index), reason: decoded.error });
     });
     rejected.sort((a, b) => a.index - b.index);
-    if (lines.length > 0) this.send(joinLines(lines), lines.length);
+    if (lines.length > 0) this.queue(joinLines(lines), lines.length);
     return { accepted: lines.length, rejected };
+  }
+
+  // Everything published in one turn (or batchWindowMs) goes as one
+  // message, in order: a caller publishing event by event does not cost a
+  // message each, and every instance wakes once per message, not per event.
+  queue(payload, count) {
+    const out = this.outbox;
+    out.parts.push(payload);
+    out.events += count;
+    out.bytes += payload.length;
+    if (out.bytes >= MAX_MESSAGE_BYTES) {
+      this.flushOutbox();
+    } else if (!this.outboxScheduled) {
+      this.outboxScheduled = true;
+      const flush = () => {
+        this.outboxScheduled = false;
+        this.flushOutbox();
+      };
+      if (this.options.batchWindowMs > 0) setTimeout(flush, this.options.batchWindowMs);
+      else setImmediate(flush);
+    }
+  }
+
+  flushOutbox() {
+    const out = this.outbox;
+    if (out.parts.length === 0) return;
+    this.outbox = { parts: [], events: 0, bytes: 0 };
+    this.send(joinLines(out.parts), out.events);
   }
 
   send(payload, count) {
@@ -273,6 +307,7 @@ class Bridge extends EventEmitter {
     const previous = this.state;
     this.state = 'closed';
     this.emit('state', { state: 'closed', previous });
+    if (this.publisher) this.flushOutbox();
     this.closing = (async () => {
       if (this.publisher && this.publisher.isReady && this.inflight.size > 0) {
         let timer;

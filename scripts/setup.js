@@ -23,6 +23,7 @@ const SYSTEM_PACKAGES = {
   'libclang-rt-dev': 'sanitizer and fuzzer runtimes for clang',
   python3: 'node-gyp',
   chromium: 'headless browser for the dashboard test (driven by playwright-core)',
+  'redis-server': 'Redis for the bridge and cluster tests (each starts its own on a free port)',
 };
 
 function isInstalled(name) {

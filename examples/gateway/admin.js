@@ -1,10 +1,13 @@
 'use strict';
 // Admin routes: read and change the native/legacy split (the migration's
 // control), ask which path a client is on, and add simulated clients.
-// Unauthenticated: the gateway listens on loopback by default.
+// Unauthenticated: the gateway listens on loopback by default. In a cluster
+// (ctx.fleet) the split, its change and whereis concern every worker: the
+// worker asks all of them through the primary and adds the answers up.
 
 const ficus = require('../..');
 const { HttpError, json, readBody, parseJsonObject } = require('./http-util');
+const { combine, failures } = require('./aggregate');
 
 const MAX_ADMIN_BODY = 64 * 1024;
 const MAX_CLIENTS_PER_REQUEST = 1000;
@@ -41,32 +44,66 @@ function parseRoutingChange(body) {
   return { nativePercent, drain };
 }
 
+// What one worker (or the only process) answers; the routes below combine
+// them in a cluster.
+function adminQueries(ctx) {
+  return {
+    routing: () => routing(ctx),
+    setRouting({ nativePercent, drain }) {
+      ctx.router.setNativePercent(nativePercent, { drain });
+      return routing(ctx);
+    },
+    whereis: (clientId) => ctx.whereabouts.get(clientId) || null,
+  };
+}
+
+// Every worker's routing summed, each listed; a worker that did not answer
+// fails the request (502) rather than hide a split that may differ.
+async function clusterRouting(fleet, type, payload) {
+  const reply = await fleet.all(type, payload);
+  const failed = failures(reply);
+  if (failed) {
+    throw new HttpError(502, `not every worker answered${type === 'setRouting' ? ' (the change may be partial)' : ''}: ${failed}`);
+  }
+  const values = reply.answers.map((a) => a.value);
+  return {
+    ...combine(values),
+    workers: reply.answers.map((a) => ({ worker: a.worker, pid: a.pid, nativePercent: a.value.nativePercent, connections: a.value.connections })),
+  };
+}
+
 function adminRoutes(ctx) {
-  const { router, simClients, whereabouts, salt } = ctx;
+  const { router, simClients, salt, fleet } = ctx;
+  const queries = adminQueries(ctx);
   return [
     {
       method: 'GET',
       path: '/admin/routing',
-      handle(req, res) {
-        json(res, 200, routing(ctx));
+      async handle(req, res) {
+        json(res, 200, fleet ? await clusterRouting(fleet, 'routing') : queries.routing());
       },
     },
     {
       method: 'PUT',
       path: '/admin/routing',
       async handle(req, res) {
-        const { nativePercent, drain } = parseRoutingChange(await readBody(req, MAX_ADMIN_BODY));
-        router.setNativePercent(nativePercent, { drain });
-        json(res, 200, routing(ctx));
+        const change = parseRoutingChange(await readBody(req, MAX_ADMIN_BODY));
+        json(res, 200, fleet ? await clusterRouting(fleet, 'setRouting', change) : queries.setRouting(change));
       },
     },
     {
       method: 'GET',
       path: '/admin/whereis',
-      handle(req, res, params, url) {
+      async handle(req, res, params, url) {
         const clientId = url.searchParams.get('client_id');
         if (!clientId) throw new HttpError(400, 'client_id query parameter is required');
-        const open = whereabouts.get(clientId);
+        let open = queries.whereis(clientId);
+        let workers;
+        if (fleet) {
+          const answers = (await fleet.all('whereis', clientId)).answers.filter((a) => a.value);
+          open = combine(answers.map((a) => a.value));
+          workers = answers.map((a) => ({ worker: a.worker, path: a.value.path, connections: a.value.count }));
+        }
         const bucket = ficus.bucketOf(clientId, salt);
         // Not connected: where its next connection would land now.
         const predicted = bucket < router.nativePercent && ctx.dispatch.nativeAvailable ? 'native' : 'legacy';
@@ -76,6 +113,7 @@ function adminRoutes(ctx) {
           path: open ? open.path : predicted,
           connections: open ? open.count : 0,
           bucket,
+          ...(workers ? { workers } : {}),
         });
       },
     },
@@ -101,4 +139,4 @@ function adminRoutes(ctx) {
   ];
 }
 
-module.exports = { adminRoutes, parseRoutingChange };
+module.exports = { adminRoutes, adminQueries, parseRoutingChange };

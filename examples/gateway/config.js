@@ -22,7 +22,20 @@ const SETTINGS = [
   // and the process may open at most 20,000 files.
   { name: 'clients', env: 'SIM_CLIENTS', def: 0, kind: 'integer', min: 0, max: 5000,
     help: 'simulated WebSocket clients the gateway opens against its own /ws' },
+  { name: 'redis', env: 'REDIS_URL', def: '', kind: 'url',
+    help: 'Redis for events: every instance subscribes, /events and /publish go through it' },
+  { name: 'redis-batch-ms', env: 'REDIS_BATCH_MS', def: 0, kind: 'integer', min: 0, max: 1000,
+    help: 'with --redis: collect published events this long into one Redis message (0 = one per event-loop turn)' },
+  // Each worker holds its own subscribers' descriptors (at most 20,000 files
+  // a process): several workers serve more connections on one port.
+  { name: 'workers', env: 'WORKERS', def: 1, kind: 'integer', min: 1, max: 64,
+    help: 'processes sharing the port, each with its own native core (1 = no cluster; needs --redis)' },
 ];
+
+// A password never goes into a message.
+function redactUrl(url) {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}
 
 function describeRange(setting) {
   const what = setting.kind === 'integer' ? 'an integer' : 'a number';
@@ -30,6 +43,12 @@ function describeRange(setting) {
 }
 
 function parseValue(setting, raw, label) {
+  if (setting.kind === 'url') {
+    if (raw !== '' && !/^rediss?:\/\/\S+$/.test(raw)) {
+      throw new ConfigError(`${label} must be a redis:// or rediss:// URL, got '${redactUrl(raw)}'`);
+    }
+    return raw;
+  }
   if (setting.kind === 'host') {
     if (!/^[A-Za-z0-9.:[\]-]+$/.test(raw)) {
       throw new ConfigError(`${label} must be a host name or IP address, got '${raw}'`);
@@ -85,6 +104,9 @@ function parseConfig(argv = process.argv.slice(2), env = process.env) {
     }
     config[camel(setting.name)] = value;
   }
+  if (config.workers > 1 && !config.redis) {
+    throw new ConfigError('--workers above 1 needs --redis (REDIS_URL): events must reach every worker');
+  }
   return config;
 }
 
@@ -92,8 +114,8 @@ const COLUMN = 26;
 
 function usage() {
   const lines = SETTINGS.map((s) => {
-    const flag = `  --${s.name} <${s.kind === 'host' ? 'address' : 'n'}>`.padEnd(COLUMN);
-    return `${flag}${s.help}\n${' '.repeat(COLUMN)}(env ${s.env}, default ${s.def})`;
+    const flag = `  --${s.name} <${{ host: 'address', url: 'url' }[s.kind] || 'n'}>`.padEnd(COLUMN);
+    return `${flag}${s.help}\n${' '.repeat(COLUMN)}(env ${s.env}, default ${s.def === '' ? 'off' : s.def})`;
   });
   return [
     'Usage: node examples/gateway/index.js [options]   (or: npm start -- [options])',
@@ -108,4 +130,4 @@ function usage() {
   ].join('\n');
 }
 
-module.exports = { parseConfig, usage, ConfigError, SETTINGS };
+module.exports = { parseConfig, usage, ConfigError, SETTINGS, redactUrl };

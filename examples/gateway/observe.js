@@ -2,10 +2,13 @@
 // The gateway's own figures beside ficus's: uptime, HTTP requests served,
 // and the delay of this process's event loop (what the legacy path and
 // every HTTP route share), served as GET /stats (JSON) and GET /metrics
-// (Prometheus text).
+// (Prometheus text). In a cluster (ctx.fleet) both cover every worker:
+// /stats adds them up and lists each in `workers`, /metrics labels each
+// worker's series with worker="N".
 
 const { monitorEventLoopDelay } = require('node:perf_hooks');
 const { json, send } = require('./http-util');
+const { clusterStats, clusterMetrics } = require('./aggregate');
 
 const WINDOW_MS = 1000; // event-loop delay is reported for the last second
 const RESOLUTION_MS = 10;
@@ -96,24 +99,34 @@ function gatewayMetrics(ctx) {
   return `${lines.join('\n')}\n`;
 }
 
+// What one worker (or the only process) answers.
+function observeQueries(ctx) {
+  return {
+    stats: () => ({ ...ctx.dispatch.stats(), gateway: gatewayFigures(ctx) }),
+    metrics: () => ({ text: ctx.dispatch.metrics() + gatewayMetrics(ctx), rssBytes: process.memoryUsage.rss() }),
+  };
+}
+
 function observeRoutes(ctx) {
-  const { dispatch } = ctx;
+  const { fleet } = ctx;
+  const queries = observeQueries(ctx);
   return [
     {
       method: 'GET',
       path: '/stats',
-      handle(req, res) {
-        json(res, 200, { ...dispatch.stats(), gateway: gatewayFigures(ctx) });
+      async handle(req, res) {
+        json(res, 200, fleet ? clusterStats(await fleet.all('stats')) : queries.stats());
       },
     },
     {
       method: 'GET',
       path: '/metrics',
-      handle(req, res) {
-        send(res, 200, dispatch.metrics() + gatewayMetrics(ctx), 'text/plain; version=0.0.4; charset=utf-8');
+      async handle(req, res) {
+        const text = fleet ? clusterMetrics(await fleet.all('metrics')) : queries.metrics().text;
+        send(res, 200, text, 'text/plain; version=0.0.4; charset=utf-8');
       },
     },
   ];
 }
 
-module.exports = { GatewayStats, observeRoutes, gatewayFigures };
+module.exports = { GatewayStats, observeRoutes, observeQueries, gatewayFigures };

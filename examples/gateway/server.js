@@ -1,13 +1,15 @@
 'use strict';
 // Wires the gateway: one http.Server; ficus owns /ws upgrades (native or
 // legacy by a sticky percentage), a `ws` server owns /publish upgrades, and
-// plain routes serve the API, admin, stats and the dashboard.
+// plain routes serve the API, admin, stats and the dashboard. With --redis
+// events go through Redis (redis.js); as a cluster worker it also answers
+// the primary's questions (fleet.js).
 
 const http = require('node:http');
 const ficus = require('../..');
 const { apiRoutes } = require('./api');
-const { adminRoutes } = require('./admin');
-const { observeRoutes, GatewayStats } = require('./observe');
+const { adminRoutes, adminQueries } = require('./admin');
+const { observeRoutes, observeQueries, GatewayStats } = require('./observe');
 const { staticRoutes } = require('./static');
 const { HttpError, error } = require('./http-util');
 const { OrderStore } = require('./store');
@@ -15,6 +17,8 @@ const { Feed } = require('./feed');
 const { Publishers } = require('./publishers');
 const { SimClients } = require('./sim-clients');
 const { Whereabouts } = require('./whereabouts');
+const { bridgeGateway, waitForRedis } = require('./redis');
+const { Fleet } = require('./fleet');
 
 const SALT = 'ficus'; // the router's default; GET /admin/whereis hashes with it too
 
@@ -94,7 +98,8 @@ function rateLimitedLog(intervalMs) {
   };
 }
 
-function createGateway(config) {
+// `slot`: this worker's index when run by cluster.js, else null.
+function createGateway(config, { slot = null } = {}) {
   const dispatch = ficus.createDispatcher({ threads: config.threads });
   const server = http.createServer();
   const router = dispatch.attach(server, { path: '/ws', nativePercent: config.nativePercent, key: clientKey, salt: SALT });
@@ -102,6 +107,7 @@ function createGateway(config) {
   const gatewayStats = new GatewayStats();
   let stopping = false; // set when stop() begins
   let closed = false; // set when the dispatcher starts closing
+  const label = slot === null ? 'ficus gateway' : `ficus gateway worker ${slot}`;
 
   // An unhandled 'error' would throw: log what the library reports instead,
   // at most once a second (a saturated core reports every publish).
@@ -109,11 +115,14 @@ function createGateway(config) {
   dispatch.on('error', (err) => logError(`dispatcher: ${err.message}`));
   router.on('error', (err) => logError(`router: ${err.message}`));
 
+  const bridge = config.redis ? bridgeGateway({ config, dispatch, store, log: logError, label }) : null;
+
   // Every event enters here: feed, POST /events and /publish frames.
   function publish(items) {
     if (closed) throw new HttpError(503, 'the gateway is shutting down');
     const result = dispatch.publish(items);
-    store.applyAccepted(items, result);
+    // Bridged, the store learns events when Redis brings them back.
+    if (!bridge) store.applyAccepted(items, result);
     return result;
   }
 
@@ -129,6 +138,12 @@ function createGateway(config) {
 
   const feed = new Feed({ rate: config.feedRate, publish: publishQuietly('feed') });
   const publishers = new Publishers({ publish: publishQuietly('publisher') });
+  // Publisher connections go native when the core runs (role 'publisher':
+  // the core validates and fans out their events on its own threads, so
+  // they never touch this event loop) — unless bridged: then their events
+  // must go through Redis, which only the JS path below does.
+  const ingest = bridge ? null
+    : dispatch.attach(server, { path: '/publish', role: 'publisher', nativePercent: dispatch.nativeAvailable ? 100 : 0 });
   const whereabouts = new Whereabouts().track(router, dispatch);
   const simClients = new SimClients({
     baseUrl: '', // set once listening
@@ -136,10 +151,11 @@ function createGateway(config) {
   });
 
   router.on('routing', ({ nativePercent, previous, drain }) => {
-    console.log(`ficus gateway: routing ${previous}% -> ${nativePercent}% native${drain ? ' (draining native connections above it)' : ''}`);
+    console.log(`${label}: routing ${previous}% -> ${nativePercent}% native${drain ? ' (draining native connections above it)' : ''}`);
   });
 
-  const ctx = { config, dispatch, router, store, feed, publishers, simClients, whereabouts, gatewayStats, salt: SALT, publish };
+  const ctx = { config, dispatch, router, bridge, store, feed, publishers, simClients, whereabouts, gatewayStats, salt: SALT, publish, fleet: null };
+  if (slot !== null) ctx.fleet = new Fleet({ index: slot, handlers: { ...adminQueries(ctx), ...observeQueries(ctx) } });
   const routes = [...apiRoutes(ctx), ...adminRoutes(ctx), ...observeRoutes(ctx), ...staticRoutes()];
   server.on('request', handleRequest(routes, gatewayStats));
 
@@ -147,7 +163,7 @@ function createGateway(config) {
   // rather than a socket left hanging.
   server.on('upgrade', (req, socket, head) => {
     const pathname = req.url.split('?')[0];
-    if (pathname === '/ws') return;
+    if (pathname === '/ws' || (pathname === '/publish' && ingest)) return;
     const refuse = (status) => socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\n` +
       'Connection: close\r\nContent-Length: 0\r\n\r\n');
     if (pathname !== '/publish') refuse(404);
@@ -163,6 +179,8 @@ function createGateway(config) {
         resolve();
       });
     });
+    // Serving at once; events flow once Redis answers (bounded wait).
+    if (bridge) await waitForRedis(bridge);
     const { port } = server.address();
     const dialHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
     simClients.baseUrl = `ws://${dialHost.includes(':') ? `[${dialHost}]` : dialHost}:${port}`;
@@ -182,12 +200,13 @@ function createGateway(config) {
     feed.stop();
     await Promise.all([simClients.stop(), publishers.close()]);
     closed = true;
-    await dispatch.close();
+    await dispatch.close(); // and the bridge
+    if (ctx.fleet) ctx.fleet.stop();
     gatewayStats.stop();
     server.closeAllConnections();
   }
 
-  return { server, dispatch, router, ctx, start, stop };
+  return { server, dispatch, router, bridge, ctx, start, stop };
 }
 
 module.exports = { createGateway, clientKey };

@@ -1,0 +1,56 @@
+'use strict';
+// --redis: the gateway on Redis pub/sub. ficus's bridge subscribes, and
+// every publish (POST /events, /publish frames, the feed) goes through Redis
+// (publishThrough), so each gateway instance (worker, process or host)
+// delivers each event to its own subscribers once, whoever received it.
+// The order store learns events from what comes back, so every instance's
+// order API knows them all.
+
+const { redactUrl } = require('./config');
+
+const READY_WAIT_MS = 5000; // at start: how long to wait for Redis before serving anyway
+
+const BLANK = /^[ \t]*$/;
+
+// The events of a newline-delimited batch, numbered as ficus numbers them
+// (lines of spaces and tabs skipped), for the store. Every worker runs this
+// for every event: no regular expression unless a line starts blank.
+function batchItems(data) {
+  const items = [];
+  for (let line of data.toString().split('\n')) {
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    const first = line.charCodeAt(0);
+    if (line.length > 0 && ((first !== 0x20 && first !== 0x09) || !BLANK.test(line))) items.push(line);
+  }
+  return items;
+}
+
+function bridgeGateway({ config, dispatch, store, log, label = 'ficus gateway' }) {
+  const bridge = dispatch.bridge(config.redis, { publishThrough: true, batchWindowMs: config.redisBatchMs });
+  const where = redactUrl(config.redis);
+  bridge.on('state', ({ state, previous }) => {
+    // Losing Redis and getting it back are news; the first connection is in
+    // the start line, closing in the stop lines.
+    if (state !== 'closed' && previous !== 'connecting') console.log(`${label}: redis ${where} ${previous} -> ${state}`);
+  });
+  bridge.on('error', (err) => log(`redis: ${err.message}`));
+  bridge.on('rejected', ({ count, reason }) => log(`redis: rejected ${count} invalid events (first: ${reason})`));
+  bridge.on('events', ({ data, accepted, rejected }) => store.applyAccepted(batchItems(data), { accepted, rejected }));
+  return bridge;
+}
+
+// Resolves true once Redis is ready, false after READY_WAIT_MS (the bridge
+// keeps trying in the background).
+async function waitForRedis(bridge, timeoutMs = READY_WAIT_MS) {
+  let timer;
+  const late = new Promise((resolve) => {
+    timer = setTimeout(resolve, timeoutMs, false);
+  });
+  try {
+    return await Promise.race([bridge.ready().then(() => true, () => false), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+module.exports = { bridgeGateway, waitForRedis, batchItems };
