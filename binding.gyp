@@ -19,8 +19,10 @@
         "NAPI_CPP_EXCEPTIONS",
         "NODE_ADDON_API_DISABLE_DEPRECATED"
       ],
-      "cflags!": [ "-fno-exceptions", "-O2", "-O3" ],
-      "cflags_cc!": [ "-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-O2", "-O3" ],
+      # gyp applies exclusions after merging: never list an -O flag here,
+      # or it strips the -O3 below too.
+      "cflags!": [ "-fno-exceptions" ],
+      "cflags_cc!": [ "-fno-exceptions", "-fno-rtti", "-std=gnu++17" ],
       "cflags_cc": [ "-std=c++20", "-fexceptions", "-frtti", "-O3", "-Wall", "-Wextra", "-fvisibility=hidden" ],
       "ldflags": [
         # The core's threads must never outlive the code they run: keep the

@@ -21,7 +21,10 @@ Connection::Connection(Worker& worker, uint64_t id, std::string identity)
       identity_(std::move(identity)),
       reader_(ReaderLimits{worker.options().max_message_bytes, true}) {
   tcp_.data = this;
-  state_since_ms_ = last_rx_ms_ = worker.nowMs();
+  state_since_ms_ = worker.nowMs();
+  // Connections opened together would otherwise be pinged together, one
+  // burst per interval: start each heartbeat up to a quarter early.
+  last_rx_ms_ = state_since_ms_ - worker.heartbeatJitterMs();
 }
 
 Connection::~Connection() {

@@ -13,6 +13,7 @@
 #include <future>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -108,6 +109,10 @@ class Worker {
                        static_cast<unsigned>(read_buffer_.size()));
   }
   uint64_t nowMs() noexcept { return uv_now(&loop_); }
+  // A random offset in [0, ping_interval_ms / 4).
+  uint32_t heartbeatJitterMs() noexcept {
+    return static_cast<uint32_t>(jitter_() % (options_.ping_interval_ms / 4 + 1));
+  }
   void markDirty(Connection& connection);
   void updateTopicGauge() noexcept {
     metrics_.topics.set(topics_.topicCount());
@@ -195,6 +200,7 @@ class Worker {
   std::vector<Worker*> peers_;
   const std::atomic<bool>* mirror_ingest_ = nullptr;
   std::vector<char> read_buffer_;
+  std::minstd_rand jitter_{std::random_device{}()};
   uint64_t next_accept_sequence_ = 1;
   uint64_t delivery_sequence_ = 0;
   bool stopping_ = false;
