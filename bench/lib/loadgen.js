@@ -355,6 +355,8 @@ async function runPhase({ gateway, subs, pub, rate, durationMs, http, httpRate, 
       return acc;
     }, {}),
     stale: reports.reduce((a, r) => a + r.stale, 0),
+    // Heartbeat pings the server sent the subscribers during the window.
+    pings: reports.reduce((a, r) => a + (r.pings || 0), 0),
     misrouted: reports.reduce((a, r) => a + r.misrouted, 0),
     windowMs,
     sendMs,

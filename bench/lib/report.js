@@ -245,10 +245,10 @@ function loadSection(l, { fanout = false } = {}) {
   const rows = l.summary.map((s) => [s.server, fmt.int(s.rate), sp(s.achievedRate, fmt.int),
     ...(fanout ? [sp(s.fanout, (x) => x.toFixed(1)), sp(s.deliveriesPerS, fmt.int)] : []),
     sp(s.p50), sp(s.p90), sp(s.p99), sp(s.p999), sp(s.max), sp(s.deliveredPct, pct),
-    `${fmt.int(s.lost)} / ${fmt.int(s.dup)} / ${fmt.int(s.ooo)}`,
+    `${fmt.int(s.lost)} / ${fmt.int(s.dup)} / ${fmt.int(s.ooo)}`, s.pings === undefined ? '–' : fmt.int(s.pings),
     sp(s.serverCpuPct, cpu), sp(s.serverCpuUsPerDelivery, us), sp(s.loadgenCpuPct, cpu), sp(s.otherCpuPct, cpu), sp(s.peakRss, mib)]);
   return table(['server', 'events/s', 'sent/s', ...(fanout ? ['× fan-out', 'deliveries/s'] : []), 'P50 ms', 'P90 ms', 'P99 ms', 'P99.9 ms', 'max ms',
-    'delivered %', 'lost / dup / reordered', 'server CPU %', 'server µs / delivery', 'loadgen CPU %', 'other processes CPU %', 'peak RSS MB'], rows);
+    'delivered %', 'lost / dup / reordered', 'heartbeat pings in window', 'server CPU %', 'server µs / delivery', 'loadgen CPU %', 'other processes CPU %', 'peak RSS MB'], rows);
 }
 
 function rampSection(r) {
@@ -421,7 +421,8 @@ function taggedSection(tag, t, main) {
   const first = t.load || t.ramp || t.gateway || t.fanout || Object.values(t)[0];
   const addon = first.machine.addon;
   const out = [`### \`${tag}\`: gateways loading \`${addon.path}\` (compiled with ${addon.optimization})`, ''];
-  out.push(`${Object.keys(t).filter((k) => k !== 'micro').join(', ')}; ${modeNote(first).replace(/\*/g, '')} Both gateways load this addon (the legacy path uses it too: the core validates every published event on both paths). Capacity is not re-run. Same machine and harness as the main run; only the addon differs.`);
+  const modes = ['load', 'fanout', 'ramp', 'gateway'].filter((k) => t[k]).map((k) => `${k}: ${t[k].mode} mode, ${t[k].reps} repetition${t[k].reps === 1 ? '' : 's'}`);
+  out.push(`${modes.join('; ')}. Both gateways load this addon (the legacy path uses it too: the core validates every published event on both paths). Capacity is not re-run. Same machine and harness as the main run; only the addon differs.`);
   out.push('');
   const rows = [];
   const L = (set, server, rt) => find(set?.summary, (x) => x.server === server && x.rate === rt);
@@ -552,7 +553,8 @@ function build() {
     out.push('## Load: one order topic per subscriber');
     out.push('');
     out.push(`${fmt.int(r.load.config.subscribers)} subscribers, each on its own order topic; each event reaches one subscriber. ` +
-      '"server µs / delivery" is the gateway\'s CPU time (all threads) over the window divided by the events delivered.');
+      '"server µs / delivery" is the gateway\'s CPU time (all threads) over the window divided by the events delivered. ' +
+      '"heartbeat pings" counts the pings the server sent the subscribers during the window: idle subscribers send nothing, so both paths ping each one 30 s after its last input, and connections opened together are pinged together.');
     out.push('');
     out.push(modeNote(r.load));
     out.push('');
@@ -575,7 +577,8 @@ function build() {
     out.push('## Ramp: highest sustained event rate');
     out.push('');
     out.push(`The load scenario's ${fmt.int(r.ramp.config.subscribers)} subscribers; the rate rises step by step (${r.ramp.config.durationMs / 1000} s each) until P99 > ` +
-      `${r.ramp.config.p99LimitMs} ms, delivery < ${r.ramp.config.deliveryLimitPct} % or the publisher cannot send at the rate; the highest passing step is the result.`);
+      `${r.ramp.config.p99LimitMs} ms, delivery < ${r.ramp.config.deliveryLimitPct} % or the publisher cannot send at the rate; the highest passing step is the result. ` +
+      'A step that fails while other processes used more than half a core is run once more (both attempts are in `bench/results/ramp.json`).');
     out.push('');
     out.push(modeNote(r.ramp));
     out.push('');

@@ -397,6 +397,7 @@ void Engine::handleFrame(Conn& c, bool fin, uint8_t opcode, std::string_view pay
       }
       return;
     case 0x9:
+      ++pings_in_;
       sendFrame(c, 0xA, payload);
       return;
     case 0xA:

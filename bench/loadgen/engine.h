@@ -95,6 +95,7 @@ class Engine {
   uint64_t closed_by_server_ = 0;
   uint64_t bytes_in_ = 0;
   uint64_t frames_in_ = 0;
+  uint64_t pings_in_ = 0;  // server pings answered (heartbeats)
   uint64_t handshake_timeout_ns_ = 15'000'000'000ull;
 
  private:

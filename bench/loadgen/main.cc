@@ -310,6 +310,7 @@ class SubscriberMode final : public Engine {
       closed_at_phase_ = closed_after_open_;
       bytes_at_phase_ = bytes_in_;
       frames_at_phase_ = frames_in_;
+      pings_at_phase_ = pings_in_;
       resetPeak();
       cpu_at_phase_ = selfCpuNs();
       emit("{\"type\":\"phase\",\"phase\":" + std::to_string(phase_) + "}");
@@ -385,6 +386,8 @@ class SubscriberMode final : public Engine {
     out += ',';
     appendNum(out, "frames_in", frames_in_ - frames_at_phase_);
     out += ',';
+    appendNum(out, "pings", pings_in_ - pings_at_phase_);
+    out += ',';
     appendNum(out, "self_cpu_ns", selfCpuNs() - cpu_at_phase_);
     out += ",\"groups\":[";
     for (size_t i = 0; i < 2; ++i) {
@@ -429,7 +432,7 @@ class SubscriberMode final : public Engine {
   uint64_t expected_total_ = 0, expect_start_ = 0, last_progress_ = 0, last_distinct_ = 0;
   uint64_t idle_ns_ = 0, drain_max_ns_ = 0;
   uint64_t stale_ = 0, misrouted_ = 0, unparsed_ = 0, closed_at_phase_ = 0;
-  uint64_t bytes_at_phase_ = 0, frames_at_phase_ = 0, cpu_at_phase_ = 0;
+  uint64_t bytes_at_phase_ = 0, frames_at_phase_ = 0, pings_at_phase_ = 0, cpu_at_phase_ = 0;
 };
 
 // -------------------------------------------------------------- publishers

@@ -27,7 +27,7 @@ function gatewayCounters(stats) {
 
 function logPhase(ctx, label, r) {
   ctx.log(`  ${label}: sent ${r.sent} (${r.achievedRate}/s), delivered ${r.deliveredPct} % ` +
-    `(lost ${r.lost}, dup ${r.dup}, ooo ${r.ooo}), P50 ${r.latency.p50} P99 ${r.latency.p99} P99.9 ${r.latency.p999} max ${r.latency.max} ms, ` +
+    `(lost ${r.lost}, dup ${r.dup}, ooo ${r.ooo})${r.pings ? `, ${r.pings} heartbeat pings in the window` : ''}, P50 ${r.latency.p50} P99 ${r.latency.p99} P99.9 ${r.latency.p999} max ${r.latency.max} ms, ` +
     `server ${r.serverProc.cpuPct} % CPU = ${r.serverProc.cpuUsPerDelivery} µs/delivery, loadgen ${r.loadgen.cpuPct} % CPU, other processes ${r.otherCpuPct} %, peak RSS ${(r.serverProc.peakRss / 2 ** 20).toFixed(1)} MiB` +
     `${r.quiet && r.quiet.quiet === false ? ` [machine still busy (${r.quiet.busyCores} cores) after waiting ${Math.round(r.quiet.waitedMs / 1000)} s]` : ''}`);
 }
@@ -90,6 +90,7 @@ function summarize(runs, keys) {
       dup: rs.reduce((a, r) => a + r.dup, 0),
       ooo: rs.reduce((a, r) => a + r.ooo, 0),
       serverDrops: rs.reduce((a, r) => a + (r.serverDrops || 0), 0),
+      pings: rs.reduce((a, r) => a + (r.pings || 0), 0),
       misrouted: rs.reduce((a, r) => a + (r.misrouted || 0), 0),
       ingest: { native: rs.reduce((a, r) => a + (r.ingest?.native || 0), 0), js: rs.reduce((a, r) => a + (r.ingest?.js || 0), 0) },
     });

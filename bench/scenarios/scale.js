@@ -15,7 +15,7 @@
 // Targets (docs/scaling.md): 100,000 held on native, <= 1.5 KB added RSS per
 // connection, P99 <= 20 ms; the legacy figures beside them.
 //
-//   node bench/scenarios/scale.js [--quick]
+//   node bench/scenarios/scale.js [--quick] [--addon=PATH]
 
 const path = require('node:path');
 const { Gateway, sleep } = require('../lib/gateway');
@@ -87,7 +87,7 @@ const mib = (bytes) => (bytes / 2 ** 20).toFixed(1);
 
 async function measure(ctx, server, redis, cfg) {
   const gw = new ClusterGateway({ nativePercent: server.nativePercent, threads: cfg.threads, workers: cfg.workers,
-    redisUrl: redis.url, redisBatchMs: cfg.redisBatchMs });
+    redisUrl: redis.url, redisBatchMs: cfg.redisBatchMs, addon: ctx.addon });
   ctx.gatewayCommands.add(`WORKERS=${cfg.workers} ${gw.command.replace(/ --workers \d+ --redis \S+/, ' --redis <url>')}`);
   try {
     await gw.start();
