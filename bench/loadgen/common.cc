@@ -1,5 +1,8 @@
 #include "common.h"
 
+#include "ficus/base64.h"
+#include "ficus/handshake.h"
+
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -96,98 +99,15 @@ uint64_t selfCpuNs() {
   return ns(ru.ru_utime) + ns(ru.ru_stime);
 }
 
+// The handshake helpers are the core's own (native/core): one SHA-1 and
+// one base64 in the project.
 std::string base64(const uint8_t* data, size_t size) {
-  static const char* kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((size + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < size; i += 3) {
-    uint32_t v = (uint32_t{data[i]} << 16) | (uint32_t{data[i + 1]} << 8) | data[i + 2];
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  if (i + 1 == size) {
-    uint32_t v = uint32_t{data[i]} << 16;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == size) {
-    uint32_t v = (uint32_t{data[i]} << 16) | (uint32_t{data[i + 1]} << 8);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
+  return ficus::base64Encode(
+      std::string_view(reinterpret_cast<const char*>(data), size));
 }
-
-namespace {
-
-inline uint32_t rol(uint32_t v, unsigned n) { return (v << n) | (v >> (32 - n)); }
-
-// FIPS 180-4 SHA-1 of a short message (handshake keys only).
-void sha1(std::string_view msg, uint8_t out[20]) {
-  uint32_t h[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
-  std::string data(msg);
-  uint64_t bits = static_cast<uint64_t>(msg.size()) * 8;
-  data += static_cast<char>(0x80);
-  while (data.size() % 64 != 56) data += '\0';
-  for (int i = 7; i >= 0; --i) data += static_cast<char>((bits >> (i * 8)) & 0xff);
-  for (size_t chunk = 0; chunk < data.size(); chunk += 64) {
-    uint32_t w[80];
-    for (int i = 0; i < 16; ++i) {
-      const auto* p = reinterpret_cast<const uint8_t*>(data.data() + chunk + i * 4);
-      w[i] = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
-    }
-    for (int i = 16; i < 80; ++i) w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-    uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
-    for (int i = 0; i < 80; ++i) {
-      uint32_t f, k;
-      if (i < 20) {
-        f = (b & c) | (~b & d);
-        k = 0x5A827999;
-      } else if (i < 40) {
-        f = b ^ c ^ d;
-        k = 0x6ED9EBA1;
-      } else if (i < 60) {
-        f = (b & c) | (b & d) | (c & d);
-        k = 0x8F1BBCDC;
-      } else {
-        f = b ^ c ^ d;
-        k = 0xCA62C1D6;
-      }
-      uint32_t t = rol(a, 5) + f + e + k + w[i];
-      e = d;
-      d = c;
-      c = rol(b, 30);
-      b = a;
-      a = t;
-    }
-    h[0] += a;
-    h[1] += b;
-    h[2] += c;
-    h[3] += d;
-    h[4] += e;
-  }
-  for (int i = 0; i < 5; ++i) {
-    out[i * 4] = static_cast<uint8_t>(h[i] >> 24);
-    out[i * 4 + 1] = static_cast<uint8_t>(h[i] >> 16);
-    out[i * 4 + 2] = static_cast<uint8_t>(h[i] >> 8);
-    out[i * 4 + 3] = static_cast<uint8_t>(h[i]);
-  }
-}
-
-}  // namespace
 
 std::string websocketAccept(std::string_view key) {
-  std::string text(key);
-  text += "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-  uint8_t digest[20];
-  sha1(text, digest);
-  return base64(digest, sizeof digest);
+  return ficus::computeAcceptKey(key);
 }
 
 unsigned routerBucket(std::string_view identity, std::string_view salt) {

@@ -1,7 +1,7 @@
 #pragma once
 // Small utilities shared by the load generator's modes: clocks, an
-// HDR-style histogram, /proc sampling, SHA-1/base64 for the handshake,
-// command-line flags and a tiny JSON writer. No dependency beyond libc.
+// HDR-style histogram, /proc sampling, the handshake accept key (the core's),
+// command-line flags and a tiny JSON writer.
 
 #include <algorithm>
 #include <cstddef>
