@@ -18,7 +18,7 @@ const SERVERS = [
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
 
 function parseArgs(argv) {
-  const opts = { quick: false, reps: null, threads: 1, only: null, micro: true, docs: true, addon: null, tag: null };
+  const opts = { quick: false, reps: null, threads: 1, only: null, micro: true, docs: true, addon: null, tag: null, set: {} };
   for (const arg of argv) {
     let m;
     if (arg === '--quick') opts.quick = true;
@@ -30,6 +30,7 @@ function parseArgs(argv) {
     else if ((m = /^--only=([a-z,]+)$/.exec(arg))) opts.only = m[1].split(',');
     else if ((m = /^--addon=(.+)$/.exec(arg))) opts.addon = path.resolve(m[1]);
     else if ((m = /^--tag=([a-z0-9-]+)$/.exec(arg))) opts.tag = m[1];
+    else if ((m = /^--set=([a-zA-Z]+)=(.+)$/.exec(arg))) opts.set[m[1]] = JSON.parse(m[2]);
     else if (arg === '--help' || arg === '-h') opts.help = true;
     else throw new Error(`unknown argument '${arg}' (try --help)`);
   }
@@ -46,6 +47,15 @@ function createContext(opts) {
   return {
     ...opts,
     mode: opts.quick ? 'quick' : 'full',
+    // A scenario's configuration for this mode, with --set=key=JSON overrides
+    // (for experiments; results record the configuration they ran with).
+    config(table) {
+      const base = table[this.mode];
+      for (const key of Object.keys(opts.set)) {
+        if (!(key in base)) throw new Error(`--set=${key}: not a setting of this scenario (${Object.keys(base).join(', ')})`);
+      }
+      return { ...base, ...opts.set };
+    },
     log: (msg) => process.stdout.write(`${stamp()} ${msg}\n`),
     gatewayCommands: new Set(),
   };
@@ -102,7 +112,7 @@ const fmt = {
 async function runStandalone(scenario) {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.help) {
-    process.stdout.write(`usage: node bench/scenarios/${scenario.name}.js [--quick] [--reps=N] [--threads=N] [--addon=PATH --tag=NAME]\n`);
+    process.stdout.write(`usage: node bench/scenarios/${scenario.name}.js [--quick] [--reps=N] [--threads=N] [--addon=PATH --tag=NAME] [--set=KEY=JSON ...]\n`);
     return;
   }
   checkBinary();

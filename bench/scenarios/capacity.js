@@ -88,7 +88,7 @@ async function measureCore(ctx, cfg, rep, size) {
 }
 
 async function run(ctx) {
-  const cfg = CONFIG[ctx.mode];
+  const cfg = ctx.config(CONFIG);
   const runs = [];
   const record = (r) => {
     logRun(ctx, r);

@@ -16,7 +16,7 @@ const CONFIG = {
 };
 
 async function run(ctx) {
-  const cfg = CONFIG[ctx.mode];
+  const cfg = ctx.config(CONFIG);
   const sizes = driverSizes(Math.floor(cfg.subscribers / cfg.fanoutEvery));
   const runs = [];
   await interleaved(ctx, async (server, rep) => {

@@ -29,7 +29,7 @@ async function seedOrders(gw, n) {
 }
 
 async function run(ctx) {
-  const cfg = CONFIG[ctx.mode];
+  const cfg = ctx.config(CONFIG);
   const runs = [];
   await interleaved(ctx, async (server, rep) => {
     ctx.log(` gateway ${server.name} rep ${rep + 1}: ${cfg.subscribers} subscribers, HTTP ${cfg.httpRate} req/s`);

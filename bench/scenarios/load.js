@@ -106,7 +106,7 @@ function slim(r) {
 }
 
 async function run(ctx) {
-  const cfg = CONFIG[ctx.mode];
+  const cfg = ctx.config(CONFIG);
   const runs = [];
   await interleaved(ctx, async (server, rep) => {
     ctx.log(` load ${server.name} rep ${rep + 1}: ${cfg.subscribers} subscribers`);

@@ -30,7 +30,7 @@ function verdict(r) {
 }
 
 async function run(ctx) {
-  const cfg = CONFIG[ctx.mode];
+  const cfg = ctx.config(CONFIG);
   const runs = [];
   await interleaved(ctx, async (server, rep) => {
     ctx.log(` ramp ${server.name} rep ${rep + 1}: ${cfg.subscribers} subscribers, ${cfg.durationMs / 1000} s steps`);

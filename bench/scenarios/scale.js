@@ -199,7 +199,7 @@ function verdict(native) {
 }
 
 async function run(ctx) {
-  const cfg = CONFIG[ctx.mode];
+  const cfg = ctx.config(CONFIG);
   const redis = await startRedis();
   ctx.log(`  redis-server pid ${redis.pid} on ${redis.url}`);
   const runs = [];

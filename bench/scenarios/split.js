@@ -19,7 +19,7 @@ const CONFIG = {
 };
 
 async function run(ctx) {
-  const cfg = CONFIG[ctx.mode];
+  const cfg = ctx.config(CONFIG);
   // The loadgen's C++ copy of the bucket hash must agree with the router's.
   let expectNative = 0;
   for (let i = 0; i < cfg.subscribers; i += 1) if (bucketOf(`c${i}`, 'ficus') < cfg.percent) expectNative += 1;

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "ficus/close_codes.h"
 #include "support/core_fixture.h"
 #include "support/test_client.h"
@@ -31,6 +33,28 @@ TEST(Heartbeat, IdleConnectionIsPingedAndKeptWhenItAnswers) {
     client.sendFrame(Opcode::kPong, ping->payload);
   }
   EXPECT_EQ(core->stats().total.connections_open, 1u);
+}
+
+// The sweep visits a slice of the connections per tick (here 10 ticks of
+// 20 ms per 200 ms sweep interval): every connection must still be reached.
+TEST(Heartbeat, SlicedSweepReachesEveryConnection) {
+  Options options = fastTimers();
+  options.ping_interval_ms = 800;
+  options.pong_timeout_ms = 800;
+  options.handshake_timeout_ms = 800;
+  options.close_timeout_ms = 800;
+  RunningCore core = startCore(options);
+  std::vector<TestClient> clients;
+  for (int i = 0; i < 64; ++i) clients.push_back(TestClient::open(core.port, "/ws"));
+  ASSERT_TRUE(waitOpen(core, 64));
+  for (auto& client : clients) {
+    // Jitter (<= a quarter of the interval) + the interval + one sweep.
+    auto ping = client.readFrame(2500);
+    ASSERT_TRUE(ping);
+    EXPECT_EQ(ping->opcode, Opcode::kPing);
+    client.sendFrame(Opcode::kPong, ping->payload);
+  }
+  EXPECT_EQ(core->stats().total.connections_open, 64u);
 }
 
 TEST(Heartbeat, SilentPeerIsClosed) {

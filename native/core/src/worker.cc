@@ -37,6 +37,10 @@ constexpr unsigned kCommandsPerFlush = 16;
 // Ingest batches a peer worker may have queued here before it drops
 // (counted as ingest_dropped): each is a whole read of events.
 constexpr size_t kPeerInboxCapacity = 1024;
+// The sweep interval is cut into at most this many ticks of at least
+// kMinSweepTickMs each.
+constexpr uint32_t kMaxSweepSlices = 16;
+constexpr uint32_t kMinSweepTickMs = 20;
 constexpr size_t kReadBufferBytes = 64 * 1024;
 constexpr int kListenBacklog = 4096;
 
@@ -187,8 +191,14 @@ void Worker::initLoop() {
   flush_prepare_.data = this;
   uv_check_start(&flush_check_, onCheck);
   uv_prepare_start(&flush_prepare_, onPrepare);
+  // Visiting every connection in one tick would send all the pings that
+  // fell due in that interval in one burst (hundreds at 20,000 connections),
+  // and events queued behind it would wait. Each tick visits a slice of the
+  // table instead; every connection is still visited once per interval.
   const uint32_t interval = options_.sweepIntervalMs();
-  uv_timer_start(&sweep_timer_, onSweep, interval, interval);
+  sweep_slices_ = std::clamp<uint32_t>(interval / kMinSweepTickMs, 1, kMaxSweepSlices);
+  const uint32_t tick = interval / sweep_slices_;
+  uv_timer_start(&sweep_timer_, onSweep, tick, tick);
 }
 
 void Worker::touch() noexcept {
@@ -407,10 +417,25 @@ void Worker::onPrepare(uv_prepare_t* handle) {
 void Worker::onSweep(uv_timer_t* handle) {
   auto* self = static_cast<Worker*>(handle->data);
   self->touch();
-  const uint64_t now = self->nowMs();
-  // terminate() defers destruction to the close callback, so iterating the
-  // map here stays valid.
-  for (auto& [id, connection] : self->connections_) connection->sweep(now);
+  self->sweepSlice(self->nowMs());
+}
+
+// Walks buckets [cursor, cursor + buckets / slices). A rehash between ticks
+// may make one connection wait a tick longer; deadlines allow for that
+// (sweepIntervalMs is a quarter of the shortest). terminate() defers
+// destruction to the close callback, and sweeping inserts nothing, so the
+// bucket iterators stay valid.
+void Worker::sweepSlice(uint64_t now_ms) {
+  const size_t buckets = connections_.bucket_count();
+  if (sweep_cursor_ >= buckets) sweep_cursor_ = 0;
+  const size_t per_tick = (buckets + sweep_slices_ - 1) / sweep_slices_;
+  const size_t end = std::min(buckets, sweep_cursor_ + per_tick);
+  for (size_t bucket = sweep_cursor_; bucket < end; ++bucket) {
+    for (auto it = connections_.begin(bucket); it != connections_.end(bucket); ++it) {
+      it->second->sweep(now_ms);
+    }
+  }
+  sweep_cursor_ = end;
 }
 
 void Worker::notify(std::unique_ptr<Notification> notification) {

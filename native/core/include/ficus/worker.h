@@ -132,6 +132,7 @@ class Worker {
   void initLoop();
   static void onDoorbell(uv_async_t* handle);
   static void onSweep(uv_timer_t* handle);
+  void sweepSlice(uint64_t now_ms);
   static void onCheck(uv_check_t* handle);
   static void onPrepare(uv_prepare_t* handle);
   static void onShutdownDeadline(uv_timer_t* handle);
@@ -181,6 +182,8 @@ class Worker {
   uv_loop_t loop_;
   uv_async_t doorbell_;
   uv_timer_t sweep_timer_;
+  uint32_t sweep_slices_ = 1;  // ticks per sweep interval
+  size_t sweep_cursor_ = 0;    // next bucket of connections_ to visit
   uv_timer_t shutdown_timer_;
   uv_check_t flush_check_;
   uv_prepare_t flush_prepare_;
