@@ -4,7 +4,7 @@
 // /metrics labels every worker's series with worker="N".
 
 // Latencies and delays cannot be added: the worst worker's is reported.
-const MAX_KEYS = new Set(['p50', 'p90', 'p99', 'p999', 'max', 'msSinceLastTick', 'uptimeSeconds', 'orders']);
+const MAX_KEYS = new Set(['p50', 'p90', 'p99', 'p999', 'max', 'msSinceLastTick', 'uptimeSeconds']);
 // The same on every worker, or null when they disagree.
 const SAME_KEYS = new Set(['nativePercent']);
 const SKIP_KEYS = new Set(['pid']);

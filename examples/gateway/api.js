@@ -25,7 +25,36 @@ function eventItems(body) {
   return body.split('\n').map((line) => line.replace(/\r$/, '')).filter((line) => !/^[ \t]*$/.test(line));
 }
 
-function apiRoutes({ publish, store }) {
+// Answers for other workers: a cluster worker keeps only its share of the
+// orders (store.js), so the one asked forwards to all and takes the owner's.
+function apiQueries({ store }) {
+  return {
+    order: (id) => store.get(id) || null,
+    orders: () => ({ orders: store.size, recent: store.recentIds(10) }),
+  };
+}
+
+async function clusterOrder(fleet, id) {
+  const { answers } = await fleet.all('order', id);
+  const found = answers.find((a) => a.value);
+  if (found) return found.value;
+  const failed = answers.filter((a) => a.error !== undefined);
+  if (failed.length > 0) throw new HttpError(502, `not every worker answered: ${failed.map((a) => `worker ${a.worker}: ${a.error}`).join('; ')}`);
+  return null;
+}
+
+async function clusterOrders(fleet) {
+  const { answers } = await fleet.all('orders');
+  const values = answers.map((a) => a.value).filter(Boolean);
+  // Each worker's newest first: interleaved, so the newest of all lead.
+  const recent = [];
+  for (let i = 0; recent.length < 10 && values.some((v) => i < v.recent.length); i += 1) {
+    for (const v of values) if (i < v.recent.length && recent.length < 10) recent.push(v.recent[i]);
+  }
+  return { orders: values.reduce((sum, v) => sum + v.orders, 0), recent };
+}
+
+function apiRoutes({ publish, store, fleet }) {
   return [
     {
       method: 'GET',
@@ -48,15 +77,15 @@ function apiRoutes({ publish, store }) {
     {
       method: 'GET',
       path: '/api/orders',
-      handle(req, res) {
-        json(res, 200, { orders: store.size, recent: store.recentIds(10) });
+      async handle(req, res) {
+        json(res, 200, fleet ? await clusterOrders(fleet) : apiQueries({ store }).orders());
       },
     },
     {
       method: 'GET',
       path: /^\/api\/orders\/([^/]+)$/,
       name: '/api/orders/:id',
-      handle(req, res, [rawId]) {
+      async handle(req, res, [rawId]) {
         let id;
         try {
           id = decodeURIComponent(rawId);
@@ -64,7 +93,7 @@ function apiRoutes({ publish, store }) {
           throw new HttpError(400, 'order id: invalid percent-encoding');
         }
         if (id.length > MAX_ORDER_ID) throw new HttpError(400, `order id: longer than ${MAX_ORDER_ID} characters`);
-        const order = store.get(id);
+        const order = !fleet || store.owns(id) ? store.get(id) : await clusterOrder(fleet, id);
         if (!order) throw new HttpError(404, `unknown order '${id}'`);
         json(res, 200, order);
       },
@@ -72,4 +101,4 @@ function apiRoutes({ publish, store }) {
   ];
 }
 
-module.exports = { apiRoutes, eventItems, MAX_EVENTS_BODY };
+module.exports = { apiRoutes, apiQueries, eventItems, MAX_EVENTS_BODY };

@@ -7,7 +7,7 @@
 
 const http = require('node:http');
 const ficus = require('../..');
-const { apiRoutes } = require('./api');
+const { apiRoutes, apiQueries } = require('./api');
 const { adminRoutes, adminQueries } = require('./admin');
 const { observeRoutes, observeQueries, GatewayStats } = require('./observe');
 const { staticRoutes } = require('./static');
@@ -103,7 +103,7 @@ function createGateway(config, { slot = null } = {}) {
   const dispatch = ficus.createDispatcher({ threads: config.threads });
   const server = http.createServer();
   const router = dispatch.attach(server, { path: '/ws', nativePercent: config.nativePercent, key: clientKey, salt: SALT });
-  const store = new OrderStore();
+  const store = new OrderStore({ shard: slot === null ? null : { index: slot, count: config.workers } });
   const gatewayStats = new GatewayStats();
   let stopping = false; // set when stop() begins
   let closed = false; // set when the dispatcher starts closing
@@ -155,7 +155,7 @@ function createGateway(config, { slot = null } = {}) {
   });
 
   const ctx = { config, dispatch, router, bridge, store, feed, publishers, simClients, whereabouts, gatewayStats, salt: SALT, publish, fleet: null };
-  if (slot !== null) ctx.fleet = new Fleet({ index: slot, handlers: { ...adminQueries(ctx), ...observeQueries(ctx) } });
+  if (slot !== null) ctx.fleet = new Fleet({ index: slot, handlers: { ...apiQueries(ctx), ...adminQueries(ctx), ...observeQueries(ctx) } });
   const routes = [...apiRoutes(ctx), ...adminRoutes(ctx), ...observeRoutes(ctx), ...staticRoutes()];
   server.on('request', handleRequest(routes, gatewayStats));
 

@@ -2,13 +2,34 @@
 // In-memory order documents, updated from every accepted event (feed,
 // POST /events, /publish). Bounded: a load generator may invent millions of
 // order ids, so the least recently updated orders are forgotten first.
+//
+// In a cluster every worker sees every event (Redis), but each keeps only
+// its share of the orders (`owns`): six full copies would make six heaps
+// churn, and their garbage collections delay the events each worker hands
+// to its native core. The order API asks the owner (api.js).
 
 const HISTORY = 10; // status changes kept per order
 
+// FNV-1a over the UTF-16 code units: which of `count` workers owns an order.
+function orderShard(id, count) {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i += 1) {
+    hash ^= id.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % count;
+}
+
 class OrderStore {
-  constructor({ maxOrders = 50000 } = {}) {
+  // shard: { index, count } in a cluster (keep the orders of shard index).
+  constructor({ maxOrders = 50000, shard = null } = {}) {
     this.maxOrders = maxOrders;
+    this.shard = shard;
     this.orders = new Map(); // insertion order = least recently updated first
+  }
+
+  owns(id) {
+    return this.shard === null || orderShard(String(id), this.shard.count) === this.shard.index;
   }
 
   get size() {
@@ -18,6 +39,7 @@ class OrderStore {
   // `event` is an already validated DeliveryEvent object.
   apply(event) {
     const id = event.order_id;
+    if (!this.owns(id)) return;
     const previous = this.orders.get(id);
     const order = previous || { order_id: id, status: null, driver_id: null, created_at: event.timestamp, history: [] };
     order.status = event.status;
@@ -57,4 +79,4 @@ class OrderStore {
   }
 }
 
-module.exports = { OrderStore };
+module.exports = { OrderStore, orderShard };

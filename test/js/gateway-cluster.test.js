@@ -168,6 +168,28 @@ test('a client_id lands on the same path across reconnects, whichever worker acc
   }
 });
 
+test('each order is kept by one worker, and any worker answers for it', async () => {
+  const ids = Array.from({ length: 12 }, (_, i) => `cluster-order-${i}`);
+  const body = ids.map((id) => JSON.stringify({ order_id: id, status: 'picked_up', timestamp: '2026-11-27T15:00:00Z' })).join('\n');
+  const before = (await getJson('/api/orders')).body.orders; // earlier tests' orders
+  const res = await fetch(gw.http('/events'), { method: 'POST', body });
+  expect(res.status).toBe(200);
+  // Redis brings the events back to both workers; each keeps its share.
+  await until(async () => (await getJson('/api/orders')).body.orders >= before + ids.length, 10000);
+  const perWorker = (await stats()).workers.map((w) => w.gateway.orders);
+  expect(perWorker.reduce((a, b) => a + b, 0)).toBe(before + ids.length);
+  expect(perWorker.every((n) => n < before + ids.length)).toBe(true); // shared out, not copied
+  // New connections (no keep-alive) land on either worker.
+  for (let round = 0; round < 3; round += 1) {
+    for (const id of ids) {
+      const order = await getJson(`/api/orders/${id}`);
+      expect(order.status).toBe(200);
+      expect(order.body).toMatchObject({ order_id: id, status: 'picked_up' });
+    }
+  }
+  expect((await getJson('/api/orders/cluster-never-seen')).status).toBe(404);
+});
+
 test('a worker that dies is replaced, with the split in force', async () => {
   expect((await setPercent(70)).status).toBe(200);
   const before = await stats();
