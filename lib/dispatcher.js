@@ -83,7 +83,10 @@ class Dispatcher extends EventEmitter {
       this.emit('close', { path: 'legacy', ...m });
     });
     this.routers = new Set();
-    this.nativeConnections = new Map(); // id -> { identity, bucket, router }
+    // id -> router slot * 256 + bucket: a small integer, no object per
+    // connection (the core keeps the identity and reports it on close).
+    this.nativeConnections = new Map();
+    this.nextRouterSlot = 0;
     this.events = { published: 0, accepted: 0, rejected: 0, nativeFailures: 0 };
     this.closed = false;
     this.core = null;
@@ -115,6 +118,8 @@ class Dispatcher extends EventEmitter {
       throw v.typeError('an http.Server (or https.Server)', 'server', server);
     }
     const router = new Router(this, server, options);
+    router.slot = this.nextRouterSlot;
+    this.nextRouterSlot += 1;
     this.routers.add(router);
     return router;
   }
@@ -241,8 +246,15 @@ class Dispatcher extends EventEmitter {
     return this.redisBridge;
   }
 
-  trackNative(id, info) {
-    this.nativeConnections.set(id, info);
+  trackNative(id, router, bucket) {
+    this.nativeConnections.set(id, router.slot * 256 + bucket);
+  }
+
+  // Calls fn(id) for every native connection `router` placed in a bucket >= `bucket`.
+  forNativeAbove(router, bucket, fn) {
+    for (const [id, packed] of this.nativeConnections) {
+      if (Math.floor(packed / 256) === router.slot && packed % 256 >= bucket) fn(id);
+    }
   }
 
   // A batch of notifications from the native workers. A throwing listener
@@ -276,9 +288,8 @@ class Dispatcher extends EventEmitter {
     } else if (note.type === 'message') {
       this.emit('message', { path: 'native', id: note.id, data: note.data, binary: Buffer.isBuffer(note.data) });
     } else if (note.type === 'close') {
-      const info = this.nativeConnections.get(note.id);
       this.nativeConnections.delete(note.id);
-      this.emit('close', { path: 'native', id: note.id, code: note.code, identity: info ? info.identity : note.identity });
+      this.emit('close', { path: 'native', id: note.id, code: note.code, identity: note.identity });
     }
   }
 

@@ -20,11 +20,9 @@ class Drainer {
 
   drainAbove(percent) {
     const queued = new Set(this.queue);
-    for (const [id, info] of this.dispatcher.nativeConnections) {
-      if (info.router === this.router && info.bucket >= percent && !queued.has(id)) {
-        this.queue.push(id);
-      }
-    }
+    this.dispatcher.forNativeAbove(this.router, percent, (id) => {
+      if (!queued.has(id)) this.queue.push(id);
+    });
     if (this.queue.length > 0 && !this.timer) {
       this.timer = setInterval(() => this.tick(), TICK_MS);
       this.timer.unref();

@@ -205,7 +205,7 @@ class Router extends EventEmitter {
     }
     handoff.releaseSocket(socket);
     this.counters.native.upgrades += 1;
-    this.dispatcher.trackNative(result, { identity, bucket, router: this });
+    this.dispatcher.trackNative(result, this, bucket);
     this.emit('connection', { path: 'native', id: result, identity });
     return undefined;
   }

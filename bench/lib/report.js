@@ -78,8 +78,11 @@ function evaluate(r) {
     const c = find(r.capacity.summary, (s) => s.server === 'native' && s.size === top);
     const core = find(r.capacity.summary, (s) => s.server === 'core alone' && s.size === top);
     if (c) {
-      const b = c.bytesPerConnection.median;
-      add(`native ≤ 1 KB RSS per connection at ${rate(top)}`, `${fmt.int(b)} B for the gateway process` +
+      // The steady state (quiet) when measured, else right after connecting.
+      const quiet = c.bytesPerConnectionQuiet && c.bytesPerConnectionQuiet.median !== null;
+      const b = quiet ? c.bytesPerConnectionQuiet.median : c.bytesPerConnection.median;
+      add(`native ≤ 1 KB RSS per connection at ${rate(top)}`, `${fmt.int(b)} B for the gateway process ${quiet ? `${r.capacity.config.quietMs / 1000} s after connecting` : 'right after connecting'}` +
+        `${quiet ? ` (${fmt.int(c.bytesPerConnection.median)} B right after connecting, before V8 gave its grown young generation back)` : ''}` +
         `${c.bytesPerConnectionAfterGc.median !== null ? ` (${fmt.int(c.bytesPerConnectionAfterGc.median)} B after a full GC)` : ''}` +
         `${core ? `; the core alone (ficus_server): ${fmt.int(core.bytesPerConnection.median)} B` : ''}`, b <= 1024, '', [b]);
     }
@@ -235,9 +238,9 @@ function headline(r) {
 
 function capacitySection(c) {
   const rows = c.summary.map((s) => [s.server, fmt.int(s.size), sp(s.open, fmt.int), sp(s.rssIdle, mib), sp(s.rssWithN, mib),
-    sp(s.bytesPerConnection, fmt.int), sp(s.bytesPerConnectionAfterGc, fmt.int), sp(s.jsHeapPerConnection, fmt.int),
+    sp(s.bytesPerConnection, fmt.int), sp(s.bytesPerConnectionAfterGc, fmt.int), sp(s.bytesPerConnectionQuiet, fmt.int), sp(s.jsHeapPerConnection, fmt.int),
     sp(s.connectElapsedMs, fmt.int), sp(s.connectP50), sp(s.connectP99), fmt.int(s.failed)]);
-  return table(['server', 'subscribers', 'held', 'RSS idle (MB)', 'RSS with N (MB)', 'bytes / connection', 'bytes / conn. after full GC',
+  return table(['server', 'subscribers', 'held', 'RSS idle (MB)', 'RSS with N (MB)', 'bytes / connection', 'bytes / conn. after full GC', 'bytes / conn. quiet',
     'JS heap kept / conn.', 'connect all (ms)', 'handshake P50 (ms)', 'handshake P99 (ms)', 'failed'], rows);
 }
 

@@ -4,6 +4,11 @@
 // bytes each connection costs, and how long connecting took. Then a forced
 // full GC (bench/lib/gc-hook.js, preloaded) tells the memory the
 // connections keep from the garbage their handshakes left in V8's heap.
+// At the largest size the gateway is then left quiet for quietMs and its
+// RSS read again: a burst of upgrades grows V8's young generation, and V8
+// gives those pages back only when its memory reducer decides the process
+// is idle (tens of seconds later), not on a forced GC. That last figure is
+// what a gateway holding N idle connections costs in the steady state.
 // The native core alone (native/tools/ficus_server, no Node) is measured
 // beside the two gateways as a reference for the core's own cost.
 
@@ -15,8 +20,8 @@ const { sleep, CoreServer, ROOT } = require('../lib/gateway');
 const { spreadOf } = require('../lib/stats');
 
 const CONFIG = {
-  full: { sizes: [5000, 10000, 19000], connectRate: 4000, settleMs: 3000 },
-  quick: { sizes: [1000, 2000], connectRate: 4000, settleMs: 1500 },
+  full: { sizes: [5000, 10000, 19000], connectRate: 4000, settleMs: 3000, quietMs: 30000 },
+  quick: { sizes: [1000, 2000], connectRate: 4000, settleMs: 1500, quietMs: 0 },
 };
 
 const GC_HOOK = path.join(ROOT, 'bench', 'lib', 'gc-hook.js');
@@ -50,9 +55,10 @@ async function measure(cfg, { server, rep, size, pid, port }, extra = async () =
   }
 }
 
-function logRun(ctx, r) {
+function logRun(ctx, cfg, r) {
   ctx.log(`  capacity ${r.server} n=${r.size} rep ${r.rep + 1}: open ${r.open}/${r.size}, RSS ${(r.rssIdle / 2 ** 20).toFixed(1)} → ${(r.rssWithN / 2 ** 20).toFixed(1)} MiB ` +
-    `(${r.bytesPerConnection} B/conn${r.bytesPerConnectionAfterGc !== undefined ? `; after a full GC ${r.bytesPerConnectionAfterGc} B/conn, JS heap kept ${r.jsHeapPerConnection} B/conn` : ''}), ` +
+    `(${r.bytesPerConnection} B/conn${r.bytesPerConnectionAfterGc !== undefined ? `; after a full GC ${r.bytesPerConnectionAfterGc} B/conn, JS heap kept ${r.jsHeapPerConnection} B/conn` : ''}` +
+    `${r.bytesPerConnectionQuiet ? `; quiet ${cfg.quietMs / 1000} s later ${r.bytesPerConnectionQuiet} B/conn` : ''}), ` +
     `connected in ${r.connectElapsedMs} ms (handshake P50 ${r.connect.p50} ms, P99 ${r.connect.p99} ms)` +
     `${r.failed ? `, failed ${r.failed} ${JSON.stringify(r.failures)}` : ''}`);
 }
@@ -65,9 +71,16 @@ function measureGateway(ctx, cfg, server, rep, size) {
       const gc1 = await gw.gcReport();
       await sleep(1000);
       const afterGc = readProc(gw.pid);
+      let quiet = null;
+      if (cfg.quietMs > 0 && size === Math.max(...cfg.sizes)) {
+        await sleep(cfg.quietMs);
+        quiet = readProc(gw.pid);
+      }
       return {
         rssAfterGc: afterGc.rss,
         bytesPerConnectionAfterGc: per(afterGc.rss - idle.rss),
+        rssQuiet: quiet ? quiet.rss : null,
+        bytesPerConnectionQuiet: quiet ? per(quiet.rss - idle.rss) : null,
         jsHeapPerConnection: per(gc1.after.heapUsed - gc0.after.heapUsed),
         heapTotalWithN: gc1.before.heapTotal,
         pathConnections: { native: stats.paths.native.connections, legacy: stats.paths.legacy.connections },
@@ -91,7 +104,7 @@ async function run(ctx) {
   const cfg = ctx.config(CONFIG);
   const runs = [];
   const record = (r) => {
-    logRun(ctx, r);
+    logRun(ctx, cfg, r);
     runs.push(r);
   };
   await interleaved(ctx, async (server, rep) => {
@@ -112,6 +125,7 @@ async function run(ctx) {
         rssAfterGc: spreadOf(rs, (r) => r.rssAfterGc),
         bytesPerConnection: spreadOf(rs, (r) => r.bytesPerConnection),
         bytesPerConnectionAfterGc: spreadOf(rs, (r) => r.bytesPerConnectionAfterGc),
+        bytesPerConnectionQuiet: spreadOf(rs, (r) => r.bytesPerConnectionQuiet),
         jsHeapPerConnection: spreadOf(rs, (r) => r.jsHeapPerConnection),
         connectElapsedMs: spreadOf(rs, (r) => r.connectElapsedMs),
         connectP50: spreadOf(rs, (r) => r.connect.p50),

@@ -63,3 +63,20 @@ test('1,000 distinct keys at 30% split within ±5 points, and stick', async () =
   expect(native60).toBeLessThanOrEqual(650);
   await closeAll(sockets);
 });
+
+test("the dispatcher's 'close' event names the identity on both paths", async () => {
+  const closes = new Map(); // identity -> path
+  const onClose = ({ path, identity }) => closes.set(identity, path);
+  gw.dispatch.on('close', onClose);
+  try {
+    // Keys until one lands on each path (30% native).
+    const keys = Array.from({ length: 40 }, (_, i) => `closer-${i}`);
+    const sockets = await connectAll(keys);
+    await closeAll(sockets);
+    await until(() => keys.every((key) => closes.has(key)), 5000, 'a close event per key');
+    for (const key of keys) expect(closes.get(key)).toBe(pathOf.get(key));
+    expect(new Set(keys.map((key) => closes.get(key)))).toEqual(new Set(['native', 'legacy']));
+  } finally {
+    gw.dispatch.off('close', onClose);
+  }
+});

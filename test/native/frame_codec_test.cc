@@ -410,7 +410,7 @@ TEST(MessageReader, StopsAfterErrorAndIgnoresLaterInput) {
   std::string more = clientFrame(kText, "even later");
   EXPECT_FALSE(reader.feed(rec, more));
   EXPECT_EQ(rec.events, Events{kError1002});
-  EXPECT_EQ(reader.bufferedBytes(), 0u + std::string().capacity() * 2);
+  EXPECT_EQ(reader.bufferedBytes(), 0u);  // buffers released
 }
 
 TEST(MessageReader, StopsAfterCloseAndIgnoresLaterInput) {
@@ -723,7 +723,7 @@ TEST(MessageReader, SingleFrameIsDeliveredWithoutCopying) {
   EXPECT_GE(rec.last_payload, begin);
   EXPECT_LT(rec.last_payload, begin + stream.size());
   EXPECT_EQ(stream.find("zero copy please"), 6u);
-  EXPECT_EQ(reader.bufferedBytes(), std::string().capacity() * 2);
+  EXPECT_EQ(reader.bufferedBytes(), 0u);  // nothing was gathered
 }
 
 TEST(MessageReader, HeaderInEarlierReadStillAvoidsCopy) {

@@ -11,7 +11,8 @@ namespace {
 std::vector<Subscriber*> subscribersOf(const TopicIndex& index,
                                        std::string_view topic) {
   const TopicEntry* entry = index.find(topic);
-  return entry ? entry->subscribers : std::vector<Subscriber*>{};
+  if (!entry) return {};
+  return {entry->subscribers.begin(), entry->subscribers.end()};
 }
 
 bool contains(const std::vector<Subscriber*>& v, Subscriber* s) {

@@ -223,9 +223,12 @@ void MessageReader::onDataChunk(MessageHandler& handler, std::string_view chunk,
   }
   // Nothing buffered and the message ends in this chunk: hand out a view of
   // the caller's (already unmasked) bytes instead of copying.
-  if (last && message_.empty()) return deliverMessage(handler, chunk);
-  message_.append(chunk);
-  if (last) deliverMessage(handler, message_);
+  if (last && (!gathered_ || gathered_->message.empty())) {
+    return deliverMessage(handler, chunk);
+  }
+  std::string& message = gathered().message;
+  message.append(chunk);
+  if (last) deliverMessage(handler, message);
 }
 
 // Validates each chunk as it arrives so a bad byte fails the message at
@@ -250,27 +253,34 @@ void MessageReader::deliverMessage(MessageHandler& handler,
   message_size_ = 0;
   utf8_.reset();
   handler.onMessage(message_opcode_, payload);
-  releaseMessage();  // only now: payload may point into message_
+  releaseMessage();  // only now: payload may point into the gathered message
 }
 
 void MessageReader::releaseMessage() noexcept {
-  if (message_.capacity() > kKeptMessageCapacity) {
-    freeBuffer(message_);
+  if (!gathered_) return;
+  if (gathered_->message.capacity() > kKeptMessageCapacity) {
+    freeBuffer(gathered_->message);
   } else {
-    message_.clear();
+    gathered_->message.clear();
   }
+}
+
+MessageReader::Gathered& MessageReader::gathered() {
+  if (!gathered_) gathered_ = std::make_unique<Gathered>();
+  return *gathered_;
 }
 
 void MessageReader::onControlChunk(MessageHandler& handler,
                                    std::string_view chunk, bool frame_done) {
   if (!frame_done) {
-    control_.append(chunk);
-  } else if (control_.empty()) {
+    gathered().control.append(chunk);
+  } else if (!gathered_ || gathered_->control.empty()) {
     onControlFrame(handler, chunk);
   } else {
-    control_.append(chunk);
-    onControlFrame(handler, control_);
-    control_.clear();
+    gathered_->control.append(chunk);
+    onControlFrame(handler, gathered_->control);
+    // A close frame or an error releases the buffers.
+    if (gathered_) gathered_->control.clear();
   }
 }
 
@@ -293,8 +303,7 @@ void MessageReader::onCloseFrame(MessageHandler& handler,
   if (body.empty()) {
     stage_ = Stage::kStopped;
     handler.onClose(close_code::kNoStatus, {});
-    freeBuffer(message_);
-    freeBuffer(control_);
+    gathered_.reset();
     return;
   }
   if (body.size() == 1) {
@@ -313,16 +322,14 @@ void MessageReader::onCloseFrame(MessageHandler& handler,
   }
   stage_ = Stage::kStopped;
   handler.onClose(code, reason);
-  freeBuffer(message_);
-  freeBuffer(control_);
+  gathered_.reset();
 }
 
 void MessageReader::fail(MessageHandler& handler, uint16_t code,
                          std::string_view why) {
   stage_ = Stage::kStopped;
   handler.onProtocolError(code, why);
-  freeBuffer(message_);
-  freeBuffer(control_);
+  gathered_.reset();
 }
 
 size_t writeFrameHeader(char* out, Opcode opcode, size_t payload_len,

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -63,7 +64,8 @@ class MessageReader {
 
   // Heap bytes held for partial messages and control frames.
   size_t bufferedBytes() const noexcept {
-    return message_.capacity() + control_.capacity();
+    return gathered_ ? gathered_->message.capacity() + gathered_->control.capacity()
+                     : 0;
   }
 
  private:
@@ -104,8 +106,14 @@ class MessageReader {
   // Declared length of the current message's frames so far (<= limit).
   uint64_t message_size_ = 0;
   Utf8Validator utf8_;
-  std::string message_;  // data payload gathered across frames and reads
-  std::string control_;  // control payload gathered across reads (<= 125)
+  // Payloads gathered across frames and reads. Most connections never
+  // need them (messages arrive whole), so they cost a pointer until then.
+  struct Gathered {
+    std::string message;  // data payload of a fragmented or split message
+    std::string control;  // control payload split across reads (<= 125)
+  };
+  Gathered& gathered();
+  std::unique_ptr<Gathered> gathered_;
 };
 
 // Size of a server frame header for a payload of `payload_len` bytes: 2, 4

@@ -10,6 +10,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ficus/small_vector.h"
+
 namespace ficus {
 
 struct TopicEntry;
@@ -23,7 +25,7 @@ struct SubscriptionSlot {
 // Base of anything that can subscribe (a Connection).
 class Subscriber {
  public:
-  const std::vector<SubscriptionSlot>& subscriptions() const noexcept {
+  const SmallVector<SubscriptionSlot>& subscriptions() const noexcept {
     return subscriptions_;
   }
   // The last delivery sequence this subscriber was handed: lets one event
@@ -32,12 +34,12 @@ class Subscriber {
 
  private:
   friend class TopicIndex;
-  std::vector<SubscriptionSlot> subscriptions_;
+  SmallVector<SubscriptionSlot> subscriptions_;
 };
 
 struct TopicEntry {
   const std::string* name;  // the map key, stable while the entry lives
-  std::vector<Subscriber*> subscribers;
+  SmallVector<Subscriber*> subscribers;
 };
 
 class TopicIndex {
