@@ -471,6 +471,41 @@ function taggedSection(tag, t, main) {
   return out.join('\n');
 }
 
+// bench/scenarios/scale.js (run on its own: it needs about 4 minutes and
+// 100,000 connections): the cluster's figures, native beside legacy.
+function scaleSection(sc) {
+  const cfg = sc.config;
+  const runs = sc.runs.filter((x) => !x.error);
+  const by = (name) => runs.find((x) => x.server === name);
+  const n = by('native');
+  const l = by('legacy');
+  const col = (f) => [n ? f(n) : '–', l ? f(l) : '–'];
+  const lat = (x) => `${fmt.ms(x.latency.p50)} / ${fmt.ms(x.latency.p99)} / ${fmt.ms(x.latency.max)}`;
+  const rows = [
+    ['held / failed', ...col((x) => `${fmt.int(x.held)} / ${fmt.int(x.failed)}`)],
+    ['connections per worker', ...col((x) => x.perWorkerConnections.map(fmt.int).join(' / '))],
+    ['connect all (s), handshake P50 / P99 (ms)', ...col((x) => `${(x.connectElapsedMs / 1000).toFixed(1)}, ${fmt.ms(x.connect.p50)} / ${fmt.ms(x.connect.p99)}`)],
+    ['RSS of all processes idle → with N (MiB)', ...col((x) => `${mib(x.rssIdle)} → ${mib(x.rssWithN)}`)],
+    ['RSS added per connection (after a full GC; before it)', ...col((x) => `${fmt.int(x.bytesPerConnection)} B; ${fmt.int(x.bytesPerConnectionBeforeGc)} B`)],
+  ];
+  for (const ph of (n || l).phases) {
+    const pn = n && n.phases.find((p) => p.rate === ph.rate);
+    const pl = l && l.phases.find((p) => p.rate === ph.rate);
+    const cell = (p) => (p ? `${lat(p)} ms, ${pct(p.deliveredPct)} % delivered, ${fmt.int(p.lost)}/${fmt.int(p.dup)}/${fmt.int(p.ooo)} lost/dup/ooo, gateway ${cpu(p.gatewayCpuPct)} % CPU` : '–');
+    rows.push([`${fmt.int(ph.rate)} events/s through Redis: P50 / P99 / max`, cell(pn), cell(pl)]);
+  }
+  const lines = [`The example gateway as a Node cluster (\`WORKERS=${cfg.workers}\` behind one port, ${cfg.threads} native thread per worker, \`--redis-batch-ms ${cfg.redisBatchMs}\`) on a local \`redis-server\`, ` +
+    `${fmt.int(cfg.subscribers)} subscribers from several load-generator processes and source addresses at ≤ ${fmt.int(cfg.connectRate)}/s; events enter through one \`/publish\` connection, go to Redis and come back to every worker, ` +
+    `${cfg.durationMs / 1000} s per rate. One run per path (\`node bench/scenarios/scale.js\`, ${sc.mode} mode, finished ${String(sc.finishedAt).replace('T', ' ').replace(/\..*/, '')} UTC). docs/scaling.md explains the set-up.`, ''];
+  lines.push(table(['', 'native (100 %)', 'legacy (0 %)'], rows));
+  if (sc.targets) {
+    lines.push('');
+    lines.push(table(['target (issue #6)', 'measured', 'met?'], Object.entries(sc.targets).map(([k, t]) => [k === 'held' ? 'connections held ≥ 100,000' : k === 'bytesPerConnection' ? 'RSS added per connection ≤ 1.5 KB' : 'P99 ≤ 20 ms at 10,000 events/s',
+      k === 'bytesPerConnection' ? `${fmt.int(t.measured)} B` : k === 'p99Ms' ? `${fmt.ms(t.measured)} ms` : fmt.int(t.measured), t.met ? '**met**' : '**missed**'])));
+  }
+  return lines.join('\n');
+}
+
 function build() {
   const r = {
     meta: load('run'),
@@ -481,6 +516,7 @@ function build() {
     split: load('split'),
     gateway: load('gateway'),
     micro: load('micro'),
+    scale: load('scale'),
   };
   const meta = r.meta || Object.values(r).find((x) => x && x.machine) || null;
   if (!meta) throw new Error(`no results in ${RESULTS_DIR}: run \`npm run bench\` first`);
@@ -543,6 +579,7 @@ function build() {
     out.push('A fresh gateway per size. RSS idle is before any client connects; RSS with N after all N connected and a settle of ' +
       `${r.capacity.config.settleMs / 1000} s; bytes per connection = (RSS with N − RSS idle) / N. Then the gateway runs a full garbage collection ` +
       '(it is started with `--expose-gc --require bench/lib/gc-hook.js`, which does it on SIGUSR2): "after full GC" is the RSS left, "JS heap kept" the growth of V8\'s used heap per connection. ' +
+      `At the largest size the gateway is then left alone for ${(r.capacity.config.quietMs || 0) / 1000} s and read once more ("quiet"): the burst of upgrades grows V8's young generation, which V8 returns only when its memory reducer finds the process idle, not on a forced GC; the quiet figure is the steady-state cost of holding the connections, and the one the target is checked against. ` +
       '"core alone" is the native core without Node (`native/tools/ficus_server`, its own listener), the floor the native path builds on. ' +
       `"Connect all" is the time to open all N at the bounded rate (≤ ${fmt.int(r.capacity.config.connectRate)}/s, at most 256 handshakes in flight per load-generator process); ` +
       'the handshake percentiles are per connection (TCP connect to 101).');
@@ -609,6 +646,12 @@ function build() {
     out.push(modeNote(r.gateway));
     out.push('');
     out.push(gatewaySection(r.gateway));
+    out.push('');
+  }
+  if (r.scale) {
+    out.push('## Scale: a cluster on Redis');
+    out.push('');
+    out.push(scaleSection(r.scale));
     out.push('');
   }
   if (r.micro) {
