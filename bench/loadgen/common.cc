@@ -204,6 +204,70 @@ void appendU64(std::string& out, uint64_t v) {
   out.append(p, static_cast<size_t>(buf + sizeof buf - p));
 }
 
+JsonLine::JsonLine(std::string_view type) : out_("{") { str("type", type); }
+
+void JsonLine::key(std::string_view key) {
+  if (out_.size() > 1) out_ += ',';
+  out_ += '"';
+  out_ += key;
+  out_ += "\":";
+}
+
+JsonLine& JsonLine::num(std::string_view k, uint64_t value) {
+  key(k);
+  appendU64(out_, value);
+  return *this;
+}
+
+JsonLine& JsonLine::real(std::string_view k, double value) {
+  key(k);
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.3f", value);
+  out_ += buf;
+  return *this;
+}
+
+JsonLine& JsonLine::str(std::string_view k, std::string_view value) {
+  key(k);
+  out_ += '"';
+  out_ += value;
+  out_ += '"';
+  return *this;
+}
+
+JsonLine& JsonLine::flag(std::string_view k, bool value) {
+  key(k);
+  out_ += value ? "true" : "false";
+  return *this;
+}
+
+JsonLine& JsonLine::raw(std::string_view k, std::string_view json) {
+  key(k);
+  out_ += json;
+  return *this;
+}
+
+JsonLine& JsonLine::histogram(std::string_view k, const Histogram& h) {
+  key(k);
+  h.appendJson(out_);
+  return *this;
+}
+
+std::string JsonLine::take() {
+  out_ += '}';
+  return std::move(out_);
+}
+
+std::string jsonList(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    out += items[i];
+  }
+  out += ']';
+  return out;
+}
+
 bool findU64(std::string_view text, std::string_view key, uint64_t& out) noexcept {
   size_t pos = text.find(key);
   if (pos == std::string_view::npos) return false;

@@ -130,6 +130,30 @@ class Args {
 
 void appendU64(std::string& out, uint64_t v);
 
+// One JSON object of the output protocol, written field by field; the keys
+// are ours and never need escaping. JsonLine("report") starts
+// {"type":"report"; JsonLine() an untyped object (an element of a list).
+class JsonLine {
+ public:
+  JsonLine() : out_("{") {}
+  explicit JsonLine(std::string_view type);
+  JsonLine& num(std::string_view key, uint64_t value);
+  JsonLine& real(std::string_view key, double value);  // 3 decimals
+  JsonLine& str(std::string_view key, std::string_view value);
+  JsonLine& flag(std::string_view key, bool value);
+  // `json` is JSON already: a histogram, a list, an object.
+  JsonLine& raw(std::string_view key, std::string_view json);
+  JsonLine& histogram(std::string_view key, const Histogram& h);
+  std::string take();  // closes the object
+
+ private:
+  void key(std::string_view key);
+  std::string out_;
+};
+
+// "[a,b,...]" of JSON texts.
+std::string jsonList(const std::vector<std::string>& items);
+
 // Finds `"key":<unsigned integer>` in a JSON object's text.
 bool findU64(std::string_view text, std::string_view quoted_key_colon,
              uint64_t& out) noexcept;

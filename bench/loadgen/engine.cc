@@ -470,25 +470,35 @@ void Engine::send(Conn& c, const char* data, size_t size) {
 }
 
 void Engine::sendFrame(Conn& c, uint8_t opcode, std::string_view payload) {
-  std::string frame;
-  frame.reserve(payload.size() + 14);
-  frame += static_cast<char>(0x80 | opcode);
-  if (payload.size() < 126) {
-    frame += static_cast<char>(0x80 | payload.size());
-  } else if (payload.size() <= 0xFFFF) {
-    frame += static_cast<char>(0x80 | 126);
-    frame += static_cast<char>(payload.size() >> 8);
-    frame += static_cast<char>(payload.size() & 0xff);
-  } else {
-    frame += static_cast<char>(0x80 | 127);
-    for (int i = 7; i >= 0; --i) frame += static_cast<char>((payload.size() >> (i * 8)) & 0xff);
+  if (c.fd < 0) return;
+  queueFrame(c, opcode, payload);
+  flushOut(c);
+}
+
+void Engine::queueFrame(Conn& c, uint8_t opcode, std::string_view payload) {
+  if (backlog(c) == 0) {
+    c.out.clear();
+    c.out_off = 0;
   }
-  uint32_t mask = static_cast<uint32_t>(rng_.next());
+  std::string& out = c.out;
+  out += static_cast<char>(0x80 | opcode);
+  if (payload.size() < 126) {
+    out += static_cast<char>(0x80 | payload.size());
+  } else if (payload.size() <= 0xFFFF) {
+    out += static_cast<char>(0x80 | 126);
+    out += static_cast<char>(payload.size() >> 8);
+    out += static_cast<char>(payload.size() & 0xff);
+  } else {
+    out += static_cast<char>(0x80 | 127);
+    for (int i = 7; i >= 0; --i) out += static_cast<char>((payload.size() >> (i * 8)) & 0xff);
+  }
+  const auto mask = static_cast<uint32_t>(rng_.next());
   char m[4];
   std::memcpy(m, &mask, 4);
-  frame.append(m, 4);
-  for (size_t i = 0; i < payload.size(); ++i) frame += static_cast<char>(payload[i] ^ m[i & 3]);
-  send(c, frame.data(), frame.size());
+  out.append(m, 4);
+  const size_t start = out.size();
+  out.append(payload);
+  for (size_t i = 0; i < payload.size(); ++i) out[start + i] ^= m[i & 3];
 }
 
 void Engine::onWritable(Conn& c) { flushOut(c); }
@@ -616,36 +626,27 @@ void Engine::sampleServer(uint64_t now) {
 std::string Engine::sampleJson() {
   ProcSample s = sampleProc(server_pid_);
   if (s.ok && s.rss_bytes > peak_rss_) peak_rss_ = s.rss_bytes;
-  std::string out = "{\"type\":\"sample\",\"mono_ns\":";
-  appendU64(out, monoNs());
-  out += ",\"self_cpu_ns\":";
-  appendU64(out, selfCpuNs());
-  out += ",\"server_ok\":";
-  out += s.ok ? "true" : "false";
-  out += ",\"server_cpu_ns\":";
-  appendU64(out, s.cpu_ns);
-  out += ",\"server_rss\":";
-  appendU64(out, s.rss_bytes);
-  out += ",\"server_hwm\":";
-  appendU64(out, s.hwm_bytes);
-  out += ",\"server_peak_rss\":";
-  appendU64(out, peak_rss_);
-  out += "}";
-  return out;
+  return JsonLine("sample")
+      .num("mono_ns", monoNs())
+      .num("self_cpu_ns", selfCpuNs())
+      .flag("server_ok", s.ok)
+      .num("server_cpu_ns", s.cpu_ns)
+      .num("server_rss", s.rss_bytes)
+      .num("server_hwm", s.hwm_bytes)
+      .num("server_peak_rss", peak_rss_)
+      .take();
 }
 
-void Engine::appendFailures(std::string& out) const {
-  out += '{';
-  bool first = true;
-  for (const auto& [why, n] : failures_) {
-    if (!first) out += ',';
-    first = false;
-    out += '"';
-    out += why;
-    out += "\":";
-    appendU64(out, n);
-  }
-  out += '}';
+std::string Engine::failuresJson() const {
+  JsonLine out;
+  for (const auto& [why, n] : failures_) out.num(why, n);
+  return out.take();
+}
+
+bool Engine::reportReadyOnce(bool reported, uint64_t open, uint64_t failed, size_t conns) {
+  if (reported || open + failed < conns) return reported;
+  emit(JsonLine("ready").num("open", open).num("failed", failed).raw("failures", failuresJson()).take());
+  return true;
 }
 
 }  // namespace lg

@@ -70,6 +70,8 @@ class Engine {
   bool startConnect(Conn& c);
   void send(Conn& c, const char* data, size_t size);
   void sendFrame(Conn& c, uint8_t opcode, std::string_view payload);
+  // Appends a masked client frame to c.out without writing (batching).
+  void queueFrame(Conn& c, uint8_t opcode, std::string_view payload);
   void closeConn(Conn& c, const char* why);
   void failConn(Conn& c, const char* why);
   size_t backlog(const Conn& c) const { return c.out.size() - c.out_off; }
@@ -82,7 +84,10 @@ class Engine {
   std::string sampleJson();
   void resetPeak() { peak_rss_ = 0; }
   uint64_t peakRss() const { return peak_rss_; }
-  void appendFailures(std::string& out) const;
+  std::string failuresJson() const;  // {"reason":count,...}
+  // Prints {"type":"ready",...} once every one of `conns` connections has
+  // opened or failed; returns whether it has been printed.
+  bool reportReadyOnce(bool reported, uint64_t open, uint64_t failed, size_t conns);
 
   const Args& args_;
   std::string host_;

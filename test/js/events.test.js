@@ -1,5 +1,5 @@
 'use strict';
-// lib/events.js against the native decoder's verdicts: the shared event
+// lib/events/ against the native decoder's verdicts: the shared event
 // table (fixtures/events.json, expectations produced by the C++
 // EventDecoder), client messages, NDJSON splitting, RFC 3339, and events
 // given as objects.

@@ -1,31 +1,53 @@
 #include "ficus/stats.h"
 
 namespace ficus {
+namespace {
+
+// Every figure that is one counter in WorkerMetrics and one field in
+// WorkerStats: from() reads them and add() sums them off this one list, so
+// a new counter is named once.
+struct CounterField {
+  uint64_t WorkerStats::*stat;
+  Counter WorkerMetrics::*metric;
+};
+
+constexpr CounterField kCounterFields[] = {
+    {&WorkerStats::connections_open, &WorkerMetrics::connections_open},
+    {&WorkerStats::connections_opened, &WorkerMetrics::connections_opened},
+    {&WorkerStats::handshakes_rejected, &WorkerMetrics::handshakes_rejected},
+    {&WorkerStats::messages_in, &WorkerMetrics::messages_in},
+    {&WorkerStats::bytes_in, &WorkerMetrics::bytes_in},
+    {&WorkerStats::messages_out, &WorkerMetrics::messages_out},
+    {&WorkerStats::bytes_out, &WorkerMetrics::bytes_out},
+    {&WorkerStats::publishes_received, &WorkerMetrics::publishes_received},
+    {&WorkerStats::deliveries, &WorkerMetrics::deliveries},
+    {&WorkerStats::events_ingested, &WorkerMetrics::events_ingested},
+    {&WorkerStats::events_ingest_rejected,
+     &WorkerMetrics::events_ingest_rejected},
+    {&WorkerStats::ingest_dropped, &WorkerMetrics::ingest_dropped},
+    {&WorkerStats::notifications_dropped,
+     &WorkerMetrics::notifications_dropped},
+    {&WorkerStats::send_buffer_bytes, &WorkerMetrics::send_buffer_bytes},
+    {&WorkerStats::topics, &WorkerMetrics::topics},
+    {&WorkerStats::loop_iterations, &WorkerMetrics::loop_iterations},
+};
+
+uint64_t dropCount(const WorkerMetrics& m, DropReason reason) {
+  return m.drops[static_cast<size_t>(reason)].get();
+}
+
+}  // namespace
 
 WorkerStats WorkerStats::from(const WorkerMetrics& m) {
   WorkerStats s;
-  s.connections_open = m.connections_open.get();
-  s.connections_opened = m.connections_opened.get();
+  for (const CounterField& field : kCounterFields) {
+    s.*field.stat = (m.*field.metric).get();
+  }
   for (unsigned i = 0; i < kCloseCodeSlots; ++i) {
     s.connections_closed[i] = m.connections_closed[i].get();
   }
-  s.handshakes_rejected = m.handshakes_rejected.get();
-  s.messages_in = m.messages_in.get();
-  s.bytes_in = m.bytes_in.get();
-  s.messages_out = m.messages_out.get();
-  s.bytes_out = m.bytes_out.get();
-  s.publishes_received = m.publishes_received.get();
-  s.deliveries = m.deliveries.get();
-  s.events_ingested = m.events_ingested.get();
-  s.events_ingest_rejected = m.events_ingest_rejected.get();
-  s.ingest_dropped = m.ingest_dropped.get();
-  s.drops_backpressure =
-      m.drops[static_cast<size_t>(DropReason::kBackpressure)].get();
-  s.drops_closing = m.drops[static_cast<size_t>(DropReason::kClosing)].get();
-  s.notifications_dropped = m.notifications_dropped.get();
-  s.send_buffer_bytes = m.send_buffer_bytes.get();
-  s.topics = m.topics.get();
-  s.loop_iterations = m.loop_iterations.get();
+  s.drops_backpressure = dropCount(m, DropReason::kBackpressure);
+  s.drops_closing = dropCount(m, DropReason::kClosing);
   return s;
 }
 
@@ -34,27 +56,14 @@ void WorkerStats::add(const WorkerStats& o) {
   if (o.ms_since_last_tick > ms_since_last_tick) {
     ms_since_last_tick = o.ms_since_last_tick;
   }
-  connections_open += o.connections_open;
-  connections_opened += o.connections_opened;
+  for (const CounterField& field : kCounterFields) {
+    this->*field.stat += o.*field.stat;
+  }
   for (unsigned i = 0; i < kCloseCodeSlots; ++i) {
     connections_closed[i] += o.connections_closed[i];
   }
-  handshakes_rejected += o.handshakes_rejected;
-  messages_in += o.messages_in;
-  bytes_in += o.bytes_in;
-  messages_out += o.messages_out;
-  bytes_out += o.bytes_out;
-  publishes_received += o.publishes_received;
-  deliveries += o.deliveries;
-  events_ingested += o.events_ingested;
-  events_ingest_rejected += o.events_ingest_rejected;
-  ingest_dropped += o.ingest_dropped;
   drops_backpressure += o.drops_backpressure;
   drops_closing += o.drops_closing;
-  notifications_dropped += o.notifications_dropped;
-  send_buffer_bytes += o.send_buffer_bytes;
-  topics += o.topics;
-  loop_iterations += o.loop_iterations;
 }
 
 }  // namespace ficus

@@ -1,0 +1,332 @@
+// --mode sub: subscribers that count, check and time what they receive.
+
+#include <cstdio>
+#include <cstdlib>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "modes.h"
+
+namespace lg {
+namespace {
+
+uint64_t countCongruent(uint64_t sent, uint64_t r, uint64_t m) {
+  return sent > r ? (sent - 1 - r) / m + 1 : 0;
+}
+
+uint64_t modSub(uint64_t a, uint64_t p, uint64_t m) { return (a % m + m - p % m) % m; }
+
+class SubscriberMode final : public Engine {
+ public:
+  explicit SubscriberMode(const Args& a) : Engine(a) {
+    first_ = static_cast<uint64_t>(a.num("first", 0));
+    uint64_t count = static_cast<uint64_t>(a.num("count", 0));
+    orders_ = static_cast<uint64_t>(a.num("orders", 0));
+    fanout_every_ = static_cast<uint64_t>(a.num("fanout-every", 0));
+    sizes_ = a.list("driver-sizes");
+    drivers_ = sizes_.size();
+    rate_ = a.real("connect-rate", 1000);
+    max_inflight_ = static_cast<uint64_t>(a.num("max-inflight", 256));
+    retries_ = static_cast<uint32_t>(a.num("retries", 1));
+    idle_ns_ = static_cast<uint64_t>(a.num("idle-ms", 2000)) * kNsPerMs;
+    drain_max_ns_ = static_cast<uint64_t>(a.num("drain-max-ms", 20000)) * kNsPerMs;
+    int64_t split = a.num("split-percent", -1);
+    std::string salt = a.str("split-salt", "ficus");
+    std::string prefix = a.str("client-prefix", "c");
+    std::string path = a.str("path", "/ws");
+    if (count == 0 || orders_ == 0) {
+      std::fprintf(stderr, "ficus_loadgen: sub mode needs --count and --orders\n");
+      std::exit(2);
+    }
+    conns_.resize(count);
+    pending_.reserve(count);
+    for (uint64_t i = 0; i < count; ++i) {
+      Conn& c = conns_[i];
+      uint64_t idx = first_ + i;
+      c.kind = Kind::kSubscriber;
+      c.index = static_cast<uint32_t>(idx);
+      c.order = static_cast<uint32_t>(idx % orders_);
+      if (fanout_every_ > 0 && idx % fanout_every_ == 0) {
+        uint64_t f = idx / fanout_every_;
+        uint64_t acc = 0;
+        for (size_t j = 0; j < sizes_.size(); ++j) {
+          acc += static_cast<uint64_t>(sizes_[j]);
+          if (f < acc) {
+            c.driver = static_cast<int32_t>(j);
+            break;
+          }
+        }
+      }
+      std::string id = prefix + std::to_string(idx);
+      c.target = path + "?topics=order:o" + std::to_string(c.order);
+      if (c.driver >= 0) c.target += ",driver:d" + std::to_string(c.driver);
+      c.target += "&client_id=" + id;
+      if (split >= 0) c.group = routerBucket(id, salt) < static_cast<unsigned>(split) ? 1 : 0;
+      groups_[c.group].subscribers += 1;
+      pending_.push_back(static_cast<uint32_t>(i));
+    }
+    connect_start_ = monoNs();
+  }
+
+ private:
+  struct Group {
+    uint64_t subscribers = 0;
+    uint64_t expected = 0, delivered = 0, inorder = 0, dup = 0, ooo = 0;
+    Histogram latency;
+    void reset() {
+      expected = delivered = inorder = dup = ooo = 0;
+      latency.reset();
+    }
+  };
+
+  int pollTimeoutMs() const override { return connect_done_ ? 20 : 1; }
+
+  void tick(uint64_t now) override {
+    if (!connect_done_) {
+      uint64_t allowed =
+          static_cast<uint64_t>(rate_ * static_cast<double>(now - connect_start_) / 1e9) + 1;
+      while (started_ < allowed && head_ < pending_.size() && inflight_ < max_inflight_) {
+        Conn& c = conns_[pending_[head_++]];
+        ++started_;
+        if (startConnect(c)) {
+          ++inflight_;
+        } else {
+          retryOrFail(c);
+        }
+      }
+      if (now >= next_sweep_) {
+        next_sweep_ = now + 100 * kNsPerMs;
+        for (Conn& c : conns_) {
+          if ((c.state == State::kConnecting || c.state == State::kHandshake) &&
+              now > c.started_ns + handshake_timeout_ns_) {
+            failures_[c.state == State::kConnecting ? "connect timeout" : "handshake timeout"] += 1;
+            failConn(c, nullptr);
+          }
+        }
+      }
+      if (head_ == pending_.size() && inflight_ == 0) {
+        connect_done_ = true;
+        connect_elapsed_ns_ = now - connect_start_;
+        emit(JsonLine("connected")
+                 .num("open", open_)
+                 .num("failed", failed_)
+                 .num("attempts", started_)
+                 .real("elapsed_ms", static_cast<double>(connect_elapsed_ns_) / 1e6)
+                 .raw("failures", failuresJson())
+                 .histogram("connect_ns", connect_hist_)
+                 .raw("groups", jsonList({std::to_string(groups_[0].subscribers),
+                                          std::to_string(groups_[1].subscribers)}))
+                 .take());
+      }
+    }
+    if (waiting_) {
+      uint64_t distinct = 0;
+      for (const Group& g : groups_) distinct += g.inorder + g.ooo;
+      if (distinct != last_distinct_) {
+        last_distinct_ = distinct;
+        last_progress_ = now;
+      }
+      if (distinct >= expected_total_) {
+        finish(now, "complete");
+      } else if (now - last_progress_ > idle_ns_) {
+        finish(now, "idle");
+      } else if (now - expect_start_ > drain_max_ns_) {
+        finish(now, "timeout");
+      }
+    }
+  }
+
+  void retryOrFail(Conn& c) {
+    if (c.attempts <= retries_) {
+      pending_.push_back(static_cast<uint32_t>(c.index - first_));
+    } else {
+      ++failed_;
+    }
+  }
+
+  void onOpen(Conn& c) override {
+    --inflight_;
+    ++open_;
+    connect_hist_.record(monoNs() - c.started_ns);
+    c.last_seq.assign(publishers_, -1);
+  }
+
+  void onEnded(Conn& c, bool failed) override {
+    if (failed) {
+      --inflight_;
+      retryOrFail(c);
+    } else {
+      --open_;
+      ++closed_after_open_;
+    }
+  }
+
+  void onMessage(Conn& c, uint8_t opcode, std::string_view payload, uint64_t recv_ns) override {
+    if (opcode != 0x1) {
+      ++stale_;
+      return;
+    }
+    uint64_t ph = 0, pub = 0, seq = 0, sent = 0;
+    if (!findU64(payload, "\"ph\":", ph) || !findU64(payload, "\"pub\":", pub) ||
+        !findU64(payload, "\"seq\":", seq) || !findU64(payload, "\"sent_ns\":", sent)) {
+      ++unparsed_;
+      return;
+    }
+    if (!phase_active_ || ph != phase_ || pub >= publishers_) {
+      ++stale_;
+      return;
+    }
+    Group& g = groups_[c.group];
+    ++g.delivered;
+    g.latency.record(recv_ns > sent ? recv_ns - sent : 0);
+    int64_t& last = c.last_seq[pub];
+    auto s = static_cast<int64_t>(seq);
+    if (s > last) {
+      ++g.inorder;
+      last = s;
+    } else if (s == last) {
+      ++g.dup;
+    } else {
+      ++g.ooo;
+    }
+    uint64_t k = seq + pub;
+    if (k % orders_ != c.order &&
+        !(c.driver >= 0 && drivers_ > 0 && k % drivers_ == static_cast<uint64_t>(c.driver))) {
+      ++misrouted_;
+    }
+  }
+
+  uint64_t expectedFor(const Conn& c, uint64_t p, uint64_t sent) const {
+    uint64_t n = countCongruent(sent, modSub(c.order, p, orders_), orders_);
+    if (c.driver >= 0 && drivers_ > 0) {
+      uint64_t d = drivers_;
+      auto j = static_cast<uint64_t>(c.driver);
+      n += countCongruent(sent, modSub(j, p, d), d);
+      // Keys matching both topics are delivered once.
+      uint64_t g = std::gcd(orders_, d);
+      uint64_t l = orders_ / g * d;
+      for (uint64_t t = 0; t < d / g; ++t) {
+        uint64_t k0 = c.order + t * orders_;
+        if (k0 % d == j) {
+          n -= countCongruent(sent, modSub(k0, p, l), l);
+          break;
+        }
+      }
+    }
+    return n;
+  }
+
+  void onCommand(const std::vector<std::string>& w) override {
+    if (w[0] == "phase" && w.size() >= 3) {
+      phase_ = std::stoull(w[1]);
+      publishers_ = std::stoull(w[2]);
+      phase_active_ = true;
+      waiting_ = false;
+      for (Conn& c : conns_) c.last_seq.assign(publishers_, -1);
+      for (Group& g : groups_) g.reset();
+      stale_ = misrouted_ = unparsed_ = 0;
+      closed_by_server_ = 0;
+      close_codes_.clear();
+      closed_at_phase_ = closed_after_open_;
+      bytes_at_phase_ = bytes_in_;
+      frames_at_phase_ = frames_in_;
+      pings_at_phase_ = pings_in_;
+      resetPeak();
+      cpu_at_phase_ = selfCpuNs();
+      emit("{\"type\":\"phase\",\"phase\":" + std::to_string(phase_) + "}");
+    } else if (w[0] == "expect" && w.size() >= 2) {
+      if (std::stoull(w[1]) != phase_) {
+        emit("{\"type\":\"error\",\"error\":\"expect for another phase\"}");
+        return;
+      }
+      std::vector<uint64_t> sent;
+      for (size_t i = 2; i < w.size(); ++i) sent.push_back(std::stoull(w[i]));
+      sent.resize(publishers_, 0);
+      expected_total_ = 0;
+      for (Group& g : groups_) g.expected = 0;
+      for (const Conn& c : conns_) {
+        if (!c.ever_open) continue;
+        uint64_t n = 0;
+        for (uint64_t p = 0; p < publishers_; ++p) n += expectedFor(c, p, sent[p]);
+        groups_[c.group].expected += n;
+        expected_total_ += n;
+      }
+      waiting_ = true;
+      expect_start_ = last_progress_ = monoNs();
+      last_distinct_ = UINT64_MAX;
+    } else if (w[0] == "status") {
+      emit(JsonLine("status")
+               .num("open", open_)
+               .num("inflight", inflight_)
+               .num("failed", failed_)
+               .num("closed", closed_after_open_)
+               .take());
+    } else {
+      emit("{\"type\":\"error\",\"error\":\"unknown command\"}");
+    }
+  }
+
+  void finish(uint64_t now, const char* how) {
+    waiting_ = false;
+    phase_active_ = false;
+    JsonLine codes;
+    for (const auto& [code, n] : close_codes_) codes.num(std::to_string(code), n);
+    std::vector<std::string> groups;
+    for (const Group& g : groups_) {
+      const uint64_t distinct = g.inorder + g.ooo;
+      groups.push_back(JsonLine()
+                           .num("subscribers", g.subscribers)
+                           .num("expected", g.expected)
+                           .num("delivered", g.delivered)
+                           .num("lost", g.expected > distinct ? g.expected - distinct : 0)
+                           .num("dup", g.dup)
+                           .num("ooo", g.ooo)
+                           .histogram("latency", g.latency)
+                           .take());
+    }
+    emit(JsonLine("report")
+             .num("phase", phase_)
+             .str("ended", how)
+             .real("drain_ms", static_cast<double>(now - expect_start_) / 1e6)
+             .num("open", open_)
+             .num("closed_in_phase", closed_after_open_ - closed_at_phase_)
+             .num("closed_by_server", closed_by_server_)
+             .raw("close_codes", codes.take())
+             .num("stale", stale_)
+             .num("misrouted", misrouted_)
+             .num("unparsed", unparsed_)
+             .num("bytes_in", bytes_in_ - bytes_at_phase_)
+             .num("frames_in", frames_in_ - frames_at_phase_)
+             .num("pings", pings_in_ - pings_at_phase_)
+             .num("self_cpu_ns", selfCpuNs() - cpu_at_phase_)
+             .raw("groups", jsonList(groups))
+             .take());
+  }
+
+  std::vector<Conn> conns_;
+  std::vector<uint32_t> pending_;
+  size_t head_ = 0;
+  uint64_t first_ = 0, orders_ = 0, fanout_every_ = 0, drivers_ = 0;
+  std::vector<int64_t> sizes_;
+  double rate_ = 1000;
+  uint64_t max_inflight_ = 256;
+  uint32_t retries_ = 1;
+  uint64_t started_ = 0, inflight_ = 0, open_ = 0, failed_ = 0, closed_after_open_ = 0;
+  uint64_t connect_start_ = 0, connect_elapsed_ns_ = 0, next_sweep_ = 0;
+  bool connect_done_ = false;
+  Histogram connect_hist_;
+  Group groups_[2];
+  uint64_t phase_ = 0, publishers_ = 1;
+  bool phase_active_ = false, waiting_ = false;
+  uint64_t expected_total_ = 0, expect_start_ = 0, last_progress_ = 0, last_distinct_ = 0;
+  uint64_t idle_ns_ = 0, drain_max_ns_ = 0;
+  uint64_t stale_ = 0, misrouted_ = 0, unparsed_ = 0, closed_at_phase_ = 0;
+  uint64_t bytes_at_phase_ = 0, frames_at_phase_ = 0, pings_at_phase_ = 0, cpu_at_phase_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> makeSubscriberMode(const Args& args) { return std::make_unique<SubscriberMode>(args); }
+
+}  // namespace lg
