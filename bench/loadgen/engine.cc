@@ -469,6 +469,14 @@ void Engine::send(Conn& c, const char* data, size_t size) {
   c.out.append(data, size);
 }
 
+uint64_t Engine::startAll(std::vector<Conn>& conns) {
+  uint64_t failed = 0;
+  for (Conn& c : conns) {
+    if (!startConnect(c)) ++failed;
+  }
+  return failed;
+}
+
 void Engine::sendFrame(Conn& c, uint8_t opcode, std::string_view payload) {
   if (c.fd < 0) return;
   queueFrame(c, opcode, payload);

@@ -68,6 +68,7 @@ class Engine {
 
   // Connections.
   bool startConnect(Conn& c);
+  uint64_t startAll(std::vector<Conn>& conns);  // returns how many failed at once
   void send(Conn& c, const char* data, size_t size);
   void sendFrame(Conn& c, uint8_t opcode, std::string_view payload);
   // Appends a masked client frame to c.out without writing (batching).

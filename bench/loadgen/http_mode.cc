@@ -31,9 +31,7 @@ class HttpMode final : public Engine {
   void tick(uint64_t now) override {
     if (!connected_) {
       connected_ = true;
-      for (Conn& c : conns_) {
-        if (!startConnect(c)) ++failed_;
-      }
+      failed_ += startAll(conns_);
       checkReady();
     }
     if (!running_) return;

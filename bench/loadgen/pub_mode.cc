@@ -36,9 +36,7 @@ class PublisherMode final : public Engine {
   void tick(uint64_t now) override {
     if (!connected_) {
       connected_ = true;
-      for (Conn& c : conns_) {
-        if (!startConnect(c)) ++failed_;
-      }
+      failed_ += startAll(conns_);
       checkReady();
     }
     if (!ready_reported_) {
