@@ -439,9 +439,12 @@ function taggedRuns() {
 function taggedSection(tag, t, main) {
   const first = t.load || t.ramp || t.gateway || t.fanout || Object.values(t)[0];
   const addon = first.machine.addon;
-  const out = [`### \`${tag}\`: gateways loading \`${addon.path}\` (compiled with ${addon.optimization})`, ''];
+  const mainThreads = (main.ramp || main.load || {}).threads;
+  const threads = first.threads !== mainThreads ? first.threads : null;
+  const out = [`### \`${tag}\`: ${threads !== null ? `${threads} native worker threads (the main run: ${mainThreads}), ` : ''}gateways loading \`${addon.path}\` (compiled with ${addon.optimization})`, ''];
   const modes = ['load', 'fanout', 'ramp', 'gateway'].filter((k) => t[k]).map((k) => `${k}: ${t[k].mode} mode, ${t[k].reps} repetition${t[k].reps === 1 ? '' : 's'}`);
-  out.push(`${modes.join('; ')}. Both gateways load this addon (the legacy path uses it too: the core validates every published event on both paths). Capacity is not re-run. Same machine and harness as the main run; only the addon differs.`);
+  const differs = threads !== null ? `the example gateway's \`--threads ${threads}\` differs (both gateways: on the legacy path the core's threads ingest the publisher's events)` : 'only the addon differs';
+  out.push(`${modes.join('; ')}. Both gateways load this addon (the legacy path uses it too: the core validates every published event on both paths). Capacity is not re-run. Same machine and harness as the main run; ${differs}.`);
   out.push('');
   const rows = [];
   const L = (set, server, rt) => find(set?.summary, (x) => x.server === server && x.rate === rt);
