@@ -25,12 +25,20 @@ const { readProc } = require('../lib/proc');
 const { using, runStandalone } = require('../lib/scenario');
 const { startRedis } = require('../../test/js/support/redis-server');
 
+// maxSemiSpaceMb: node's --max-semi-space-size for every gateway process,
+// both paths (0: V8's default, 16 MiB here). Each upgrade passes through
+// Node's HTTP server, and a connection storm grows V8's young generation to
+// its maximum in every worker; V8 returns it only when its memory reducer
+// finds a process idle, which took from seconds to over a minute in these
+// runs, so the memory figure measured V8's timing more than the
+// connections. A small young generation is what docs/scaling.md recommends
+// for processes that hold tens of thousands of connections.
 const CONFIG = {
   // redisBatchMs: the gateway's --redis-batch-ms. Each worker wakes once per
   // Redis message; the publishing worker's turns (about one a millisecond at
   // these rates) would otherwise each be a message for all six.
-  full: { subscribers: 100000, workers: 6, threads: 1, connectRate: 5000, settleMs: 5000, quietMs: 30000, rates: [2000, 5000, 10000], durationMs: 10000, redisBatchMs: 5 },
-  quick: { subscribers: 6000, workers: 3, threads: 1, connectRate: 3000, settleMs: 2000, quietMs: 3000, rates: [2000], durationMs: 5000, redisBatchMs: 5 },
+  full: { subscribers: 100000, workers: 6, threads: 1, connectRate: 5000, settleMs: 5000, quietMs: 30000, rates: [2000, 5000, 10000], durationMs: 10000, redisBatchMs: 5, maxSemiSpaceMb: 2 },
+  quick: { subscribers: 6000, workers: 3, threads: 1, connectRate: 3000, settleMs: 2000, quietMs: 3000, rates: [2000], durationMs: 5000, redisBatchMs: 5, maxSemiSpaceMb: 2 },
 };
 
 const TARGETS = { held: 100000, bytesPerConnection: 1536, p99Ms: 20 };
@@ -44,7 +52,7 @@ const GC_FLAGS = ['--expose-gc', '--require', path.join(__dirname, '..', 'lib', 
 // The bench's gateway, as a cluster on Redis.
 class ClusterGateway extends Gateway {
   constructor({ workers, redisUrl, redisBatchMs, ...options }) {
-    super({ ...options, nodeFlags: GC_FLAGS });
+    super({ ...options, nodeFlags: [...GC_FLAGS, ...(options.maxSemiSpaceMb ? [`--max-semi-space-size=${options.maxSemiSpaceMb}`] : [])] });
     this.workers = workers;
     this.redisUrl = redisUrl;
     this.redisBatchMs = redisBatchMs;
@@ -74,11 +82,16 @@ async function collect(pids) {
 }
 
 function sumProc(pids) {
-  const procs = pids.map(readProc).filter(Boolean);
+  const procs = pids.map((pid) => {
+    const p = readProc(pid);
+    return p && { ...p, pid };
+  }).filter(Boolean);
   return {
     each: procs,
     processes: procs.length,
     rss: procs.reduce((a, p) => a + p.rss, 0),
+    // The issue's figure counts the workers only: pids[0] is the primary.
+    workersRss: procs.filter((p) => p.pid !== pids[0]).reduce((a, p) => a + p.rss, 0),
     cpuNs: procs.reduce((a, p) => a + p.cpuNs, 0),
     maxFds: Math.max(...procs.map((p) => p.fds || 0)),
   };
@@ -87,7 +100,7 @@ function sumProc(pids) {
 const mib = (bytes) => (bytes / 2 ** 20).toFixed(1);
 
 async function measure(ctx, server, redis, cfg) {
-  const gw = new ClusterGateway({ nativePercent: server.nativePercent, threads: cfg.threads, workers: cfg.workers,
+  const gw = new ClusterGateway({ nativePercent: server.nativePercent, threads: cfg.threads, workers: cfg.workers, maxSemiSpaceMb: cfg.maxSemiSpaceMb,
     redisUrl: redis.url, redisBatchMs: cfg.redisBatchMs, addon: ctx.addon });
   ctx.gatewayCommands.add(`WORKERS=${cfg.workers} ${gw.command.replace(/ --workers \d+ --redis \S+/, ' --redis <url>')}`);
   try {
@@ -114,11 +127,16 @@ async function measure(ctx, server, redis, cfg) {
       await sleep(cfg.quietMs);
       const withN = sumProc(pids);
       const perWorker = stats.workers.map((w) => (w.paths ? w.paths.native.connections + w.paths.legacy.connections : null));
-      const perConnection = (rss) => (held.open > 0 ? Math.round((rss - idle.rss) / held.open) : null);
-      const bytesPerConnection = perConnection(withN.rss);
+      const perConnection = (rss, base = idle.rss) => (held.open > 0 ? Math.round((rss - base) / held.open) : null);
+      // The target's definition: all workers' RSS with the connections minus
+      // their RSS idle, per connection. The whole gateway (with the cluster
+      // primary, which deals the connections out) is reported beside it.
+      const bytesPerConnection = perConnection(withN.workersRss, idle.workersRss);
+      const bytesPerConnectionWithPrimary = perConnection(withN.rss);
       ctx.log(`  ${server.name}: held ${held.open}/${cfg.subscribers} (failed ${c.failed}${c.failed ? ` ${JSON.stringify(c.failures)}` : ''}) ` +
         `in ${Math.round(c.elapsedMs)} ms, handshake P50 ${c.connect.p50} P99 ${c.connect.p99} ms; per worker ${perWorker.join(' / ')}; ` +
-        `RSS ${mib(idle.rss)} -> ${mib(withN.rss)} MiB = ${bytesPerConnection} B/connection after GC (${perConnection(raw.rss)} before)`);
+        `workers' RSS ${mib(idle.workersRss)} -> ${mib(withN.workersRss)} MiB = ${bytesPerConnection} B/connection quiet after GC ` +
+        `(${perConnection(raw.workersRss, idle.workersRss)} right after connecting); with the primary ${mib(idle.rss)} -> ${mib(withN.rss)} MiB = ${bytesPerConnectionWithPrimary} B/connection`);
 
       await pub.ready();
       const phases = [];
@@ -142,8 +160,12 @@ async function measure(ctx, server, redis, cfg) {
         rssIdle: idle.rss,
         rssWithN: withN.rss,
         rssWithNBeforeGc: raw.rss,
+        rssIdleWorkers: idle.workersRss,
+        rssWithNWorkers: withN.workersRss,
+        rssByProcess: { idle: idle.each.map((p) => p.rss), withN: withN.each.map((p) => p.rss), raw: raw.each.map((p) => p.rss) },
         bytesPerConnection,
-        bytesPerConnectionBeforeGc: perConnection(raw.rss),
+        bytesPerConnectionBeforeGc: perConnection(raw.workersRss, idle.workersRss),
+        bytesPerConnectionWithPrimary,
         ...r,
         phases,
       };
