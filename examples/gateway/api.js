@@ -55,6 +55,7 @@ async function clusterOrders(fleet) {
 }
 
 function apiRoutes({ publish, store, fleet }) {
+  const local = apiQueries({ store });
   return [
     {
       method: 'GET',
@@ -78,7 +79,7 @@ function apiRoutes({ publish, store, fleet }) {
       method: 'GET',
       path: '/api/orders',
       async handle(req, res) {
-        json(res, 200, fleet ? await clusterOrders(fleet) : apiQueries({ store }).orders());
+        json(res, 200, fleet ? await clusterOrders(fleet) : local.orders());
       },
     },
     {
