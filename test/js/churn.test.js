@@ -77,6 +77,8 @@ test(`${TOTAL} connections in ${WAVES} waves return to baseline`, async () => {
         clients.push({ child, done: once(child, 'upgraded') });
       }
       const results = await Promise.all(clients.map((c) => c.done));
+      // The reasons first, so a failure says what the clients saw.
+      expect(results.map((r) => r.reasons)).toEqual(results.map(() => ({})));
       expect(results.reduce((n, r) => n + r.upgraded, 0)).toBe(total);
       expect(results.reduce((n, r) => n + r.failed, 0)).toBe(0);
       const full = await until(server, (s) => s.native === total, 30000);
