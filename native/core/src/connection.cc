@@ -1,5 +1,9 @@
 #include "ficus/connection.h"
 
+#include <sys/socket.h>
+
+#include <cerrno>
+
 #include "ficus/clock.h"
 #include "ficus/close_codes.h"
 #include "ficus/event_decoder.h"
@@ -12,6 +16,34 @@ namespace {
 // Capacity kept by an idle connection's output queue; more is returned to
 // the allocator once drained, so a burst does not pin memory forever.
 constexpr size_t kIdleOutCapacity = 16;
+
+// Writes what the kernel takes now, like uv_try_write, but with send/sendmsg
+// rather than write/writev: the socket calls skip the VFS layer (file
+// position lock, fsnotify), a few percent of a worker's CPU at 100,000
+// deliveries a second. MSG_NOSIGNAL: a vanished peer is an error value, not
+// SIGPIPE. libuv's uv_buf_t is declared layout-compatible with iovec on Unix.
+// Returns bytes written, 0 when the kernel's buffer is full, or a UV_E* code.
+int sendNow(uv_tcp_t& tcp, uv_buf_t* bufs, size_t n) {
+  uv_os_fd_t fd;
+  if (int rc = uv_fileno(reinterpret_cast<uv_handle_t*>(&tcp), &fd); rc != 0) {
+    return rc;
+  }
+  ssize_t written;
+  do {
+    if (n == 1) {
+      written = ::send(fd, bufs[0].base, bufs[0].len,
+                       MSG_DONTWAIT | MSG_NOSIGNAL);
+    } else {
+      msghdr msg{};
+      msg.msg_iov = reinterpret_cast<iovec*>(bufs);
+      msg.msg_iovlen = n;
+      written = ::sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    }
+  } while (written < 0 && errno == EINTR);
+  if (written >= 0) return static_cast<int>(written);
+  if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+  return uv_translate_sys_error(errno);
+}
 
 }  // namespace
 
@@ -408,8 +440,7 @@ void Connection::flush() {
   uv_buf_t bufs[kMaxIov];
   auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
   size_t n = gather(bufs);
-  int written = uv_try_write(stream, bufs, static_cast<unsigned>(n));
-  if (written == UV_EAGAIN) written = 0;
+  int written = sendNow(tcp_, bufs, n);
   if (written < 0) {
     terminate(close_code::kAbnormal);
     return;

@@ -6,16 +6,16 @@ namespace ficus {
 
 TopicIndex::Result TopicIndex::subscribe(Subscriber& subscriber,
                                          std::string_view topic) {
-  auto it = topics_.find(topic);
-  if (it == topics_.end()) {
-    it = topics_.emplace(std::string(topic), TopicEntry{}).first;
-    it->second.name = &it->first;
+  const uint64_t hash = TopicTable::hash(topic);
+  TopicEntry* found = topics_.find(topic, hash);
+  if (found == nullptr) {
+    found = &topics_.insert(topic, hash);
   } else {
     for (const SubscriptionSlot& slot : subscriber.subscriptions_) {
-      if (slot.topic == &it->second) return Result::kAlreadySubscribed;
+      if (slot.topic == found) return Result::kAlreadySubscribed;
     }
   }
-  TopicEntry& entry = it->second;
+  TopicEntry& entry = *found;
   subscriber.subscriptions_.push_back(
       {&entry, static_cast<uint32_t>(entry.subscribers.size())});
   entry.subscribers.push_back(&subscriber);
@@ -24,11 +24,11 @@ TopicIndex::Result TopicIndex::subscribe(Subscriber& subscriber,
 
 TopicIndex::Result TopicIndex::unsubscribe(Subscriber& subscriber,
                                            std::string_view topic) {
-  auto it = topics_.find(topic);
-  if (it == topics_.end()) return Result::kNotSubscribed;
+  const TopicEntry* entry = topics_.find(topic, TopicTable::hash(topic));
+  if (entry == nullptr) return Result::kNotSubscribed;
   auto& slots = subscriber.subscriptions_;
   for (size_t i = 0; i < slots.size(); ++i) {
-    if (slots[i].topic == &it->second) {
+    if (slots[i].topic == entry) {
       removeSlot(subscriber, i);
       return Result::kRemoved;
     }
@@ -44,8 +44,7 @@ void TopicIndex::unsubscribeAll(Subscriber& subscriber) {
 }
 
 const TopicEntry* TopicIndex::find(std::string_view topic) const {
-  auto it = topics_.find(topic);
-  return it == topics_.end() ? nullptr : &it->second;
+  return topics_.find(topic, TopicTable::hash(topic));
 }
 
 void TopicIndex::removeSlot(Subscriber& subscriber, size_t slot_index) {
@@ -69,7 +68,7 @@ void TopicIndex::removeSlot(Subscriber& subscriber, size_t slot_index) {
   slots.pop_back();
 
   if (entry.subscribers.empty()) {
-    topics_.erase(topics_.find(*entry.name));
+    topics_.erase(entry, TopicTable::hash(entry.name));
   }
 }
 

@@ -5,17 +5,12 @@
 // the topic (swap-remove with back-pointers).
 
 #include <cstdint>
-#include <string>
 #include <string_view>
-#include <unordered_map>
-#include <vector>
 
 #include "ficus/small_vector.h"
+#include "ficus/topic_table.h"
 
 namespace ficus {
-
-struct TopicEntry;
-class Subscriber;
 
 struct SubscriptionSlot {
   TopicEntry* topic;
@@ -37,11 +32,6 @@ class Subscriber {
   SmallVector<SubscriptionSlot> subscriptions_;
 };
 
-struct TopicEntry {
-  const std::string* name;  // the map key, stable while the entry lives
-  SmallVector<Subscriber*> subscribers;
-};
-
 class TopicIndex {
  public:
   enum class Result { kAdded, kAlreadySubscribed, kRemoved, kNotSubscribed };
@@ -55,15 +45,9 @@ class TopicIndex {
   size_t topicCount() const noexcept { return topics_.size(); }
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
-  };
   void removeSlot(Subscriber& subscriber, size_t slot_index);
 
-  std::unordered_map<std::string, TopicEntry, Hash, std::equal_to<>> topics_;
+  TopicTable topics_;
 };
 
 }  // namespace ficus
