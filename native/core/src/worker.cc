@@ -12,6 +12,7 @@
 #if defined(__GLIBC__) && !defined(FICUS_SANITIZED)
 #define FICUS_MALLOC_TRIM 1
 #include <malloc.h>
+#include <pthread.h>
 #endif
 
 #include <algorithm>
@@ -148,6 +149,10 @@ uint64_t Worker::msSinceLastTick() const noexcept {
 // ------------------------------------------------------- loop thread
 
 void Worker::run(std::promise<void> ready) {
+  // "ficus-worker-N" in top -H, perf and /proc/<pid>/task/*/comm, so an
+  // operator can tell the core's threads from Node's (15 characters max).
+  const std::string name = "ficus-worker-" + std::to_string(index_);
+  pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
   try {
     initLoop();
   } catch (...) {
