@@ -15,6 +15,8 @@ const { HttpError, error } = require('./http-util');
 const { OrderStore } = require('./store');
 const { Feed } = require('./feed');
 const { Publishers } = require('./publishers');
+
+const LISTEN_BACKLOG = 4096;
 const { SimClients } = require('./sim-clients');
 const { Whereabouts } = require('./whereabouts');
 const { bridgeGateway, waitForRedis } = require('./redis');
@@ -174,7 +176,11 @@ function createGateway(config, { slot = null } = {}) {
   async function start() {
     await new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(config.port, config.host, () => {
+      // A reconnect storm (a deploy, a rollback drain) fills Node's default
+      // accept queue of 511; past it the kernel falls back to SYN cookies
+      // and resets a client now and then. The kernel caps this at
+      // net.core.somaxconn (4096 on current Linux).
+      server.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG }, () => {
         server.off('error', reject);
         resolve();
       });
