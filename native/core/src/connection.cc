@@ -31,8 +31,8 @@ int sendNow(uv_tcp_t& tcp, uv_buf_t* bufs, size_t n) {
   ssize_t written;
   do {
     if (n == 1) {
-      written = ::send(fd, bufs[0].base, bufs[0].len,
-                       MSG_DONTWAIT | MSG_NOSIGNAL);
+      written =
+          ::send(fd, bufs[0].base, bufs[0].len, MSG_DONTWAIT | MSG_NOSIGNAL);
     } else {
       msghdr msg{};
       msg.msg_iov = reinterpret_cast<iovec*>(bufs);

@@ -56,8 +56,8 @@ void TopicTable::erase(const TopicEntry& entry, uint64_t hash) {
   for (size_t hole = i, j = next(i); slots_[j].entry; j = next(j)) {
     const size_t want = home(slots_[j].hash);
     // Move j into the hole unless its home lies cyclically in (hole, j].
-    const bool stays = hole <= j ? (hole < want && want <= j)
-                                 : (hole < want || want <= j);
+    const bool stays =
+        hole <= j ? (hole < want && want <= j) : (hole < want || want <= j);
     if (stays) continue;
     slots_[hole] = std::move(slots_[j]);
     hole = j;

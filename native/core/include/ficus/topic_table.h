@@ -50,7 +50,9 @@ class TopicTable {
     uint64_t hash = 0;
     std::unique_ptr<TopicEntry> entry;  // empty slot when null
   };
-  size_t home(uint64_t hash) const noexcept { return hash & (slots_.size() - 1); }
+  size_t home(uint64_t hash) const noexcept {
+    return hash & (slots_.size() - 1);
+  }
   size_t next(size_t i) const noexcept { return (i + 1) & (slots_.size() - 1); }
   void rehash(size_t capacity);
 
