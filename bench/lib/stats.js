@@ -12,6 +12,13 @@ function median(values) {
   return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
 }
 
+// The mean of the numbers among `values`; null when there are none. For
+// shares of time (a phase's busy share is the mean of its seconds').
+function mean(values) {
+  const v = finite(values);
+  return v.length === 0 ? null : v.reduce((a, b) => a + b, 0) / v.length;
+}
+
 // { median, min, max, n } over the numbers among `values` (nulls skipped).
 function spread(values) {
   const v = finite(values);
@@ -30,4 +37,4 @@ function spreadOf(runs, pick) {
   }));
 }
 
-module.exports = { median, spread, spreadOf };
+module.exports = { median, mean, spread, spreadOf };

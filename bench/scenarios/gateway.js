@@ -8,7 +8,7 @@
 const { interleaved, using, runStandalone } = require('../lib/scenario');
 const { HttpClient } = require('../lib/loadgen');
 const { sleep } = require('../lib/gateway');
-const { spreadOf, median } = require('../lib/stats');
+const { spreadOf, median, mean } = require('../lib/stats');
 const { session, logPhase, slim } = require('./load');
 const { measuredPhase } = require('./load');
 
@@ -41,7 +41,10 @@ async function run(ctx) {
         for (const rate of cfg.eventRates) {
           const r = await measuredPhase(ctx, gw, subs, pub, {
             rate, durationMs: cfg.durationMs, http, httpRate: cfg.httpRate,
-            onWindow: async () => (await gw.stats(5000)).gateway.eventLoopDelayMs,
+            onWindow: async () => {
+              const { gateway } = await gw.stats(5000);
+              return { ...gateway.eventLoopDelayMs, utilization: gateway.eventLoopUtilization };
+            },
           });
           const w = r.windows.filter((x) => !x.error);
           r.eventLoop = {
@@ -49,10 +52,12 @@ async function run(ctx) {
             p50: median(w.map((x) => x.p50)),
             p99: median(w.map((x) => x.p99)),
             max: w.length ? Math.max(...w.map((x) => x.max)) : null,
+            utilization: mean(w.map((x) => x.utilization)),
             statsErrors: r.windows.length - w.length,
           };
           ctx.log(`  gateway ${server.name} ${rate} ev/s: HTTP ${r.http.achievedRate}/${cfg.httpRate} req/s, P50 ${r.http.latency.p50} P99 ${r.http.latency.p99} ms` +
-            ` (errors ${r.http.errors + r.http.non2xx}), event-loop delay P50 ${r.eventLoop.p50} P99 ${r.eventLoop.p99} max ${r.eventLoop.max} ms`);
+            ` (errors ${r.http.errors + r.http.non2xx}), event-loop delay P50 ${r.eventLoop.p50} P99 ${r.eventLoop.p99} max ${r.eventLoop.max} ms,` +
+            ` loop busy ${r.eventLoop.utilization === null ? '–' : `${(r.eventLoop.utilization * 100).toFixed(1)} %`}`);
           if (rate > 0) logPhase(ctx, `gateway ${server.name} ${rate} ev/s events`, r);
           runs.push({ server: server.name, rep, eventRate: rate, ...slim(r) });
           await sleep(cfg.settleMs);
@@ -74,6 +79,7 @@ async function run(ctx) {
         loopP50: spreadOf(rs, (r) => r.eventLoop.p50),
         loopP99: spreadOf(rs, (r) => r.eventLoop.p99),
         loopMax: spreadOf(rs, (r) => r.eventLoop.max),
+        loopBusyPct: spreadOf(rs, (r) => (typeof r.eventLoop.utilization === 'number' ? r.eventLoop.utilization * 100 : null)),
         eventP99: spreadOf(rs, (r) => (eventRate > 0 ? r.latency.p99 : null)),
         deliveredPct: spreadOf(rs, (r) => (eventRate > 0 ? r.deliveredPct : null)),
         serverCpuPct: spreadOf(rs, (r) => r.serverProc.cpuPct),

@@ -294,10 +294,13 @@ describe('observability', () => {
     expect(body.gateway).toEqual(expect.objectContaining({
       uptimeSeconds: expect.any(Number),
       eventLoopDelayMs: { p50: expect.any(Number), p99: expect.any(Number), max: expect.any(Number) },
+      eventLoopUtilization: expect.any(Number),
       http: { requests: expect.any(Number) },
       feed: { rate: 0, published: 0 },
     }));
     expect(body.gateway.http.requests).toBeGreaterThan(0);
+    expect(body.gateway.eventLoopUtilization).toBeGreaterThanOrEqual(0);
+    expect(body.gateway.eventLoopUtilization).toBeLessThanOrEqual(1);
   });
 
   test('/metrics is valid Prometheus text with ficus and gateway series', async () => {
