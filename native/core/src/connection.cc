@@ -41,7 +41,8 @@ int sendNow(uv_tcp_t& tcp, uv_buf_t* bufs, size_t n) {
     }
   } while (written < 0 && errno == EINTR);
   if (written >= 0) return static_cast<int>(written);
-  if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+  // ENOBUFS too, as libuv's uv_try_write does: out of buffer space for now.
+  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) return 0;
   return uv_translate_sys_error(errno);
 }
 
