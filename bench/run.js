@@ -57,7 +57,7 @@ function runMicro(ctx) {
     }
   }
   writeResult('micro', { scenario: 'micro', mode: ctx.mode, machine: machine(ROOT), finishedAt: new Date().toISOString(), benchmarks,
-    publishPath: publishPath(ctx) });
+    publishPath: publishPath(ctx), coreFootprint: coreFootprint(ctx) });
 }
 
 // JS-thread cost of a publish through the addon under test (bench/micro/publish_path.js).
@@ -69,6 +69,18 @@ function publishPath(ctx) {
   const res = spawnSync(process.execPath, [path.join(ROOT, 'bench', 'micro', 'publish_path.js'), '--json'], { cwd: ROOT, env, encoding: 'utf8', timeout: 120000 });
   if (res.status !== 0) throw new Error(`publish_path.js failed: ${res.stderr}`);
   return { addon: machine(ROOT, ctx.addon).addon, ...JSON.parse(res.stdout) };
+}
+
+// RSS that loading ficus and starting its core adds to an idle gateway (bench/micro/core_footprint.js).
+function coreFootprint(ctx) {
+  ctx.log(`  core_footprint.js (an idle http.Server with ws, with and without a ${ctx.threads}-thread core)`);
+  const env = { ...process.env };
+  if (ctx.addon) env.FICUS_ADDON_PATH = ctx.addon;
+  else delete env.FICUS_ADDON_PATH;
+  const args = [path.join(ROOT, 'bench', 'micro', 'core_footprint.js'), '--json', `--threads=${ctx.threads}`, `--pairs=${ctx.quick ? 1 : 3}`];
+  const res = spawnSync(process.execPath, args, { cwd: ROOT, env, encoding: 'utf8', timeout: 300000 });
+  if (res.status !== 0) throw new Error(`core_footprint.js failed: ${res.stderr}`);
+  return JSON.parse(res.stdout);
 }
 
 async function main() {

@@ -103,6 +103,13 @@ function evaluate(r) {
         `${core ? `; the core alone (ficus_server): ${fmt.int(core.bytesPerConnection.median)} B` : ''}`, b <= 1024, '', [b]);
     }
   }
+  {
+    const f = r.micro?.coreFootprint;
+    const added = f ? f.addedBytes : null;
+    add('≤ 10 MB added to the idle gateway\'s RSS by loading and starting the core',
+      f ? `${(added / 2 ** 20).toFixed(1)} MB (${f.threads}-thread core; idle http.Server with ws ${(f.plainRssBytes / 2 ** 20).toFixed(1)} MB)` : '',
+      added !== null && added <= 10 * 2 ** 20, '', [added]);
+  }
   if (r.ramp) {
     const n = find(r.ramp.summary, (s) => s.server === 'native');
     const l = find(r.ramp.summary, (s) => s.server === 'legacy');
@@ -310,7 +317,15 @@ function microSection(m) {
   });
   let out = table(['benchmark', 'time / iteration (CPU unless marked)', 'throughput', 'note'], rows);
   if (m.publishPath) out += `\n\n${publishPathTable(m.publishPath)}`;
+  if (m.coreFootprint) out += `\n\n${coreFootprintLine(m.coreFootprint)}`;
   return out;
+}
+
+function coreFootprintLine(f) {
+  const mb = (b) => `${(b / 2 ** 20).toFixed(1)} MB`;
+  return `Loading and starting the core (\`bench/micro/core_footprint.js\`, medians of ${f.pairs} pairs of fresh processes, RSS after a full GC): ` +
+    `an idle \`http.Server\` whose upgrades a \`ws\` WebSocketServer handles (the gateway before ficus) holds ${mb(f.plainRssBytes)}; ` +
+    `the same with ficus required, a ${f.threads}-thread dispatcher created and attached holds ${mb(f.withCoreRssBytes)}: **${mb(f.addedBytes)} added**.`;
 }
 
 function publishPathTable(p) {
