@@ -16,7 +16,7 @@ const { spawnSync } = require('node:child_process');
 const { parseArgs, createContext, writeResult, RESULTS_DIR } = require('./lib/scenario');
 const { checkBinary } = require('./lib/loadgen');
 const { machine } = require('./lib/proc');
-const { ROOT } = require('./lib/gateway');
+const { ROOT, addonEnv } = require('./lib/gateway');
 const report = require('./lib/report');
 
 const SCENARIOS = ['capacity', 'load', 'fanout', 'ramp', 'split', 'gateway'];
@@ -60,27 +60,24 @@ function runMicro(ctx) {
     publishPath: publishPath(ctx), coreFootprint: coreFootprint(ctx) });
 }
 
+// Runs bench/micro/<script> --json against the addon under test; its JSON.
+function microScript(ctx, script, args, timeoutMs) {
+  const res = spawnSync(process.execPath, [path.join(ROOT, 'bench', 'micro', script), '--json', ...args],
+    { cwd: ROOT, env: addonEnv(ctx.addon), encoding: 'utf8', timeout: timeoutMs });
+  if (res.status !== 0) throw new Error(`${script} failed: ${res.stderr}`);
+  return JSON.parse(res.stdout);
+}
+
 // JS-thread cost of a publish through the addon under test (bench/micro/publish_path.js).
 function publishPath(ctx) {
   ctx.log('  publish_path.js (the addon under test, from Node)');
-  const env = { ...process.env };
-  if (ctx.addon) env.FICUS_ADDON_PATH = ctx.addon;
-  else delete env.FICUS_ADDON_PATH;
-  const res = spawnSync(process.execPath, [path.join(ROOT, 'bench', 'micro', 'publish_path.js'), '--json'], { cwd: ROOT, env, encoding: 'utf8', timeout: 120000 });
-  if (res.status !== 0) throw new Error(`publish_path.js failed: ${res.stderr}`);
-  return { addon: machine(ROOT, ctx.addon).addon, ...JSON.parse(res.stdout) };
+  return { addon: machine(ROOT, ctx.addon).addon, ...microScript(ctx, 'publish_path.js', [], 120000) };
 }
 
 // RSS that loading ficus and starting its core adds to an idle gateway (bench/micro/core_footprint.js).
 function coreFootprint(ctx) {
   ctx.log(`  core_footprint.js (an idle http.Server with ws, with and without a ${ctx.threads}-thread core)`);
-  const env = { ...process.env };
-  if (ctx.addon) env.FICUS_ADDON_PATH = ctx.addon;
-  else delete env.FICUS_ADDON_PATH;
-  const args = [path.join(ROOT, 'bench', 'micro', 'core_footprint.js'), '--json', `--threads=${ctx.threads}`, `--pairs=${ctx.quick ? 1 : 3}`];
-  const res = spawnSync(process.execPath, args, { cwd: ROOT, env, encoding: 'utf8', timeout: 300000 });
-  if (res.status !== 0) throw new Error(`core_footprint.js failed: ${res.stderr}`);
-  return JSON.parse(res.stdout);
+  return microScript(ctx, 'core_footprint.js', [`--threads=${ctx.threads}`, `--pairs=${ctx.quick ? 1 : 3}`], 300000);
 }
 
 async function main() {

@@ -36,6 +36,15 @@ async function getJson(port, urlPath, timeoutMs) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// The environment of a child process that loads `addon` (a ficus.node), or
+// build/Release's when null, whatever FICUS_ADDON_PATH the bench itself got.
+function addonEnv(addon) {
+  const env = { ...process.env };
+  if (addon) env.FICUS_ADDON_PATH = addon;
+  else delete env.FICUS_ADDON_PATH;
+  return env;
+}
+
 class Gateway {
   // nodeFlags: extra flags for node itself (e.g. --expose-gc), before the script.
   // addon: a ficus.node to load instead of build/Release's (FICUS_ADDON_PATH).
@@ -64,10 +73,7 @@ class Gateway {
   }
 
   async start() {
-    const env = { ...process.env };
-    if (this.addon) env.FICUS_ADDON_PATH = this.addon;
-    else delete env.FICUS_ADDON_PATH;
-    this.child = track(spawn(process.execPath, this.args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+    this.child = track(spawn(process.execPath, this.args, { cwd: ROOT, env: addonEnv(this.addon), stdio: ['ignore', 'pipe', 'pipe'] }));
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
     const remember = (chunk) => {
       for (const line of chunk.toString().split('\n')) {
@@ -207,4 +213,4 @@ async function startGateway(options) {
   return gw;
 }
 
-module.exports = { startGateway, Gateway, CoreServer, request, getJson, sleep, ROOT };
+module.exports = { startGateway, Gateway, CoreServer, request, getJson, sleep, addonEnv, ROOT };

@@ -144,6 +144,14 @@ int Engine::run() {
   return code;
 }
 
+void Engine::createConns(std::vector<Conn>& conns, uint64_t n, Kind kind) {
+  conns.resize(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    conns[i].kind = kind;
+    conns[i].index = static_cast<uint32_t>(i);
+  }
+}
+
 bool Engine::startConnect(Conn& c) {
   c.in.clear();
   c.out.clear();

@@ -67,6 +67,8 @@ class Engine {
   virtual int pollTimeoutMs() const = 0;
 
   // Connections.
+  // Fills `conns` with n connections of `kind`, indexed 0..n-1.
+  static void createConns(std::vector<Conn>& conns, uint64_t n, Kind kind);
   bool startConnect(Conn& c);
   uint64_t startAll(std::vector<Conn>& conns);  // returns how many failed at once
   void send(Conn& c, const char* data, size_t size);

@@ -18,11 +18,7 @@ class HttpMode final : public Engine {
     uint64_t n = static_cast<uint64_t>(a.num("conns", 8));
     ids_ = static_cast<uint64_t>(a.num("ids", 1000));
     prefix_ = a.str("path-prefix", "/api/orders/o");
-    conns_.resize(n);
-    for (uint64_t i = 0; i < n; ++i) {
-      conns_[i].kind = Kind::kHttp;
-      conns_[i].index = static_cast<uint32_t>(i);
-    }
+    createConns(conns_, n, Kind::kHttp);
   }
 
  private:

@@ -22,12 +22,8 @@ class PublisherMode final : public Engine {
       std::fprintf(stderr, "ficus_loadgen: pub mode needs --publishers, --orders, --drivers > 0\n");
       std::exit(2);
     }
-    conns_.resize(n);
-    for (uint64_t i = 0; i < n; ++i) {
-      conns_[i].kind = Kind::kPublisher;
-      conns_[i].index = static_cast<uint32_t>(i);
-      conns_[i].target = a.str("path", "/publish");
-    }
+    createConns(conns_, n, Kind::kPublisher);
+    for (Conn& c : conns_) c.target = a.str("path", "/publish");
   }
 
  private:

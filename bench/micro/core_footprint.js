@@ -52,7 +52,7 @@ async function child(threads) {
 
 function measureOnce(threads) {
   const res = spawnSync(process.execPath, ['--expose-gc', __filename, `--child=${threads}`],
-    { encoding: 'utf8', timeout: 60000, env: { ...process.env } });
+    { encoding: 'utf8', timeout: 60000 });
   if (res.status !== 0) throw new Error(`core_footprint child (threads ${threads}) failed: ${res.stderr}`);
   return JSON.parse(res.stdout).rss;
 }
