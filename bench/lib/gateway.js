@@ -9,6 +9,7 @@ const { track } = require('./children');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const GATEWAY = path.join(ROOT, 'examples', 'gateway', 'index.js');
+const LOOP_PROBE = path.join(__dirname, 'loop-probe.js');
 const START_TIMEOUT_MS = 30000;
 const STOP_TIMEOUT_MS = 15000;
 
@@ -48,10 +49,12 @@ function addonEnv(addon) {
 class Gateway {
   // nodeFlags: extra flags for node itself (e.g. --expose-gc), before the script.
   // addon: a ficus.node to load instead of build/Release's (FICUS_ADDON_PATH).
-  constructor({ nativePercent, threads, nodeFlags = [], addon = null }) {
+  // loopProbe: preload bench/lib/loop-probe.js, for loopMark().
+  constructor({ nativePercent, threads, nodeFlags = [], addon = null, loopProbe = false }) {
     this.nativePercent = nativePercent;
     this.threads = threads;
-    this.nodeFlags = nodeFlags;
+    this.nodeFlags = loopProbe ? [...nodeFlags, '--require', LOOP_PROBE] : nodeFlags;
+    this.loopProbe = loopProbe;
     this.addon = addon;
     this.log = [];
     this.child = null;
@@ -73,7 +76,8 @@ class Gateway {
   }
 
   async start() {
-    this.child = track(spawn(process.execPath, this.args, { cwd: ROOT, env: addonEnv(this.addon), stdio: ['ignore', 'pipe', 'pipe'] }));
+    const stdin = this.loopProbe ? 'pipe' : 'ignore';
+    this.child = track(spawn(process.execPath, this.args, { cwd: ROOT, env: addonEnv(this.addon), stdio: [stdin, 'pipe', 'pipe'] }));
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
     const remember = (chunk) => {
       for (const line of chunk.toString().split('\n')) {
@@ -121,19 +125,32 @@ class Gateway {
     return getJson(this.port, '/stats', timeoutMs);
   }
 
-  // With bench/lib/gc-hook.js preloaded: a full GC, then the heap figures.
-  async gcReport(timeoutMs = 10000) {
-    this.log = this.log.filter((l) => !l.startsWith('GCREPORT '));
-    this.child.kill('SIGUSR2');
-    for (let waited = 0; waited < timeoutMs; waited += 100) {
-      await sleep(100);
-      const line = this.log.find((l) => l.startsWith('GCREPORT '));
+  // Asks a preloaded hook for a report (ask() signals it) and returns the
+  // JSON of the line it prints starting with `prefix`.
+  async hookReport(prefix, ask, hook, timeoutMs) {
+    this.log = this.log.filter((l) => !l.startsWith(prefix));
+    ask();
+    for (let waited = 0; waited < timeoutMs; waited += 20) {
+      await sleep(20);
+      const line = this.log.find((l) => l.startsWith(prefix));
       if (line) {
         this.log = this.log.filter((l) => l !== line);
-        return JSON.parse(line.slice('GCREPORT '.length));
+        return JSON.parse(line.slice(prefix.length));
       }
     }
-    throw new Error('no GC report from the gateway (is bench/lib/gc-hook.js preloaded?)');
+    throw new Error(`no ${prefix.trim()} from the gateway within ${timeoutMs} ms (is ${hook} preloaded?)`);
+  }
+
+  // With bench/lib/gc-hook.js preloaded: a full GC, then the heap figures.
+  gcReport(timeoutMs = 10000) {
+    return this.hookReport('GCREPORT ', () => this.child.kill('SIGUSR2'), 'bench/lib/gc-hook.js', timeoutMs);
+  }
+
+  // With loopProbe: the event loop's delay and busy share since the
+  // previous mark (or the start), and a new span from now.
+  loopMark(timeoutMs = 30000) {
+    if (!this.loopProbe) throw new Error('loopMark() needs a gateway started with loopProbe: true');
+    return this.hookReport('LOOPREPORT ', () => this.child.stdin.write('mark\n'), 'bench/lib/loop-probe.js', timeoutMs);
   }
 
   post(urlPath, body) {

@@ -268,7 +268,10 @@ async function waitForQuiet() {
 // the subscribers, optionally with HTTP load at the same time. Returns the
 // delivery, latency and CPU figures of the window from the first event to
 // the last delivery.
-async function runPhase({ gateway, subs, pub, rate, durationMs, http, httpRate, onWindow }) {
+// onWindow() is polled each second during the phase (its results are
+// `windows`); onStart() is awaited just before the load starts and onEnd()
+// as soon as it has stopped (its result is `atEnd`).
+async function runPhase({ gateway, subs, pub, rate, durationMs, http, httpRate, onWindow, onStart, onEnd }) {
   phaseCounter += 1;
   const phase = phaseCounter;
   const all = [...subs.procs, pub.proc, ...(http ? [http.proc] : [])];
@@ -277,6 +280,7 @@ async function runPhase({ gateway, subs, pub, rate, durationMs, http, httpRate, 
   const serverBefore = readProc(gateway.pid);
   const systemBefore = readSystemCpu();
   const before = await sampleAll(all);
+  if (onStart) await onStart();
   const t0 = Date.now();
   if (http) http.proc.send(`start ${httpRate} ${durationMs}`);
   pub.proc.send(`start ${phase} ${rate} ${durationMs}`);
@@ -295,9 +299,11 @@ async function runPhase({ gateway, subs, pub, rate, durationMs, http, httpRate, 
   })() : null;
   let done;
   let httpDone = null;
+  let atEnd = null;
   try {
     done = await pub.proc.next('done', durationMs + 30000);
     if (http) httpDone = await http.proc.next('done', 30000);
+    if (onEnd) atEnd = await onEnd();
   } finally {
     polling = false;
     if (poller) await poller;
@@ -393,6 +399,7 @@ async function runPhase({ gateway, subs, pub, rate, durationMs, http, httpRate, 
       ? Math.max(0, Math.round(((systemAfter.busyNs - systemBefore.busyNs - serverCpuNs - subCpuNs - pubCpuNs - httpCpuNs) / 1e9 / windowS) * 1000) / 10)
       : null,
     windows,
+    ...(onEnd ? { atEnd } : {}),
   };
 }
 

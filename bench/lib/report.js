@@ -302,9 +302,10 @@ function splitSection(s) {
 function gatewaySection(g) {
   const rows = g.summary.map((s) => [s.server, s.eventRate ? fmt.int(s.eventRate) : '0 (baseline)', sp(s.httpRate, fmt.int), sp(s.httpP50), sp(s.httpP99), sp(s.httpMax),
     fmt.int(s.httpErrors), sp(s.loopP50), sp(s.loopP99), sp(s.loopMax), sp(s.loopBusyPct, cpu), s.eventRate ? sp(s.eventP99) : '–', s.eventRate ? sp(s.deliveredPct, pct) : '–',
-    sp(s.serverCpuPct, cpu), sp(s.loadgenCpuPct, cpu), sp(s.otherCpuPct, cpu)]);
+    sp(s.serverCpuPct, cpu), sp(s.loadgenCpuPct, cpu), sp(s.otherCpuPct, cpu), sp(s.loopP99WindowMedian)]);
   return table(['server', 'events/s', 'HTTP req/s done', 'HTTP P50 ms', 'HTTP P99 ms', 'HTTP max ms', 'HTTP errors', 'loop delay P50 ms', 'loop delay P99 ms',
-    'loop delay max ms', 'loop busy %', 'event P99 ms', 'events delivered %', 'server CPU %', 'loadgen CPU %', 'other processes CPU %'], rows);
+    'loop delay max ms', 'loop busy %', 'event P99 ms', 'events delivered %', 'server CPU %', 'loadgen CPU %', 'other processes CPU %',
+    'loop P99 ms, median of 1 s windows'], rows);
 }
 
 function microSection(m) {
@@ -673,7 +674,7 @@ function build() {
       'Gateway: the HTTP API beside event traffic',
       `\`GET /api/orders/:id\` at a fixed ${fmt.int(r.gateway.config.httpRate)} requests/s (open loop: a request's latency counts from when it was due, so a stalled server is not hidden by the client waiting), ` +
         `over ${r.gateway.config.httpConns} keep-alive connections from \`ficus_loadgen --mode http\`, while ${fmt.int(r.gateway.config.subscribers)} subscribers receive 0 (baseline), ` +
-        `${r.gateway.config.eventRates.filter(Boolean).map(fmt.int).join(' and ')} events/s. Event-loop delay is the gateway's own \`monitorEventLoopDelay\` figure from \`GET /stats\` (1 s windows, polled each second; P50/P99 are medians over the windows, max is the largest). It takes one sample per 10 ms timer run, so a stall counts once however long it lasts; "loop busy" is the share of the time the loop was running callbacks (Node's \`performance.eventLoopUtilization()\`, mean over the windows), which counts a stall by its length.`,
+        `${r.gateway.config.eventRates.filter(Boolean).map(fmt.int).join(' and ')} events/s. Event-loop delay is Node's \`monitorEventLoopDelay\` in the gateway process (a 10 ms timer; the delay is what each run exceeds its period by, as the gateway's \`/stats\` reports it), taken over each whole phase by \`bench/lib/loop-probe.js\` preloaded into the gateway: P50, P99 and max of the phase's samples. It takes one sample per timer run, so a stall counts once however long it lasts, and libuv schedules timers in whole milliseconds, so even an idle loop shows ≈ 1 ms at P99. "Loop busy" is the share of the phase the loop spent running callbacks (Node's \`performance.eventLoopUtilization()\`), which counts a stall by its length. The gateway's \`GET /stats\` (last second) was also polled each second, as a dashboard would; the last column is the median of those seconds' P99s (what earlier pages reported as the P99: it drops the phase's worst seconds).`,
       modeNote(r.gateway),
       gatewaySection(r.gateway),
     );

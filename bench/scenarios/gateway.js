@@ -3,7 +3,10 @@
 // fixed-rate open loop from the native load generator, latency counted
 // from each request's scheduled time) while 10,000 subscribers receive 0
 // (baseline), 30,000 and 50,000 events/s. HTTP P50/P99, achieved request
-// rate, and Node's event-loop delay from the gateway's /stats (1 s windows).
+// rate, and Node's event-loop delay (monitorEventLoopDelay) and busy share
+// over each whole phase, from bench/lib/loop-probe.js preloaded into the
+// gateway. The gateway's own /stats (last second) is polled each second too,
+// as a dashboard would, and its windows are kept in the results.
 
 const { interleaved, using, runStandalone } = require('../lib/scenario');
 const { HttpClient } = require('../lib/loadgen');
@@ -45,14 +48,17 @@ async function run(ctx) {
               const { gateway } = await gw.stats(5000);
               return { ...gateway.eventLoopDelayMs, utilization: gateway.eventLoopUtilization };
             },
+            onStart: () => gw.loopMark(),
+            onEnd: () => gw.loopMark(),
           });
           const w = r.windows.filter((x) => !x.error);
+          const phaseLoop = r.atEnd;
+          delete r.atEnd;
           r.eventLoop = {
+            ...phaseLoop, // samples, p50, p99, max, utilization, spanMs of the whole phase
             windows: w.length,
-            p50: median(w.map((x) => x.p50)),
-            p99: median(w.map((x) => x.p99)),
-            max: w.length ? Math.max(...w.map((x) => x.max)) : null,
-            utilization: mean(w.map((x) => x.utilization)),
+            windowP99Median: median(w.map((x) => x.p99)),
+            windowUtilizationMean: mean(w.map((x) => x.utilization)),
             statsErrors: r.windows.length - w.length,
           };
           ctx.log(`  gateway ${server.name} ${rate} ev/s: HTTP ${r.http.achievedRate}/${cfg.httpRate} req/s, P50 ${r.http.latency.p50} P99 ${r.http.latency.p99} ms` +
@@ -63,7 +69,7 @@ async function run(ctx) {
           await sleep(cfg.settleMs);
         }
       });
-    });
+    }, { gateway: { loopProbe: true } });
   });
   const summary = [];
   for (const server of ['legacy', 'native']) {
@@ -80,6 +86,7 @@ async function run(ctx) {
         loopP99: spreadOf(rs, (r) => r.eventLoop.p99),
         loopMax: spreadOf(rs, (r) => r.eventLoop.max),
         loopBusyPct: spreadOf(rs, (r) => (typeof r.eventLoop.utilization === 'number' ? r.eventLoop.utilization * 100 : null)),
+        loopP99WindowMedian: spreadOf(rs, (r) => r.eventLoop.windowP99Median),
         eventP99: spreadOf(rs, (r) => (eventRate > 0 ? r.latency.p99 : null)),
         deliveredPct: spreadOf(rs, (r) => (eventRate > 0 ? r.deliveredPct : null)),
         serverCpuPct: spreadOf(rs, (r) => r.serverProc.cpuPct),

@@ -33,7 +33,7 @@ function logPhase(ctx, label, r) {
 }
 
 // Connects `subscribers`, then runs fn(gw, subs, pub).
-async function session(ctx, server, cfg, fn, { fanoutEvery = 0, sizes = [], drivers = 100, splitPercent = -1 } = {}) {
+async function session(ctx, server, cfg, fn, { fanoutEvery = 0, sizes = [], drivers = 100, splitPercent = -1, gateway = {} } = {}) {
   return withGateway(ctx, server, async (gw) => {
     const subs = new Subscribers({ port: gw.port, count: cfg.subscribers, connectRate: cfg.connectRate, serverPid: gw.pid,
       fanoutEvery, sizes, splitPercent });
@@ -45,7 +45,7 @@ async function session(ctx, server, cfg, fn, { fanoutEvery = 0, sizes = [], driv
       await sleep(cfg.settleMs);
       return fn(gw, subs, pub, c);
     });
-  });
+  }, gateway);
 }
 
 async function measuredPhase(ctx, gw, subs, pub, opts) {

@@ -6,20 +6,19 @@
 // /stats adds them up and lists each in `workers`, /metrics labels each
 // worker's series with worker="N".
 
-const { monitorEventLoopDelay, performance } = require('node:perf_hooks');
+const { performance } = require('node:perf_hooks');
 const { json, send } = require('./http-util');
 const { clusterStats, clusterMetrics } = require('./aggregate');
+const { loopDelayMonitor, loopDelaySummary } = require('./loop-delay');
 
 const WINDOW_MS = 1000; // event-loop figures are reported for the last second
-const RESOLUTION_MS = 10;
-const NS_PER_MS = 1e6;
 
 class GatewayStats {
   constructor() {
     this.startedAt = Date.now();
     this.requests = new Map(); // "route status" -> count
     this.requestsTotal = 0;
-    this.loop = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+    this.loop = loopDelayMonitor();
     this.loopWindow = { p50: 0, p99: 0, max: 0 };
     // The delay histogram takes one sample per timer run, so a loop blocked
     // for 400 ms once a second shows in `max` but not in its P99; the share
@@ -42,14 +41,8 @@ class GatewayStats {
   }
 
   rollLoopWindow() {
-    const h = this.loop;
-    // The histogram records the whole interval between its timer's runs:
-    // the delay is what exceeds the timer's own period.
-    const ms = (ns) => Math.max(0, Math.round((ns / NS_PER_MS - RESOLUTION_MS) * 1000) / 1000);
-    this.loopWindow = h.count > 0
-      ? { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max) }
-      : { p50: 0, p99: 0, max: 0 };
-    h.reset();
+    this.loopWindow = loopDelaySummary(this.loop);
+    this.loop.reset();
     const usage = performance.eventLoopUtilization();
     this.loopUtilization = Math.round(performance.eventLoopUtilization(usage, this.loopUsage).utilization * 1000) / 1000;
     this.loopUsage = usage;
