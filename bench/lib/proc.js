@@ -105,7 +105,9 @@ function machine(root, addon = null) {
     loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100),
     addon: addonInfo(root, addon),
     gitCommit: tryRun('git', ['-C', root, 'rev-parse', '--short', 'HEAD']),
-    gitDirty: (tryRun('git', ['-C', root, 'status', '--porcelain']) || '').length > 0,
+    // Changes to the code, not to the files the bench itself writes as it goes.
+    gitDirty: (tryRun('git', ['-C', root, 'status', '--porcelain', '--', '.', ':(exclude)bench/results', ':(exclude)docs/benchmarks.md',
+      ':(exclude)docs/benchmarks-*.svg']) || '').length > 0,
   };
 }
 

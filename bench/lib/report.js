@@ -437,7 +437,8 @@ function methodSection(r) {
 // different runs.
 function modeNote(x) {
   if (!x) return '';
-  return `*${x.mode} mode, ${x.reps} repetition${x.reps === 1 ? '' : 's'}${x.finishedAt ? `, ${x.finishedAt.replace('T', ' ').replace(/\..*/, '')} UTC` : ''}${x.durationS ? `, ${Math.round(x.durationS)} s` : ''}.*`;
+  const commit = x.machine && x.machine.gitCommit ? `, commit ${x.machine.gitCommit}` : '';
+  return `*${x.mode} mode, ${x.reps} repetition${x.reps === 1 ? '' : 's'}${x.finishedAt ? `, ${x.finishedAt.replace('T', ' ').replace(/\..*/, '')} UTC` : ''}${x.durationS ? `, ${Math.round(x.durationS)} s` : ''}${commit}.*`;
 }
 
 // Runs made with --addon=PATH --tag=NAME: bench/results/<scenario>.<NAME>.json.
@@ -595,7 +596,10 @@ function build() {
   out.push(table(['target', 'measured', 'met?'], targets.map((t) => [t.name, t.measured + (t.note ? ` (${t.note})` : ''),
     t.met === null ? 'not measured' : t.met ? '**met**' : '**missed**'])));
   out.push('');
-  out.push('Why the missed ones are missed, from profiles: see [Analysis](#analysis-what-limits-the-figures).');
+  const missed = targets.filter((t) => t.met === false).length;
+  out.push(missed
+    ? `${missed} missed; why, from profiles: see [Analysis](#analysis-what-limits-the-figures).`
+    : `All ${targets.length} met in these runs; what limits each figure: see [Analysis](#analysis-what-limits-the-figures).`);
   out.push('');
   if (plotFiles.length) {
     out.push('## Latency against load');
