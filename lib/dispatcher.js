@@ -17,6 +17,11 @@ const v = require('./validate');
 
 const positive = (min, max) => (value, name) => v.integer(value, name, { min, max });
 
+// The codes an endpoint may send (RFC 6455 7.4): 1004 is reserved, 1005,
+// 1006 and 1015 only ever describe a close, 1016-2999 are unassigned.
+const sendableCloseCode = (code) => (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) ||
+  (code >= 3000 && code <= 4999);
+
 // Shared by both paths, so a client cannot tell them apart.
 const OPTIONS = {
   threads: positive(0, 64),
@@ -225,7 +230,7 @@ class Dispatcher extends EventEmitter {
       rejected.push({ index, reason: 'event: expected a JSON object' });
       return undefined;
     }
-    const error = validateEventObject(item);
+    const error = validateEventObject(item, this.options);
     if (error) {
       rejected.push({ index, reason: error });
       return undefined;
@@ -238,7 +243,7 @@ class Dispatcher extends EventEmitter {
   bridge(redisUrl, options) {
     this.assertOpen();
     if (this.redisBridge && this.redisBridge.state !== 'closed') {
-      throw new Error('this dispatcher already has an open bridge: close it first');
+      throw new FicusError(codes.BRIDGED, 'this dispatcher already has an open bridge: close it first');
     }
     // Loaded on first use: a dispatcher without a bridge never loads the client.
     const { Bridge } = require('./redis-bridge');
@@ -306,6 +311,7 @@ class Dispatcher extends EventEmitter {
   closeConnection(id, code = 1000, reason = '') {
     this.assertOpen();
     v.integer(code, 'code', { min: 1000, max: 4999 });
+    if (!sendableCloseCode(code)) throw v.rangeError('a close code of 1000-1003, 1007-1014 or 3000-4999', 'code', code);
     v.string(reason, 'reason');
     if (Buffer.byteLength(reason) > 123) throw v.rangeError('a reason of at most 123 bytes', 'reason', reason);
     if (typeof id === 'number') return this.core ? this.core.close(id, code, reason) === 'ok' : false;

@@ -6,12 +6,17 @@
 
 const TICK_MS = 100;
 const SERVICE_RESTART = 1012;
+// Credit is kept in thousandths of a connection, so that rates which are
+// not a multiple of 1000 / TICK_MS (5/s: half a connection a tick) are met
+// exactly, in integers.
+const ONE = 1000;
 
 class Drainer {
   constructor(dispatcher, router, { drainRatePerSecond, retryAfterMs }) {
     this.dispatcher = dispatcher;
     this.router = router;
-    this.perTick = Math.max(1, Math.round((drainRatePerSecond * TICK_MS) / 1000));
+    this.creditPerTick = (drainRatePerSecond * TICK_MS * ONE) / 1000;
+    this.credit = 0;
     this.retryAfterMs = retryAfterMs;
     this.queue = [];
     this.closed = 0;
@@ -24,6 +29,7 @@ class Drainer {
       if (!queued.has(id)) this.queue.push(id);
     });
     if (this.queue.length > 0 && !this.timer) {
+      this.credit = Math.max(0, ONE - this.creditPerTick); // the first tick closes at least one
       this.timer = setInterval(() => this.tick(), TICK_MS);
       this.timer.unref();
     }
@@ -31,15 +37,17 @@ class Drainer {
 
   tick() {
     const core = this.dispatcher.core;
-    let budget = this.perTick;
-    while (budget > 0 && this.queue.length > 0) {
+    // Credit is spent while the queue lasts and the timer stops with it, so
+    // it never piles up into a burst.
+    this.credit += this.creditPerTick;
+    while (this.credit >= ONE && this.queue.length > 0) {
       const id = this.queue.shift();
       if (!core || !this.dispatcher.nativeConnections.has(id)) continue;
       const [min, max] = this.retryAfterMs;
       const retry = Math.round(min + Math.random() * (max - min));
       core.close(id, SERVICE_RESTART, `service restart; retry after ${retry} ms`);
       this.closed += 1;
-      budget -= 1;
+      this.credit -= ONE;
     }
     if (this.queue.length === 0) this.stop();
   }

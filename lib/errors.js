@@ -15,6 +15,7 @@ const codes = Object.freeze({
   NATIVE_UNAVAILABLE: 'ERR_FICUS_NATIVE_UNAVAILABLE', // addon missing or failed to start
   CLOSED: 'ERR_FICUS_CLOSED', // the dispatcher was closed
   BUSY: 'ERR_FICUS_BUSY', // a native worker's inbox stayed full
+  BRIDGED: 'ERR_FICUS_BRIDGED', // bridge() while the dispatcher's bridge is open
 });
 
 module.exports = { FicusError, codes };

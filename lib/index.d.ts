@@ -58,10 +58,11 @@ export interface AttachOptions {
   /** Identity used for sticky bucketing; a random one when it returns nothing. */
   key?: (req: IncomingMessage) => string | number | undefined | null;
   /**
-   * Runs before any hand-off. Return (or resolve) a Grant to accept, false/null to answer 401.
-   * A throw/rejection answers 401 and emits 'error' on the router.
+   * Runs before any hand-off. Return (or resolve) a Grant or true to accept; anything else
+   * (false, null, nothing) answers 401. A throw/rejection answers 401, is counted in
+   * rejectedUpgrades.error and emitted as 'error' on the router when it has a listener.
    */
-  authenticate?: (req: IncomingMessage) => Grant | boolean | null | undefined | Promise<Grant | boolean | null | undefined>;
+  authenticate?: (req: IncomingMessage) => Grant | boolean | null | Promise<Grant | boolean | null>;
   /** Salt of the bucketing hash; change it to reshuffle who is native. Default 'ficus'. */
   salt?: string;
   /** Read topics from `?topics=a,b` when authenticate grants none. Default true. */
@@ -150,7 +151,7 @@ export interface Stats {
   closed: boolean;
   nativePercent: number | null;
   events: { published: number; accepted: number; rejected: number; nativeFailures: number };
-  rejectedUpgrades: { unauthorized: number; forbidden: number; error: number; closedDuringAuth: number };
+  rejectedUpgrades: { unauthorized: number; error: number; closedDuringAuth: number };
   drain: { pending: number; closed: number };
   paths: { native: NativePathStats; legacy: PathStats };
   /** Present once `bridge()` was called. */
@@ -249,7 +250,8 @@ export declare class Router extends EventEmitter {
   on(event: 'routing', listener: (e: { nativePercent: number; previous: number; drain: boolean }) => void): this;
   on(event: 'fallback', listener: (e: { reason: string }) => void): this;
   /** An upgrade was routed (native: after the core took the socket). */
-  on(event: 'connection', listener: (e: { path: PathName; identity: string; id?: number }) => void): this;
+  /** Once a connection is open: native when the core took the socket, legacy when its handshake succeeded. */
+  on(event: 'connection', listener: (e: { path: PathName; id: number | string; identity: string }) => void): this;
   on(event: 'error', listener: (error: Error) => void): this;
 }
 
@@ -261,9 +263,9 @@ export declare class Dispatcher extends EventEmitter {
   attach(server: HttpServer | HttpsServer, options?: AttachOptions): Router;
   /** Validates once and delivers to subscribers on both paths. Invalid events are returned, never delivered. */
   publish(input: PublishInput): PublishResult;
-  /** Sends to one connection. Returns false when the id is unknown. */
+  /** Sends to one connection. true when queued (a native id that just closed still gives true); false when the id is certainly unknown. */
   send(id: number | string, data: string | Buffer): boolean;
-  /** Closes one connection with a close frame. */
+  /** Closes one connection with a close frame. code: 1000-1003, 1007-1014 or 3000-4999 (default 1000). */
   closeConnection(id: number | string, code?: number, reason?: string): boolean;
   stats(): Stats;
   /** Prometheus text exposition of stats(), labelled by path. */
@@ -286,7 +288,8 @@ export declare function createDispatcher(options?: DispatcherOptions): Dispatche
 export type FicusErrorCode =
   | 'ERR_FICUS_NATIVE_UNAVAILABLE'
   | 'ERR_FICUS_CLOSED'
-  | 'ERR_FICUS_BUSY';
+  | 'ERR_FICUS_BUSY'
+  | 'ERR_FICUS_BRIDGED';
 
 export declare class FicusError extends Error {
   readonly code: FicusErrorCode;

@@ -164,7 +164,8 @@ class LegacyPath extends EventEmitter {
   // identity) by the caller, subscribed to `topics`.
   // With `publisher`, every text message the connection sends is an event:
   // emitted as 'publish' (the dispatcher publishes it to both paths).
-  handleUpgrade(req, socket, head, { identity, topics = [], publisher = false } = {}) {
+  // onOpen(id) is called once the handshake succeeded.
+  handleUpgrade(req, socket, head, { identity, topics = [], publisher = false, onOpen } = {}) {
     if (this._shutdown !== null) {
       rejectHandshake(socket, 503, 'server shutting down');
       return;
@@ -181,7 +182,10 @@ class LegacyPath extends EventEmitter {
       rejectHandshake(socket, 400, refusal);
       return;
     }
-    this._wss.handleUpgrade(req, socket, head, (ws) => this._adopt(ws, socket, identity, publisher ? [] : topics, publisher));
+    this._wss.handleUpgrade(req, socket, head, (ws) => {
+      const id = this._adopt(ws, socket, identity, publisher ? [] : topics, publisher);
+      if (onOpen) onOpen(id);
+    });
   }
 
   // The native handshake refuses these with 400 (Connection::upgrade).
@@ -215,6 +219,7 @@ class LegacyPath extends EventEmitter {
     ws.on('error', (err) => this._onError(conn, err));
     ws.on('close', (code) => this._onClose(conn, code));
     this.emit('open', { id, identity });
+    return id;
   }
 
   // --------------------------------------------------------------- reading

@@ -25,9 +25,8 @@ const positive = (min, max) => (value, name) => v.integer(value, name, { min, ma
 
 const OPTIONS = {
   channels: (value, name) => {
-    if (!Array.isArray(value) || value.length === 0 || value.length > 64) {
-      throw v.typeError('an array of 1 to 64 channel names', name, value);
-    }
+    if (!Array.isArray(value)) throw v.typeError('an array of 1 to 64 channel names', name, value);
+    if (value.length === 0 || value.length > 64) throw v.rangeError('an array of 1 to 64 channel names', name, value);
     value.forEach((channel, i) => v.string(channel, `${name}[${i}]`, { nonEmpty: true }));
     return [...new Set(value)];
   },

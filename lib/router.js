@@ -10,7 +10,7 @@ const handoff = require('./handoff');
 const { Drainer } = require('./drainer');
 const v = require('./validate');
 
-const STATUS_TEXT = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 503: 'Service Unavailable' };
+const STATUS_TEXT = { 400: 'Bad Request', 401: 'Unauthorized', 500: 'Internal Server Error', 503: 'Service Unavailable' };
 
 function refuse(socket, status) {
   if (socket.destroyed) return;
@@ -50,10 +50,9 @@ const ROUTER_OPTIONS = {
   overrideHeader: (value, name) => v.string(value, name, { nonEmpty: true }).toLowerCase(),
   drainRatePerSecond: (value, name) => v.integer(value, name, { min: 1, max: 100000 }),
   retryAfterMs: (value, name) => {
-    if (!Array.isArray(value) || value.length !== 2 || !value.every((n) => Number.isInteger(n) && n >= 0) ||
-        value[0] > value[1]) {
-      throw v.typeError('[minMs, maxMs] with 0 <= minMs <= maxMs', name, value);
-    }
+    const expected = '[minMs, maxMs] with 0 <= minMs <= maxMs';
+    if (!Array.isArray(value) || value.length !== 2 || !value.every(Number.isInteger)) throw v.typeError(expected, name, value);
+    if (value[0] < 0 || value[0] > value[1]) throw v.rangeError(expected, name, value);
     return value;
   },
 };
@@ -81,10 +80,14 @@ class Router extends EventEmitter {
     this.counters = {
       native: { upgrades: 0, fallbacks: {} },
       legacy: { upgrades: 0 },
-      rejected: { unauthorized: 0, forbidden: 0, error: 0, closedDuringAuth: 0 },
+      rejected: { unauthorized: 0, error: 0, closedDuringAuth: 0 },
     };
     this.drainer = new Drainer(dispatcher, this, this.options);
-    this.listener = (req, socket, head) => this.onUpgrade(req, socket, head);
+    // A throwing `path`, `key` or `authenticate` refuses that one upgrade;
+    // it must never become an unhandled rejection that ends the gateway.
+    this.listener = (req, socket, head) => {
+      this.onUpgrade(req, socket, head).catch((error) => this.upgradeFailed(socket, error, 500));
+    };
     server.on('upgrade', this.listener);
   }
 
@@ -139,14 +142,14 @@ class Router extends EventEmitter {
 
     let auth;
     try {
-      auth = this.options.authenticate ? await this.options.authenticate(req) : {};
+      auth = this.options.authenticate ? await this.options.authenticate(req) : true;
     } catch (error) {
-      this.counters.rejected.error += 1;
-      this.emit('error', error);
-      refuse(socket, 401);
+      this.upgradeFailed(socket, error, 401);
       return;
     }
-    if (auth === false || auth === null) {
+    // Only a Grant or true lets a connection in: an authenticate that
+    // forgets to return (undefined) refuses rather than admits.
+    if (auth !== true && (auth === null || typeof auth !== 'object')) {
       this.counters.rejected.unauthorized += 1;
       refuse(socket, 401);
       return;
@@ -164,22 +167,38 @@ class Router extends EventEmitter {
 
     let legacyHead = head;
     if (path === 'native') {
-      const fallback = handle
+      const native = handle
         ? this.toNative(req, socket, head, handle, { pathname, query, identity, topics, bucket })
         : { reason };
-      if (!fallback) return;
-      this.countFallback(fallback.reason);
-      if (fallback.head) legacyHead = fallback.head;
+      if (native.id !== undefined) {
+        this.emit('connection', { path: 'native', id: native.id, identity });
+        return;
+      }
+      this.countFallback(native.reason);
+      if (native.head) legacyHead = native.head;
     }
     if (handle) handoff.resumeReads(socket, handle);
     this.counters.legacy.upgrades += 1;
-    this.dispatcher.legacy.handleUpgrade(req, socket, legacyHead,
-      { identity, topics, publisher: this.options.role === 'publisher' });
-    this.emit('connection', { path: 'legacy', identity });
+    this.dispatcher.legacy.handleUpgrade(req, socket, legacyHead, {
+      identity,
+      topics,
+      publisher: this.options.role === 'publisher',
+      // Once the handshake succeeded: a refused one never opened.
+      onOpen: (id) => this.emit('connection', { path: 'legacy', id, identity }),
+    });
   }
 
-  // Returns undefined when the core took the socket, else why not and the
-  // bytes taken out of the stream (the legacy path must see them).
+  // A refused upgrade: counted, answered, and reported to 'error'
+  // listeners only (as the dispatcher does), so an app without one is not
+  // thrown at from inside the server's 'upgrade' event.
+  upgradeFailed(socket, error, status) {
+    this.counters.rejected.error += 1;
+    refuse(socket, status);
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+  }
+
+  // { id } when the core took the socket, else why not and the bytes taken
+  // out of the stream (the legacy path must see them).
   toNative(req, socket, head, handle, { pathname, query, identity, topics, bucket }) {
     const core = this.dispatcher.core;
     if (!core) return { reason: 'native-unavailable' };
@@ -206,8 +225,7 @@ class Router extends EventEmitter {
     handoff.releaseSocket(socket);
     this.counters.native.upgrades += 1;
     this.dispatcher.trackNative(result, this, bucket);
-    this.emit('connection', { path: 'native', id: result, identity });
-    return undefined;
+    return { id: result };
   }
 
   countFallback(reason) {

@@ -94,3 +94,21 @@ test('invalid events are returned with reasons and reach nobody', async () => {
   await new Promise((r) => setTimeout(r, 100));
   for (const ws of clients) expect(ws.received.length).toBe(1);
 });
+
+test('maxEventBytes applies to events given as objects, as to JSON text, on both paths', async () => {
+  gw = await startGateway({ dispatcher: { maxEventBytes: 256 * 1024 }, attach: { nativePercent: 50 } });
+  const clients = [];
+  for (let i = 0; i < 6; i += 1) {
+    clients.push(await connect(gw.url('/ws?topics=order:big1'), { headers: { 'x-client-id': `g${i}` } }));
+  }
+  const big = event('big1', null, 1, { note: 'x'.repeat(100 * 1024) });
+  expect(gw.dispatch.publish(big)).toEqual(expect.objectContaining({ accepted: 1, rejected: [] }));
+  expect(gw.dispatch.publish(JSON.stringify(event('big1', null, 2, { note: 'y'.repeat(100 * 1024) })))).toEqual(
+    expect.objectContaining({ accepted: 1, rejected: [] }));
+  const tooBig = event('big1', null, 3, { note: 'z'.repeat(300 * 1024) });
+  expect(gw.dispatch.publish([tooBig]).rejected).toEqual([{ index: 0, reason: `event: larger than ${256 * 1024} bytes` }]);
+  await until(() => clients.every((ws) => ws.received.length === 2));
+  const stats = gw.dispatch.stats();
+  expect(stats.paths.native.connections).toBeGreaterThan(0);
+  expect(stats.paths.legacy.connections).toBeGreaterThan(0);
+});

@@ -30,7 +30,9 @@ test.each([
   [{ key: 'x-user' }, TypeError, /a function for options\.key but received the string "x-user"/],
   [{ authenticate: true }, TypeError, /options\.authenticate/],
   [{ path: '' }, RangeError, /options\.path/],
-  [{ retryAfterMs: [5, 1] }, TypeError, /options\.retryAfterMs/],
+  [{ retryAfterMs: [5, 1] }, RangeError, /options\.retryAfterMs/],
+  [{ retryAfterMs: [-1, 1] }, RangeError, /options\.retryAfterMs/],
+  [{ retryAfterMs: [1, 1.5] }, TypeError, /options\.retryAfterMs/],
 ])('attach(server, %j) throws', (options, type, message) => {
   const server = http.createServer();
   expect(() => dispatch.attach(server, options)).toThrow(type);
@@ -62,6 +64,11 @@ test('connection calls validate', () => {
   expect(() => dispatch.send({}, 'x')).toThrow(TypeError);
   expect(() => dispatch.send(1, 5)).toThrow(/for data/);
   expect(() => dispatch.closeConnection(1, 999)).toThrow(RangeError);
+  // Codes no endpoint may send (RFC 6455 7.4), on either path.
+  for (const code of [1004, 1005, 1006, 1015, 2000, 2999]) {
+    expect(() => dispatch.closeConnection(1, code)).toThrow(RangeError);
+    expect(() => dispatch.closeConnection('l1', code)).toThrow(/1000-1003, 1007-1014 or 3000-4999 for code/);
+  }
   expect(() => dispatch.closeConnection(1, 1000, 'x'.repeat(200))).toThrow(/reason/);
   expect(dispatch.send(123456, 'nobody')).toBe(true); // queued; the core ignores unknown ids
   expect(dispatch.send('l-unknown', 'nobody')).toBe(false);

@@ -79,6 +79,78 @@ test('authenticate rejecting means 401 and no upgrade on either path', async () 
   expect(stats.paths.native.upgrades + stats.paths.legacy.upgrades).toBe(1);
 });
 
+test('a throwing authenticate or key, with no \'error\' listener, refuses that upgrade and nothing else', async () => {
+  const rejections = [];
+  const onRejection = (reason) => rejections.push(reason);
+  process.on('unhandledRejection', onRejection);
+  try {
+    let mode = 'auth';
+    gw = await startGateway({
+      attach: {
+        nativePercent: 50,
+        authenticate: async () => {
+          if (mode === 'auth') throw new Error('auth backend down');
+          return true;
+        },
+        key: () => {
+          if (mode === 'key') throw new Error('no key');
+          return undefined;
+        },
+      },
+    });
+    expect(gw.router.listenerCount('error')).toBe(0);
+    await expect(connect(gw.url('/ws'))).rejects.toThrow(/401/);
+    mode = 'key';
+    await expect(connect(gw.url('/ws'))).rejects.toThrow(/500/);
+    mode = 'none';
+    const ws = await connect(gw.url('/ws'));
+    ws.close();
+    await new Promise((r) => setImmediate(r));
+    expect(rejections).toEqual([]);
+    expect(gw.dispatch.stats().rejectedUpgrades).toEqual({ unauthorized: 0, error: 2, closedDuringAuth: 0 });
+  } finally {
+    process.off('unhandledRejection', onRejection);
+  }
+});
+
+test('an authenticate that returns nothing refuses (only a Grant or true admits)', async () => {
+  const answers = [undefined, 0, 'yes', true, {}];
+  gw = await startGateway({ attach: { nativePercent: 50, authenticate: async () => answers.shift() } });
+  await expect(connect(gw.url('/ws'))).rejects.toThrow(/401/);
+  await expect(connect(gw.url('/ws'))).rejects.toThrow(/401/);
+  await expect(connect(gw.url('/ws'))).rejects.toThrow(/401/);
+  (await connect(gw.url('/ws'))).close();
+  (await connect(gw.url('/ws'))).close();
+  expect(gw.dispatch.stats().rejectedUpgrades.unauthorized).toBe(3);
+});
+
+test('\'connection\' comes with the id on both paths, and not for a handshake the legacy path refused', async () => {
+  gw = await startGateway({ attach: { nativePercent: 0, overrideHeader: 'x-path' } });
+  const seen = [];
+  gw.router.on('connection', (e) => seen.push(e));
+  // Version 8: ws would take it, the legacy path answers 426.
+  const old = net.connect(gw.port, '127.0.0.1');
+  const answer = new Promise((resolve) => old.once('data', (d) => resolve(d.toString())));
+  old.write('GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n');
+  expect(await answer).toMatch(/^HTTP\/1\.1 426/);
+  old.destroy();
+  const legacy = await connect(gw.url('/ws?topics=order:c1'));
+  const native = await connect(gw.url('/ws?topics=order:c2'), { headers: { 'x-path': 'native' } });
+  await until(() => seen.length === 2);
+  expect(seen.map((e) => e.path).sort()).toEqual(['legacy', 'native']);
+  const byPath = Object.fromEntries(seen.map((e) => [e.path, e]));
+  expect(typeof byPath.legacy.id).toBe('string');
+  expect(typeof byPath.native.id).toBe('number');
+  expect(gw.dispatch.send(byPath.legacy.id, 'to legacy')).toBe(true);
+  expect(gw.dispatch.send(byPath.native.id, 'to native')).toBe(true);
+  await until(() => legacy.received.includes('to legacy') && native.received.includes('to native'));
+  await new Promise((r) => setTimeout(r, 50));
+  expect(seen).toHaveLength(2);
+  legacy.close();
+  native.close();
+});
+
 test('upgrades for other paths are left to other listeners', async () => {
   gw = await startGateway({ attach: { nativePercent: 100 } });
   let seen = 0;

@@ -232,6 +232,8 @@ describe('dispatch.bridge() in a process', () => {
       new RangeError('Expected a redis:// or rediss:// URL for redisUrl but received the string "http://***@host:6379"'));
     expect(() => dispatch.bridge(redis.url, { channels: 'ficus:events' })).toThrow(
       new TypeError('Expected an array of 1 to 64 channel names for options.channels but received the string "ficus:events"'));
+    expect(() => dispatch.bridge(redis.url, { channels: [] })).toThrow(RangeError);
+    expect(() => dispatch.bridge(redis.url, { channels: Array.from({ length: 65 }, (_, i) => `c${i}`) })).toThrow(RangeError);
     expect(() => dispatch.bridge(redis.url, { channels: ['ok', ''] })).toThrow(
       new RangeError('Expected a non-empty string for options.channels[1] but received the string ""'));
     expect(() => dispatch.bridge(redis.url, { publishThrough: 'yes' })).toThrow(
@@ -249,6 +251,7 @@ describe('dispatch.bridge() in a process', () => {
     try {
       const bridge = dispatch.bridge(redis.url, { channels: [channel], publishThrough: true });
       expect(() => dispatch.bridge(redis.url)).toThrow(/already has an open bridge/);
+      expect(() => dispatch.bridge(redis.url)).toThrow(expect.objectContaining({ code: 'ERR_FICUS_BRIDGED' }));
       expect(['connecting', 'ready']).toContain(bridge.state);
       await bridge.ready();
       const ids = clientIds('inproc', 1);

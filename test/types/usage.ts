@@ -40,3 +40,7 @@ ficus.createDispatcher({ backpressure: 'block' });
 dispatch.attach(server, { nativePercent: '10' });
 // @ts-expect-error: publish needs an event, not a number
 dispatch.publish(42);
+
+router.on('connection', (e) => dispatch.send(e.id, `welcome ${e.identity} (${e.path})`));
+// @ts-expect-error: an authenticate that can return nothing would refuse by accident
+dispatch.attach(server, { authenticate: async (req) => { if (req.headers.authorization) return true; } });
