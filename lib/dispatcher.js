@@ -14,8 +14,17 @@ const { nowNs } = require('./histogram');
 const { pathStats } = require('./path-stats');
 const { toPrometheus } = require('./prometheus');
 const v = require('./validate');
+const coreStatus = require('./core-status');
 
 const positive = (min, max) => (value, name) => v.integer(value, name, { min, max });
+
+// Connection ids: numbers on the native path, strings on the legacy one.
+function isNativeId(id) {
+  if (typeof id === 'string') return false;
+  if (typeof id !== 'number') throw v.typeError('a connection id (number or string)', 'id', id);
+  if (!Number.isSafeInteger(id) || id < 0) throw v.rangeError('a native connection id (a non-negative integer)', 'id', id);
+  return true;
+}
 
 // The codes an endpoint may send (RFC 6455 7.4): 1004 is reserved, 1005,
 // 1006 and 1015 only ever describe a close, 1016-2999 are unassigned.
@@ -173,7 +182,9 @@ class Dispatcher extends EventEmitter {
         }
       }
     } else if (bytes.length > 0) {
-      forEachLine(typeof bytes === 'string' ? bytes : bytes.toString(), (line, index) => {
+      // Buffers stay bytes: invalid UTF-8 is rejected as the core would, not
+      // turned into U+FFFD by a conversion.
+      forEachLine(bytes, (line, index) => {
         const decoded = decodeEvent(line, this.options);
         if (!decoded.ok) {
           rejected.push({ index: indexOf(index), reason: decoded.error });
@@ -255,6 +266,12 @@ class Dispatcher extends EventEmitter {
     this.nativeConnections.set(id, router.slot * 256 + bucket);
   }
 
+  // The bucket a native connection was routed by, or undefined once it closed.
+  nativeBucketOf(id) {
+    const packed = this.nativeConnections.get(id);
+    return packed === undefined ? undefined : packed % 256;
+  }
+
   // Calls fn(id) for every native connection `router` placed in a bucket >= `bucket`.
   forNativeAbove(router, bucket, fn) {
     for (const [id, packed] of this.nativeConnections) {
@@ -301,22 +318,22 @@ class Dispatcher extends EventEmitter {
   // Connection-level calls by id: numbers are native, strings legacy.
   send(id, data) {
     this.assertOpen();
+    const native = isNativeId(id);
     const binary = Buffer.isBuffer(data);
     if (!binary && typeof data !== 'string') throw v.typeError('a string or Buffer', 'data', data);
-    if (typeof id === 'number') return this.core ? this.core.send(id, data, binary) === 'ok' : false;
-    if (typeof id === 'string') return this.legacy.send(id, data, binary);
-    throw v.typeError('a connection id (number or string)', 'id', id);
+    if (native) return this.core ? this.core.send(id, data, binary) === coreStatus.OK : false;
+    return this.legacy.send(id, data, binary);
   }
 
   closeConnection(id, code = 1000, reason = '') {
     this.assertOpen();
+    const native = isNativeId(id);
     v.integer(code, 'code', { min: 1000, max: 4999 });
     if (!sendableCloseCode(code)) throw v.rangeError('a close code of 1000-1003, 1007-1014 or 3000-4999', 'code', code);
     v.string(reason, 'reason');
     if (Buffer.byteLength(reason) > 123) throw v.rangeError('a reason of at most 123 bytes', 'reason', reason);
-    if (typeof id === 'number') return this.core ? this.core.close(id, code, reason) === 'ok' : false;
-    if (typeof id === 'string') return this.legacy.closeConnection(id, code, reason);
-    throw v.typeError('a connection id (number or string)', 'id', id);
+    if (native) return this.core ? this.core.close(id, code, reason) === coreStatus.OK : false;
+    return this.legacy.closeConnection(id, code, reason);
   }
 
   stats() {

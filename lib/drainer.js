@@ -4,6 +4,8 @@
 // The close reason carries a jittered retry hint so clients spread their
 // reconnects; they then land on the legacy path.
 
+const coreStatus = require('./core-status');
+
 const TICK_MS = 100;
 const SERVICE_RESTART = 1012;
 // Credit is kept in thousandths of a connection, so that rates which are
@@ -42,11 +44,18 @@ class Drainer {
     this.credit += this.creditPerTick;
     while (this.credit >= ONE && this.queue.length > 0) {
       const id = this.queue.shift();
-      if (!core || !this.dispatcher.nativeConnections.has(id)) continue;
+      const bucket = this.dispatcher.nativeBucketOf(id);
+      // Closed meanwhile, or native again since the percent went back up.
+      if (!core || bucket === undefined || bucket < this.router.nativePercent) continue;
       const [min, max] = this.retryAfterMs;
       const retry = Math.round(min + Math.random() * (max - min));
-      core.close(id, SERVICE_RESTART, `service restart; retry after ${retry} ms`);
-      this.closed += 1;
+      const status = core.close(id, SERVICE_RESTART, `service restart; retry after ${retry} ms`);
+      if (status === coreStatus.BUSY) {
+        // Its worker's inbox is full: try again next tick.
+        this.queue.unshift(id);
+        break;
+      }
+      if (status === coreStatus.OK) this.closed += 1;
       this.credit -= ONE;
     }
     if (this.queue.length === 0) this.stop();

@@ -121,6 +121,8 @@ export interface PathStats {
   latencyMs: LatencyMs;
   closedByCode: Record<string, number>;
   messagesIn?: number;
+  /** Upgrades routed to this path whose handshake it refused (bad version, key, topics; shutting down). */
+  handshakesRejected?: number;
 }
 
 export interface NativeThreadStats {
@@ -138,7 +140,6 @@ export interface NativePathStats extends PathStats {
   fallbacks: number;
   fallbacksByReason: Record<string, number>;
   threads: NativeThreadStats[];
-  handshakesRejected?: number;
   /** Events from native publisher connections. */
   ingested?: number;
   ingestRejected?: number;
@@ -176,6 +177,8 @@ export interface BridgeOptions {
   connectTimeoutMs?: number;
   /** Publish-through messages held while Redis is away; past it they are dropped (counted). Default 10000. */
   maxQueuedPublishes?: number;
+  /** And their bytes (at least 1 MiB); past it they are dropped (counted). Default 67108864 (64 MiB). */
+  maxQueuedPublishBytes?: number;
   /**
    * Publish-through: collect events this long into one message (fewer messages for every instance
    * to wake for, at up to this much latency). 0 (default): one message per event-loop turn.
@@ -298,7 +301,7 @@ export declare class FicusError extends Error {
 export declare const errorCodes: Readonly<Record<string, FicusErrorCode>>;
 export declare const defaults: Readonly<Required<DispatcherOptions>>;
 /** null when valid, else the reason (the same rules both paths apply). */
-export declare function validateEvent(event: DeliveryEvent | string): string | null;
+export declare function validateEvent(event: DeliveryEvent | string | Buffer): string | null;
 /** The routing bucket (0-99) an identity falls in for a salt. */
 export declare function bucketOf(identity: string, salt: string): number;
 /** Whether the addon could be loaded in this process. */

@@ -18,9 +18,9 @@ module.exports = {
   defaults: Object.freeze({ ...DEFAULTS }),
   validateEvent(event) {
     if (typeof event !== 'string' && (event === null || typeof event !== 'object')) {
-      throw require('./validate').typeError('an event object or a JSON string', 'event', event);
+      throw require('./validate').typeError('an event object, a JSON string or a Buffer', 'event', event);
     }
-    if (typeof event === 'string') {
+    if (typeof event === 'string' || Buffer.isBuffer(event)) {
       const decoded = decodeEvent(event);
       return decoded.ok ? null : decoded.error;
     }

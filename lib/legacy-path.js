@@ -167,6 +167,7 @@ class LegacyPath extends EventEmitter {
   // onOpen(id) is called once the handshake succeeded.
   handleUpgrade(req, socket, head, { identity, topics = [], publisher = false, onOpen } = {}) {
     if (this._shutdown !== null) {
+      this._counters.handshakesRejected += 1;
       rejectHandshake(socket, 503, 'server shutting down');
       return;
     }
@@ -182,7 +183,15 @@ class LegacyPath extends EventEmitter {
       rejectHandshake(socket, 400, refusal);
       return;
     }
+    // ws refuses a bad key, method or extension header itself (and closes
+    // the socket) without calling back: counted when the socket closes
+    // unopened.
+    let opened = false;
+    socket.once('close', () => {
+      if (!opened) this._counters.handshakesRejected += 1;
+    });
     this._wss.handleUpgrade(req, socket, head, (ws) => {
+      opened = true;
       const id = this._adopt(ws, socket, identity, publisher ? [] : topics, publisher);
       if (onOpen) onOpen(id);
     });

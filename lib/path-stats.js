@@ -97,6 +97,7 @@ function legacyPath(legacy, routing) {
     latencyMs: latencyMs(legacy.latency),
     closedByCode: legacy.closedByCode,
     messagesIn: legacy.messagesIn,
+    handshakesRejected: legacy.handshakesRejected,
   };
 }
 

@@ -35,6 +35,7 @@ const OPTIONS = {
   backoffMaxMs: positive(1, 600000),
   connectTimeoutMs: positive(100, 600000),
   maxQueuedPublishes: positive(1, 1 << 20),
+  maxQueuedPublishBytes: positive(1024 * 1024, 2 ** 40),
   batchWindowMs: positive(0, 1000),
 };
 
@@ -45,6 +46,7 @@ const DEFAULTS = {
   backoffMaxMs: 5000, // ... doubling up to 2.5-5 s
   connectTimeoutMs: 5000,
   maxQueuedPublishes: 10000, // publish-through messages held while Redis is away
+  maxQueuedPublishBytes: 64 * 1024 * 1024, // ... and their bytes: a message can be 1 MiB
   batchWindowMs: 0, // publish-through: 0 = one message per event-loop turn
 };
 
@@ -111,6 +113,7 @@ class Bridge extends EventEmitter {
     this.outbox = { parts: [], events: 0, bytes: 0 }; // publish-through, this turn
     this.outboxScheduled = false;
     this.inflight = new Set(); // publish-through PUBLISH commands not yet answered
+    this.inflightBytes = 0;
 
     const { createClient } = require('redis');
     const newClient = (extra) => createClient({
@@ -275,6 +278,14 @@ class Bridge extends EventEmitter {
   }
 
   send(payload, count) {
+    // The client's offline queue counts commands, not bytes: bounded here
+    // too, or a Redis outage under big messages would hold gigabytes.
+    if (this.inflightBytes + payload.length > this.options.maxQueuedPublishBytes) {
+      this.counters.dropped += count;
+      this.noteError(new Error(`publish-through: more than ${this.options.maxQueuedPublishBytes} bytes waiting for Redis, ${count} events dropped`));
+      return;
+    }
+    this.inflightBytes += payload.length;
     const sent = this.publisher.publish(this.channels[0], payload).then(() => {
       this.counters.published += count;
     }, (error) => {
@@ -283,7 +294,10 @@ class Bridge extends EventEmitter {
       this.noteError(error);
     });
     this.inflight.add(sent);
-    sent.finally(() => this.inflight.delete(sent));
+    sent.finally(() => {
+      this.inflight.delete(sent);
+      this.inflightBytes -= payload.length;
+    });
   }
 
   stats() {

@@ -9,11 +9,18 @@ const { bucketOf, isNative, randomIdentity } = require('./bucket');
 const handoff = require('./handoff');
 const { Drainer } = require('./drainer');
 const v = require('./validate');
+const coreStatus = require('./core-status');
 
 const STATUS_TEXT = { 400: 'Bad Request', 401: 'Unauthorized', 500: 'Internal Server Error', 503: 'Service Unavailable' };
 
+function peerWentAway() {}
+
 function refuse(socket, status) {
   if (socket.destroyed) return;
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
   const text = STATUS_TEXT[status] || 'Error';
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\n` +
     `Content-Length: ${text.length + 1}\r\n\r\n${text}\n`);
@@ -88,6 +95,19 @@ class Router extends EventEmitter {
     this.listener = (req, socket, head) => {
       this.onUpgrade(req, socket, head).catch((error) => this.upgradeFailed(socket, error, 500));
     };
+    // Listeners of 'connection' run inside the hand-off: one that throws is
+    // rethrown on its own tick (like a 'message' listener, see the
+    // dispatcher's onNotify) rather than caught by the upgrade handler,
+    // which would write an HTTP error into an open WebSocket.
+    this.opened = (event) => {
+      try {
+        this.emit('connection', event);
+      } catch (error) {
+        process.nextTick(() => {
+          throw error;
+        });
+      }
+    };
     server.on('upgrade', this.listener);
   }
 
@@ -137,6 +157,11 @@ class Router extends EventEmitter {
   async onUpgrade(req, socket, head) {
     const { pathname, query } = splitUrl(req.url || '/');
     if (!this.matches(pathname)) return; // another listener's upgrade
+    // Node drops its own 'error' listener once a socket is upgraded: a peer
+    // that resets while we judge or refuse it would otherwise be an
+    // uncaught exception. Its upgrade is counted as refused or as
+    // closedDuringAuth; ws and the core handle the socket after hand-off.
+    socket.on('error', peerWentAway);
     const { handle, reason } = handoff.handoffHandle(socket);
     if (handle) handoff.pauseReads(handle);
 
@@ -171,20 +196,23 @@ class Router extends EventEmitter {
         ? this.toNative(req, socket, head, handle, { pathname, query, identity, topics, bucket })
         : { reason };
       if (native.id !== undefined) {
-        this.emit('connection', { path: 'native', id: native.id, identity });
+        this.opened({ path: 'native', id: native.id, identity });
         return;
       }
       this.countFallback(native.reason);
       if (native.head) legacyHead = native.head;
     }
     if (handle) handoff.resumeReads(socket, handle);
-    this.counters.legacy.upgrades += 1;
     this.dispatcher.legacy.handleUpgrade(req, socket, legacyHead, {
       identity,
       topics,
       publisher: this.options.role === 'publisher',
-      // Once the handshake succeeded: a refused one never opened.
-      onOpen: (id) => this.emit('connection', { path: 'legacy', id, identity }),
+      // Once the handshake succeeded: one the legacy path refused (and
+      // counted in its handshakesRejected) never opened.
+      onOpen: (id) => {
+        this.counters.legacy.upgrades += 1;
+        this.opened({ path: 'legacy', id, identity });
+      },
     });
   }
 
@@ -219,7 +247,7 @@ class Router extends EventEmitter {
       publisher: this.options.role === 'publisher',
     });
     if (typeof result !== 'number') {
-      const why = result === 'native core is at max_connections' ? 'full' : 'stopped-or-busy';
+      const why = result === coreStatus.FULL ? 'full' : 'stopped-or-busy';
       return { reason: why, head: initial || Buffer.alloc(0) };
     }
     handoff.releaseSocket(socket);

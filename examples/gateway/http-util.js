@@ -72,8 +72,10 @@ function readBody(req, limit) {
     req.on('end', () => {
       if (!over) resolve(Buffer.concat(chunks).toString('utf8'));
     });
+    // The client went away mid-body ('aborted', ECONNRESET): its fault, not
+    // a server error, and nobody is left to read the answer.
     req.on('error', (err) => {
-      if (!over) reject(err);
+      if (!over) reject(new HttpError(400, `request body not received: ${err.message}`));
     });
   });
 }

@@ -165,11 +165,17 @@ function createGateway(config, { slot = null } = {}) {
   // rather than a socket left hanging.
   server.on('upgrade', (req, socket, head) => {
     const pathname = req.url.split('?')[0];
-    if (pathname === '/ws' || (pathname === '/publish' && ingest)) return;
-    const refuse = (status) => socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\n` +
-      'Connection: close\r\nContent-Length: 0\r\n\r\n');
-    if (pathname !== '/publish') refuse(404);
-    else if (stopping) refuse(503);
+    const routed = pathname === '/ws' || (pathname === '/publish' && ingest);
+    if (routed && !closed) return; // until the dispatcher closes and detaches them
+    const refuse = (status) => {
+      // Node's own 'error' listener is gone once a request upgrades: a client
+      // that resets now must not become an uncaught exception.
+      socket.on('error', () => {});
+      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      socket.destroySoon();
+    };
+    if (pathname !== '/ws' && pathname !== '/publish') refuse(404);
+    else if (routed || stopping) refuse(503);
     else publishers.handleUpgrade(req, socket, head);
   });
 

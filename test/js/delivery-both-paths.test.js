@@ -112,3 +112,19 @@ test('maxEventBytes applies to events given as objects, as to JSON text, on both
   expect(stats.paths.native.connections).toBeGreaterThan(0);
   expect(stats.paths.legacy.connections).toBeGreaterThan(0);
 });
+
+test('without the native core, bytes with invalid UTF-8 are rejected as the core rejects them', async () => {
+  gw = await startGateway({ dispatcher: { native: false } });
+  const ws = await connect(gw.url('/ws?topics=order:u1'), { headers: { 'x-client-id': 'u1' } });
+  const bad = Buffer.concat([Buffer.from('{"order_id":"u1","status":"'), Buffer.from([0xc3, 0x28]),
+    Buffer.from('","timestamp":"2026-11-27T10:00:00Z"}')]);
+  const good = Buffer.from(JSON.stringify(event('u1', null, 1)));
+  const result = gw.dispatch.publish(Buffer.concat([bad, Buffer.from('\n'), good]));
+  expect(result.accepted).toBe(1);
+  expect(result.rejected).toEqual([{ index: 0, reason: expect.stringMatching(/UTF-8/) }]);
+  expect(require('../../lib').validateEvent(bad)).toMatch(/UTF-8/);
+  expect(require('../../lib').validateEvent(good)).toBeNull();
+  await until(() => ws.received.length === 1);
+  expect(JSON.parse(ws.received[0]).seq).toBe(1);
+  ws.close();
+});

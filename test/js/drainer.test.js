@@ -5,12 +5,17 @@
 
 const { Drainer } = require('../../lib/drainer');
 
-function fakeDispatcher(ids) {
+// Connections 1..n in bucket 50 unless `buckets` says otherwise; close()
+// answers from `answers` (then 'ok').
+function fakeDispatcher(ids, { buckets = {}, answers = [] } = {}) {
   const closes = [];
   const dispatcher = {
-    nativeConnections: new Set(ids),
+    nativeConnections: new Map(ids.map((id) => [id, buckets[id] ?? 50])),
+    nativeBucketOf: (id) => dispatcher.nativeConnections.get(id),
     core: {
       close: (id, code, reason) => {
+        const answer = answers.length ? answers.shift() : 'ok';
+        if (answer !== 'ok') return answer;
         closes.push({ id, code, reason });
         dispatcher.nativeConnections.delete(id);
         return 'ok';
@@ -21,13 +26,15 @@ function fakeDispatcher(ids) {
   return { dispatcher, closes };
 }
 
+const router = (nativePercent = 0) => ({ nativePercent });
+
 beforeEach(() => jest.useFakeTimers());
 afterEach(() => jest.useRealTimers());
 
 test.each([1, 5, 15, 40, 200])('drainRatePerSecond %d closes that many a second', (rate) => {
   const ids = Array.from({ length: 1000 }, (_, i) => i + 1);
   const { dispatcher, closes } = fakeDispatcher(ids);
-  const drainer = new Drainer(dispatcher, {}, { drainRatePerSecond: rate, retryAfterMs: [0, 0] });
+  const drainer = new Drainer(dispatcher, router(), { drainRatePerSecond: rate, retryAfterMs: [0, 0] });
   drainer.drainAbove(0);
   jest.advanceTimersByTime(100);
   expect(closes.length).toBe(Math.max(1, Math.floor(rate / 10))); // the first tick starts at once
@@ -42,7 +49,7 @@ test.each([1, 5, 15, 40, 200])('drainRatePerSecond %d closes that many a second'
 test('stops once the queue is empty, and skips connections that closed meanwhile', () => {
   const { dispatcher, closes } = fakeDispatcher([1, 2, 3, 4]);
   dispatcher.nativeConnections.delete(2);
-  const drainer = new Drainer(dispatcher, {}, { drainRatePerSecond: 200, retryAfterMs: [10, 50] });
+  const drainer = new Drainer(dispatcher, router(), { drainRatePerSecond: 200, retryAfterMs: [10, 50] });
   drainer.drainAbove(0);
   jest.advanceTimersByTime(100);
   expect(closes.map((c) => c.id)).toEqual([1, 3, 4]);
@@ -53,4 +60,31 @@ test('stops once the queue is empty, and skips connections that closed meanwhile
   }
   expect(drainer.timer).toBeNull();
   expect(drainer.stats()).toEqual({ pending: 0, closed: 3 });
+});
+
+test('connections whose bucket is native again (the percent went back up) are not closed', () => {
+  const { dispatcher, closes } = fakeDispatcher([1, 2, 3, 4], { buckets: { 1: 10, 2: 60, 3: 30, 4: 70 } });
+  const r = router(0);
+  const drainer = new Drainer(dispatcher, r, { drainRatePerSecond: 10, retryAfterMs: [0, 0] });
+  drainer.drainAbove(0);
+  jest.advanceTimersByTime(100);
+  expect(closes.map((c) => c.id)).toEqual([1]);
+  r.nativePercent = 50; // buckets below 50 stay native from now on
+  jest.advanceTimersByTime(1000);
+  expect(closes.map((c) => c.id)).toEqual([1, 2, 4]);
+  expect(drainer.stats()).toEqual({ pending: 0, closed: 3 });
+});
+
+test('a close the core refuses as busy is tried again; one it cannot do is not counted', () => {
+  const busy = 'native core is overloaded (worker inbox full)';
+  const { dispatcher, closes } = fakeDispatcher([1, 2], { answers: [busy, busy, 'no such connection'] });
+  const drainer = new Drainer(dispatcher, router(), { drainRatePerSecond: 10, retryAfterMs: [0, 0] });
+  drainer.drainAbove(0);
+  jest.advanceTimersByTime(100);
+  expect(drainer.stats()).toEqual({ pending: 2, closed: 0 });
+  jest.advanceTimersByTime(100);
+  expect(drainer.stats()).toEqual({ pending: 2, closed: 0 });
+  jest.advanceTimersByTime(2000);
+  expect(closes.map((c) => c.id)).toEqual([2]); // 1 was refused as unknown after two busy answers
+  expect(drainer.stats()).toEqual({ pending: 0, closed: 1 });
 });

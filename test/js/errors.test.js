@@ -63,6 +63,10 @@ test('publish validates its input type but returns event rejections', () => {
 test('connection calls validate', () => {
   expect(() => dispatch.send({}, 'x')).toThrow(TypeError);
   expect(() => dispatch.send(1, 5)).toThrow(/for data/);
+  for (const id of [NaN, Infinity, -1, 1.5, 2 ** 53]) {
+    expect(() => dispatch.send(id, 'x')).toThrow(RangeError);
+    expect(() => dispatch.closeConnection(id)).toThrow(/a native connection id .* for id/);
+  }
   expect(() => dispatch.closeConnection(1, 999)).toThrow(RangeError);
   // Codes no endpoint may send (RFC 6455 7.4), on either path.
   for (const code of [1004, 1005, 1006, 1015, 2000, 2999]) {

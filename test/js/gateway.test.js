@@ -144,6 +144,26 @@ describe('bench protocol', () => {
   test('upgrades on other paths are refused with 404', async () => {
     await expect(connect(gw.ws('/nope'))).rejects.toThrow(/404/);
   });
+
+  test('clients that reset while being refused, or mid-body, do not take the gateway down', async () => {
+    const net = require('node:net');
+    const resetAfter = async (request) => {
+      const socket = net.connect(gw.port, '127.0.0.1');
+      socket.on('error', () => {});
+      socket.write(request);
+      await new Promise((r) => setTimeout(r, 10));
+      socket.resetAndDestroy();
+    };
+    for (let i = 0; i < 30; i += 1) {
+      await resetAfter('GET /nope HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+      await resetAfter('POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"order_id":');
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await fetch(gw.http('/healthz'))).status).toBe(200);
+    expect(gw.alive).toBe(true);
+    expect(gw.output.join('\n')).not.toMatch(/failed|ECONNRESET|aborted/);
+  });
 });
 
 describe('POST /events', () => {

@@ -23,6 +23,17 @@ function rawUpgrade(port, target, extra = '') {
   return socket;
 }
 
+// The status line the server answers an upgrade of /ws with this key and version.
+async function refusedUpgrade(port, key, version) {
+  const socket = net.connect(port, '127.0.0.1');
+  const answer = new Promise((resolve) => socket.once('data', (d) => resolve(d.toString())));
+  socket.write('GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+    `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: ${version}\r\n\r\n`);
+  const text = await answer;
+  socket.destroy();
+  return text;
+}
+
 function maskedText(text) {
   const payload = Buffer.from(text);
   const header = payload.length < 126 ? Buffer.from([0x81, 0x80 | payload.length])
@@ -129,12 +140,7 @@ test('\'connection\' comes with the id on both paths, and not for a handshake th
   const seen = [];
   gw.router.on('connection', (e) => seen.push(e));
   // Version 8: ws would take it, the legacy path answers 426.
-  const old = net.connect(gw.port, '127.0.0.1');
-  const answer = new Promise((resolve) => old.once('data', (d) => resolve(d.toString())));
-  old.write('GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n');
-  expect(await answer).toMatch(/^HTTP\/1\.1 426/);
-  old.destroy();
+  expect(await refusedUpgrade(gw.port, 'dGhlIHNhbXBsZSBub25jZQ==', 8)).toMatch(/^HTTP\/1\.1 426/);
   const legacy = await connect(gw.url('/ws?topics=order:c1'));
   const native = await connect(gw.url('/ws?topics=order:c2'), { headers: { 'x-path': 'native' } });
   await until(() => seen.length === 2);
@@ -149,6 +155,37 @@ test('\'connection\' comes with the id on both paths, and not for a handshake th
   expect(seen).toHaveLength(2);
   legacy.close();
   native.close();
+});
+
+test('a client that resets while it is being refused does not take the gateway down', async () => {
+  gw = await startGateway({
+    attach: { nativePercent: 50, authenticate: () => new Promise((r) => setTimeout(() => r(false), 100)) },
+  });
+  const errors = [];
+  const onError = (e) => errors.push(e);
+  process.on('uncaughtException', onError);
+  try {
+    for (let i = 0; i < 20; i += 1) {
+      const socket = rawUpgrade(gw.port, '/ws');
+      socket.on('error', () => {});
+      await new Promise((r) => setTimeout(r, 20)); // the server has the request and awaits authenticate
+      socket.resetAndDestroy();
+    }
+    await until(() => gw.dispatch.stats().rejectedUpgrades.unauthorized + gw.dispatch.stats().rejectedUpgrades.closedDuringAuth === 20);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(errors).toEqual([]);
+  } finally {
+    process.off('uncaughtException', onError);
+  }
+});
+
+test('a handshake ws refuses on the legacy path counts as rejected, not as an upgrade', async () => {
+  gw = await startGateway({ attach: { nativePercent: 0 } });
+  expect(await refusedUpgrade(gw.port, 'not-a-key', 13)).toMatch(/^HTTP\/1\.1 400/);
+  await until(() => gw.dispatch.stats().paths.legacy.handshakesRejected === 1);
+  expect(gw.dispatch.stats().paths.legacy.upgrades).toBe(0);
+  (await connect(gw.url('/ws'))).close();
+  await until(() => gw.dispatch.stats().paths.legacy.upgrades === 1);
 });
 
 test('upgrades for other paths are left to other listeners', async () => {

@@ -320,6 +320,22 @@ describe('dispatch.bridge() in a process', () => {
     }
   });
 
+  test('publish-through while Redis is away holds at most maxQueuedPublishBytes; the rest is dropped and counted', async () => {
+    const { freePort } = require('./support/redis-server');
+    const port = await freePort();
+    dispatch = ficus.createDispatcher({ threads: 1, maxEventBytes: 1024 * 1024 });
+    const bridge = dispatch.bridge(`redis://127.0.0.1:${port}`, { publishThrough: true, maxQueuedPublishBytes: 1024 * 1024 });
+    bridge.on('error', () => {});
+    const big = (seq) => event('q1', null, seq, { pad: 'x'.repeat(300 * 1024) });
+    for (let seq = 1; seq <= 10; seq += 1) {
+      expect(dispatch.publish(big(seq)).accepted).toBe(1);
+      await new Promise((r) => setImmediate(r)); // one message per turn
+    }
+    // Three messages of ~300 KB fit in 1 MiB; the other seven are dropped.
+    expect(bridge.stats()).toMatchObject({ state: 'connecting', dropped: 7, published: 0 });
+    expect(bridge.stats().lastError).toMatch(/more than 1048576 bytes waiting for Redis/);
+  });
+
   test('a Redis that is not there yet: connecting, then ready without counting a reconnect', async () => {
     const { freePort } = require('./support/redis-server');
     const port = await freePort();
