@@ -17,6 +17,9 @@
       "defines": [
         "NAPI_VERSION=8",
         "NAPI_CPP_EXCEPTIONS",
+        # Any std::exception (bad_alloc, length_error) becomes a JS Error
+        # instead of escaping into V8, which would abort the process.
+        "NODE_ADDON_API_CPP_EXCEPTIONS_ALL",
         "NODE_ADDON_API_DISABLE_DEPRECATED"
       ],
       # gyp applies exclusions after merging: never list an -O flag here,

@@ -62,11 +62,23 @@ CoreWrap::CoreWrap(const Napi::CallbackInfo& info)
     doorbell_live_ = false;
     throw Napi::RangeError::New(env, e.what());
   }
-  cleanup_.emplace(env.AddCleanupHook(
-      std::function<void()>([this] { shutdown(0); })));
+  // node-addon-api frees the hook's data once it ran: forget it then, so
+  // neither stop() nor the destructor removes it a second time.
+  cleanup_.emplace(env.AddCleanupHook(std::function<void()>([this] {
+    cleanup_.reset();
+    shutdown(0);
+  })));
 }
 
-CoreWrap::~CoreWrap() { shutdown(0); }
+// A Core collected without stop(): its hook must not outlive it, or the
+// environment's teardown would call shutdown() on freed memory.
+CoreWrap::~CoreWrap() {
+  if (cleanup_) {
+    cleanup_->Remove(Env());
+    cleanup_.reset();
+  }
+  shutdown(0);
+}
 
 void CoreWrap::shutdown(std::optional<uint32_t> timeout_ms) {
   if (dispatcher_) dispatcher_->stop(timeout_ms);
@@ -120,9 +132,10 @@ Napi::Value CoreWrap::Start(const Napi::CallbackInfo& info) {
 Napi::Value CoreWrap::Listen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   try {
+    const uint32_t wanted = info[1].As<Napi::Number>().Uint32Value();
+    if (wanted > 0xFFFF) throw Napi::RangeError::New(env, "port: 0 to 65535");
     uint16_t port = dispatcher(env).listen(
-        info[0].As<Napi::String>().Utf8Value(),
-        static_cast<uint16_t>(info[1].As<Napi::Number>().Uint32Value()),
+        info[0].As<Napi::String>().Utf8Value(), static_cast<uint16_t>(wanted),
         info[2].As<Napi::String>().Utf8Value(),
         info[3].IsString() ? info[3].As<Napi::String>().Utf8Value()
                            : std::string());
@@ -169,10 +182,9 @@ Napi::Value CoreWrap::PublishEvents(const Napi::CallbackInfo& info) {
       routes.Set(n, Napi::Number::New(env, start));
       routes.Set(n + 1, Napi::Number::New(env, start + line.size()));
       routes.Set(n + 2, Napi::String::New(env, event.order_topic));
-      routes.Set(n + 3, event.driver_topic
-                            ? Napi::Value(Napi::String::New(
-                                  env, *event.driver_topic))
-                            : env.Null());
+      routes.Set(n + 3, event.driver_topic ? Napi::Value(Napi::String::New(
+                                                 env, *event.driver_topic))
+                                           : env.Null());
     };
   }
   return publishResultToJs(env,
@@ -192,10 +204,9 @@ Napi::Value CoreWrap::PublishRaw(const Napi::CallbackInfo& info) {
 // subscribe(id, topics, subscribe: boolean) -> status string
 Napi::Value CoreWrap::Subscribe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  return Napi::String::New(
-      env, toString(dispatcher(env).subscribe(
-               idFromJs(info[0]), stringsFromJs(info[1]),
-               info[2].ToBoolean().Value())));
+  return Napi::String::New(env, toString(dispatcher(env).subscribe(
+                                    idFromJs(info[0]), stringsFromJs(info[1]),
+                                    info[2].ToBoolean().Value())));
 }
 
 // send(id, data: Buffer | string, binary: boolean) -> status string
@@ -211,11 +222,9 @@ Napi::Value CoreWrap::Send(const Napi::CallbackInfo& info) {
 // close(id, code, reason) -> status string
 Napi::Value CoreWrap::Close(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  return Napi::String::New(
-      env, toString(dispatcher(env).close(
-               idFromJs(info[0]),
-               static_cast<uint16_t>(info[1].As<Napi::Number>().Uint32Value()),
-               info[2].As<Napi::String>().Utf8Value())));
+  return Napi::String::New(env, toString(dispatcher(env).close(
+                                    idFromJs(info[0]), uint16FromJs(info[1]),
+                                    info[2].As<Napi::String>().Utf8Value())));
 }
 
 Napi::Value CoreWrap::Drain(const Napi::CallbackInfo& info) {

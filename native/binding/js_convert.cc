@@ -32,9 +32,9 @@ Napi::Object workerToJs(Napi::Env env, const WorkerStats& w) {
   Napi::Object closed = Napi::Object::New(env);
   for (unsigned i = 0; i < kCloseCodeSlots; ++i) {
     if (w.connections_closed[i] == 0) continue;
-    closed.Set(i < 16 ? std::to_string(1000 + i) : std::string("other"),
-               Napi::Number::New(env, static_cast<double>(
-                                          w.connections_closed[i])));
+    closed.Set(
+        i < 16 ? std::to_string(1000 + i) : std::string("other"),
+        Napi::Number::New(env, static_cast<double>(w.connections_closed[i])));
   }
   o.Set("closedByCode", closed);
   setCounter(o, "handshakesRejected", w.handshakes_rejected);
@@ -111,7 +111,15 @@ std::vector<std::string> stringsFromJs(const Napi::Value& value) {
 uint64_t idFromJs(const Napi::Value& value) {
   if (!value.IsNumber()) return 0;
   double d = value.As<Napi::Number>().DoubleValue();
-  return d > 0 ? static_cast<uint64_t>(d) : 0;
+  // Ids are below 2^53; anything else (NaN, Infinity, huge) is no id, and
+  // must not reach a cast that would be undefined for it.
+  return d > 0 && d < 0x1p53 ? static_cast<uint64_t>(d) : 0;
+}
+
+uint16_t uint16FromJs(const Napi::Value& value) {
+  if (!value.IsNumber()) return 0;
+  uint32_t n = value.As<Napi::Number>().Uint32Value();
+  return n <= 0xFFFF ? static_cast<uint16_t>(n) : 0;
 }
 
 Napi::Object statsToJs(Napi::Env env, const DispatcherStats& stats) {
@@ -148,8 +156,8 @@ Napi::Object notificationToJs(Napi::Env env, Notification& n) {
     case Notification::Kind::kMessage:
       o.Set("type", "message");
       if (n.binary) {
-        o.Set("data", Napi::Buffer<char>::Copy(env, n.data.data(),
-                                               n.data.size()));
+        o.Set("data",
+              Napi::Buffer<char>::Copy(env, n.data.data(), n.data.size()));
       } else {
         o.Set("data", Napi::String::New(env, n.data));
       }
@@ -158,9 +166,10 @@ Napi::Object notificationToJs(Napi::Env env, Notification& n) {
       o.Set("type", "event");
       o.Set("data", n.data);
       o.Set("orderTopic", n.order_topic);
-      o.Set("driverTopic", n.driver_topic.empty()
-                               ? env.Null()
-                               : Napi::Value(Napi::String::New(env, n.driver_topic)));
+      o.Set("driverTopic",
+            n.driver_topic.empty()
+                ? env.Null()
+                : Napi::Value(Napi::String::New(env, n.driver_topic)));
       break;
     case Notification::Kind::kClose:
       o.Set("type", "close");
@@ -173,14 +182,15 @@ Napi::Object notificationToJs(Napi::Env env, Notification& n) {
 
 Napi::Object publishResultToJs(Napi::Env env, const PublishResult& result) {
   Napi::Object o = Napi::Object::New(env);
-  o.Set("accepted", Napi::Number::New(env, static_cast<double>(result.accepted)));
+  o.Set("accepted",
+        Napi::Number::New(env, static_cast<double>(result.accepted)));
   o.Set("status", toString(result.status));
   o.Set("ok", Napi::Boolean::New(env, result.status == CallStatus::kOk));
   Napi::Array rejected = Napi::Array::New(env, result.rejected.size());
   for (uint32_t i = 0; i < result.rejected.size(); ++i) {
     Napi::Object r = Napi::Object::New(env);
-    r.Set("index", Napi::Number::New(env, static_cast<double>(
-                                              result.rejected[i].index)));
+    r.Set("index", Napi::Number::New(
+                       env, static_cast<double>(result.rejected[i].index)));
     r.Set("reason", result.rejected[i].reason);
     rejected.Set(i, r);
   }

@@ -16,6 +16,8 @@ Options optionsFromJs(const Napi::Object& object);
 UpgradeRequest requestFromJs(const Napi::Object& object);
 std::vector<std::string> stringsFromJs(const Napi::Value& value);
 uint64_t idFromJs(const Napi::Value& value);
+// A port or close code; 0 (invalid for both) when out of range.
+uint16_t uint16FromJs(const Napi::Value& value);
 
 Napi::Object statsToJs(Napi::Env env, const DispatcherStats& stats);
 Napi::Object notificationToJs(Napi::Env env, Notification& notification);

@@ -47,9 +47,8 @@ TEST(Backpressure, DropPolicyBoundsTheBufferAndCountsDrops) {
     for (int k = 0; k < kPerRound; ++k) {
       auto frame = fast.readData(3000);
       ASSERT_TRUE(frame) << "fast reader stalled in round " << round;
-      EXPECT_NE(frame->payload.find("\"seq\":" +
-                                    std::to_string(round * kPerRound + k) +
-                                    ","),
+      EXPECT_NE(frame->payload.find(
+                    "\"seq\":" + std::to_string(round * kPerRound + k) + ","),
                 std::string::npos);
       ++fast_received;
     }
@@ -79,10 +78,48 @@ TEST(Backpressure, ClosePolicyClosesTheSlowReaderWith1008) {
   // the connection either way, and the count names 1008.
   ASSERT_TRUE(waitOpen(core, 0));
   DispatcherStats stats = core->stats();
-  EXPECT_EQ(stats.total.connections_closed[closeCodeSlot(
-                close_code::kPolicyViolation)],
-            1u);
+  EXPECT_EQ(
+      stats.total
+          .connections_closed[closeCodeSlot(close_code::kPolicyViolation)],
+      1u);
   EXPECT_EQ(stats.total.send_buffer_bytes, 0u);
+}
+
+TEST(Backpressure, PingFloodFromAPeerThatDoesNotReadIsBounded) {
+  Options options;
+  options.threads = 1;
+  options.max_buffered_bytes = 64 * 1024;
+  RunningCore core = startCore(options);
+  TestClient flooder = TestClient::open(core.port, "/ws");
+  ASSERT_TRUE(waitOpen(core, 1));
+  const uint64_t bytes_before = core->stats().total.bytes_in;
+
+  // 200,000 pings of 125 bytes, never reading: 25 MB of pongs if each were
+  // queued, more than both sockets' kernel buffers hold. (The client keeps
+  // its default receive buffer: a tiny one makes the kernel drop the
+  // server's segments, ACKs included, while the client sits in send().)
+  const std::string payload(125, 'p');
+  constexpr uint64_t kPings = 200000;
+  constexpr uint64_t kFrameBytes = 2 + 4 + 125;
+  for (uint64_t i = 0; i < kPings; ++i) {
+    flooder.sendFrame(Opcode::kPing, payload);
+  }
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        return core->stats().total.bytes_in - bytes_before >=
+               kPings * kFrameBytes;
+      },
+      10000));
+  DispatcherStats stats = core->stats();
+  EXPECT_GT(stats.total.drops_backpressure, 0u);
+  EXPECT_LE(stats.total.send_buffer_bytes, options.max_buffered_bytes);
+  EXPECT_EQ(stats.total.connections_open, 1u);
+
+  // What it reads when it reads again are pongs answering its pings.
+  auto frame = flooder.readFrame(3000);
+  ASSERT_TRUE(frame);
+  EXPECT_EQ(frame->opcode, Opcode::kPong);
+  EXPECT_EQ(frame->payload, payload);
 }
 
 }  // namespace

@@ -60,7 +60,8 @@ TEST(Ingest, MirroredToTheEmbedderOnlyWhileAskedFor) {
     return n;
   };
   publisher.sendText(event("m1", "d9", 1));
-  ASSERT_TRUE(waitUntil([&] { return core->stats().total.events_ingested == 1; }));
+  ASSERT_TRUE(
+      waitUntil([&] { return core->stats().total.events_ingested == 1; }));
   EXPECT_EQ(countEvents(), 0);
   core->setMirrorIngest(true);
   publisher.sendText(event("m1", "d9", 1));
@@ -70,10 +71,40 @@ TEST(Ingest, MirroredToTheEmbedderOnlyWhileAskedFor) {
 
 TEST(Ingest, PublishersReceiveNoEvents) {
   RunningCore core = startCore();
-  TestClient publisher = TestClient::open(core.port, "/publish?topics=order:p1");
+  TestClient publisher =
+      TestClient::open(core.port, "/publish?topics=order:p1");
   ASSERT_TRUE(waitOpen(core, 1));
   core->publishEvents(event("p1", "", 1));
   EXPECT_FALSE(publisher.readData(200).has_value());
+}
+
+// No subscription can name a topic longer than max_topic_bytes, so an
+// event whose order or driver id makes one (here 70,000 bytes, past the
+// 65,535 a batch records per topic) is accepted and reaches nobody by
+// that topic: from a publisher connection and from publishEvents alike,
+// and the process lives on.
+TEST(Ingest, EventsWithTopicsTooLongToSubscribeToReachNobodyByThem) {
+  Options options;
+  options.threads = 2;
+  options.max_message_bytes = 256 * 1024;
+  options.max_event_bytes = 256 * 1024;
+  RunningCore core = startCore(options);
+  TestClient subscriber = TestClient::open(core.port, "/ws?topics=driver:d1");
+  TestClient publisher = TestClient::open(core.port, "/publish");
+  ASSERT_TRUE(waitOpen(core, 2));
+  const std::string long_id(70000, 'x');
+
+  publisher.sendText(event(long_id, "d1", 1));
+  auto frame = subscriber.readData();
+  ASSERT_TRUE(frame);  // by its driver topic
+  EXPECT_EQ(frame->payload, event(long_id, "d1", 1));
+  EXPECT_EQ(core->publishEvents(event("o1", long_id, 2)).accepted, 1u);
+  EXPECT_EQ(core->publishEvents(event(long_id, "d1", 3)).accepted, 1u);
+  frame = subscriber.readData();
+  ASSERT_TRUE(frame);
+  EXPECT_EQ(frame->payload, event(long_id, "d1", 3));
+  EXPECT_FALSE(subscriber.readData(100).has_value());
+  EXPECT_EQ(core->stats().total.events_ingested, 1u);
 }
 
 }  // namespace

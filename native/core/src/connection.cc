@@ -116,8 +116,8 @@ void Connection::upgrade(const UpgradeRequest& request,
   m.connections_opened.add();
   if (!publisher_) subscribe(request.topics, &error);
   if (!reading_) {
-    if (uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), onAlloc,
-                      onRead) != 0) {
+    if (uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), onAlloc, onRead) !=
+        0) {
       terminate(close_code::kAbnormal);
       return;
     }
@@ -284,8 +284,22 @@ void Connection::notifyMessage(std::string_view payload, bool binary) {
   worker_.notify(std::move(note));
 }
 
+// Each pong is a queued frame of its own and bypasses max_buffered_bytes,
+// so a peer that pings without reading would grow the queue without bound.
+// Past this many pongs waiting behind an unsent queue, pings go unanswered
+// (RFC 6455 5.5.3 lets an endpoint answer only some of a run of pings) and
+// are counted as backpressure drops.
+constexpr uint8_t kMaxQueuedPongs = 32;
+
 void Connection::onPing(std::string_view payload) {
   if (state_ != ConnectionState::kOpen) return;
+  if (pongs_queued_ >= kMaxQueuedPongs) {
+    worker_.mutableMetrics()
+        .drops[static_cast<size_t>(DropReason::kBackpressure)]
+        .add();
+    return;
+  }
+  ++pongs_queued_;
   sendControl(encodeFrame(Opcode::kPong, payload));
 }
 
@@ -296,9 +310,8 @@ void Connection::onClose(uint16_t code, std::string_view) {
     // Echo the peer's code (RFC 6455 §5.5.1); an empty close gets an empty
     // close back.
     close_code_ = code;
-    sendControl(code == close_code::kNoStatus
-                    ? encodeFrame(Opcode::kClose, {})
-                    : encodeCloseFrame(code, {}));
+    sendControl(code == close_code::kNoStatus ? encodeFrame(Opcode::kClose, {})
+                                              : encodeCloseFrame(code, {}));
   }
   enterFlushing();
 }
@@ -499,9 +512,8 @@ void Connection::consume(size_t bytes) {
     if (entry.publish_ns != 0) {
       m.deliveries.add();
       if (now_ns == 0) now_ns = steadyNowNs();
-      m.delivery_latency.record(now_ns > entry.publish_ns
-                                    ? now_ns - entry.publish_ns
-                                    : 0);
+      m.delivery_latency.record(
+          now_ns > entry.publish_ns ? now_ns - entry.publish_ns : 0);
     }
     worker_.frames().release(item.ref);
     ++out_head_;
@@ -509,6 +521,7 @@ void Connection::consume(size_t bytes) {
   if (out_head_ == out_.size()) {
     out_.clear();
     out_head_ = 0;
+    pongs_queued_ = 0;
     if (out_.capacity() > kIdleOutCapacity) out_.shrink_to_fit();
   }
 }

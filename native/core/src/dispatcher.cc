@@ -150,7 +150,8 @@ uint16_t Dispatcher::listen(const std::string& host, uint16_t port,
   const uint16_t bound = boundPort(fds.front().get());
   while (fds.size() < workers_.size()) fds.push_back(bindListener(host, bound));
   for (unsigned i = 0; i < workers_.size(); ++i) {
-    postTo(i, ListenCommand{std::move(fds[i]), ListenPaths{path, publish_path}});
+    postTo(i,
+           ListenCommand{std::move(fds[i]), ListenPaths{path, publish_path}});
   }
   return bound;
 }
@@ -202,6 +203,14 @@ PublishResult Dispatcher::publishEvents(std::string_view ndjson,
     return result;
   }
   auto batch = std::make_shared<FrameBatch>();
+  // A batch's offsets are 32-bit: more than 4 GiB goes as several batches.
+  auto sendBatch = [&] {
+    if (batch->empty()) return;
+    result.accepted += batch->size();
+    CallStatus status = broadcast(std::move(batch));
+    if (status != CallStatus::kOk) result.status = status;
+    batch = std::make_shared<FrameBatch>();
+  };
   const uint64_t now = steadyNowNs();
   forEachLine(ndjson, [&](std::string_view line, size_t index) {
     EventDecodeResult decoded = decoder_.decode(line);
@@ -210,16 +219,16 @@ PublishResult Dispatcher::publishEvents(std::string_view ndjson,
       return;
     }
     const DeliveryEvent& event = decoded.event;
+    if (!batch->fits(line.size())) sendBatch();
     batch->add(line, event.order_topic,
                event.driver_topic ? std::string_view(*event.driver_topic)
                                   : std::string_view{},
                now);
     if (on_accepted) on_accepted(line, event);
   });
-  result.accepted = batch->size();
+  sendBatch();
   events_accepted_.add(result.accepted);
   events_rejected_.add(result.rejected.size());
-  if (!batch->empty()) result.status = broadcast(std::move(batch));
   return result;
 }
 
@@ -259,6 +268,7 @@ CallStatus Dispatcher::send(uint64_t id, std::string_view payload,
                             bool binary) {
   if (workerOf(id) >= workers_.size()) return CallStatus::kUnknownConnection;
   auto batch = std::make_shared<FrameBatch>();
+  if (!batch->fits(payload.size())) return CallStatus::kInvalidArgument;
   batch->add(payload, {}, {}, 0, binary ? Opcode::kBinary : Opcode::kText);
   return postTo(workerOf(id), SendCommand{id, std::move(batch)});
 }
@@ -279,8 +289,7 @@ CallStatus Dispatcher::postTo(unsigned worker, Command command) {
     return CallStatus::kOk;
   }
   commands_dropped_.add();
-  return workers_[worker]->running() ? CallStatus::kBusy
-                                     : CallStatus::kStopped;
+  return workers_[worker]->running() ? CallStatus::kBusy : CallStatus::kStopped;
 }
 
 size_t Dispatcher::drainNotifications(const NotificationFn& fn, size_t max) {

@@ -4,13 +4,22 @@
 
 namespace ficus {
 
+// No subscription names a topic longer than max_topic_bytes (at most
+// 65535): an event naming one reaches nobody there, so it is kept as absent.
+static std::string_view routable(std::string_view topic) noexcept {
+  return topic.size() > 0xFFFF ? std::string_view{} : topic;
+}
+
+bool FrameBatch::fits(size_t payload_size) const noexcept {
+  return bytes_.size() + payload_size + kMaxFrameHeaderSize <= 0xFFFFFFFFu;
+}
+
 void FrameBatch::add(std::string_view payload, std::string_view topic1,
                      std::string_view topic2, uint64_t publish_ns,
                      Opcode opcode) {
-  if (topic1.size() > 0xFFFF || topic2.size() > 0xFFFF) {
-    throw std::length_error("topic longer than 65535 bytes");
-  }
-  if (bytes_.size() + payload.size() + kMaxFrameHeaderSize > 0xFFFFFFFFu) {
+  topic1 = routable(topic1);
+  topic2 = routable(topic2);
+  if (!fits(payload.size())) {
     throw std::length_error("frame batch larger than 4 GiB");
   }
   Entry e{};

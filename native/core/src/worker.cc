@@ -66,9 +66,9 @@ Worker::Worker(unsigned index, const Options& options, unsigned producers,
   for (unsigned i = 0; i < producers; ++i) {
     // Producer 0 (the owner) sends a command per publish call; a peer
     // worker sends one per read of an ingest connection, so far fewer.
-    size_t capacity = i == 0 ? options.inbox_capacity
-                             : std::min<size_t>(options.inbox_capacity,
-                                                kPeerInboxCapacity);
+    size_t capacity =
+        i == 0 ? options.inbox_capacity
+               : std::min<size_t>(options.inbox_capacity, kPeerInboxCapacity);
     inboxes_.push_back(std::make_unique<SpscChannel<Command>>(capacity));
   }
 }
@@ -201,7 +201,8 @@ void Worker::initLoop() {
   // and events queued behind it would wait. Each tick visits a slice of the
   // table instead; every connection is still visited once per interval.
   const uint32_t interval = options_.sweepIntervalMs();
-  sweep_slices_ = std::clamp<uint32_t>(interval / kMinSweepTickMs, 1, kMaxSweepSlices);
+  sweep_slices_ =
+      std::clamp<uint32_t>(interval / kMinSweepTickMs, 1, kMaxSweepSlices);
   const uint32_t tick = interval / sweep_slices_;
   uv_timer_start(&sweep_timer_, onSweep, tick, tick);
 }
@@ -246,7 +247,8 @@ void Worker::execute(Command& command) {
 }
 
 Connection& Worker::createConnection(uint64_t id, std::string identity) {
-  auto connection = std::make_unique<Connection>(*this, id, std::move(identity));
+  auto connection =
+      std::make_unique<Connection>(*this, id, std::move(identity));
   Connection& ref = *connection;
   uv_tcp_init(&loop_, ref.handle());
   connections_.emplace(id, std::move(connection));
@@ -261,8 +263,7 @@ Connection* Worker::find(uint64_t id) {
 void Worker::handle(AdoptCommand& command) {
   Connection& connection =
       createConnection(command.id, std::move(command.request.identity));
-  if (stopping_ ||
-      uv_tcp_open(connection.handle(), command.fd.get()) != 0) {
+  if (stopping_ || uv_tcp_open(connection.handle(), command.fd.get()) != 0) {
     // Not opened: the handle does not own the descriptor; UniqueFd closes it.
     connection.terminate(stopping_ ? close_code::kGoingAway
                                    : close_code::kInternalError);
@@ -334,6 +335,7 @@ void Worker::ingest(std::string_view event) {
   const DeliveryEvent& e = decoded.event;
   std::string_view driver =
       e.driver_topic ? std::string_view(*e.driver_topic) : std::string_view{};
+  if (pending_ingest_ && !pending_ingest_->fits(event.size())) flushIngest();
   if (!pending_ingest_) pending_ingest_ = std::make_shared<FrameBatch>();
   pending_ingest_->add(event, e.order_topic, driver, steadyNowNs());
   if (mirror_ingest_ && mirror_ingest_->load(std::memory_order_relaxed)) {
@@ -363,8 +365,7 @@ void Worker::flushIngest() {
 
 void Worker::handle(SubscribeCommand& command) {
   Connection* connection = find(command.id);
-  if (connection == nullptr ||
-      connection->state() != ConnectionState::kOpen) {
+  if (connection == nullptr || connection->state() != ConnectionState::kOpen) {
     return;
   }
   std::string error;
@@ -422,6 +423,7 @@ void Worker::onPrepare(uv_prepare_t* handle) {
 void Worker::onSweep(uv_timer_t* handle) {
   auto* self = static_cast<Worker*>(handle->data);
   self->touch();
+  self->pushHeldLifecycle();
   self->sweepSlice(self->nowMs());
 }
 
@@ -436,19 +438,49 @@ void Worker::sweepSlice(uint64_t now_ms) {
   const size_t per_tick = (buckets + sweep_slices_ - 1) / sweep_slices_;
   const size_t end = std::min(buckets, sweep_cursor_ + per_tick);
   for (size_t bucket = sweep_cursor_; bucket < end; ++bucket) {
-    for (auto it = connections_.begin(bucket); it != connections_.end(bucket); ++it) {
+    for (auto it = connections_.begin(bucket); it != connections_.end(bucket);
+         ++it) {
       it->second->sweep(now_ms);
     }
   }
   sweep_cursor_ = end;
 }
 
+// Messages and mirrored events come at the peers' pace and may be dropped
+// (counted) when the embedder falls behind; they leave a quarter of the
+// outbox to opens and closes, which are never dropped: an embedder that
+// missed a close would keep that connection's state forever. The few that
+// find even that full wait here, in order, and go first when room returns.
 void Worker::notify(std::unique_ptr<Notification> notification) {
-  if (outbox_.push(notification)) {
+  const bool lifecycle = notification->kind == Notification::Kind::kOpen ||
+                         notification->kind == Notification::Kind::kClose;
+  const bool held_before = pushHeldLifecycle();
+  if (!lifecycle) {
+    if (!held_before &&
+        outbox_.writeAvailable() > options_.outbox_capacity / 4 &&
+        outbox_.push(notification)) {
+      bell_.ring();
+    } else {
+      metrics_.notifications_dropped.add();
+    }
+    return;
+  }
+  if (!held_before && outbox_.push(notification)) {
     bell_.ring();
   } else {
-    metrics_.notifications_dropped.add();
+    held_lifecycle_.push_back(std::move(notification));
   }
+}
+
+// Returns whether some are still held.
+bool Worker::pushHeldLifecycle() {
+  bool pushed = false;
+  while (!held_lifecycle_.empty() && outbox_.push(held_lifecycle_.front())) {
+    held_lifecycle_.pop_front();
+    pushed = true;
+  }
+  if (pushed) bell_.ring();
+  return !held_lifecycle_.empty();
 }
 
 void Worker::onConnectionClosed(Connection& connection) {
@@ -482,8 +514,7 @@ void Worker::beginShutdown() {
   for (auto& [id, connection] : connections_) {
     connection->close(close_code::kGoingAway, "server shutting down");
   }
-  uv_timer_start(&shutdown_timer_, onShutdownDeadline, shutdown_timeout_ms_,
-                 0);
+  uv_timer_start(&shutdown_timer_, onShutdownDeadline, shutdown_timeout_ms_, 0);
   maybeFinishShutdown();
 }
 

@@ -120,11 +120,12 @@ class Connection final : public Subscriber, private MessageHandler {
   std::string identity_;
   ConnectionState state_ = ConnectionState::kHandshake;
   bool reading_ = false;
-  bool writing_ = false;   // a uv_write is in flight
+  bool writing_ = false;    // a uv_write is in flight
   bool lingering_ = false;  // FIN sent; waiting for the peer's EOF
   bool publisher_ = false;  // an ingest connection (UpgradeRequest)
   bool counted_open_ = false;
-  uint16_t close_code_ = 0;  // reported when the connection ends
+  uint8_t pongs_queued_ = 0;  // since the send queue was last empty
+  uint16_t close_code_ = 0;   // reported when the connection ends
   uint32_t inflight_bytes_ = 0;
   uint64_t state_since_ms_ = 0;
   uint64_t last_rx_ms_ = 0;

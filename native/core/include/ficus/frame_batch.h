@@ -19,9 +19,9 @@ class FrameBatch {
   struct Entry {
     uint32_t frame_offset;
     uint32_t frame_size;
-    uint32_t topic_offset;     // into topic bytes
-    uint16_t topic_sizes[2];   // 0 = absent
-    uint64_t publish_ns;       // steady-clock ns at publish; 0 = untimed
+    uint32_t topic_offset;    // into topic bytes
+    uint16_t topic_sizes[2];  // 0 = absent
+    uint64_t publish_ns;      // steady-clock ns at publish; 0 = untimed
   };
 
   // Adds one text (or other opcode) message for up to two topics.
@@ -30,6 +30,8 @@ class FrameBatch {
            Opcode opcode = Opcode::kText);
   // Adds a frame that is already encoded (control frames, HTTP responses).
   void addRaw(std::string_view bytes);
+  // Whether a payload this large still fits (offsets are 32-bit).
+  bool fits(size_t payload_size) const noexcept;
 
   size_t size() const noexcept { return entries_.size(); }
   bool empty() const noexcept { return entries_.empty(); }

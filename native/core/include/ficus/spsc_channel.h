@@ -39,6 +39,8 @@ class SpscChannel {
 
   // Any thread; approximate.
   bool empty() const { return ring_.read_available() == 0; }
+  // Producer thread only: slots free for push().
+  size_t writeAvailable() const { return ring_.write_available(); }
 
  private:
   boost::lockfree::spsc_queue<T*> ring_;

@@ -9,6 +9,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <future>
 #include <memory>
@@ -111,13 +112,15 @@ class Worker {
   uint64_t nowMs() noexcept { return uv_now(&loop_); }
   // A random offset in [0, ping_interval_ms / 4).
   uint32_t heartbeatJitterMs() noexcept {
-    return static_cast<uint32_t>(jitter_() % (options_.ping_interval_ms / 4 + 1));
+    return static_cast<uint32_t>(jitter_() %
+                                 (options_.ping_interval_ms / 4 + 1));
   }
   void markDirty(Connection& connection);
   void updateTopicGauge() noexcept {
     metrics_.topics.set(topics_.topicCount());
   }
   void notify(std::unique_ptr<Notification> notification);
+  bool pushHeldLifecycle();
   bool stopping() const noexcept { return stopping_; }
   const DecoderLimits& decoderLimits() const noexcept { return limits_; }
   // An ingest connection's text message: validated and queued for every
@@ -164,6 +167,9 @@ class Worker {
   std::vector<std::unique_ptr<SpscChannel<Command>>> inboxes_;
   // Worker → embedder.
   SpscChannel<Notification> outbox_;
+  // Opens and closes the full outbox could not take yet (worker thread):
+  // they are never dropped, see notify().
+  std::deque<std::unique_ptr<Notification>> held_lifecycle_;
 
   // Any thread (atomics).
   std::atomic<bool> running_{false};

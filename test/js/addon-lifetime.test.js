@@ -1,0 +1,43 @@
+'use strict';
+// The addon's Core objects against the environment's teardown: a Core that
+// is garbage-collected without stop() must not leave its exit hook behind
+// (it would run on freed memory when the process exits). Under the ASan
+// addon (npm test's jsasan stage) a use-after-free aborts the child.
+
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+const native = require('../../lib/native');
+
+const NATIVE = path.resolve(__dirname, '..', '..', 'lib', 'native');
+
+const run = (script) => spawnSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8', timeout: 30000 });
+
+(native.addon ? test : test.skip)('a Core collected without stop(), then process exit', () => {
+  const child = run(`
+    const { addon } = require(${JSON.stringify(NATIVE)});
+    (function () {
+      const core = new addon.Core({ threads: 1 }, () => {});
+      core.start();
+    })();
+    global.gc();
+    setImmediate(() => { global.gc(); setImmediate(() => console.log('end of script')); });
+  `);
+  expect(child.stderr).not.toMatch(/AddressSanitizer|runtime error/);
+  expect(child.stdout).toContain('end of script');
+  expect(child.status).toBe(0);
+});
+
+(native.addon ? test : test.skip)('a Core stopped, collected, then process exit', () => {
+  const child = run(`
+    const { addon } = require(${JSON.stringify(NATIVE)});
+    (function () {
+      const core = new addon.Core({ threads: 1 }, () => {});
+      core.start();
+      core.stop(100);
+    })();
+    global.gc();
+    setImmediate(() => { global.gc(); setImmediate(() => console.log('end of script')); });
+  `);
+  expect(child.stderr).not.toMatch(/AddressSanitizer|runtime error/);
+  expect(child.status).toBe(0);
+});
