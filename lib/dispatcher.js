@@ -8,7 +8,7 @@ const { EventEmitter } = require('node:events');
 const native = require('./native');
 const { LegacyPath } = require('./legacy-path');
 const { Router } = require('./router');
-const { FicusError, codes } = require('./errors');
+const { FicusError, codes, rethrowLater } = require('./errors');
 const { forEachLine, decodeEvent, validateEventObject } = require('./events');
 const { nowNs } = require('./histogram');
 const { pathStats } = require('./path-stats');
@@ -289,9 +289,7 @@ class Dispatcher extends EventEmitter {
       try {
         this.handleNotification(note);
       } catch (error) {
-        process.nextTick(() => {
-          throw error;
-        });
+        rethrowLater(error);
       }
     }
   }

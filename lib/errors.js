@@ -18,4 +18,14 @@ const codes = Object.freeze({
   BRIDGED: 'ERR_FICUS_BRIDGED', // bridge() while the dispatcher's bridge is open
 });
 
-module.exports = { FicusError, codes };
+// An application callback that threw inside one of our callbacks: thrown
+// again on its own tick, where Node reports it like any uncaught exception,
+// so the rest of our work (a batch, a hand-off) is not lost and it is not
+// silent either.
+function rethrowLater(error) {
+  process.nextTick(() => {
+    throw error;
+  });
+}
+
+module.exports = { FicusError, codes, rethrowLater };

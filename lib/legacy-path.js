@@ -186,12 +186,12 @@ class LegacyPath extends EventEmitter {
     // ws refuses a bad key, method or extension header itself (and closes
     // the socket) without calling back: counted when the socket closes
     // unopened.
-    let opened = false;
-    socket.once('close', () => {
-      if (!opened) this._counters.handshakesRejected += 1;
-    });
+    const refused = () => {
+      this._counters.handshakesRejected += 1;
+    };
+    socket.once('close', refused);
     this._wss.handleUpgrade(req, socket, head, (ws) => {
-      opened = true;
+      socket.off('close', refused);
       const id = this._adopt(ws, socket, identity, publisher ? [] : topics, publisher);
       if (onOpen) onOpen(id);
     });

@@ -10,6 +10,7 @@ const handoff = require('./handoff');
 const { Drainer } = require('./drainer');
 const v = require('./validate');
 const coreStatus = require('./core-status');
+const { rethrowLater } = require('./errors');
 
 const STATUS_TEXT = { 400: 'Bad Request', 401: 'Unauthorized', 500: 'Internal Server Error', 503: 'Service Unavailable' };
 
@@ -103,9 +104,7 @@ class Router extends EventEmitter {
       try {
         this.emit('connection', event);
       } catch (error) {
-        process.nextTick(() => {
-          throw error;
-        });
+        rethrowLater(error);
       }
     };
     server.on('upgrade', this.listener);
