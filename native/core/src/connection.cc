@@ -389,6 +389,10 @@ void Connection::terminate(uint16_t code) {
 void Connection::onClosed(uv_handle_t* handle) {
   auto* self = static_cast<Connection*>(handle->data);
   WorkerMetrics& m = self->worker_.mutableMetrics();
+  // Its unsent bytes leave the gauge before it stops counting as open, so a
+  // stats() reader never sees a closed connection's buffer.
+  m.send_buffer_bytes.sub(self->buffered_);
+  self->buffered_ = 0;
   if (self->counted_open_) m.connections_open.sub();
   if (self->close_code_ == 0) self->close_code_ = close_code::kAbnormal;
   m.connections_closed[closeCodeSlot(self->close_code_)].add();
