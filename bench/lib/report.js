@@ -639,7 +639,7 @@ function build() {
       'Load: one order topic per subscriber',
       `${fmt.int(r.load.config.subscribers)} subscribers, each on its own order topic; each event reaches one subscriber. ` +
         '"server µs / delivery" is the gateway\'s CPU time (all threads) over the window divided by the events delivered. ' +
-        '"heartbeat pings" counts the pings the server sent the subscribers during the window: idle subscribers send nothing, so both paths ping each one 30 s after its last input (the native core offsets each connection\'s first ping and spreads the pings over its sweep ticks).',
+        '"heartbeat pings" counts the pings the server sent the subscribers during the window: idle subscribers send nothing, so both paths ping each one 30 s after its last input (the native core offsets each connection\'s first ping, and its deadline timer sends each ping at the tick it falls due).',
       modeNote(r.load),
       loadSection(r.load),
     );

@@ -1,6 +1,6 @@
-// One coarse timer per worker enforces every deadline: idle connections
-// are pinged, silent ones closed, stalled handshakes and close handshakes
-// cut off.
+// One timer per worker enforces every deadline (through its DeadlineWheel):
+// idle connections are pinged, silent ones closed, stalled handshakes and
+// close handshakes cut off.
 
 #include <gtest/gtest.h>
 
@@ -35,9 +35,9 @@ TEST(Heartbeat, IdleConnectionIsPingedAndKeptWhenItAnswers) {
   EXPECT_EQ(core->stats().total.connections_open, 1u);
 }
 
-// The sweep visits a slice of the connections per tick (here 10 ticks of
-// 20 ms per 200 ms sweep interval): every connection must still be reached.
-TEST(Heartbeat, SlicedSweepReachesEveryConnection) {
+// Each tick fires only the deadlines due in it: every connection must still
+// get its ping, however the heartbeat offsets spread them over the ticks.
+TEST(Heartbeat, EveryConnectionIsPingedOnTime) {
   Options options = fastTimers();
   options.ping_interval_ms = 800;
   options.pong_timeout_ms = 800;
@@ -45,7 +45,8 @@ TEST(Heartbeat, SlicedSweepReachesEveryConnection) {
   options.close_timeout_ms = 800;
   RunningCore core = startCore(options);
   std::vector<TestClient> clients;
-  for (int i = 0; i < 64; ++i) clients.push_back(TestClient::open(core.port, "/ws"));
+  for (int i = 0; i < 64; ++i)
+    clients.push_back(TestClient::open(core.port, "/ws"));
   ASSERT_TRUE(waitOpen(core, 64));
   for (auto& client : clients) {
     // Jitter (<= a quarter of the interval) + the interval + one sweep.
@@ -66,8 +67,8 @@ TEST(Heartbeat, SilentPeerIsClosed) {
   // No pong: the connection is dropped within pong_timeout + one sweep.
   EXPECT_TRUE(client.waitEof(1000));
   ASSERT_TRUE(waitOpen(core, 0));
-  EXPECT_EQ(core->stats().total.connections_closed[closeCodeSlot(
-                close_code::kAbnormal)],
+  EXPECT_EQ(core->stats()
+                .total.connections_closed[closeCodeSlot(close_code::kAbnormal)],
             1u);
 }
 
@@ -89,6 +90,24 @@ TEST(Heartbeat, UnansweredCloseIsCutOff) {
   EXPECT_EQ(client.readClose(), 4001);
   // We never answer the close: the server must give up by itself.
   EXPECT_TRUE(client.waitEof(1000));
+}
+
+// Closing brings the deadline nearer than the heartbeat the connection was
+// filed for: it must be re-filed, not wait for the 30 s heartbeat.
+TEST(Heartbeat, CloseDeadlineNearerThanHeartbeatIsKept) {
+  Options options = fastTimers();
+  options.ping_interval_ms = 30'000;
+  options.pong_timeout_ms = 30'000;
+  options.handshake_timeout_ms = 30'000;
+  RunningCore core = startCore(options);
+  TestClient client = TestClient::open(core.port, "/ws");
+  ASSERT_TRUE(waitOpen(core, 1));
+  uint64_t id = 0;
+  core->drainNotifications([&](Notification& n) { id = n.connection_id; });
+  ASSERT_NE(id, 0u);
+  ASSERT_EQ(core->close(id, 4001, "bye"), CallStatus::kOk);
+  EXPECT_EQ(client.readClose(), 4001);
+  EXPECT_TRUE(client.waitEof(2000));
 }
 
 }  // namespace

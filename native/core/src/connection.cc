@@ -23,11 +23,7 @@ constexpr size_t kIdleOutCapacity = 16;
 // deliveries a second. MSG_NOSIGNAL: a vanished peer is an error value, not
 // SIGPIPE. libuv's uv_buf_t is declared layout-compatible with iovec on Unix.
 // Returns bytes written, 0 when the kernel's buffer is full, or a UV_E* code.
-int sendNow(uv_tcp_t& tcp, uv_buf_t* bufs, size_t n) {
-  uv_os_fd_t fd;
-  if (int rc = uv_fileno(reinterpret_cast<uv_handle_t*>(&tcp), &fd); rc != 0) {
-    return rc;
-  }
+int sendNow(int fd, uv_buf_t* bufs, size_t n) {
   ssize_t written;
   do {
     if (n == 1) {
@@ -57,7 +53,9 @@ Connection::Connection(Worker& worker, uint64_t id, std::string identity)
   state_since_ms_ = worker.nowMs();
   // Connections opened together would otherwise be pinged together, one
   // burst per interval: start each heartbeat up to a quarter early.
-  last_rx_ms_ = state_since_ms_ - worker.heartbeatJitterMs();
+  const uint64_t jitter = worker.heartbeatJitterMs();
+  last_rx_ms_ = state_since_ms_ > jitter ? state_since_ms_ - jitter : 0;
+  scheduleDeadline();
 }
 
 Connection::~Connection() {
@@ -68,9 +66,37 @@ Connection::~Connection() {
   worker_.mutableMetrics().send_buffer_bytes.sub(buffered_);
 }
 
+// A new state may bring its deadline nearer (closing: close_timeout_ms), so
+// the entry moves now; later deadlines are found when the old one is due.
 void Connection::setState(ConnectionState state) {
   state_ = state;
   state_since_ms_ = worker_.nowMs();
+  scheduleDeadline();
+}
+
+uint64_t Connection::deadlineMs() const noexcept {
+  const Options& options = worker_.options();
+  switch (state_) {
+    case ConnectionState::kHandshake:
+      return state_since_ms_ + options.handshake_timeout_ms;
+    case ConnectionState::kOpen:
+      return ping_sent_ms_ != 0 ? ping_sent_ms_ + options.pong_timeout_ms
+                                : last_rx_ms_ + options.ping_interval_ms;
+    case ConnectionState::kClosing:
+    case ConnectionState::kFlushing:
+      return state_since_ms_ + options.close_timeout_ms;
+    case ConnectionState::kClosed:
+      break;
+  }
+  return UINT64_MAX;
+}
+
+void Connection::scheduleDeadline() noexcept {
+  if (state_ == ConnectionState::kClosed) {
+    unlink();
+  } else {
+    worker_.deadlines().schedule(*this, deadlineMs());
+  }
 }
 
 // ---------------------------------------------------------------- opening
@@ -381,6 +407,7 @@ void Connection::terminate(uint16_t code) {
   if (state_ == ConnectionState::kClosed) return;
   if (close_code_ == 0) close_code_ = code;
   state_ = ConnectionState::kClosed;
+  unlink();  // off the deadline wheel
   worker_.topics().unsubscribeAll(*this);
   worker_.updateTopicGauge();
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), onClosed);
@@ -457,8 +484,16 @@ void Connection::flush() {
   }
   uv_buf_t bufs[kMaxIov];
   auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
+  if (fd_ < 0) {
+    uv_os_fd_t fd;
+    if (uv_fileno(reinterpret_cast<uv_handle_t*>(&tcp_), &fd) != 0) {
+      terminate(close_code::kAbnormal);
+      return;
+    }
+    fd_ = fd;
+  }
   size_t n = gather(bufs);
-  int written = sendNow(tcp_, bufs, n);
+  int written = sendNow(fd_, bufs, n);
   if (written < 0) {
     terminate(close_code::kAbnormal);
     return;
@@ -532,33 +567,22 @@ void Connection::consume(size_t bytes) {
 
 // ---------------------------------------------------------------- deadlines
 
-void Connection::sweep(uint64_t now_ms) {
-  const Options& options = worker_.options();
-  switch (state_) {
-    case ConnectionState::kHandshake:
-      if (now_ms - state_since_ms_ >= options.handshake_timeout_ms) {
-        terminate(close_code::kAbnormal);
-      }
+void Connection::onDeadline(uint64_t now_ms) {
+  if (now_ms >= deadlineMs()) {
+    if (state_ == ConnectionState::kOpen && ping_sent_ms_ == 0) {
+      // Heartbeat: nothing came in for ping_interval_ms.
+      ping_sent_ms_ = now_ms;
+      sendControl(encodeFrame(Opcode::kPing, {}));
+    } else {
+      // A handshake, pong or close that did not come in time.
+      terminate(state_ == ConnectionState::kOpen ||
+                        state_ == ConnectionState::kHandshake
+                    ? close_code::kAbnormal
+                    : close_code_);
       return;
-    case ConnectionState::kOpen:
-      if (ping_sent_ms_ != 0) {
-        if (now_ms - ping_sent_ms_ >= options.pong_timeout_ms) {
-          terminate(close_code::kAbnormal);
-        }
-      } else if (now_ms - last_rx_ms_ >= options.ping_interval_ms) {
-        ping_sent_ms_ = now_ms;
-        sendControl(encodeFrame(Opcode::kPing, {}));
-      }
-      return;
-    case ConnectionState::kClosing:
-    case ConnectionState::kFlushing:
-      if (now_ms - state_since_ms_ >= options.close_timeout_ms) {
-        terminate(close_code_);
-      }
-      return;
-    case ConnectionState::kClosed:
-      return;
+    }
   }
+  scheduleDeadline();
 }
 
 }  // namespace ficus

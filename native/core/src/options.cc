@@ -47,12 +47,17 @@ DecoderLimits Options::decoderLimits() const {
   return limits;
 }
 
-uint32_t Options::sweepIntervalMs() const {
+uint32_t Options::deadlineTickMs() const {
   uint32_t shortest = std::min({handshake_timeout_ms, ping_interval_ms,
                                 pong_timeout_ms, close_timeout_ms});
-  // A quarter of the shortest deadline keeps each within 25% of its
-  // setting, while one sweep per second at most is plenty in production.
-  return std::clamp<uint32_t>(shortest / 4, 5, 1000);
+  // Deadlines fire at most two ticks late: within 1/32 of the shortest
+  // setting, and never more than 20 timer wakeups a second.
+  return std::clamp<uint32_t>(shortest / 64, 5, 50);
+}
+
+uint32_t Options::longestDeadlineMs() const {
+  return std::max({handshake_timeout_ms, ping_interval_ms, pong_timeout_ms,
+                   close_timeout_ms});
 }
 
 }  // namespace ficus

@@ -38,12 +38,10 @@ constexpr unsigned kCommandsPerFlush = 16;
 // Ingest batches a peer worker may have queued here before it drops
 // (counted as ingest_dropped): each is a whole read of events.
 constexpr size_t kPeerInboxCapacity = 1024;
-// The sweep interval is cut into at most this many ticks of at least
-// kMinSweepTickMs each.
-constexpr uint32_t kMaxSweepSlices = 16;
-constexpr uint32_t kMinSweepTickMs = 20;
 constexpr size_t kReadBufferBytes = 64 * 1024;
 constexpr int kListenBacklog = 4096;
+// Giving idle memory back to the system: at most this often.
+constexpr uint64_t kIdleReleaseIntervalMs = 10'000;
 
 uint64_t monotonicMs() { return uv_hrtime() / 1'000'000; }
 
@@ -186,8 +184,8 @@ void Worker::initLoop() {
   loop_.data = this;
   checkUv(uv_async_init(&loop_, &doorbell_, onDoorbell), "uv_async_init");
   doorbell_.data = this;
-  uv_timer_init(&loop_, &sweep_timer_);
-  sweep_timer_.data = this;
+  uv_timer_init(&loop_, &tick_timer_);
+  tick_timer_.data = this;
   uv_timer_init(&loop_, &shutdown_timer_);
   shutdown_timer_.data = this;
   uv_check_init(&loop_, &flush_check_);
@@ -196,15 +194,12 @@ void Worker::initLoop() {
   flush_prepare_.data = this;
   uv_check_start(&flush_check_, onCheck);
   uv_prepare_start(&flush_prepare_, onPrepare);
-  // Visiting every connection in one tick would send all the pings that
-  // fell due in that interval in one burst (hundreds at 20,000 connections),
-  // and events queued behind it would wait. Each tick visits a slice of the
-  // table instead; every connection is still visited once per interval.
-  const uint32_t interval = options_.sweepIntervalMs();
-  sweep_slices_ =
-      std::clamp<uint32_t>(interval / kMinSweepTickMs, 1, kMaxSweepSlices);
-  const uint32_t tick = interval / sweep_slices_;
-  uv_timer_start(&sweep_timer_, onSweep, tick, tick);
+  // One timer per worker, not one per connection; each tick fires only the
+  // deadlines that fell due in it, so the pings of an interval go out a few
+  // at a time (connections start with a random heartbeat offset).
+  const uint32_t tick = options_.deadlineTickMs();
+  deadlines_.emplace(tick, options_.longestDeadlineMs(), nowMs());
+  uv_timer_start(&tick_timer_, onTick, tick, tick);
 }
 
 void Worker::touch() noexcept {
@@ -420,30 +415,16 @@ void Worker::onPrepare(uv_prepare_t* handle) {
   static_cast<Worker*>(handle->data)->flushDirty();
 }
 
-void Worker::onSweep(uv_timer_t* handle) {
+void Worker::onTick(uv_timer_t* handle) {
   auto* self = static_cast<Worker*>(handle->data);
   self->touch();
   self->pushHeldLifecycle();
-  self->sweepSlice(self->nowMs());
-}
-
-// Walks buckets [cursor, cursor + buckets / slices). A rehash between ticks
-// may make one connection wait a tick longer; deadlines allow for that
-// (sweepIntervalMs is a quarter of the shortest). terminate() defers
-// destruction to the close callback, and sweeping inserts nothing, so the
-// bucket iterators stay valid.
-void Worker::sweepSlice(uint64_t now_ms) {
-  const size_t buckets = connections_.bucket_count();
-  if (sweep_cursor_ >= buckets) sweep_cursor_ = 0;
-  const size_t per_tick = (buckets + sweep_slices_ - 1) / sweep_slices_;
-  const size_t end = std::min(buckets, sweep_cursor_ + per_tick);
-  for (size_t bucket = sweep_cursor_; bucket < end; ++bucket) {
-    for (auto it = connections_.begin(bucket); it != connections_.end(bucket);
-         ++it) {
-      it->second->sweep(now_ms);
-    }
-  }
-  sweep_cursor_ = end;
+  const uint64_t now = self->nowMs();
+  self->maybeReleaseIdleMemory(now);
+  // onDeadline() re-files the connection or closes it; a closing one is
+  // destroyed later, in its uv_close callback.
+  self->deadlines_->advance(
+      now, [now](Connection& connection) { connection.onDeadline(now); });
 }
 
 // Messages and mirrored events come at the peers' pace and may be dropped
@@ -488,13 +469,27 @@ void Worker::onConnectionClosed(Connection& connection) {
     std::erase(dirty_, &connection);
   }
   connections_.erase(connection.id());
-  if (connections_.empty()) releaseIdleMemory();
+  if (connections_.empty()) {
+    release_idle_pending_ = true;
+    maybeReleaseIdleMemory(nowMs());
+  }
   maybeFinishShutdown();
 }
 
 // When the last connection of a wave is gone, give what the allocator kept
 // for them back to the system, so a worker's memory tracks its load instead
-// of its peak. Rare (only at zero connections) and bounded.
+// of its peak. At most once per kIdleReleaseIntervalMs: malloc_trim walks
+// the whole heap, and one client reconnecting in a loop to an otherwise
+// idle worker would otherwise repeat it at every disconnect. A release put
+// off is done by a later tick, if the worker is still empty then.
+void Worker::maybeReleaseIdleMemory(uint64_t now_ms) {
+  if (!release_idle_pending_ || now_ms < next_idle_release_ms_) return;
+  release_idle_pending_ = false;
+  if (!connections_.empty()) return;
+  next_idle_release_ms_ = now_ms + kIdleReleaseIntervalMs;
+  releaseIdleMemory();
+}
+
 void Worker::releaseIdleMemory() {
   frames_.shrink();
   connections_.rehash(0);
@@ -536,7 +531,7 @@ void Worker::maybeFinishShutdown() {
   }
   // With these closed the loop has nothing left and uv_run returns.
   uv_close(reinterpret_cast<uv_handle_t*>(&doorbell_), nullptr);
-  uv_close(reinterpret_cast<uv_handle_t*>(&sweep_timer_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&tick_timer_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&shutdown_timer_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&flush_check_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&flush_prepare_), nullptr);

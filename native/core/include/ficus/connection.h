@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "ficus/command.h"
+#include "ficus/deadline_wheel.h"
 #include "ficus/frame_codec.h"
 #include "ficus/frame_pool.h"
 #include "ficus/handshake.h"
@@ -37,7 +38,11 @@ enum class ConnectionState : uint8_t {
 // Outcome of queueing a frame on a connection.
 enum class SendStatus : uint8_t { kQueued, kDropped, kClosing };
 
-class Connection final : public Subscriber, private MessageHandler {
+// Filed on its worker's deadline wheel (WheelLink) from creation until it
+// is closed.
+class Connection final : public Subscriber,
+                         public WheelLink,
+                         private MessageHandler {
  public:
   Connection(Worker& worker, uint64_t id, std::string identity);
   ~Connection() override;
@@ -73,8 +78,9 @@ class Connection final : public Subscriber, private MessageHandler {
   // Ends now without a close handshake (dead peer, deadline, shutdown).
   void terminate(uint16_t code);
 
-  // Coarse timer: handshake, heartbeat and close deadlines.
-  void sweep(uint64_t now_ms);
+  // Its deadline came due on the wheel: acts on the handshake, heartbeat
+  // or close deadline if it has passed, and files the next one.
+  void onDeadline(uint64_t now_ms);
 
   bool dirty = false;  // in the worker's list of connections to flush
 
@@ -113,11 +119,15 @@ class Connection final : public Subscriber, private MessageHandler {
   void enterFlushing();
   void linger();
   void setState(ConnectionState state);
+  // When the current state's deadline passes (the next ping is due, or the
+  // missing pong, handshake or close ends the connection).
+  uint64_t deadlineMs() const noexcept;
+  void scheduleDeadline() noexcept;
 
-  uv_tcp_t tcp_;  // tcp_.data = this
+  // What a delivery touches (send, flush) comes first, beside the
+  // Subscriber's last_delivery, so that fanning an event out to a cold
+  // connection costs one or two cache lines rather than four.
   Worker& worker_;
-  const uint64_t id_;
-  std::string identity_;
   ConnectionState state_ = ConnectionState::kHandshake;
   bool reading_ = false;
   bool writing_ = false;    // a uv_write is in flight
@@ -126,13 +136,18 @@ class Connection final : public Subscriber, private MessageHandler {
   bool counted_open_ = false;
   uint8_t pongs_queued_ = 0;  // since the send queue was last empty
   uint16_t close_code_ = 0;   // reported when the connection ends
+  uint32_t out_head_ = 0;
+  int fd_ = -1;  // tcp_'s, read on the first flush (it is deep in tcp_)
   uint32_t inflight_bytes_ = 0;
+  size_t buffered_ = 0;  // bytes queued, not yet handed to the kernel
+  std::vector<OutItem> out_;
+
+  uv_tcp_t tcp_;  // tcp_.data = this
+  const uint64_t id_;
+  std::string identity_;
   uint64_t state_since_ms_ = 0;
   uint64_t last_rx_ms_ = 0;
   uint64_t ping_sent_ms_ = 0;  // 0 = no ping outstanding
-  size_t buffered_ = 0;        // bytes queued, not yet handed to the kernel
-  std::vector<OutItem> out_;
-  uint32_t out_head_ = 0;
   std::unique_ptr<uv_write_t> write_req_;
   std::unique_ptr<uv_shutdown_t> shutdown_req_;
   std::unique_ptr<HandshakeParser> handshake_;  // kHandshake only

@@ -64,8 +64,10 @@ struct Options {
   unsigned resolvedThreads() const;
   // Limits for decoding published events and client messages.
   DecoderLimits decoderLimits() const;
-  // Period of each worker's coarse timer that checks every deadline.
-  uint32_t sweepIntervalMs() const;
+  // Period of each worker's timer that fires the connections' deadlines
+  // (the ticks of its DeadlineWheel), and the longest of those deadlines.
+  uint32_t deadlineTickMs() const;
+  uint32_t longestDeadlineMs() const;
 };
 
 }  // namespace ficus

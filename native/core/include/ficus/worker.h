@@ -22,6 +22,7 @@
 
 #include "ficus/command.h"
 #include "ficus/connection.h"
+#include "ficus/deadline_wheel.h"
 #include "ficus/event_decoder.h"
 #include "ficus/frame_pool.h"
 #include "ficus/metrics.h"
@@ -110,6 +111,7 @@ class Worker {
                        static_cast<unsigned>(read_buffer_.size()));
   }
   uint64_t nowMs() noexcept { return uv_now(&loop_); }
+  DeadlineWheel<Connection>& deadlines() noexcept { return *deadlines_; }
   // A random offset in [0, ping_interval_ms / 4).
   uint32_t heartbeatJitterMs() noexcept {
     return static_cast<uint32_t>(jitter_() %
@@ -134,8 +136,7 @@ class Worker {
   void run(std::promise<void> ready);
   void initLoop();
   static void onDoorbell(uv_async_t* handle);
-  static void onSweep(uv_timer_t* handle);
-  void sweepSlice(uint64_t now_ms);
+  static void onTick(uv_timer_t* handle);
   static void onCheck(uv_check_t* handle);
   static void onPrepare(uv_prepare_t* handle);
   static void onShutdownDeadline(uv_timer_t* handle);
@@ -152,6 +153,7 @@ class Worker {
   Connection* find(uint64_t id);
   Connection& createConnection(uint64_t id, std::string identity);
   void flushDirty();
+  void maybeReleaseIdleMemory(uint64_t now_ms);
   void releaseIdleMemory();
   void beginShutdown();
   void maybeFinishShutdown();
@@ -187,9 +189,9 @@ class Worker {
   // Loop thread only.
   uv_loop_t loop_;
   uv_async_t doorbell_;
-  uv_timer_t sweep_timer_;
-  uint32_t sweep_slices_ = 1;  // ticks per sweep interval
-  size_t sweep_cursor_ = 0;    // next bucket of connections_ to visit
+  uv_timer_t tick_timer_;
+  bool release_idle_pending_ = false;  // zero connections since last release
+  uint64_t next_idle_release_ms_ = 0;
   uv_timer_t shutdown_timer_;
   uv_check_t flush_check_;
   uv_prepare_t flush_prepare_;
@@ -199,6 +201,8 @@ class Worker {
     ListenPaths paths;
   };
   std::vector<std::unique_ptr<Listener>> listeners_;
+  // Declared before connections_: it must outlive them (they unlink from it).
+  std::optional<DeadlineWheel<Connection>> deadlines_;
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_;
   std::vector<Connection*> dirty_;
   FramePool frames_;
