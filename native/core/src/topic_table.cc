@@ -1,13 +1,19 @@
 #include "ficus/topic_table.h"
 
-#include <functional>
 #include <utility>
+
+#include "ficus/siphash.h"
 
 namespace ficus {
 
 namespace {
 
 constexpr size_t kMinCapacity = 16;
+
+// Topic names come from clients: keyed, so their probe runs stay short
+// whatever names they pick (see siphash.h). One key per process; every
+// worker's table uses it.
+const SipKey kTopicKey = randomSipKey();
 
 // Grow past 3/4 full (probe runs stay short); shrink below 1/8 full so a
 // worker whose connections left returns the slots, with room between the
@@ -20,7 +26,7 @@ bool underFull(size_t size, size_t capacity) {
 }  // namespace
 
 uint64_t TopicTable::hash(std::string_view name) noexcept {
-  return std::hash<std::string_view>{}(name);
+  return sipHash13(kTopicKey, name);
 }
 
 TopicEntry* TopicTable::find(std::string_view name,
