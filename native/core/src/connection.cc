@@ -460,7 +460,7 @@ SendStatus Connection::send(FrameRef* ref, uint32_t entry, bool control) {
   out_.push_back({ref, entry, 0});
   buffered_ += size;
   m.send_buffer_bytes.add(size);
-  if (!dirty) worker_.markDirty(*this);
+  if (!dirty_) worker_.markDirty(*this);
   return SendStatus::kQueued;
 }
 

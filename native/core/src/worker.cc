@@ -388,7 +388,7 @@ void Worker::handle(CloseCommand& command) {
 }
 
 void Worker::markDirty(Connection& connection) {
-  connection.dirty = true;
+  connection.setDirty(true);
   dirty_.push_back(&connection);
 }
 
@@ -397,7 +397,7 @@ void Worker::flushDirty() {
   std::vector<Connection*> batch;
   batch.swap(dirty_);
   for (Connection* connection : batch) {
-    connection->dirty = false;
+    connection->setDirty(false);
     connection->flush();
   }
   // Keep the vector's capacity for the next round.
@@ -465,7 +465,7 @@ bool Worker::pushHeldLifecycle() {
 }
 
 void Worker::onConnectionClosed(Connection& connection) {
-  if (connection.dirty) {
+  if (connection.dirty()) {
     std::erase(dirty_, &connection);
   }
   connections_.erase(connection.id());

@@ -82,7 +82,9 @@ class Connection final : public Subscriber,
   // or close deadline if it has passed, and files the next one.
   void onDeadline(uint64_t now_ms);
 
-  bool dirty = false;  // in the worker's list of connections to flush
+  // In the worker's list of connections to flush.
+  bool dirty() const noexcept { return dirty_; }
+  void setDirty(bool dirty) noexcept { dirty_ = dirty; }
 
  private:
   static constexpr unsigned kMaxIov = 64;
@@ -135,7 +137,8 @@ class Connection final : public Subscriber,
   bool publisher_ = false;  // an ingest connection (UpgradeRequest)
   bool counted_open_ = false;
   uint8_t pongs_queued_ = 0;  // since the send queue was last empty
-  uint16_t close_code_ = 0;   // reported when the connection ends
+  bool dirty_ = false;
+  uint16_t close_code_ = 0;  // reported when the connection ends
   uint32_t out_head_ = 0;
   int fd_ = -1;  // tcp_'s, read on the first flush (it is deep in tcp_)
   uint32_t inflight_bytes_ = 0;
