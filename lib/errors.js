@@ -16,6 +16,7 @@ const codes = Object.freeze({
   CLOSED: 'ERR_FICUS_CLOSED', // the dispatcher was closed
   BUSY: 'ERR_FICUS_BUSY', // a native worker's inbox stayed full
   BRIDGED: 'ERR_FICUS_BRIDGED', // bridge() while the dispatcher's bridge is open
+  PATH_TAKEN: 'ERR_FICUS_PATH_TAKEN', // attach() to a server path another router serves
 });
 
 // An application callback that threw inside one of our callbacks: thrown

@@ -63,6 +63,11 @@ export interface AttachOptions {
    * rejectedUpgrades.error and emitted as 'error' on the router when it has a listener.
    */
   authenticate?: (req: IncomingMessage) => Grant | boolean | null | Promise<Grant | boolean | null>;
+  /**
+   * How long (ms) `authenticate` may take before the upgrade is answered 503 and counted in
+   * rejectedUpgrades.authTimeout; a later answer is ignored. 0 = no limit. Default 10000.
+   */
+  authenticateTimeoutMs?: number;
   /** Salt of the bucketing hash; change it to reshuffle who is native. Default 'ficus'. */
   salt?: string;
   /** Read topics from `?topics=a,b` when authenticate grants none. Default true. */
@@ -152,7 +157,7 @@ export interface Stats {
   closed: boolean;
   nativePercent: number | null;
   events: { published: number; accepted: number; rejected: number; nativeFailures: number };
-  rejectedUpgrades: { unauthorized: number; error: number; closedDuringAuth: number };
+  rejectedUpgrades: { unauthorized: number; error: number; closedDuringAuth: number; authTimeout: number };
   drain: { pending: number; closed: number };
   paths: { native: NativePathStats; legacy: PathStats };
   /** Present once `bridge()` was called. */
@@ -292,7 +297,8 @@ export type FicusErrorCode =
   | 'ERR_FICUS_NATIVE_UNAVAILABLE'
   | 'ERR_FICUS_CLOSED'
   | 'ERR_FICUS_BUSY'
-  | 'ERR_FICUS_BRIDGED';
+  | 'ERR_FICUS_BRIDGED'
+  | 'ERR_FICUS_PATH_TAKEN';
 
 export declare class FicusError extends Error {
   readonly code: FicusErrorCode;

@@ -36,6 +36,9 @@ const MAX_CLOSE_REASON_BYTES = 123;
 // Shared by every send: `ws` copies its options, never keeps them.
 const SEND_TEXT = Object.freeze({ binary: false });
 const SEND_BINARY = Object.freeze({ binary: true });
+// A view of a buffer this much larger than itself is worth copying before it
+// waits in a slow reader's queue (Node's own 8 KiB allocation pool is not).
+const PIN_SLACK_BYTES = 64 * 1024;
 
 class LegacyConnection {
   constructor(id, ws, identity, nowMs) {
@@ -351,10 +354,19 @@ class LegacyPath extends EventEmitter {
 
   _fanOut(subscribers, payload, size, sequence, publishNs) {
     let sent = 0;
+    // An event is usually a view of its whole publish batch (up to 1 MiB).
+    // Sent to a socket that is writing at once, the view is done with right
+    // away; queued behind a slow reader, it would keep the whole batch
+    // alive as long as that reader holds it. Those readers get a copy, made
+    // once per event.
+    const pins = payload.length < payload.buffer.byteLength - PIN_SLACK_BYTES;
+    let copy = null;
     for (const conn of subscribers) {
       if (conn.lastDelivery === sequence) continue;
       conn.lastDelivery = sequence;
-      if (!this._sendFrame(conn, payload, size, SEND_TEXT)) continue;
+      let bytes = payload;
+      if (pins && conn.ws.bufferedAmount > 0) bytes = copy || (copy = Buffer.from(payload));
+      if (!this._sendFrame(conn, bytes, size, SEND_TEXT)) continue;
       sent += 1;
       this._latency.record(nowNs() - publishNs);
     }

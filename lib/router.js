@@ -10,11 +10,17 @@ const handoff = require('./handoff');
 const { Drainer } = require('./drainer');
 const v = require('./validate');
 const coreStatus = require('./core-status');
-const { rethrowLater } = require('./errors');
+const { FicusError, codes, rethrowLater } = require('./errors');
 
 const STATUS_TEXT = { 400: 'Bad Request', 401: 'Unauthorized', 500: 'Internal Server Error', 503: 'Service Unavailable' };
 
 function peerWentAway() {}
+
+const AUTH_TIMED_OUT = Symbol('authenticate timed out');
+
+// The string paths routers serve, per server (across dispatchers): two
+// routers on one path would both take the same upgrade.
+const pathsInUse = new WeakMap();
 
 function refuse(socket, status) {
   if (socket.destroyed) return;
@@ -53,6 +59,7 @@ const ROUTER_OPTIONS = {
   nativePercent: v.percent,
   key: v.fn,
   authenticate: v.fn,
+  authenticateTimeoutMs: (value, name) => v.integer(value, name, { min: 0, max: 2 ** 31 - 1 }),
   salt: (value, name) => v.string(value, name),
   topicsFromQuery: v.boolean,
   overrideHeader: (value, name) => v.string(value, name, { nonEmpty: true }).toLowerCase(),
@@ -71,6 +78,7 @@ const ROUTER_DEFAULTS = {
   nativePercent: 0,
   key: undefined,
   authenticate: undefined,
+  authenticateTimeoutMs: 10000,
   salt: 'ficus',
   topicsFromQuery: true,
   overrideHeader: undefined,
@@ -82,13 +90,22 @@ class Router extends EventEmitter {
   constructor(dispatcher, server, options) {
     super();
     this.options = v.options(options, 'options', ROUTER_OPTIONS, ROUTER_DEFAULTS);
+    const { path } = this.options;
+    if (typeof path === 'string') {
+      const taken = pathsInUse.get(server) || new Set();
+      if (taken.has(path)) {
+        throw new FicusError(codes.PATH_TAKEN, `another router already serves ${path} on this server: detach it first`);
+      }
+      taken.add(path);
+      pathsInUse.set(server, taken);
+    }
     this.dispatcher = dispatcher;
     this.server = server;
     this.percent = this.options.nativePercent;
     this.counters = {
       native: { upgrades: 0, fallbacks: {} },
       legacy: { upgrades: 0 },
-      rejected: { unauthorized: 0, error: 0, closedDuringAuth: 0 },
+      rejected: { unauthorized: 0, error: 0, closedDuringAuth: 0, authTimeout: 0 },
     };
     this.drainer = new Drainer(dispatcher, this, this.options);
     // A throwing `path`, `key` or `authenticate` refuses that one upgrade;
@@ -128,6 +145,10 @@ class Router extends EventEmitter {
   }
 
   detach() {
+    if (typeof this.options.path === 'string') {
+      const taken = pathsInUse.get(this.server);
+      if (taken) taken.delete(this.options.path);
+    }
     this.server.off('upgrade', this.listener);
     this.drainer.stop();
     this.dispatcher.routers.delete(this);
@@ -166,9 +187,16 @@ class Router extends EventEmitter {
 
     let auth;
     try {
-      auth = this.options.authenticate ? await this.options.authenticate(req) : true;
+      auth = this.options.authenticate ? await this.authenticate(req) : true;
     } catch (error) {
       this.upgradeFailed(socket, error, 401);
+      return;
+    }
+    if (auth === AUTH_TIMED_OUT) {
+      // The socket waited with its reads paused; a hung auth service must
+      // not hold sockets (and file descriptors) without end.
+      this.counters.rejected.authTimeout += 1;
+      refuse(socket, 503);
       return;
     }
     // Only a Grant or true lets a connection in: an authenticate that
@@ -213,6 +241,19 @@ class Router extends EventEmitter {
         this.opened({ path: 'legacy', id, identity });
       },
     });
+  }
+
+  // authenticate(req), or AUTH_TIMED_OUT once authenticateTimeoutMs passed
+  // (0: no limit). A late answer is ignored.
+  authenticate(req) {
+    const pending = Promise.resolve().then(() => this.options.authenticate(req));
+    const ms = this.options.authenticateTimeoutMs;
+    if (ms === 0) return pending;
+    let timer;
+    const timeout = new Promise((resolve) => {
+      timer = setTimeout(resolve, ms, AUTH_TIMED_OUT);
+    });
+    return Promise.race([pending, timeout]).finally(() => clearTimeout(timer));
   }
 
   // A refused upgrade: counted, answered, and reported to 'error'

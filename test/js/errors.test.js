@@ -33,10 +33,28 @@ test.each([
   [{ retryAfterMs: [5, 1] }, RangeError, /options\.retryAfterMs/],
   [{ retryAfterMs: [-1, 1] }, RangeError, /options\.retryAfterMs/],
   [{ retryAfterMs: [1, 1.5] }, TypeError, /options\.retryAfterMs/],
+  [{ authenticateTimeoutMs: -1 }, RangeError, /options\.authenticateTimeoutMs/],
+  [{ authenticateTimeoutMs: '5' }, TypeError, /options\.authenticateTimeoutMs/],
 ])('attach(server, %j) throws', (options, type, message) => {
   const server = http.createServer();
   expect(() => dispatch.attach(server, options)).toThrow(type);
   expect(() => dispatch.attach(server, options)).toThrow(message);
+});
+
+test('two routers cannot serve one path of a server (until the first detaches)', () => {
+  const server = http.createServer();
+  const first = dispatch.attach(server, { path: '/ws' });
+  const second = dispatch.attach(server, { path: '/other' });
+  expect(() => dispatch.attach(server, { path: '/ws' })).toThrow(expect.objectContaining({ code: 'ERR_FICUS_PATH_TAKEN' }));
+  // Another dispatcher on the same server is refused too.
+  const other = ficus.createDispatcher({ native: false });
+  expect(() => other.attach(server, { path: '/ws' })).toThrow(/another router already serves \/ws/);
+  expect(server.listenerCount('upgrade')).toBe(2);
+  first.detach();
+  const again = dispatch.attach(server, { path: '/ws' });
+  again.detach();
+  second.detach();
+  return other.close();
 });
 
 test('attach needs a server', () => {

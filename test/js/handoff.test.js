@@ -118,7 +118,7 @@ test('a throwing authenticate or key, with no \'error\' listener, refuses that u
     ws.close();
     await new Promise((r) => setImmediate(r));
     expect(rejections).toEqual([]);
-    expect(gw.dispatch.stats().rejectedUpgrades).toEqual({ unauthorized: 0, error: 2, closedDuringAuth: 0 });
+    expect(gw.dispatch.stats().rejectedUpgrades).toEqual({ unauthorized: 0, error: 2, closedDuringAuth: 0, authTimeout: 0 });
   } finally {
     process.off('unhandledRejection', onRejection);
   }
@@ -236,4 +236,39 @@ test('a client that vanishes while authenticate awaits is counted, not upgraded'
     return s.rejectedUpgrades.closedDuringAuth === 1 ||
       (s.paths.native.upgrades === 1 && s.paths.native.connections === 0);
   });
+});
+
+test('an authenticate that never answers is cut off after authenticateTimeoutMs (503, counted)', async () => {
+  let calls = 0;
+  let late;
+  gw = await startGateway({
+    attach: {
+      nativePercent: 100,
+      authenticateTimeoutMs: 150,
+      authenticate: () => {
+        calls += 1;
+        // The first hangs until the test releases it after the timeout; the
+        // second answers at once.
+        return calls === 1 ? new Promise((r) => { late = r; }) : true;
+      },
+    },
+  });
+  const started = Date.now();
+  const answer = await new Promise((resolve) => {
+    const socket = rawUpgrade(gw.port, '/ws');
+    let text = '';
+    socket.on('data', (d) => { text += d.toString(); });
+    socket.on('close', () => resolve(text));
+  });
+  expect(answer).toMatch(/^HTTP\/1.1 503 /);
+  expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+  expect(gw.dispatch.stats().rejectedUpgrades.authTimeout).toBe(1);
+  late({}); // too late: ignored, nothing is upgraded
+  await new Promise((r) => setTimeout(r, 50));
+  expect(gw.dispatch.stats().paths.native.upgrades).toBe(0);
+  // A prompt authenticate still admits.
+  const ws = await connect(gw.url('/ws'));
+  await until(() => gw.dispatch.stats().paths.native.upgrades === 1);
+  ws.close();
+  expect(gw.dispatch.metrics()).toMatch(/ficus_upgrades_rejected_total\{reason="authTimeout"\} 1/);
 });

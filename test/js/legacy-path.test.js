@@ -309,6 +309,32 @@ describe('backpressure', () => {
     await until(() => slow.received.at(-1) === 'after', 5000, 'the next message');
   });
 
+  test('an event queued behind a slow reader is a copy, not a view that keeps its whole batch alive', async () => {
+    const legacy = await startLegacy({ maxBufferedBytes: 256 * 1024 });
+    const slow = await connect(legacy.url('/ws?topics=t,u'));
+    const fast = await connect(legacy.url('/ws?topics=u'));
+    slow._socket.pause();
+    publishUntilDrop(legacy.path, 't');
+    const batch = Buffer.alloc(1024 * 1024, 0x20);
+    const event = batch.subarray(1000, 1100);
+    event.write('{"the":"event"}');
+    const handed = new Map();
+    for (const conn of legacy.path._connections.values()) {
+      const send = conn.ws.send.bind(conn.ws);
+      conn.ws.send = (data, options) => {
+        handed.set(conn.ws.bufferedAmount > 0 ? 'slow' : 'fast', data);
+        return send(data, options);
+      };
+    }
+    expect(legacy.path.publishRaw('u', event)).toBe(2);
+    // The reader that writes at once gets the view itself (no copy)...
+    expect(handed.get('fast').buffer).toBe(batch.buffer);
+    // ...the backed-up one an equal copy of its own.
+    expect(handed.get('slow').buffer).not.toBe(batch.buffer);
+    expect(handed.get('slow').equals(event)).toBe(true);
+    await until(() => fast.received.includes(event.toString()), 5000, 'the fast reader\'s copy');
+  });
+
   test('policy "close": the connection is closed with 1008 "send buffer full"', async () => {
     const legacy = await startLegacy({ maxBufferedBytes: 64 * 1024, backpressure: 'close' });
     const slow = await connect(legacy.url('/ws?topics=t'));

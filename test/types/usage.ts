@@ -10,6 +10,7 @@ const router = dispatch.attach(server, {
   nativePercent: Number(process.env.NATIVE_PERCENT ?? 10),
   key: (req) => req.headers['x-user-id'] as string | undefined,
   authenticate: async () => ({ topics: ['order:o17'] }),
+  authenticateTimeoutMs: 5000,
 });
 const result: ficus.PublishResult = dispatch.publish({
   order_id: 'o17', status: 'picked_up', timestamp: '2026-11-27T10:00:00Z', driver_id: null,
