@@ -568,21 +568,22 @@ void Connection::consume(size_t bytes) {
 // ---------------------------------------------------------------- deadlines
 
 void Connection::onDeadline(uint64_t now_ms) {
-  if (now_ms >= deadlineMs()) {
-    if (state_ == ConnectionState::kOpen && ping_sent_ms_ == 0) {
-      // Heartbeat: nothing came in for ping_interval_ms.
-      ping_sent_ms_ = now_ms;
-      sendControl(encodeFrame(Opcode::kPing, {}));
-    } else {
-      // A handshake, pong or close that did not come in time.
-      terminate(state_ == ConnectionState::kOpen ||
-                        state_ == ConnectionState::kHandshake
-                    ? close_code::kAbnormal
-                    : close_code_);
-      return;
-    }
+  const uint64_t due = deadlineMs();
+  if (now_ms < due) {
+    // It moved later (a read) since it was filed.
+    worker_.deadlines().schedule(*this, due);
+  } else if (state_ == ConnectionState::kOpen && ping_sent_ms_ == 0) {
+    // Heartbeat: nothing came in for ping_interval_ms.
+    ping_sent_ms_ = now_ms;
+    sendControl(encodeFrame(Opcode::kPing, {}));
+    scheduleDeadline();  // the pong's, unless the send closed it
+  } else {
+    // A handshake, pong or close that did not come in time.
+    terminate(state_ == ConnectionState::kOpen ||
+                      state_ == ConnectionState::kHandshake
+                  ? close_code::kAbnormal
+                  : close_code_);
   }
-  scheduleDeadline();
 }
 
 }  // namespace ficus
