@@ -2,7 +2,8 @@
 'use strict';
 // npm run bench / npm run bench:quick: builds the load generator and the
 // microbenchmarks, runs the microbenchmarks and every scenario (legacy and
-// native gateways interleaved), writes bench/results/*.json and
+// native gateways interleaved; load and fanout also measure bench/floor,
+// the syscall floor), writes bench/results/*.json and
 // docs/benchmarks.md with its latency-vs-load plots.
 //
 //   node bench/run.js [--quick] [--reps=N] [--threads=N] [--only=micro,capacity,load,...]
@@ -30,14 +31,15 @@ function sh(cmd, args, opts = {}) {
   return res.stdout;
 }
 
-// The load generator is a target of the release flavour (CMakeLists.txt).
+// The load generator and the syscall-floor server are targets of the
+// release flavour (CMakeLists.txt).
 function buildLoadgen(ctx) {
   if (!fs.existsSync(path.join(RELEASE_DIR, 'CMakeCache.txt'))) {
     ctx.log('configuring and building the release flavour (node scripts/build-core.js release)');
     sh(process.execPath, [path.join(ROOT, 'scripts', 'build-core.js'), 'release']);
   }
-  ctx.log('building ficus_loadgen (build-native/release)');
-  sh('cmake', ['--build', RELEASE_DIR, '--target', 'ficus_loadgen', '-j', '2']);
+  ctx.log('building ficus_loadgen and ficus_floor (build-native/release)');
+  sh('cmake', ['--build', RELEASE_DIR, '--target', 'ficus_loadgen', 'ficus_floor', '-j', '2']);
   checkBinary();
 }
 

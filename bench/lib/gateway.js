@@ -37,6 +37,23 @@ async function getJson(port, urlPath, timeoutMs) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// Asks a running child to stop (ask()); SIGKILL if it has not exited
+// STOP_TIMEOUT_MS later.
+async function stopChild(child, exited, ask) {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  ask();
+  let timer;
+  const timeout = new Promise((r) => { timer = setTimeout(r, STOP_TIMEOUT_MS, 'timeout'); });
+  try {
+    if ((await Promise.race([exited, timeout])) === 'timeout') {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 // The environment of a child process that loads `addon` (a ficus.node), or
 // build/Release's when null, whatever FICUS_ADDON_PATH the bench itself got.
 function addonEnv(addon) {
@@ -159,13 +176,7 @@ class Gateway {
 
   // SIGTERM (graceful: closes both paths), SIGKILL after STOP_TIMEOUT_MS.
   async stop() {
-    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.kill('SIGTERM');
-    const timer = new Promise((r) => setTimeout(() => r('timeout'), STOP_TIMEOUT_MS));
-    if ((await Promise.race([this.exited, timer])) === 'timeout') {
-      this.child.kill('SIGKILL');
-      await this.exited;
-    }
+    await stopChild(this.child, this.exited, () => this.child.kill('SIGTERM'));
   }
 }
 
@@ -209,18 +220,61 @@ class CoreServer {
 
   // EOF on stdin stops it (1001 to every client); SIGKILL if it hangs.
   async stop() {
-    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.stdin.end();
-    const timer = new Promise((r) => setTimeout(() => r('timeout'), STOP_TIMEOUT_MS));
-    if ((await Promise.race([this.exited, timer])) === 'timeout') {
-      this.child.kill('SIGKILL');
-      await this.exited;
-    }
+    await stopChild(this.child, this.exited, () => this.child.stdin.end());
+  }
+}
+
+// The syscall floor: bench/floor's one-thread epoll server, which does
+// nothing for a delivery but one send(2). Measured beside the two paths so
+// a page says how far the core is from the kernel's cost that day. It has no
+// /stats: stats() answers null.
+class FloorServer {
+  constructor() {
+    this.binary = path.join(ROOT, 'build-native', 'release', 'ficus_floor');
+    this.child = null;
+    this.port = null;
+    this.log = [];
+  }
+
+  get pid() {
+    return this.child ? this.child.pid : null;
+  }
+
+  get command() {
+    return `${path.relative(ROOT, this.binary)} --port 0`;
+  }
+
+  async start() {
+    this.child = track(spawn(this.binary, ['--port', '0', '--max-seconds', '7200'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
+    this.child.stderr.on('data', (chunk) => this.log.push(...chunk.toString().split('\n').filter(Boolean)));
+    this.port = await new Promise((resolve, reject) => {
+      let buffered = '';
+      const timer = setTimeout(() => reject(new Error('ficus_floor printed no port')), START_TIMEOUT_MS);
+      this.child.stdout.on('data', (chunk) => {
+        buffered += chunk.toString();
+        const m = /http:\/\/[^\s/]*:(\d+)\//.exec(buffered);
+        if (m) {
+          clearTimeout(timer);
+          resolve(Number(m[1]));
+        }
+      });
+      this.exited.then(({ code, signal }) => reject(new Error(`ficus_floor exited (${code ?? signal}) before listening: ${this.log.join(' | ')}`)));
+    });
+    return this;
+  }
+
+  async stats() {
+    return null;
+  }
+
+  async stop() {
+    await stopChild(this.child, this.exited, () => this.child.kill('SIGTERM'));
   }
 }
 
 async function startGateway(options) {
-  const gw = new Gateway(options);
+  const gw = options.floor ? new FloorServer() : new Gateway(options);
   try {
     await gw.start();
   } catch (err) {
@@ -230,4 +284,4 @@ async function startGateway(options) {
   return gw;
 }
 
-module.exports = { startGateway, Gateway, CoreServer, request, getJson, sleep, addonEnv, ROOT };
+module.exports = { startGateway, Gateway, CoreServer, FloorServer, request, getJson, sleep, addonEnv, ROOT };

@@ -61,18 +61,23 @@ function createContext(opts) {
   };
 }
 
-// Calls fn(server, rep) for every repetition of both servers, alternating
-// which one goes first so slow drift of the machine hits both alike.
-async function interleaved(ctx, fn) {
+// The syscall floor (bench/floor), run beside the two paths where a target
+// is stated against it.
+const FLOOR = { name: 'floor', floor: true };
+const WITH_FLOOR = [...SERVERS, FLOOR];
+
+// Calls fn(server, rep) for every repetition of every server, alternating
+// the order so slow drift of the machine hits them alike.
+async function interleaved(ctx, fn, servers = SERVERS) {
   for (let rep = 0; rep < ctx.reps; rep += 1) {
-    const order = rep % 2 === 0 ? SERVERS : [...SERVERS].reverse();
+    const order = rep % 2 === 0 ? servers : [...servers].reverse();
     for (const server of order) await fn(server, rep);
   }
 }
 
 // Starts a gateway, runs fn(gateway), always stops it.
 async function withGateway(ctx, server, fn, extra = {}) {
-  const gw = await startGateway({ nativePercent: server.nativePercent, threads: ctx.threads, addon: ctx.addon, ...extra });
+  const gw = await startGateway({ nativePercent: server.nativePercent, floor: server.floor, threads: ctx.threads, addon: ctx.addon, ...extra });
   ctx.gatewayCommands.add(gw.command);
   try {
     return await fn(gw);
@@ -126,4 +131,4 @@ async function runStandalone(scenario) {
   ctx.log(`wrote ${path.relative(process.cwd(), file)}`);
 }
 
-module.exports = { SERVERS, interleaved, withGateway, using, writeResult, parseArgs, createContext, runStandalone, fmt, RESULTS_DIR };
+module.exports = { SERVERS, WITH_FLOOR, interleaved, withGateway, using, writeResult, parseArgs, createContext, runStandalone, fmt, RESULTS_DIR };

@@ -5,7 +5,7 @@
 // order's subscriber plus 20–100 driver followers (~63 on average).
 // Deliveries per second, latency, server CPU per delivery.
 
-const { interleaved, runStandalone } = require('../lib/scenario');
+const { interleaved, WITH_FLOOR, runStandalone } = require('../lib/scenario');
 const { driverSizes } = require('../lib/loadgen');
 const { sleep } = require('../lib/gateway');
 const { session, measuredPhase, summarize, logPhase, slim } = require('./load');
@@ -29,7 +29,7 @@ async function run(ctx) {
         await sleep(cfg.settleMs);
       }
     }, { fanoutEvery: cfg.fanoutEvery, sizes });
-  });
+  }, WITH_FLOOR);
   return { config: { ...cfg, driverSizes: sizes }, runs, summary: summarize(runs, ['server', 'rate']) };
 }
 

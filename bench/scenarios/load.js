@@ -4,7 +4,7 @@
 // event reaches one subscriber). Latency percentiles, delivery, server CPU
 // per delivered event, peak RSS, and the load generator's own CPU.
 
-const { interleaved, withGateway, using, runStandalone } = require('../lib/scenario');
+const { interleaved, WITH_FLOOR, withGateway, using, runStandalone } = require('../lib/scenario');
 const { Subscribers, Publisher, runPhase } = require('../lib/loadgen');
 const { sleep } = require('../lib/gateway');
 const { spreadOf } = require('../lib/stats');
@@ -18,6 +18,7 @@ const CONFIG = {
 // either path, and how the events entered (the core's own publisher
 // ingest, or the gateway's JS /publish handler).
 function gatewayCounters(stats) {
+  if (!stats) return { drops: 0, nativeIngested: 0, jsFrames: 0 }; // the floor server keeps none
   return {
     drops: stats.paths.native.drops + stats.paths.legacy.drops,
     nativeIngested: stats.paths.native.ingested || 0,
@@ -118,7 +119,7 @@ async function run(ctx) {
         await sleep(cfg.settleMs);
       }
     });
-  });
+  }, WITH_FLOOR);
   return { config: cfg, runs, summary: summarize(runs, ['server', 'rate']) };
 }
 
