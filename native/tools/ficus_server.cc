@@ -4,6 +4,7 @@
 //
 //   ficus_server [--host 127.0.0.1] [--port 0] [--threads N]
 //                [--max-message-bytes N] [--ping-interval-ms N]
+//                [--max-connections N]   (past it upgrades are answered 503)
 //
 // Prints "listening <port>" once ready. Each input line is a
 // DeliveryEvent (published), or a command: "!stats" prints one line of JSON
@@ -79,6 +80,8 @@ int main(int argc, char** argv) {
       options.threads = static_cast<unsigned>(parseNumber("--threads", value));
     } else if (flag == "--max-message-bytes") {
       options.max_message_bytes = parseNumber(argv[i], value);
+    } else if (flag == "--max-connections") {
+      options.max_connections = parseNumber(argv[i], value);
     } else if (flag == "--ping-interval-ms") {
       options.ping_interval_ms =
           static_cast<uint32_t>(parseNumber(argv[i], value));

@@ -147,8 +147,7 @@ INSTANTIATE_TEST_SUITE_P(
         WireError{"reserved_opcode", std::string("\x83\x80\0\0\0\0", 6), 1002},
         WireError{"rsv_bit", std::string("\xc1\x80\0\0\0\0", 6), 1002},
         // Masked with a zero key: the payload is the bytes as written.
-        WireError{"bad_utf8", std::string("\x81\x82\0\0\0\0\xc3\x28", 8),
-                  1007},
+        WireError{"bad_utf8", std::string("\x81\x82\0\0\0\0\xc3\x28", 8), 1007},
         WireError{"too_big", std::string("\x82\xfe\x10\x00\0\0\0\0", 8), 1009},
         WireError{"continuation_first", std::string("\x80\x80\0\0\0\0", 6),
                   1002}),
@@ -180,8 +179,56 @@ TEST(Listener, BadHandshakesGetHttpErrors) {
     c.sendRaw("GET /ws HTTP/1.1\r\nHost: x\r\n\r\n");
     EXPECT_EQ(c.readHttpHead().rfind("HTTP/1.1 400", 0), 0u);
   }
-  EXPECT_TRUE(waitUntil(
-      [&] { return core->stats().total.handshakes_rejected == 3; }));
+  EXPECT_TRUE(
+      waitUntil([&] { return core->stats().total.handshakes_rejected == 3; }));
+}
+
+TEST(Listener, OpenIsNotifiedBeforeFramesPipelinedWithTheUpgrade) {
+  RunningCore core = startCore();
+  TestClient c = TestClient::tcp(core.port);
+  c.sendRaw(
+      "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+      "Sec-WebSocket-Version: 13\r\n\r\n" +
+      maskedFrame(Opcode::kText, R"({"type":"early"})"));
+  EXPECT_EQ(c.readHttpHead().rfind("HTTP/1.1 101", 0), 0u);
+  std::vector<Notification> seen;
+  ASSERT_TRUE(waitUntil([&] {
+    core->drainNotifications([&](Notification& n) { seen.push_back(n); });
+    return seen.size() >= 2;
+  }));
+  EXPECT_EQ(seen[0].kind, Notification::Kind::kOpen);
+  EXPECT_EQ(seen[1].kind, Notification::Kind::kMessage);
+  EXPECT_EQ(seen[1].data, R"({"type":"early"})");
+  EXPECT_EQ(seen[0].connection_id, seen[1].connection_id);
+}
+
+TEST(Listener, UpgradesPastMaxConnectionsAreAnswered503) {
+  Options options;
+  options.max_connections = 2;
+  RunningCore core = startCore(options);  // two workers: the limit is their sum
+  TestClient a = TestClient::open(core.port, "/ws?topics=order:m1");
+  TestClient b = TestClient::open(core.port, "/ws?topics=order:m2");
+  ASSERT_TRUE(waitOpen(core, 2));
+  {
+    TestClient c = TestClient::tcp(core.port);
+    c.sendRaw(
+        "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n");
+    std::string head = c.readHttpHead();
+    EXPECT_EQ(head.rfind("HTTP/1.1 503", 0), 0u) << head;
+    EXPECT_TRUE(c.waitEof());
+  }
+  EXPECT_EQ(core->stats().total.connections_open, 2u);
+  EXPECT_TRUE(
+      waitUntil([&] { return core->stats().total.handshakes_rejected == 1; }));
+  a.closeSocket();
+  ASSERT_TRUE(
+      waitUntil([&] { return core->stats().total.connections_open == 1; }));
+  TestClient d =
+      TestClient::open(core.port, "/ws?topics=order:m3");  // room again
+  ASSERT_TRUE(waitOpen(core, 2));
 }
 
 TEST(Listener, TooManyTopicsClosesWithPolicyViolation) {

@@ -149,11 +149,14 @@ void Connection::upgrade(const UpgradeRequest& request,
     }
     reading_ = true;
   }
-  if (!initial_bytes.empty()) {
-    std::string copy(initial_bytes);  // the reader unmasks in place
-    feedFrames(copy.data(), copy.size());
-    if (publisher_) worker_.flushIngest();
-  }
+  feedInitialBytes(initial_bytes);
+}
+
+void Connection::feedInitialBytes(std::string_view bytes) {
+  if (bytes.empty()) return;
+  std::string copy(bytes);  // the reader unmasks in place
+  feedFrames(copy.data(), copy.size());
+  if (publisher_) worker_.flushIngest();
 }
 
 void Connection::rejectHandshake(int status, std::string_view reason) {
@@ -238,19 +241,25 @@ void Connection::onHandshakeBytes(std::string_view data) {
     rejectHandshake(404, "unknown path");
     return;
   }
+  if (worker_.atConnectionLimit()) {
+    rejectHandshake(503, "at max_connections");
+    return;
+  }
   if (auto topics = queryParam(request.query, "topics")) {
     request.topics = splitTopics(*topics);
   }
   std::string leftover(parser->leftover());
   parser.reset();
-  upgrade(request, leftover);
-  if (state_ == ConnectionState::kOpen) {
-    auto note = std::make_unique<Notification>();
-    note->kind = Notification::Kind::kOpen;
-    note->connection_id = id_;
-    note->data = request.query;
-    worker_.notify(std::move(note));
-  }
+  // The embedder hears of the connection before anything the client
+  // pipelined behind its upgrade request (a message, or a close).
+  upgrade(request, {});
+  if (state_ != ConnectionState::kOpen) return;
+  auto note = std::make_unique<Notification>();
+  note->kind = Notification::Kind::kOpen;
+  note->connection_id = id_;
+  note->data = request.query;
+  worker_.notify(std::move(note));
+  feedInitialBytes(leftover);
 }
 
 void Connection::feedFrames(char* data, size_t size) {

@@ -106,6 +106,15 @@ void Worker::connectPeers(std::vector<Worker*> workers,
   mirror_ingest_ = mirror_ingest;
 }
 
+bool Worker::atConnectionLimit() const noexcept {
+  if (options_.max_connections == 0) return false;
+  uint64_t open = 0;
+  for (const Worker* worker : peers_) {
+    open += worker->metrics().connections_open.get();
+  }
+  return open >= options_.max_connections;
+}
+
 bool Worker::tryPost(unsigned producer, std::unique_ptr<Command>& command) {
   if (!running() || stop_requested_.load(std::memory_order_acquire)) {
     return false;

@@ -39,9 +39,8 @@ TestClient TestClient::tcp(uint16_t port, const char* source) {
     sockaddr_in local{};
     local.sin_family = AF_INET;
     inet_pton(AF_INET, source, &local.sin_addr);
-    EXPECT_EQ(::bind(fd.get(), reinterpret_cast<sockaddr*>(&local),
-                     sizeof local),
-              0);
+    EXPECT_EQ(
+        ::bind(fd.get(), reinterpret_cast<sockaddr*>(&local), sizeof local), 0);
   }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -86,11 +85,10 @@ void TestClient::sendRaw(std::string_view bytes) {
   }
 }
 
-void TestClient::sendFrame(Opcode opcode, std::string_view payload,
-                           bool fin) {
+std::string maskedFrame(Opcode opcode, std::string_view payload, bool fin) {
   std::string frame;
-  frame.push_back(static_cast<char>((fin ? 0x80 : 0) |
-                                    static_cast<uint8_t>(opcode)));
+  frame.push_back(
+      static_cast<char>((fin ? 0x80 : 0) | static_cast<uint8_t>(opcode)));
   const size_t n = payload.size();
   if (n < 126) {
     frame.push_back(static_cast<char>(0x80 | n));
@@ -110,7 +108,11 @@ void TestClient::sendFrame(Opcode opcode, std::string_view payload,
   for (char& m : mask) m = static_cast<char>(rng());
   frame.append(mask, 4);
   for (size_t i = 0; i < n; ++i) frame.push_back(payload[i] ^ mask[i % 4]);
-  sendRaw(frame);
+  return frame;
+}
+
+void TestClient::sendFrame(Opcode opcode, std::string_view payload, bool fin) {
+  sendRaw(maskedFrame(opcode, payload, fin));
 }
 
 bool TestClient::fill(size_t n, int timeout_ms) {
@@ -150,7 +152,9 @@ std::string TestClient::readHttpHead(int timeout_ms) {
 
 std::optional<ReceivedFrame> TestClient::readFrame(int timeout_ms) {
   const int64_t deadline = nowMs() + timeout_ms;
-  auto left = [&] { return static_cast<int>(std::max<int64_t>(0, deadline - nowMs())); };
+  auto left = [&] {
+    return static_cast<int>(std::max<int64_t>(0, deadline - nowMs()));
+  };
   if (!fill(2, left())) return std::nullopt;
   const auto b0 = static_cast<uint8_t>(buffer_[0]);
   const auto b1 = static_cast<uint8_t>(buffer_[1]);
@@ -182,8 +186,8 @@ std::optional<ReceivedFrame> TestClient::readFrame(int timeout_ms) {
 std::optional<ReceivedFrame> TestClient::readData(int timeout_ms) {
   const int64_t deadline = nowMs() + timeout_ms;
   while (true) {
-    auto frame = readFrame(
-        static_cast<int>(std::max<int64_t>(0, deadline - nowMs())));
+    auto frame =
+        readFrame(static_cast<int>(std::max<int64_t>(0, deadline - nowMs())));
     if (!frame || frame->opcode != Opcode::kPing) return frame;
   }
 }
@@ -191,8 +195,8 @@ std::optional<ReceivedFrame> TestClient::readData(int timeout_ms) {
 std::optional<uint16_t> TestClient::readClose(int timeout_ms) {
   const int64_t deadline = nowMs() + timeout_ms;
   while (true) {
-    auto frame = readFrame(
-        static_cast<int>(std::max<int64_t>(0, deadline - nowMs())));
+    auto frame =
+        readFrame(static_cast<int>(std::max<int64_t>(0, deadline - nowMs())));
     if (!frame) return std::nullopt;
     if (frame->opcode == Opcode::kClose) return frame->closeCode();
   }

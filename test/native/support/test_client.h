@@ -19,6 +19,10 @@ struct ReceivedFrame {
   uint16_t closeCode() const;  // for close frames; 1005 when empty
 };
 
+// A masked client frame's bytes.
+std::string maskedFrame(Opcode opcode, std::string_view payload,
+                        bool fin = true);
+
 class TestClient {
  public:
   // Opens TCP to 127.0.0.1:port (optionally from `source` address).

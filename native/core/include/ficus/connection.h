@@ -111,6 +111,8 @@ class Connection final : public Subscriber,
   void onData(char* data, size_t size);
   void onHandshakeBytes(std::string_view data);
   void feedFrames(char* data, size_t size);
+  // Frames that arrived with the upgrade request.
+  void feedInitialBytes(std::string_view bytes);
   void rejectHandshake(int status, std::string_view reason);
   void notifyMessage(std::string_view payload, bool binary);
   void handleClientText(std::string_view text);

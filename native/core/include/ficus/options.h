@@ -22,8 +22,9 @@ struct Options {
   unsigned threads = 0;
 
   // Connections the core takes in all (adopt refuses past it with kFull,
-  // so the embedder can keep the client on another path). 0 = no limit
-  // other than the process's descriptors.
+  // so the embedder can keep the client on another path; the core's own
+  // listener answers such an upgrade 503). 0 = no limit other than the
+  // process's descriptors.
   size_t max_connections = 0;
 
   // Largest client message (sum of fragments); larger → close 1009.

@@ -124,6 +124,9 @@ class Worker {
   void notify(std::unique_ptr<Notification> notification);
   bool pushHeldLifecycle();
   bool stopping() const noexcept { return stopping_; }
+  // Options::max_connections reached across every worker (the core's own
+  // listener checks it; adopt() is checked by the Dispatcher).
+  bool atConnectionLimit() const noexcept;
   const DecoderLimits& decoderLimits() const noexcept { return limits_; }
   // An ingest connection's text message: validated and queued for every
   // worker; flushIngest() sends what a read produced as one batch.
