@@ -18,6 +18,7 @@
 #include <string>
 
 #include "ficus/dispatcher.h"
+#include "notification_sink.h"
 
 namespace {
 
@@ -99,7 +100,9 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
   try {
-    ficus::Dispatcher dispatcher(options);
+    ficus_tools::NotificationBell bell;
+    ficus::Dispatcher dispatcher(options, bell.ringFn());
+    ficus_tools::NotificationDrainer drainer(bell, dispatcher);
     dispatcher.start();
     uint16_t bound =
         dispatcher.listen(host, static_cast<uint16_t>(port), "/ws");

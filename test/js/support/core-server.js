@@ -29,6 +29,7 @@ async function startCoreServer(args = []) {
 
   return {
     port: Number(match[1]),
+    pid: child.pid,
     url: (target) => `ws://127.0.0.1:${match[1]}${target}`,
     publish(...events) {
       for (const e of events) child.stdin.write(`${typeof e === 'string' ? e : JSON.stringify(e)}\n`);
