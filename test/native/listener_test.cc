@@ -107,6 +107,21 @@ TEST(Listener, PingGetsPongWithSamePayload) {
   EXPECT_EQ(pong->payload, "are you there");
 }
 
+TEST(Listener, EveryPingOfAReadingPeerIsAnswered) {
+  // Pongs go straight to the kernel when nothing is queued; the cap on
+  // pongs waiting behind a queue must not count those.
+  RunningCore core = startCore();
+  TestClient client = TestClient::open(core.port, "/ws");
+  for (int i = 0; i < 100; ++i) {
+    client.sendFrame(Opcode::kPing, "p" + std::to_string(i));
+    auto pong = client.readFrame();
+    ASSERT_TRUE(pong) << "ping " << i;
+    EXPECT_EQ(pong->opcode, Opcode::kPong);
+    EXPECT_EQ(pong->payload, "p" + std::to_string(i));
+  }
+  EXPECT_EQ(core->stats().total.drops_backpressure, 0u);
+}
+
 TEST(Listener, CloseHandshakeEchoesCodeThenClosesTcp) {
   RunningCore core = startCore();
   TestClient client = TestClient::open(core.port, "/ws");

@@ -117,6 +117,8 @@ class Connection final : public Subscriber,
   void notifyMessage(std::string_view payload, bool binary);
   void handleClientText(std::string_view text);
   void sendControl(std::string bytes);
+  // fd_ from tcp_ on first use; false when the handle has none.
+  bool resolveFd() noexcept;
   void fail(uint16_t code, std::string_view why);
   void consume(size_t bytes);
   size_t gather(uv_buf_t* bufs) const;
@@ -142,7 +144,7 @@ class Connection final : public Subscriber,
   bool dirty_ = false;
   uint16_t close_code_ = 0;  // reported when the connection ends
   uint32_t out_head_ = 0;
-  int fd_ = -1;  // tcp_'s, read on the first flush (it is deep in tcp_)
+  int fd_ = -1;  // tcp_'s, read on the first send (it is deep in tcp_)
   uint32_t inflight_bytes_ = 0;
   size_t buffered_ = 0;  // bytes queued, not yet handed to the kernel
   std::vector<OutItem> out_;
