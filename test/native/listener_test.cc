@@ -10,6 +10,17 @@
 namespace ficus::test {
 namespace {
 
+// A raw upgrade request for `path` (version 13 unless told).
+std::string upgradeRequest(std::string_view path,
+                           std::string_view version = "13") {
+  return "GET " + std::string(path) +
+         " HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+         "Connection: Upgrade\r\nSec-WebSocket-Key: "
+         "dGhlIHNhbXBsZSBub25jZQ==\r\n"
+         "Sec-WebSocket-Version: " +
+         std::string(version) + "\r\n\r\n";
+}
+
 TEST(Listener, UpgradesAndDeliversEventsByTopic) {
   RunningCore core = startCore();
   TestClient order = TestClient::open(core.port, "/ws?topics=order:o17");
@@ -172,20 +183,14 @@ TEST(Listener, BadHandshakesGetHttpErrors) {
   RunningCore core = startCore();
   {
     TestClient c = TestClient::tcp(core.port);
-    c.sendRaw(
-        "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-        "Sec-WebSocket-Version: 8\r\n\r\n");
+    c.sendRaw(upgradeRequest("/ws", "8"));
     std::string head = c.readHttpHead();
     EXPECT_EQ(head.rfind("HTTP/1.1 426", 0), 0u) << head;
     EXPECT_NE(head.find("Sec-WebSocket-Version: 13"), std::string::npos);
   }
   {
     TestClient c = TestClient::tcp(core.port);
-    c.sendRaw(
-        "GET /elsewhere HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-        "Sec-WebSocket-Version: 13\r\n\r\n");
+    c.sendRaw(upgradeRequest("/elsewhere"));
     EXPECT_EQ(c.readHttpHead().rfind("HTTP/1.1 404", 0), 0u);
     EXPECT_TRUE(c.waitEof());
   }
@@ -201,11 +206,8 @@ TEST(Listener, BadHandshakesGetHttpErrors) {
 TEST(Listener, OpenIsNotifiedBeforeFramesPipelinedWithTheUpgrade) {
   RunningCore core = startCore();
   TestClient c = TestClient::tcp(core.port);
-  c.sendRaw(
-      "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-      "Sec-WebSocket-Version: 13\r\n\r\n" +
-      maskedFrame(Opcode::kText, R"({"type":"early"})"));
+  c.sendRaw(upgradeRequest("/ws") +
+            maskedFrame(Opcode::kText, R"({"type":"early"})"));
   EXPECT_EQ(c.readHttpHead().rfind("HTTP/1.1 101", 0), 0u);
   std::vector<Notification> seen;
   ASSERT_TRUE(waitUntil([&] {
@@ -227,10 +229,7 @@ TEST(Listener, UpgradesPastMaxConnectionsAreAnswered503) {
   ASSERT_TRUE(waitOpen(core, 2));
   {
     TestClient c = TestClient::tcp(core.port);
-    c.sendRaw(
-        "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-        "Sec-WebSocket-Version: 13\r\n\r\n");
+    c.sendRaw(upgradeRequest("/ws"));
     std::string head = c.readHttpHead();
     EXPECT_EQ(head.rfind("HTTP/1.1 503", 0), 0u) << head;
     EXPECT_TRUE(c.waitEof());
