@@ -10,11 +10,12 @@ const readline = require('node:readline');
 const BINARY = process.env.FICUS_SERVER ||
   path.resolve(__dirname, '../../../build-native/release/ficus_server');
 
-async function startCoreServer(args = []) {
+// env: the child's environment (default: this process's).
+async function startCoreServer(args = [], { env = process.env } = {}) {
   if (!fs.existsSync(BINARY)) {
     throw new Error(`${BINARY} is missing: run \`npm run build:core\` first`);
   }
-  const child = spawn(BINARY, ['--threads', '2', ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(BINARY, ['--threads', '2', ...args], { env, stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = readline.createInterface({ input: child.stdout });
   const waiting = [];
   lines.on('line', (line) => {
