@@ -232,14 +232,6 @@ function headline(r) {
     };
     rows.push(['Max concurrent connections', cell('legacy'), cell('native')]);
   }
-  // "Within about 1.3× of the syscall floor": bench/floor measured in the
-  // same run (older result files have no floor rows: no target then).
-  const addFloor = (scenario, rt, nv, floor, per) => {
-    if (!floor) return;
-    const fv = floor.serverCpuUsPerDelivery.median;
-    add(`native ≤ 1.3× the syscall floor per ${per} (${scenario}, ${rate(rt)} ev/s)`, `${us(nv)} vs ${us(fv)} µs = ${(nv / fv).toFixed(2)}×`,
-      nv <= 1.3 * fv, '', [nv, fv]);
-  };
   const L = (server, rt) => find(r.load?.summary, (s) => s.server === server && s.rate === rt);
   if (r.load) {
     const rates = r.load.config.rates.filter((x) => x >= 30000);
