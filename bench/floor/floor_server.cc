@@ -142,7 +142,7 @@ void Server::run(const volatile int& stop_flag, uint64_t deadline_ms) {
       auto it = conns_.find(fd);
       if (it == conns_.end()) continue;
       Conn& c = *it->second;
-      if (events[i].events & EPOLLOUT) onWritable(c);
+      if (events[i].events & EPOLLOUT) flush(c);
       if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) onReadable(c);
     }
     reap();
@@ -293,8 +293,6 @@ void Server::write(Conn& c, std::string_view bytes) {
   }
   c.backlog.append(bytes);
 }
-
-void Server::onWritable(Conn& c) { flush(c); }
 
 void Server::flush(Conn& c) {
   while (c.backlog_off < c.backlog.size()) {

@@ -62,7 +62,6 @@ class Server {
 
   void accept();
   void onReadable(Conn& c);
-  void onWritable(Conn& c);
   void onHead(Conn& c);
   void publish(std::string_view payload);
   void deliver(Conn& c, std::string_view frame);

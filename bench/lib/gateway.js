@@ -37,6 +37,30 @@ async function getJson(port, urlPath, timeoutMs) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// Resolves with the port in the first stdout match of `pattern` (its
+// group 1); rejects if `child` exits first or START_TIMEOUT_MS passes.
+function portFromOutput(child, exited, pattern, name, log = []) {
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    let found = false;
+    const timer = setTimeout(() => reject(new Error(`${name} printed no port within ${START_TIMEOUT_MS} ms: ${log.join(' | ')}`)), START_TIMEOUT_MS);
+    child.stdout.on('data', (chunk) => {
+      if (found) return;
+      buffered += chunk.toString();
+      const m = pattern.exec(buffered);
+      if (m) {
+        found = true;
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (${code ?? signal}) before listening: ${log.join(' | ')}`));
+    });
+  });
+}
+
 // Asks a running child to stop (ask()); SIGKILL if it has not exited
 // STOP_TIMEOUT_MS later.
 async function stopChild(child, exited, ask) {
@@ -104,27 +128,9 @@ class Gateway {
       }
     };
     this.child.stderr.on('data', remember);
-    const portLine = new Promise((resolve, reject) => {
-      let buffered = '';
-      const timer = setTimeout(() => reject(new Error(`gateway printed no port within ${START_TIMEOUT_MS} ms: ${this.log.join(' | ')}`)), START_TIMEOUT_MS);
-      this.child.stdout.on('data', (chunk) => {
-        remember(chunk);
-        if (this.port !== null) return;
-        buffered += chunk.toString();
-        // "ficus gateway on http://127.0.0.1:PORT/ — ..."
-        const m = /http:\/\/[^\s/]*:(\d+)\//.exec(buffered);
-        if (m) {
-          clearTimeout(timer);
-          this.port = Number(m[1]);
-          resolve();
-        }
-      });
-      this.exited.then(({ code, signal }) => {
-        clearTimeout(timer);
-        reject(new Error(`gateway exited (${code ?? signal}) before listening: ${this.log.join(' | ')}`));
-      });
-    });
-    await portLine;
+    this.child.stdout.on('data', remember);
+    // "ficus gateway on http://127.0.0.1:PORT/ — ..."
+    this.port = await portFromOutput(this.child, this.exited, /http:\/\/[^\s/]*:(\d+)\//, 'gateway', this.log);
     const deadline = Date.now() + START_TIMEOUT_MS;
     for (let i = 0; Date.now() < deadline && i < 300; i += 1) {
       try {
@@ -202,19 +208,7 @@ class CoreServer {
     this.child = track(spawn(this.binary, ['--port', '0', '--threads', String(this.threads)], { stdio: ['pipe', 'pipe', 'pipe'] }));
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
     this.child.stderr.resume();
-    this.port = await new Promise((resolve, reject) => {
-      let buffered = '';
-      const timer = setTimeout(() => reject(new Error('ficus_server printed no port')), START_TIMEOUT_MS);
-      this.child.stdout.on('data', (chunk) => {
-        buffered += chunk.toString();
-        const m = /listening (\d+)/.exec(buffered);
-        if (m) {
-          clearTimeout(timer);
-          resolve(Number(m[1]));
-        }
-      });
-      this.exited.then(() => reject(new Error('ficus_server exited before listening')));
-    });
+    this.port = await portFromOutput(this.child, this.exited, /listening (\d+)/, 'ficus_server');
     return this;
   }
 
@@ -248,19 +242,7 @@ class FloorServer {
     this.child = track(spawn(this.binary, ['--port', '0', '--max-seconds', '7200'], { stdio: ['ignore', 'pipe', 'pipe'] }));
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
     this.child.stderr.on('data', (chunk) => this.log.push(...chunk.toString().split('\n').filter(Boolean)));
-    this.port = await new Promise((resolve, reject) => {
-      let buffered = '';
-      const timer = setTimeout(() => reject(new Error('ficus_floor printed no port')), START_TIMEOUT_MS);
-      this.child.stdout.on('data', (chunk) => {
-        buffered += chunk.toString();
-        const m = /http:\/\/[^\s/]*:(\d+)\//.exec(buffered);
-        if (m) {
-          clearTimeout(timer);
-          resolve(Number(m[1]));
-        }
-      });
-      this.exited.then(({ code, signal }) => reject(new Error(`ficus_floor exited (${code ?? signal}) before listening: ${this.log.join(' | ')}`)));
-    });
+    this.port = await portFromOutput(this.child, this.exited, /http:\/\/[^\s/]*:(\d+)\//, 'ficus_floor', this.log);
     return this;
   }
 

@@ -3,14 +3,13 @@
 // the core's notifications (opens, closes, client messages) but must take
 // them, or every connection that ever came and went stays in its memory.
 
-const fs = require('node:fs');
 const net = require('node:net');
+const { readProc } = require('../../bench/lib/proc');
 const { startCoreServer } = require('./support/core-server');
+const { until } = require('./support/clients');
 
 const UPGRADE = 'GET /ws?topics=order:churn HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
   'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
-
-const rssBytes = (pid) => Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
 
 // Opens `count` connections (`parallel` at a time), each upgraded then dropped.
 async function churn(port, count, parallel = 100) {
@@ -40,16 +39,16 @@ test('connections that come and go leave nothing behind', async () => {
   const server = await startCoreServer([], { env });
   try {
     await churn(server.port, 1000); // allocator and tables warmed up
-    const until = Date.now() + 5000;
-    while ((await server.stats()).connections > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-    const before = rssBytes(server.pid);
+    const allClosed = async () => (await server.stats()).connections === 0;
+    await until(allClosed, 5000, 'the warm-up connections to close');
+    const before = readProc(server.pid).rss;
     await churn(server.port, 6000);
-    while ((await server.stats()).connections > 0 && Date.now() < until + 10000) await new Promise((r) => setTimeout(r, 20));
+    await until(allClosed, 10000, 'the churned connections to close');
     const stats = await server.stats();
     expect(stats.opened).toBe(7000);
     expect(stats.connections).toBe(0);
     // Kept notifications cost ≈ 200 B per open and per close: 2.4 MB here.
-    expect(rssBytes(server.pid) - before).toBeLessThan(800 * 1024);
+    expect(readProc(server.pid).rss - before).toBeLessThan(800 * 1024);
   } finally {
     expect(await server.stop()).toBe(0);
   }
