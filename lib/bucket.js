@@ -39,4 +39,12 @@ function randomIdentity() {
   return crypto.randomUUID();
 }
 
-module.exports = { bucketOf, isNative, randomIdentity };
+// A connection's route: the router that placed it (its slot) and its
+// bucket, packed into one small integer so that a path keeps no object per
+// connection for it. A drain selects connections by route.
+const SLOT = 256;
+const route = (slot, bucket) => slot * SLOT + bucket;
+const bucketOfRoute = (packed) => packed % SLOT;
+const slotOfRoute = (packed) => Math.floor(packed / SLOT);
+
+module.exports = { bucketOf, isNative, randomIdentity, route, bucketOfRoute, slotOfRoute };

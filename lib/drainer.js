@@ -4,18 +4,20 @@
 // The close reason carries a jittered retry hint so clients spread their
 // reconnects; they then land on the legacy path.
 
-const coreStatus = require('./core-status');
+const { CLOSE, serviceRestartReason } = require('./protocol');
 
 const TICK_MS = 100;
-const SERVICE_RESTART = 1012;
 // Credit is kept in thousandths of a connection, so that rates which are
 // not a multiple of 1000 / TICK_MS (5/s: half a connection a tick) are met
 // exactly, in integers.
 const ONE = 1000;
 
+// `path` is the path connections are drained from (the NativePath, or null
+// when there is none); it offers forEachAbove(slot, bucket, fn),
+// bucketOf(id) and drainConnection(id, code, reason).
 class Drainer {
-  constructor(dispatcher, router, { drainRatePerSecond, retryAfterMs }) {
-    this.dispatcher = dispatcher;
+  constructor(path, router, { drainRatePerSecond, retryAfterMs }) {
+    this.path = path;
     this.router = router;
     this.creditPerTick = (drainRatePerSecond * TICK_MS * ONE) / 1000;
     this.credit = 0;
@@ -26,8 +28,9 @@ class Drainer {
   }
 
   drainAbove(percent) {
+    if (!this.path) return;
     const queued = new Set(this.queue);
-    this.dispatcher.forNativeAbove(this.router, percent, (id) => {
+    this.path.forEachAbove(this.router.host.slot, percent, (id) => {
       if (!queued.has(id)) this.queue.push(id);
     });
     if (this.queue.length > 0 && !this.timer) {
@@ -38,24 +41,23 @@ class Drainer {
   }
 
   tick() {
-    const core = this.dispatcher.core;
     // Credit is spent while the queue lasts and the timer stops with it, so
     // it never piles up into a burst.
     this.credit += this.creditPerTick;
     while (this.credit >= ONE && this.queue.length > 0) {
       const id = this.queue.shift();
-      const bucket = this.dispatcher.nativeBucketOf(id);
+      const bucket = this.path.bucketOf(id);
       // Closed meanwhile, or native again since the percent went back up.
-      if (!core || bucket === undefined || bucket < this.router.nativePercent) continue;
+      if (bucket === undefined || bucket < this.router.nativePercent) continue;
       const [min, max] = this.retryAfterMs;
       const retry = Math.round(min + Math.random() * (max - min));
-      const status = core.close(id, SERVICE_RESTART, `service restart; retry after ${retry} ms`);
-      if (status === coreStatus.BUSY) {
+      const result = this.path.drainConnection(id, CLOSE.SERVICE_RESTART, serviceRestartReason(retry));
+      if (result === 'busy') {
         // Its worker's inbox is full: try again next tick.
         this.queue.unshift(id);
         break;
       }
-      if (status === coreStatus.OK) this.closed += 1;
+      if (result === 'closed') this.closed += 1;
       this.credit -= ONE;
     }
     if (this.queue.length === 0) this.stop();

@@ -2,12 +2,13 @@
 // ficus: route a live percentage of a Node gateway's WebSocket upgrades
 // into a native, multithreaded dispatch core. See docs/api.md.
 
-const { Dispatcher, createDispatcher, DEFAULTS } = require('./dispatcher');
+const { Dispatcher, createDispatcher } = require('./dispatcher');
+const { DEFAULTS } = require('./protocol');
 const { Router } = require('./router');
 const { FicusError, codes } = require('./errors');
 const { validateEventObject, decodeEvent } = require('./events');
 const { bucketOf } = require('./bucket');
-const native = require('./native');
+const { loadAddon } = require('./native-path');
 
 module.exports = {
   createDispatcher,
@@ -15,7 +16,7 @@ module.exports = {
   Router,
   FicusError,
   errorCodes: codes,
-  defaults: Object.freeze({ ...DEFAULTS }),
+  defaults: DEFAULTS,
   validateEvent(event) {
     if (typeof event !== 'string' && (event === null || typeof event !== 'object')) {
       throw require('./validate').typeError('an event object, a JSON string or a Buffer', 'event', event);
@@ -31,6 +32,6 @@ module.exports = {
     return bucketOf(v.string(identity, 'identity'), v.string(salt, 'salt'));
   },
   get nativeAvailable() {
-    return native.addon !== null;
+    return loadAddon() !== null;
   },
 };

@@ -13,26 +13,12 @@ const { STATUS_CODES } = require('node:http');
 const { performance } = require('node:perf_hooks');
 const { WebSocketServer, WebSocket } = require('ws');
 
-const { decodeClientMessage, DEFAULT_MAX_DEPTH } = require('./events');
+const { decodeClientMessage } = require('./events');
 const { LatencyHistogram, nowNs } = require('./histogram');
-
-const DEFAULTS = Object.freeze({
-  maxMessageBytes: 64 * 1024,
-  maxBufferedBytes: 1024 * 1024,
-  backpressure: 'drop',
-  maxTopicsPerConnection: 64,
-  maxTopicBytes: 256,
-  pingIntervalMs: 30_000,
-  pongTimeoutMs: 30_000,
-  closeTimeoutMs: 5_000,
-});
+const { bucketOfRoute, slotOfRoute } = require('./bucket');
+const { DEFAULTS, LIMITS, CLOSE, CLOSE_REASONS, closeCodeKey, frameBytes } = require('./protocol');
 
 const OPEN = WebSocket.OPEN;
-const GOING_AWAY = 1001;
-const ABNORMAL = 1006;
-const POLICY_VIOLATION = 1008;
-// A close frame's body is at most 125 bytes: the code and 123 of reason.
-const MAX_CLOSE_REASON_BYTES = 123;
 // Shared by every send: `ws` copies its options, never keeps them.
 const SEND_TEXT = Object.freeze({ binary: false });
 const SEND_BINARY = Object.freeze({ binary: true });
@@ -41,10 +27,11 @@ const SEND_BINARY = Object.freeze({ binary: true });
 const PIN_SLACK_BYTES = 64 * 1024;
 
 class LegacyConnection {
-  constructor(id, ws, identity, nowMs) {
+  constructor(id, ws, identity, route, nowMs) {
     this.id = id;
     this.ws = ws;
     this.identity = identity;
+    this.route = route; // the router and bucket that placed it (lib/bucket.js)
     this.topics = new Set();
     // Sequence number of the last event sent here: an event matching two of
     // this connection's topics goes out once (worker.cc does the same).
@@ -56,27 +43,14 @@ class LegacyConnection {
   }
 }
 
-// Bytes of an unmasked server frame carrying `length` bytes: what the
-// native side counts against max_buffered_bytes and in bytesOut.
-function frameBytes(length) {
-  if (length < 126) return length + 2;
-  return length < 65536 ? length + 4 : length + 10;
-}
-
 // Native close frames cut the reason at 123 bytes on a character boundary
 // (truncateUtf8 in frame_codec.cc); `ws` would throw instead.
 function closeReason(reason) {
   const bytes = Buffer.from(reason, 'utf8');
-  if (bytes.length <= MAX_CLOSE_REASON_BYTES) return reason;
-  let cut = MAX_CLOSE_REASON_BYTES;
+  if (bytes.length <= LIMITS.maxCloseReasonBytes) return reason;
+  let cut = LIMITS.maxCloseReasonBytes;
   while (cut > 0 && (bytes[cut] & 0xc0) === 0x80) cut -= 1;
   return bytes.subarray(0, cut);
-}
-
-// Slot of closedByCode, as closeCodeSlot() in metrics.h: 1000..1015 by code,
-// anything else together.
-function closeCodeKey(code) {
-  return code >= 1000 && code <= 1015 ? String(code) : 'other';
 }
 
 // `ws` puts the close code a receiver error calls for (1002, 1007, 1009)
@@ -121,7 +95,7 @@ class LegacyPath extends EventEmitter {
     // Client messages are decoded with the worker's limits (worker.cc): a
     // message may name as many topics as a connection may hold.
     this._messageLimits = {
-      maxDepth: DEFAULT_MAX_DEPTH,
+      maxDepth: LIMITS.maxDepth,
       maxTopicBytes: o.maxTopicBytes,
       maxTopicsPerMessage: o.maxTopicsPerConnection,
     };
@@ -150,8 +124,8 @@ class LegacyPath extends EventEmitter {
     };
     this._closedByCode = emptyCloseCounts();
     this._shutdown = null; // { promise, resolve, timer } once close() began
-    // One coarse timer checks every deadline, like a native worker's sweep:
-    // a quarter of the shortest one, between 5 ms and 1 s.
+    // One coarse timer checks every deadline, like a native worker's timer
+    // wheel: a quarter of the shortest one, between 5 ms and 1 s.
     const shortest = Math.min(o.pingIntervalMs, o.pongTimeoutMs, o.closeTimeoutMs);
     this._sweepTimer = setInterval(() => this._sweep(), Math.min(Math.max(Math.floor(shortest / 4), 5), 1000));
     this._sweepTimer.unref();
@@ -168,10 +142,10 @@ class LegacyPath extends EventEmitter {
   // With `publisher`, every text message the connection sends is an event:
   // emitted as 'publish' (the dispatcher publishes it to both paths).
   // onOpen(id) is called once the handshake succeeded.
-  handleUpgrade(req, socket, head, { identity, topics = [], publisher = false, onOpen } = {}) {
+  handleUpgrade(req, socket, head, { identity, topics = [], publisher = false, route = 0, onOpen } = {}) {
     if (this._shutdown !== null) {
       this._counters.handshakesRejected += 1;
-      rejectHandshake(socket, 503, 'server shutting down');
+      rejectHandshake(socket, 503, CLOSE_REASONS.shuttingDown);
       return;
     }
     // ws would also accept hybi-08; the native core speaks RFC 6455 only.
@@ -195,16 +169,16 @@ class LegacyPath extends EventEmitter {
     socket.once('close', refused);
     this._wss.handleUpgrade(req, socket, head, (ws) => {
       socket.off('close', refused);
-      const id = this._adopt(ws, socket, identity, publisher ? [] : topics, publisher);
+      const id = this._adopt(ws, socket, identity, route, publisher ? [] : topics, publisher);
       if (onOpen) onOpen(id);
     });
   }
 
   // The native handshake refuses these with 400 (Connection::upgrade).
   _checkHandshakeTopics(topics) {
-    if (topics.length > this._options.maxTopicsPerConnection) return 'too many topics';
+    if (topics.length > this._options.maxTopicsPerConnection) return CLOSE_REASONS.tooManyTopics;
     for (const topic of topics) {
-      if (!this._topicFits(topic)) return 'topic name empty or too long';
+      if (!this._topicFits(topic)) return CLOSE_REASONS.badTopicName;
     }
     return null;
   }
@@ -213,10 +187,10 @@ class LegacyPath extends EventEmitter {
     return topic.length > 0 && Buffer.byteLength(topic, 'utf8') <= this._options.maxTopicBytes;
   }
 
-  _adopt(ws, socket, identity, topics, publisher = false) {
+  _adopt(ws, socket, identity, route, topics, publisher = false) {
     const id = `l${this._nextId}`;
     this._nextId += 1;
-    const conn = new LegacyConnection(id, ws, identity, performance.now());
+    const conn = new LegacyConnection(id, ws, identity, route, performance.now());
     conn.publisher = publisher;
     this._connections.set(id, conn);
     this._counters.connectionsOpened += 1;
@@ -251,14 +225,14 @@ class LegacyPath extends EventEmitter {
     switch (message.type) {
       case 'subscribe': {
         const error = this._subscribeAll(conn, message.topics);
-        if (error !== null) this._closeConnection(conn, POLICY_VIOLATION, error);
+        if (error !== null) this._closeConnection(conn, CLOSE.POLICY_VIOLATION, error);
         return;
       }
       case 'unsubscribe':
         for (const topic of message.topics) this._unsubscribeOne(conn, topic);
         return;
       case 'invalid':
-        this._closeConnection(conn, POLICY_VIOLATION, message.error);
+        this._closeConnection(conn, CLOSE.POLICY_VIOLATION, message.error);
         return;
       default:
         this.emit('message', { id: conn.id, data: data.toString('utf8'), binary: false });
@@ -275,12 +249,12 @@ class LegacyPath extends EventEmitter {
 
   // ---------------------------------------------------------------- topics
 
-  // A subscribe message: topics are added one by one until one breaks a
-  // limit (Connection::subscribeAll); returns that limit's close reason.
+  // Topics are added one by one until one breaks a limit (as
+  // Connection::subscribe does); returns that limit's close reason.
   _subscribeAll(conn, topics) {
     for (const topic of topics) {
-      if (!this._topicFits(topic)) return 'topic name empty or too long';
-      if (conn.topics.size >= this._options.maxTopicsPerConnection) return 'too many topics';
+      if (!this._topicFits(topic)) return CLOSE_REASONS.badTopicName;
+      if (conn.topics.size >= this._options.maxTopicsPerConnection) return CLOSE_REASONS.tooManyTopics;
       this._subscribeOne(conn, topic);
     }
     return null;
@@ -305,18 +279,14 @@ class LegacyPath extends EventEmitter {
   }
 
   // Subscribes by id, for the embedder. A topic past a limit closes the
-  // connection with 1008 "topic limit" (Worker::handle(SubscribeCommand)).
+  // connection with 1008 and that limit's reason, as a subscribe message
+  // does (the core's SubscribeCommand does the same).
   subscribe(id, topics) {
     const conn = this._connections.get(id);
     if (conn === undefined) return false;
     if (conn.ws.readyState !== OPEN) return true;
-    for (const topic of topics) {
-      if (!this._topicFits(topic) || conn.topics.size >= this._options.maxTopicsPerConnection) {
-        this._closeConnection(conn, POLICY_VIOLATION, 'topic limit');
-        break;
-      }
-      this._subscribeOne(conn, topic);
-    }
+    const error = this._subscribeAll(conn, topics);
+    if (error !== null) this._closeConnection(conn, CLOSE.POLICY_VIOLATION, error);
     return true;
   }
 
@@ -384,7 +354,7 @@ class LegacyPath extends EventEmitter {
     }
     if (ws.bufferedAmount + size > this._options.maxBufferedBytes) {
       this._counters.dropsBackpressure += 1;
-      if (this._closeOnBackpressure) this._closeConnection(conn, POLICY_VIOLATION, 'send buffer full');
+      if (this._closeOnBackpressure) this._closeConnection(conn, CLOSE.POLICY_VIOLATION, CLOSE_REASONS.sendBufferFull);
       return false;
     }
     ws.send(payload, sendOptions);
@@ -409,6 +379,22 @@ class LegacyPath extends EventEmitter {
     if (conn === undefined) return false;
     this._closeConnection(conn, code, reason);
     return true;
+  }
+
+  // The drain's interface, as on the native path (lib/drainer.js).
+  bucketOf(id) {
+    const conn = this._connections.get(id);
+    return conn === undefined ? undefined : bucketOfRoute(conn.route);
+  }
+
+  forEachAbove(slot, bucket, fn) {
+    for (const conn of this._connections.values()) {
+      if (slotOfRoute(conn.route) === slot && bucketOfRoute(conn.route) >= bucket) fn(conn.id);
+    }
+  }
+
+  drainConnection(id, code, reason) {
+    return this.closeConnection(id, code, reason) ? 'closed' : 'gone';
   }
 
   // Sends our close frame and waits closeTimeoutMs for the peer's (the
@@ -450,7 +436,7 @@ class LegacyPath extends EventEmitter {
     });
     this._shutdown = shutdown;
     for (const conn of this._connections.values()) {
-      this._closeConnection(conn, GOING_AWAY, 'server shutting down');
+      this._closeConnection(conn, CLOSE.GOING_AWAY, CLOSE_REASONS.shuttingDown);
     }
     shutdown.timer = setTimeout(() => {
       for (const conn of this._connections.values()) this._terminate(conn, 0);
@@ -471,7 +457,7 @@ class LegacyPath extends EventEmitter {
 
   // ------------------------------------------------------------ heartbeat
 
-  // The native sweep (Connection::sweep): ping a connection silent for
+  // The native deadlines (Connection::onDeadline): ping a connection silent for
   // pingIntervalMs, drop it (1006) when the ping has had no answer for
   // pongTimeoutMs; a closing connection gets closeTimeoutMs to finish.
   _sweep() {
@@ -481,7 +467,7 @@ class LegacyPath extends EventEmitter {
       const ws = conn.ws;
       if (ws.readyState === OPEN) {
         if (conn.pingSentMs !== 0) {
-          if (now - conn.pingSentMs >= pongTimeoutMs) this._terminate(conn, ABNORMAL);
+          if (now - conn.pingSentMs >= pongTimeoutMs) this._terminate(conn, CLOSE.ABNORMAL);
         } else if (now - conn.lastActivityMs >= pingIntervalMs) {
           conn.pingSentMs = now;
           ws.ping();
@@ -514,4 +500,4 @@ class LegacyPath extends EventEmitter {
   }
 }
 
-module.exports = { LegacyPath, LEGACY_DEFAULTS: DEFAULTS };
+module.exports = { LegacyPath };

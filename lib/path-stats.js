@@ -42,22 +42,22 @@ function sumRouting(routing) {
 // at least every second, so several seconds means a stuck thread.
 const STALL_MS = 5000;
 
-function nativePath(core, nativeError, routing) {
+// `s`: the native core's stats (NativePath.stats()), or null without one.
+function nativePath(s, nativeError, routing) {
   const base = {
-    available: core !== null,
+    available: s !== null,
     error: nativeError ? nativeError.message : null,
     upgrades: routing.native.upgrades,
     fallbacks: routing.native.fallbacks,
     fallbacksByReason: routing.native.fallbacksByReason,
   };
-  if (!core) {
+  if (!s) {
     return {
       ...base, connections: 0, delivered: 0, drops: 0, sendBufferBytes: 0,
       latencyMs: latencyMs({ count: 0, p50Ns: 0, p90Ns: 0, p99Ns: 0, p999Ns: 0, maxNs: 0 }),
       closedByCode: {}, threads: [],
     };
   }
-  const s = core.stats();
   return {
     ...base,
     connections: s.total.connections,
@@ -101,7 +101,7 @@ function legacyPath(legacy, routing) {
   };
 }
 
-function pathStats({ core, nativeError, legacy, routing, events, closed }) {
+function pathStats({ native, nativeError, legacy, routing, events, closed }) {
   const r = sumRouting(routing);
   return {
     closed,
@@ -110,7 +110,7 @@ function pathStats({ core, nativeError, legacy, routing, events, closed }) {
     rejectedUpgrades: r.rejected,
     drain: r.drain,
     paths: {
-      native: nativePath(core, nativeError, r),
+      native: nativePath(native, nativeError, r),
       legacy: legacyPath(legacy, r),
     },
   };

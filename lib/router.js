@@ -5,11 +5,10 @@
 // path without it.
 
 const { EventEmitter } = require('node:events');
-const { bucketOf, isNative, randomIdentity } = require('./bucket');
+const { bucketOf, isNative, randomIdentity, route } = require('./bucket');
 const handoff = require('./handoff');
 const { Drainer } = require('./drainer');
 const v = require('./validate');
-const coreStatus = require('./core-status');
 const { FicusError, codes, rethrowLater } = require('./errors');
 
 const STATUS_TEXT = { 400: 'Bad Request', 401: 'Unauthorized', 500: 'Internal Server Error', 503: 'Service Unavailable' };
@@ -44,10 +43,6 @@ function topicsFromQuery(query) {
   const raw = new URLSearchParams(query).get('topics');
   if (!raw) return [];
   return raw.split(',').map((t) => t.trim()).filter(Boolean);
-}
-
-function headerValue(value) {
-  return Array.isArray(value) ? value.join(', ') : value || '';
 }
 
 const ROUTER_OPTIONS = {
@@ -86,8 +81,13 @@ const ROUTER_DEFAULTS = {
   retryAfterMs: [1000, 10000],
 };
 
+// A router sees its dispatcher through a narrow interface:
+//   native  the NativePath, or null when the native core is unavailable
+//   legacy  the LegacyPath
+//   slot    this router's number among the dispatcher's (connection routes)
+//   detached()  tells the dispatcher this router is gone
 class Router extends EventEmitter {
-  constructor(dispatcher, server, options) {
+  constructor(host, server, options) {
     super();
     this.options = v.options(options, 'options', ROUTER_OPTIONS, ROUTER_DEFAULTS);
     const { path } = this.options;
@@ -99,7 +99,7 @@ class Router extends EventEmitter {
       taken.add(path);
       pathsInUse.set(server, taken);
     }
-    this.dispatcher = dispatcher;
+    this.host = host;
     this.server = server;
     this.percent = this.options.nativePercent;
     this.counters = {
@@ -107,7 +107,7 @@ class Router extends EventEmitter {
       legacy: { upgrades: 0 },
       rejected: { unauthorized: 0, error: 0, closedDuringAuth: 0, authTimeout: 0 },
     };
-    this.drainer = new Drainer(dispatcher, this, this.options);
+    this.drainer = new Drainer(host.native, this, this.options);
     // A throwing `path`, `key` or `authenticate` refuses that one upgrade;
     // it must never become an unhandled rejection that ends the gateway.
     this.listener = (req, socket, head) => {
@@ -151,7 +151,7 @@ class Router extends EventEmitter {
     }
     this.server.off('upgrade', this.listener);
     this.drainer.stop();
-    this.dispatcher.routers.delete(this);
+    this.host.detached();
   }
 
   matches(pathname) {
@@ -217,23 +217,27 @@ class Router extends EventEmitter {
     const bucket = bucketOf(identity, this.options.salt);
     const path = this.choosePath(req, bucket);
 
+    const publisher = this.options.role === 'publisher';
     let legacyHead = head;
     if (path === 'native') {
-      const native = handle
-        ? this.toNative(req, socket, head, handle, { pathname, query, identity, topics, bucket })
-        : { reason };
-      if (native.id !== undefined) {
-        this.opened({ path: 'native', id: native.id, identity });
+      const native = this.host.native;
+      const opened = !native ? { reason: 'native-unavailable' }
+        : !handle ? { reason }
+          : native.open(req, socket, head, handle, { pathname, query, identity, topics, publisher, route: this.routeOf(bucket) });
+      if (opened.id !== undefined) {
+        this.counters.native.upgrades += 1;
+        this.opened({ path: 'native', id: opened.id, identity });
         return;
       }
-      this.countFallback(native.reason);
-      if (native.head) legacyHead = native.head;
+      this.countFallback(opened.reason);
+      if (opened.head) legacyHead = opened.head;
     }
     if (handle) handoff.resumeReads(socket, handle);
-    this.dispatcher.legacy.handleUpgrade(req, socket, legacyHead, {
+    this.host.legacy.handleUpgrade(req, socket, legacyHead, {
       identity,
       topics,
-      publisher: this.options.role === 'publisher',
+      publisher,
+      route: this.routeOf(bucket),
       // Once the handshake succeeded: one the legacy path refused (and
       // counted in its handshakesRejected) never opened.
       onOpen: (id) => {
@@ -265,35 +269,10 @@ class Router extends EventEmitter {
     if (this.listenerCount('error') > 0) this.emit('error', error);
   }
 
-  // { id } when the core took the socket, else why not and the bytes taken
-  // out of the stream (the legacy path must see them).
-  toNative(req, socket, head, handle, { pathname, query, identity, topics, bucket }) {
-    const core = this.dispatcher.core;
-    if (!core) return { reason: 'native-unavailable' };
-    const initial = handoff.takeBufferedBytes(socket, head);
-    const result = core.adopt(handle.fd, initial, {
-      method: req.method,
-      path: pathname,
-      query,
-      host: headerValue(req.headers.host),
-      upgrade: headerValue(req.headers.upgrade),
-      connection: headerValue(req.headers.connection),
-      key: headerValue(req.headers['sec-websocket-key']),
-      version: headerValue(req.headers['sec-websocket-version']),
-      protocols: headerValue(req.headers['sec-websocket-protocol']),
-      extensions: headerValue(req.headers['sec-websocket-extensions']),
-      identity,
-      topics: this.options.role === 'publisher' ? [] : topics,
-      publisher: this.options.role === 'publisher',
-    });
-    if (typeof result !== 'number') {
-      const why = result === coreStatus.FULL ? 'full' : 'stopped-or-busy';
-      return { reason: why, head: initial || Buffer.alloc(0) };
-    }
-    handoff.releaseSocket(socket);
-    this.counters.native.upgrades += 1;
-    this.dispatcher.trackNative(result, this, bucket);
-    return { id: result };
+  // Where a connection came from, as both paths keep it (what a drain
+  // selects by).
+  routeOf(bucket) {
+    return route(this.host.slot, bucket);
   }
 
   countFallback(reason) {

@@ -33,7 +33,7 @@ Napi::Function CoreWrap::Define(Napi::Env env) {
           InstanceMethod<&CoreWrap::Subscribe>("subscribe"),
           InstanceMethod<&CoreWrap::Send>("send"),
           InstanceMethod<&CoreWrap::Close>("close"),
-          InstanceMethod<&CoreWrap::Drain>("drain"),
+          InstanceMethod<&CoreWrap::TakeNotifications>("takeNotifications"),
           InstanceMethod<&CoreWrap::Stats>("stats"),
           InstanceMethod<&CoreWrap::Stop>("stop"),
           InstanceMethod<&CoreWrap::ThreadCount>("threadCount"),
@@ -147,7 +147,7 @@ Napi::Value CoreWrap::Listen(const Napi::CallbackInfo& info) {
   }
 }
 
-// adopt(fd, initialBytes: Buffer | undefined, request) -> id | status string
+// adopt(fd, initialBytes: Buffer | undefined, request) -> { status, id }
 Napi::Value CoreWrap::Adopt(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
@@ -158,10 +158,10 @@ Napi::Value CoreWrap::Adopt(const Napi::CallbackInfo& info) {
   }
   AdoptResult result = dispatcher(env).adopt(
       fd, initial, requestFromJs(info[2].As<Napi::Object>()));
-  if (result.status != CallStatus::kOk) {
-    return Napi::String::New(env, toString(result.status));
-  }
-  return Napi::Number::New(env, static_cast<double>(result.id));
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("status", statusToJs(env, result.status));
+  out.Set("id", Napi::Number::New(env, static_cast<double>(result.id)));
+  return out;
 }
 
 // publishEvents(ndjson: Buffer | string, routes: Array | undefined)
@@ -191,43 +191,41 @@ Napi::Value CoreWrap::PublishEvents(const Napi::CallbackInfo& info) {
                            dispatcher(env).publishEvents(bytes, on_accepted));
 }
 
-// publishRaw(topic, payload: Buffer | string) -> status string
+// publishRaw(topic, payload: Buffer | string) -> status code
 Napi::Value CoreWrap::PublishRaw(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string storage;
   std::string_view payload = bytesOf(info[1], storage);
-  return Napi::String::New(
-      env, toString(dispatcher(env).publish(
-               info[0].As<Napi::String>().Utf8Value(), payload)));
+  return statusToJs(env, dispatcher(env).publish(
+                             info[0].As<Napi::String>().Utf8Value(), payload));
 }
 
-// subscribe(id, topics, subscribe: boolean) -> status string
+// subscribe(id, topics, subscribe: boolean) -> status code
 Napi::Value CoreWrap::Subscribe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  return Napi::String::New(env, toString(dispatcher(env).subscribe(
-                                    idFromJs(info[0]), stringsFromJs(info[1]),
-                                    info[2].ToBoolean().Value())));
+  return statusToJs(env, dispatcher(env).subscribe(idFromJs(info[0]),
+                                                   stringsFromJs(info[1]),
+                                                   info[2].ToBoolean().Value()));
 }
 
-// send(id, data: Buffer | string, binary: boolean) -> status string
+// send(id, data: Buffer | string, binary: boolean) -> status code
 Napi::Value CoreWrap::Send(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string storage;
   std::string_view payload = bytesOf(info[1], storage);
-  return Napi::String::New(
-      env, toString(dispatcher(env).send(idFromJs(info[0]), payload,
-                                         info[2].ToBoolean().Value())));
+  return statusToJs(env, dispatcher(env).send(idFromJs(info[0]), payload,
+                                              info[2].ToBoolean().Value()));
 }
 
-// close(id, code, reason) -> status string
+// close(id, code, reason) -> status code
 Napi::Value CoreWrap::Close(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  return Napi::String::New(env, toString(dispatcher(env).close(
-                                    idFromJs(info[0]), uint16FromJs(info[1]),
-                                    info[2].As<Napi::String>().Utf8Value())));
+  return statusToJs(env, dispatcher(env).close(
+                             idFromJs(info[0]), uint16FromJs(info[1]),
+                             info[2].As<Napi::String>().Utf8Value()));
 }
 
-Napi::Value CoreWrap::Drain(const Napi::CallbackInfo& info) {
+Napi::Value CoreWrap::TakeNotifications(const Napi::CallbackInfo& info) {
   return drainNotifications(info.Env());
 }
 

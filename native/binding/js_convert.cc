@@ -180,12 +180,15 @@ Napi::Object notificationToJs(Napi::Env env, Notification& n) {
   return o;
 }
 
+Napi::Number statusToJs(Napi::Env env, CallStatus status) {
+  return Napi::Number::New(env, static_cast<double>(status));
+}
+
 Napi::Object publishResultToJs(Napi::Env env, const PublishResult& result) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("accepted",
         Napi::Number::New(env, static_cast<double>(result.accepted)));
-  o.Set("status", toString(result.status));
-  o.Set("ok", Napi::Boolean::New(env, result.status == CallStatus::kOk));
+  o.Set("status", statusToJs(env, result.status));
   Napi::Array rejected = Napi::Array::New(env, result.rejected.size());
   for (uint32_t i = 0; i < result.rejected.size(); ++i) {
     Napi::Object r = Napi::Object::New(env);

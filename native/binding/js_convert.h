@@ -21,6 +21,8 @@ uint16_t uint16FromJs(const Napi::Value& value);
 
 Napi::Object statsToJs(Napi::Env env, const DispatcherStats& stats);
 Napi::Object notificationToJs(Napi::Env env, Notification& notification);
+// A CallStatus as the number the addon exports in `callStatus`.
+Napi::Number statusToJs(Napi::Env env, CallStatus status);
 Napi::Object publishResultToJs(Napi::Env env, const PublishResult& result);
 
 }  // namespace ficus::binding

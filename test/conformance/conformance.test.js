@@ -290,17 +290,10 @@ beforeAll(async () => {
     socket.on('error', () => {});
     socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
-  // For a legacy upgrade the path's 'open' (with the id) comes first, then
-  // the router's 'connection' (with the path, no id).
+  // The router says which path each connection opened on, with its id,
+  // before the client can see the handshake's answer.
   gw.router.on('connection', ({ path: p, id, identity }) => {
-    const known = connections.get(identity);
-    connections.set(identity, { path: p, id: id !== undefined ? id : known && known.id });
-    if (id !== undefined) identities.set(id, identity);
-    notify();
-  });
-  gw.dispatch.legacy.on('open', ({ id, identity }) => {
-    const known = connections.get(identity);
-    connections.set(identity, { path: known ? known.path : 'legacy', id });
+    connections.set(identity, { path: p, id });
     identities.set(id, identity);
     notify();
   });

@@ -6,15 +6,15 @@
 
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const native = require('../../lib/native');
+const { loadAddon } = require('../../lib/native-path');
 
-const NATIVE = path.resolve(__dirname, '..', '..', 'lib', 'native');
+const NATIVE = path.resolve(__dirname, '..', '..', 'lib', 'native-path');
 
 const run = (script) => spawnSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8', timeout: 30000 });
 
-(native.addon ? test : test.skip)('a Core collected without stop(), then process exit', () => {
+(loadAddon() ? test : test.skip)('a Core collected without stop(), then process exit', () => {
   const child = run(`
-    const { addon } = require(${JSON.stringify(NATIVE)});
+    const addon = require(${JSON.stringify(NATIVE)}).loadAddon();
     (function () {
       const core = new addon.Core({ threads: 1 }, () => {});
       core.start();
@@ -27,9 +27,9 @@ const run = (script) => spawnSync(process.execPath, ['--expose-gc', '-e', script
   expect(child.status).toBe(0);
 });
 
-(native.addon ? test : test.skip)('a Core stopped, collected, then process exit', () => {
+(loadAddon() ? test : test.skip)('a Core stopped, collected, then process exit', () => {
   const child = run(`
-    const { addon } = require(${JSON.stringify(NATIVE)});
+    const addon = require(${JSON.stringify(NATIVE)}).loadAddon();
     (function () {
       const core = new addon.Core({ threads: 1 }, () => {});
       core.start();

@@ -5,36 +5,35 @@
 
 const { Drainer } = require('../../lib/drainer');
 
-// Connections 1..n in bucket 50 unless `buckets` says otherwise; close()
-// answers from `answers` (then 'ok').
-function fakeDispatcher(ids, { buckets = {}, answers = [] } = {}) {
+// A path with connections 1..n in bucket 50 unless `buckets` says
+// otherwise; drainConnection() answers from `answers` (then 'closed').
+function fakePath(ids, { buckets = {}, answers = [] } = {}) {
   const closes = [];
-  const dispatcher = {
-    nativeConnections: new Map(ids.map((id) => [id, buckets[id] ?? 50])),
-    nativeBucketOf: (id) => dispatcher.nativeConnections.get(id),
-    core: {
-      close: (id, code, reason) => {
-        const answer = answers.length ? answers.shift() : 'ok';
-        if (answer !== 'ok') return answer;
-        closes.push({ id, code, reason });
-        dispatcher.nativeConnections.delete(id);
-        return 'ok';
-      },
+  const connections = new Map(ids.map((id) => [id, buckets[id] ?? 50]));
+  const path = {
+    connections,
+    bucketOf: (id) => connections.get(id),
+    drainConnection: (id, code, reason) => {
+      const answer = answers.length ? answers.shift() : 'closed';
+      if (answer !== 'closed') return answer;
+      closes.push({ id, code, reason });
+      connections.delete(id);
+      return 'closed';
     },
-    forNativeAbove: (router, bucket, fn) => ids.forEach(fn),
+    forEachAbove: (slot, bucket, fn) => ids.forEach(fn),
   };
-  return { dispatcher, closes };
+  return { path, closes };
 }
 
-const router = (nativePercent = 0) => ({ nativePercent });
+const router = (nativePercent = 0) => ({ nativePercent, host: { slot: 0 } });
 
 beforeEach(() => jest.useFakeTimers());
 afterEach(() => jest.useRealTimers());
 
 test.each([1, 5, 15, 40, 200])('drainRatePerSecond %d closes that many a second', (rate) => {
   const ids = Array.from({ length: 1000 }, (_, i) => i + 1);
-  const { dispatcher, closes } = fakeDispatcher(ids);
-  const drainer = new Drainer(dispatcher, router(), { drainRatePerSecond: rate, retryAfterMs: [0, 0] });
+  const { path, closes } = fakePath(ids);
+  const drainer = new Drainer(path, router(), { drainRatePerSecond: rate, retryAfterMs: [0, 0] });
   drainer.drainAbove(0);
   jest.advanceTimersByTime(100);
   expect(closes.length).toBe(Math.max(1, Math.floor(rate / 10))); // the first tick starts at once
@@ -47,9 +46,9 @@ test.each([1, 5, 15, 40, 200])('drainRatePerSecond %d closes that many a second'
 });
 
 test('stops once the queue is empty, and skips connections that closed meanwhile', () => {
-  const { dispatcher, closes } = fakeDispatcher([1, 2, 3, 4]);
-  dispatcher.nativeConnections.delete(2);
-  const drainer = new Drainer(dispatcher, router(), { drainRatePerSecond: 200, retryAfterMs: [10, 50] });
+  const { path, closes } = fakePath([1, 2, 3, 4]);
+  path.connections.delete(2);
+  const drainer = new Drainer(path, router(), { drainRatePerSecond: 200, retryAfterMs: [10, 50] });
   drainer.drainAbove(0);
   jest.advanceTimersByTime(100);
   expect(closes.map((c) => c.id)).toEqual([1, 3, 4]);
@@ -63,9 +62,9 @@ test('stops once the queue is empty, and skips connections that closed meanwhile
 });
 
 test('connections whose bucket is native again (the percent went back up) are not closed', () => {
-  const { dispatcher, closes } = fakeDispatcher([1, 2, 3, 4], { buckets: { 1: 10, 2: 60, 3: 30, 4: 70 } });
+  const { path, closes } = fakePath([1, 2, 3, 4], { buckets: { 1: 10, 2: 60, 3: 30, 4: 70 } });
   const r = router(0);
-  const drainer = new Drainer(dispatcher, r, { drainRatePerSecond: 10, retryAfterMs: [0, 0] });
+  const drainer = new Drainer(path, r, { drainRatePerSecond: 10, retryAfterMs: [0, 0] });
   drainer.drainAbove(0);
   jest.advanceTimersByTime(100);
   expect(closes.map((c) => c.id)).toEqual([1]);
@@ -76,9 +75,8 @@ test('connections whose bucket is native again (the percent went back up) are no
 });
 
 test('a close the core refuses as busy is tried again; one it cannot do is not counted', () => {
-  const busy = 'native core is overloaded (worker inbox full)';
-  const { dispatcher, closes } = fakeDispatcher([1, 2], { answers: [busy, busy, 'no such connection'] });
-  const drainer = new Drainer(dispatcher, router(), { drainRatePerSecond: 10, retryAfterMs: [0, 0] });
+  const { path, closes } = fakePath([1, 2], { answers: ['busy', 'busy', 'gone'] });
+  const drainer = new Drainer(path, router(), { drainRatePerSecond: 10, retryAfterMs: [0, 0] });
   drainer.drainAbove(0);
   jest.advanceTimersByTime(100);
   expect(drainer.stats()).toEqual({ pending: 2, closed: 0 });

@@ -189,12 +189,12 @@ describe('connections and delivery', () => {
     expect(legacy.path.stats().closedByCode).toEqual({ other: 1 });
   });
 
-  test('subscribing by id past the limit closes with 1008 "topic limit"', async () => {
+  test('subscribing by id past the limit closes with 1008 and the limit\'s reason, as the core does', async () => {
     const legacy = await startLegacy({ maxTopicsPerConnection: 2 });
     const ws = await connect(legacy.url('/ws?topics=a'));
     const done = closed(ws);
     legacy.path.subscribe('l1', ['b', 'c']);
-    expect(await done).toEqual({ code: 1008, reason: 'topic limit' });
+    expect(await done).toEqual({ code: 1008, reason: 'too many topics' });
   });
 
   test('a client closing normally is recorded with its code', async () => {

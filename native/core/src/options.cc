@@ -1,32 +1,39 @@
 #include "ficus/options.h"
 
 #include <algorithm>
+#include <string>
 #include <thread>
 
 namespace ficus {
 
-namespace {
-// Connection ids carry the worker index in their low bits (see
-// connection_id.h), which caps the worker count.
-constexpr unsigned kMaxThreads = 64;
-}  // namespace
-
 std::string Options::validate() const {
-  if (threads > kMaxThreads) return "threads: at most 64";
-  if (max_message_bytes < 125) return "max_message_bytes: at least 125";
-  if (max_buffered_bytes < 1024) return "max_buffered_bytes: at least 1024";
-  if (max_topics_per_connection < 1) {
-    return "max_topics_per_connection: at least 1";
-  }
-  if (max_topic_bytes < 1 || max_topic_bytes > 0xFFFF) {
-    return "max_topic_bytes: between 1 and 65535";
+  namespace r = option_range;
+  // Name and range, in the words of the JS layer's RangeErrors.
+  auto check = [](const char* name, uint64_t value, OptionRange range) {
+    if (range.contains(value)) return std::string();
+    return std::string(name) + ": between " + std::to_string(range.min) +
+           " and " + std::to_string(range.max);
+  };
+  for (std::string error : {
+           check("threads", threads, r::kThreads),
+           check("max_connections", max_connections, r::kMaxConnections),
+           check("max_message_bytes", max_message_bytes, r::kMaxMessageBytes),
+           check("max_buffered_bytes", max_buffered_bytes,
+                 r::kMaxBufferedBytes),
+           check("max_topics_per_connection", max_topics_per_connection,
+                 r::kMaxTopicsPerConnection),
+           check("max_topic_bytes", max_topic_bytes, r::kMaxTopicBytes),
+           check("max_event_bytes", max_event_bytes, r::kMaxEventBytes),
+           check("handshake_timeout_ms", handshake_timeout_ms, r::kTimeoutMs),
+           check("ping_interval_ms", ping_interval_ms, r::kTimeoutMs),
+           check("pong_timeout_ms", pong_timeout_ms, r::kTimeoutMs),
+           check("close_timeout_ms", close_timeout_ms, r::kTimeoutMs),
+           check("shutdown_timeout_ms", shutdown_timeout_ms,
+                 r::kShutdownTimeoutMs),
+       }) {
+    if (!error.empty()) return error;
   }
   if (max_handshake_bytes < 256) return "max_handshake_bytes: at least 256";
-  if (max_event_bytes < 64) return "max_event_bytes: at least 64";
-  if (handshake_timeout_ms < 10) return "handshake_timeout_ms: at least 10";
-  if (ping_interval_ms < 10) return "ping_interval_ms: at least 10";
-  if (pong_timeout_ms < 10) return "pong_timeout_ms: at least 10";
-  if (close_timeout_ms < 10) return "close_timeout_ms: at least 10";
   if (inbox_capacity < 16) return "inbox_capacity: at least 16";
   if (outbox_capacity < 16) return "outbox_capacity: at least 16";
   return {};
@@ -35,7 +42,7 @@ std::string Options::validate() const {
 unsigned Options::resolvedThreads() const {
   if (threads != 0) return threads;
   unsigned hw = std::thread::hardware_concurrency();
-  return std::clamp(hw, 1u, kMaxThreads);
+  return std::clamp(hw, 1u, static_cast<unsigned>(option_range::kThreads.max));
 }
 
 DecoderLimits Options::decoderLimits() const {

@@ -1,6 +1,7 @@
 #pragma once
 // WebSocket close status codes (RFC 6455 §7.4) used by the core.
 
+#include <cstddef>
 #include <cstdint>
 
 namespace ficus::close_code {
@@ -21,6 +22,9 @@ inline constexpr uint16_t kInternalError = 1011;
 inline constexpr uint16_t kServiceRestart = 1012;
 inline constexpr uint16_t kTryAgainLater = 1013;
 
+// A close frame's body is at most 125 bytes: the code and this much reason.
+inline constexpr size_t kMaxReasonBytes = 123;
+
 // True for codes a peer may legally put in a close frame: 1000-1003,
 // 1007-1014 and 3000-4999.
 constexpr bool isValidOnWire(uint16_t code) noexcept {
@@ -29,3 +33,15 @@ constexpr bool isValidOnWire(uint16_t code) noexcept {
 }
 
 }  // namespace ficus::close_code
+
+// The reasons the core closes a connection with by policy. The legacy path
+// (lib/protocol.js CLOSE_REASONS) uses the same texts, so a client cannot
+// tell the paths apart by them.
+namespace ficus::close_reason {
+
+inline constexpr const char* kShuttingDown = "server shutting down";
+inline constexpr const char* kSendBufferFull = "send buffer full";
+inline constexpr const char* kTooManyTopics = "too many topics";
+inline constexpr const char* kBadTopicName = "topic name empty or too long";
+
+}  // namespace ficus::close_reason

@@ -17,6 +17,32 @@ enum class BackpressurePolicy : uint8_t {
   kClose,  // close the connection with 1008 so the client resyncs
 };
 
+// The values a numeric option accepts (Options::validate()); the addon
+// exports them, and lib/protocol.js RANGES must agree.
+struct OptionRange {
+  uint64_t min;
+  uint64_t max;
+  constexpr bool contains(uint64_t value) const noexcept {
+    return value >= min && value <= max;
+  }
+};
+
+namespace option_range {
+inline constexpr uint64_t kMaxBytes = uint64_t{1} << 30;
+inline constexpr uint64_t kMaxTimerMs = (uint64_t{1} << 31) - 1;
+// Connection ids carry the worker index in their low bits (see
+// connection_id.h), which caps the worker count.
+inline constexpr OptionRange kThreads{0, 64};
+inline constexpr OptionRange kMaxConnections{0, (uint64_t{1} << 53) - 1};
+inline constexpr OptionRange kMaxMessageBytes{125, kMaxBytes};
+inline constexpr OptionRange kMaxBufferedBytes{1024, kMaxBytes};
+inline constexpr OptionRange kMaxTopicsPerConnection{1, uint64_t{1} << 20};
+inline constexpr OptionRange kMaxTopicBytes{1, 65535};
+inline constexpr OptionRange kMaxEventBytes{64, kMaxBytes};
+inline constexpr OptionRange kTimeoutMs{10, kMaxTimerMs};
+inline constexpr OptionRange kShutdownTimeoutMs{0, kMaxTimerMs};
+}  // namespace option_range
+
 struct Options {
   // Worker threads, each with its own libuv loop. 0 = hardware threads.
   unsigned threads = 0;

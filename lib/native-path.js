@@ -1,0 +1,257 @@
+'use strict';
+// The native path: connections served by the addon's core, on its own
+// threads, off this event loop. The twin of lib/legacy-path.js, with the
+// same interface for the dispatcher, router and drainer (open, subscribe,
+// unsubscribe, send, closeConnection, drainConnection, stats, shutdown).
+//
+// This is the one module of lib/ that loads the addon and touches its
+// objects: the core is a private field, its numeric call statuses are
+// turned into results here, and nothing else sees either.
+
+const path = require('node:path');
+const { EventEmitter } = require('node:events');
+const handoff = require('./handoff');
+const { rethrowLater } = require('./errors');
+const { nowNs } = require('./histogram');
+const { bucketOfRoute, slotOfRoute } = require('./bucket');
+
+// ------------------------------------------------------------ the addon
+
+// FICUS_ADDON_PATH, when set, is the only candidate (e.g. the ASan build).
+const candidates = process.env.FICUS_ADDON_PATH ? [process.env.FICUS_ADDON_PATH] : [
+  path.join(__dirname, '..', 'build', 'Release', 'ficus.node'),
+  path.join(__dirname, '..', 'build', 'Debug', 'ficus.node'),
+];
+
+let addon = null;
+let loadError = null;
+
+// Loads the addon once per environment. When it cannot load (not built,
+// unsupported platform) ficus keeps working on the legacy path and says why.
+function loadAddon() {
+  if (addon || loadError) return addon;
+  if (process.platform === 'win32') {
+    loadError = new Error('the native core supports Linux and macOS; Windows stays on the legacy path');
+    return null;
+  }
+  const errors = [];
+  for (const candidate of candidates) {
+    try {
+      addon = require(candidate);
+      return addon;
+    } catch (error) {
+      errors.push(`${candidate}: ${error.code === 'MODULE_NOT_FOUND' ? 'not built' : error.message}`);
+    }
+  }
+  loadError = new Error(`the ficus addon could not be loaded (run \`npm run build:addon\`): ${errors.join('; ')}`);
+  return null;
+}
+
+// ------------------------------------------------------------- statuses
+
+// What the core's calls return (CallStatus in native/core/include/ficus/
+// core.h), by the codes the addon exports: never compared as text.
+const STATUS_MESSAGES = {
+  ok: 'ok',
+  stopped: 'the native core is not running',
+  busy: 'the native core is overloaded (worker inbox full)',
+  full: 'the native core is at maxConnections',
+  unknownConnection: 'no such native connection',
+  invalidArgument: 'invalid argument',
+};
+
+let statusNames = null; // code -> name, from the addon's callStatus table
+
+function statusName(code) {
+  if (statusNames === null) {
+    statusNames = [];
+    for (const [name, value] of Object.entries(addon.callStatus)) statusNames[value] = name;
+  }
+  return statusNames[code] || 'invalidArgument';
+}
+
+function headerValue(value) {
+  return Array.isArray(value) ? value.join(', ') : value || '';
+}
+
+class NativePath extends EventEmitter {
+  #core;
+  #routes = new Map(); // id -> route (lib/bucket.js)
+  #mirroring = false;
+
+  // Starts the core's threads; throws (with the reason) when the addon is
+  // missing or the core cannot start.
+  constructor(options) {
+    super();
+    if (!loadAddon()) throw loadError;
+    const core = new addon.Core(options, (batch) => this.#onNotify(batch));
+    try {
+      core.start();
+    } catch (error) {
+      core.stop(0); // releases what the constructor set up
+      throw error;
+    }
+    this.#core = core;
+  }
+
+  get connectionCount() {
+    return this.#routes.size;
+  }
+
+  get threadCount() {
+    return this.#core.threadCount();
+  }
+
+  // --------------------------------------------------------------- opening
+
+  // Hands an upgraded socket whose reads were paused (handoff.pauseReads)
+  // to the core, which answers the handshake itself. Returns { id } when it
+  // took the socket; else { reason, head }: why not, and the bytes taken
+  // out of the stream (the legacy path must see them).
+  open(req, socket, head, handle, { pathname, query, identity, topics, publisher, route }) {
+    const initial = handoff.takeBufferedBytes(socket, head);
+    const result = this.#core.adopt(handle.fd, initial, {
+      method: req.method,
+      path: pathname,
+      query,
+      host: headerValue(req.headers.host),
+      upgrade: headerValue(req.headers.upgrade),
+      connection: headerValue(req.headers.connection),
+      key: headerValue(req.headers['sec-websocket-key']),
+      version: headerValue(req.headers['sec-websocket-version']),
+      protocols: headerValue(req.headers['sec-websocket-protocol']),
+      extensions: headerValue(req.headers['sec-websocket-extensions']),
+      identity,
+      topics: publisher ? [] : topics,
+      publisher,
+    });
+    if (result.status !== addon.callStatus.ok) {
+      const reason = result.status === addon.callStatus.full ? 'full' : 'stopped-or-busy';
+      return { reason, head: initial || Buffer.alloc(0) };
+    }
+    handoff.releaseSocket(socket);
+    this.#routes.set(result.id, route);
+    return { id: result.id };
+  }
+
+  // -------------------------------------------------------------- routing
+
+  // The bucket a connection was routed by, or undefined once it closed.
+  bucketOf(id) {
+    const route = this.#routes.get(id);
+    return route === undefined ? undefined : bucketOfRoute(route);
+  }
+
+  // Calls fn(id) for every connection router `slot` placed in a bucket >= `bucket`.
+  forEachAbove(slot, bucket, fn) {
+    for (const [id, route] of this.#routes) {
+      if (slotOfRoute(route) === slot && bucketOfRoute(route) >= bucket) fn(id);
+    }
+  }
+
+  // ------------------------------------------------------------ publishing
+
+  // Validates and fans out newline-delimited events (a Buffer). With
+  // `routes` (an array), pushes [start, end, orderTopic, driverTopic] for
+  // each accepted event, so the caller can deliver it on the legacy path.
+  // Returns { accepted, rejected: [{ index, reason }], error }: `error` says
+  // why the accepted events did not all reach every worker.
+  publish(ndjson, routes) {
+    const result = this.#core.publishEvents(ndjson, routes);
+    const name = statusName(result.status);
+    return { accepted: result.accepted, rejected: result.rejected, error: name === 'ok' ? null : STATUS_MESSAGES[name] };
+  }
+
+  // Events that native publisher connections ingest reach JS ('event')
+  // only while someone here wants them.
+  setMirror(on) {
+    if (on === this.#mirroring) return;
+    this.#mirroring = on;
+    this.#core.setMirrorIngest(on);
+  }
+
+  // ----------------------------------------------------------- connections
+
+  subscribe(id, topics) {
+    return this.#core.subscribe(id, topics, true) === addon.callStatus.ok;
+  }
+
+  unsubscribe(id, topics) {
+    return this.#core.subscribe(id, topics, false) === addon.callStatus.ok;
+  }
+
+  // false for unknown (or closed) ids, and when the worker's inbox is full.
+  send(id, data, binary = false) {
+    return this.#core.send(id, data, binary) === addon.callStatus.ok;
+  }
+
+  closeConnection(id, code, reason) {
+    return this.#core.close(id, code, reason) === addon.callStatus.ok;
+  }
+
+  // Closes one connection for a rollback (1012 with a retry hint). Returns
+  // 'closed', 'busy' (its worker's inbox is full: try again later) or
+  // 'gone' (it had closed already).
+  drainConnection(id, code, reason) {
+    const status = this.#core.close(id, code, reason);
+    if (status === addon.callStatus.busy) return 'busy';
+    return status === addon.callStatus.ok ? 'closed' : 'gone';
+  }
+
+  // ------------------------------------------------------------- reporting
+
+  // A batch of notifications from the workers. A throwing listener must
+  // neither lose the rest of the batch nor vanish: its error is rethrown
+  // on its own tick, where Node reports it like any uncaught exception (an
+  // exception left inside a native callback would only be logged).
+  #onNotify(batch) {
+    for (const note of batch) {
+      try {
+        this.#handle(note);
+      } catch (error) {
+        rethrowLater(error);
+      }
+    }
+  }
+
+  #handle(note) {
+    if (note.type === 'event') {
+      this.emit('event', { orderTopic: note.orderTopic, driverTopic: note.driverTopic, data: note.data, publishNs: nowNs() });
+    } else if (note.type === 'message') {
+      this.emit('message', { id: note.id, data: note.data, binary: Buffer.isBuffer(note.data) });
+    } else if (note.type === 'close') {
+      this.#routes.delete(note.id);
+      this.emit('close', { id: note.id, code: note.code, identity: note.identity });
+    }
+  }
+
+  // The core's counters (see lib/path-stats.js for the shape users see).
+  stats() {
+    return this.#core.stats();
+  }
+
+  // Closes every connection with 1001, flushes within `timeoutMs` (the
+  // shutdown timeout when undefined; 0 at process exit) and joins the
+  // threads; the last notifications are delivered. Idempotent. Returns
+  // whether every loop closed cleanly.
+  shutdown(timeoutMs) {
+    const clean = this.#core.stop(timeoutMs);
+    this.#onNotify(this.#core.takeNotifications());
+    return clean;
+  }
+}
+
+// The addon's decoders (lib/events validates through them when loaded).
+function nativeDecoders() {
+  return loadAddon() ? addon : null;
+}
+
+module.exports = {
+  NativePath,
+  loadAddon,
+  nativeDecoders,
+  get loadError() {
+    loadAddon();
+    return loadError;
+  },
+};

@@ -1,0 +1,113 @@
+'use strict';
+// The facts both delivery paths share, written once for JS: option
+// defaults and ranges, close codes and the reasons a path closes with, and
+// the decoder's limits. The native core has the same facts in
+// native/core/include/ficus/{options.h,close_codes.h,event_decoder.h}; the
+// addon exports them (`defaults`, `ranges`, `closeReasons`, `limits`) and
+// test/js/protocol.test.js holds the two sides equal.
+
+// Dispatcher options, by their JS names. `threads: 0` = one worker per CPU.
+const DEFAULTS = Object.freeze({
+  threads: 0,
+  native: true,
+  maxConnections: 0,
+  maxMessageBytes: 64 * 1024,
+  maxBufferedBytes: 1024 * 1024,
+  backpressure: 'drop',
+  maxTopicsPerConnection: 64,
+  maxTopicBytes: 256,
+  maxEventBytes: 64 * 1024,
+  handshakeTimeoutMs: 10_000,
+  pingIntervalMs: 30_000,
+  pongTimeoutMs: 30_000,
+  closeTimeoutMs: 5_000,
+  shutdownTimeoutMs: 2_000,
+});
+
+const MAX_TIMER_MS = 2 ** 31 - 1; // what setTimeout and uv timers take
+
+// [min, max] of each numeric option (Options::validate() in options.cc).
+const RANGES = Object.freeze({
+  threads: [0, 64],
+  maxConnections: [0, Number.MAX_SAFE_INTEGER],
+  maxMessageBytes: [125, 2 ** 30],
+  maxBufferedBytes: [1024, 2 ** 30],
+  maxTopicsPerConnection: [1, 2 ** 20],
+  maxTopicBytes: [1, 65535],
+  maxEventBytes: [64, 2 ** 30],
+  handshakeTimeoutMs: [10, MAX_TIMER_MS],
+  pingIntervalMs: [10, MAX_TIMER_MS],
+  pongTimeoutMs: [10, MAX_TIMER_MS],
+  closeTimeoutMs: [10, MAX_TIMER_MS],
+  shutdownTimeoutMs: [0, MAX_TIMER_MS],
+});
+
+const LIMITS = Object.freeze({
+  // A close frame's body is at most 125 bytes: the code and 123 of reason.
+  maxCloseReasonBytes: 123,
+  // JSON nesting a published event or a client message may have.
+  maxDepth: 32,
+  // Pending connections the kernel queues per listening socket (the core's
+  // own listener and the example gateway); Linux caps it at somaxconn.
+  listenBacklog: 4096,
+});
+
+// RFC 6455 7.4.1.
+const CLOSE = Object.freeze({
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  PROTOCOL_ERROR: 1002,
+  ABNORMAL: 1006, // never on the wire: TCP ended without a close frame
+  INVALID_PAYLOAD: 1007,
+  POLICY_VIOLATION: 1008,
+  MESSAGE_TOO_BIG: 1009,
+  SERVICE_RESTART: 1012,
+  TRY_AGAIN_LATER: 1013,
+});
+
+// The reasons both paths give when they close a connection by policy. A
+// client cannot tell the paths apart by them (test/conformance).
+const CLOSE_REASONS = Object.freeze({
+  shuttingDown: 'server shutting down',
+  sendBufferFull: 'send buffer full',
+  tooManyTopics: 'too many topics',
+  badTopicName: 'topic name empty or too long',
+});
+
+// The rollback drain's reason carries a retry hint, so clients spread their
+// reconnects (lib/drainer.js).
+function serviceRestartReason(retryAfterMs) {
+  return `service restart; retry after ${retryAfterMs} ms`;
+}
+
+// The codes an endpoint may send (RFC 6455 7.4): 1004 is reserved, 1005,
+// 1006 and 1015 only ever describe a close, 1016-2999 are unassigned
+// (close_code::isValidOnWire).
+function isSendableCloseCode(code) {
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+}
+
+// Slot of closedByCode (closeCodeSlot() in metrics.h): 1000..1015 by code,
+// anything else together.
+function closeCodeKey(code) {
+  return code >= 1000 && code <= 1015 ? String(code) : 'other';
+}
+
+// Bytes of an unmasked server frame carrying `length` bytes: what each path
+// counts against maxBufferedBytes and in bytesOut.
+function frameBytes(length) {
+  if (length < 126) return length + 2;
+  return length < 65536 ? length + 4 : length + 10;
+}
+
+module.exports = {
+  DEFAULTS,
+  RANGES,
+  LIMITS,
+  CLOSE,
+  CLOSE_REASONS,
+  serviceRestartReason,
+  isSendableCloseCode,
+  closeCodeKey,
+  frameBytes,
+};

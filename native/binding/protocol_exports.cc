@@ -1,0 +1,107 @@
+#include "protocol_exports.h"
+
+#include "ficus/close_codes.h"
+#include "ficus/dispatcher.h"
+#include "ficus/event_decoder.h"
+#include "ficus/options.h"
+
+namespace ficus::binding {
+
+namespace {
+
+// The core's own listener (Dispatcher::listen) queues this many pending
+// connections per socket.
+constexpr int kListenBacklog = 4096;
+
+void setNumber(Napi::Object& object, const char* name, double value) {
+  object.Set(name, Napi::Number::New(object.Env(), value));
+}
+
+Napi::Object callStatuses(Napi::Env env) {
+  Napi::Object o = Napi::Object::New(env);
+  auto set = [&](const char* name, CallStatus status) {
+    setNumber(o, name, static_cast<double>(status));
+  };
+  set("ok", CallStatus::kOk);
+  set("stopped", CallStatus::kStopped);
+  set("busy", CallStatus::kBusy);
+  set("full", CallStatus::kFull);
+  set("unknownConnection", CallStatus::kUnknownConnection);
+  set("invalidArgument", CallStatus::kInvalidArgument);
+  return o;
+}
+
+// Options{} under the JS layer's option names.
+Napi::Object defaults(Napi::Env env) {
+  const Options d;
+  Napi::Object o = Napi::Object::New(env);
+  setNumber(o, "threads", d.threads);
+  setNumber(o, "maxConnections", static_cast<double>(d.max_connections));
+  setNumber(o, "maxMessageBytes", static_cast<double>(d.max_message_bytes));
+  setNumber(o, "maxBufferedBytes", static_cast<double>(d.max_buffered_bytes));
+  o.Set("backpressure",
+        d.backpressure == BackpressurePolicy::kDrop ? "drop" : "close");
+  setNumber(o, "maxTopicsPerConnection",
+            static_cast<double>(d.max_topics_per_connection));
+  setNumber(o, "maxTopicBytes", static_cast<double>(d.max_topic_bytes));
+  setNumber(o, "maxEventBytes", static_cast<double>(d.max_event_bytes));
+  setNumber(o, "handshakeTimeoutMs", d.handshake_timeout_ms);
+  setNumber(o, "pingIntervalMs", d.ping_interval_ms);
+  setNumber(o, "pongTimeoutMs", d.pong_timeout_ms);
+  setNumber(o, "closeTimeoutMs", d.close_timeout_ms);
+  setNumber(o, "shutdownTimeoutMs", d.shutdown_timeout_ms);
+  return o;
+}
+
+Napi::Object ranges(Napi::Env env) {
+  namespace r = option_range;
+  Napi::Object o = Napi::Object::New(env);
+  auto set = [&](const char* name, OptionRange range) {
+    Napi::Array pair = Napi::Array::New(env, 2);
+    pair.Set(0u, Napi::Number::New(env, static_cast<double>(range.min)));
+    pair.Set(1u, Napi::Number::New(env, static_cast<double>(range.max)));
+    o.Set(name, pair);
+  };
+  set("threads", r::kThreads);
+  set("maxConnections", r::kMaxConnections);
+  set("maxMessageBytes", r::kMaxMessageBytes);
+  set("maxBufferedBytes", r::kMaxBufferedBytes);
+  set("maxTopicsPerConnection", r::kMaxTopicsPerConnection);
+  set("maxTopicBytes", r::kMaxTopicBytes);
+  set("maxEventBytes", r::kMaxEventBytes);
+  set("handshakeTimeoutMs", r::kTimeoutMs);
+  set("pingIntervalMs", r::kTimeoutMs);
+  set("pongTimeoutMs", r::kTimeoutMs);
+  set("closeTimeoutMs", r::kTimeoutMs);
+  set("shutdownTimeoutMs", r::kShutdownTimeoutMs);
+  return o;
+}
+
+Napi::Object limits(Napi::Env env) {
+  Napi::Object o = Napi::Object::New(env);
+  setNumber(o, "maxCloseReasonBytes", close_code::kMaxReasonBytes);
+  setNumber(o, "maxDepth", DecoderLimits{}.max_depth);
+  setNumber(o, "listenBacklog", kListenBacklog);
+  return o;
+}
+
+Napi::Object closeReasons(Napi::Env env) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("shuttingDown", close_reason::kShuttingDown);
+  o.Set("sendBufferFull", close_reason::kSendBufferFull);
+  o.Set("tooManyTopics", close_reason::kTooManyTopics);
+  o.Set("badTopicName", close_reason::kBadTopicName);
+  return o;
+}
+
+}  // namespace
+
+void exportProtocol(Napi::Env env, Napi::Object exports) {
+  exports.Set("callStatus", callStatuses(env));
+  exports.Set("defaults", defaults(env));
+  exports.Set("ranges", ranges(env));
+  exports.Set("limits", limits(env));
+  exports.Set("closeReasons", closeReasons(env));
+}
+
+}  // namespace ficus::binding
