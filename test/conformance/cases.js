@@ -19,10 +19,11 @@
 //                                 connection is open and reading frames
 //   { expectMessage: { text } | { binary } }  the dispatcher's next
 //        'message' for this connection is exactly this
-//   { expectClose: code | 'empty', within?: ms }  the next server frame is
-//        a close frame with this code (or no body); then TCP closes, and
-//        nothing arrives after the close frame. reply: true answers it with
-//        a close frame first (a server-initiated close waits for that)
+//   { expectClose: code | 'empty', reason?, within?: ms }  the next server
+//        frame is a close frame with this code (or no body) and, when given,
+//        exactly this reason; then TCP closes, and nothing arrives after
+//        the close frame. reply: true answers it with a close frame first
+//        (a server-initiated close waits for that)
 //   { sendRaw: Buffer }           write bytes as they are (e.g. the rest of a
 //                                 frame whose header announced more)
 //   { expectSilence: ms }         no frame and no TCP close for ms
@@ -426,6 +427,37 @@ const add = (group, id, title, steps, extra = {}) => cases.push({ id, group, tit
     { expectPong: 'pipelined' },
     { expectMessage: { text: 'early bird' } },
   ], { handshake: { pipeline: [text('early bird'), ping('pipelined')] } });
+}
+
+// ------------------------------------------------------- P policy closes
+// Closes for a broken rule of ficus's own protocol (topics, messages): the
+// same code and the same reason on both paths, so a client cannot tell
+// them apart. The test gateway keeps maxTopicsPerConnection at 64.
+
+{
+  const g = 'P policy closes';
+  const subscribe = (topics) => text(JSON.stringify({ type: 'subscribe', topics }));
+  const topics = (n, prefix = 't') => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+  // A client that answers the close, as browsers do: the legacy path (ws)
+  // waits for that answer before it closes TCP; the core does not.
+  const policy = (reason, ...frames) => [{ send: frames }, { expectClose: 1008, reason, reply: true }];
+  add(g, 'P.1', '65 topics in one subscribe message → 1008 "topics: more than 64 topics"',
+    policy('topics: more than 64 topics', subscribe(topics(65))));
+  add(g, 'P.2', '64 topics, then one more in a second message → 1008 "too many topics"',
+    policy('too many topics', subscribe(topics(64)), subscribe(['one-more'])));
+  add(g, 'P.3', 'an empty topic name → 1008 naming the element',
+    policy('topics[0]: expected a non-empty string', subscribe([''])));
+  add(g, 'P.4', 'a 257-byte topic name → 1008 naming the element and the limit',
+    policy('topics[1]: longer than 256 bytes', subscribe(['ok', 'x'.repeat(257)])));
+  add(g, 'P.5', 'topics that are not an array → 1008',
+    policy('topics: expected an array of non-empty strings', text('{"type":"subscribe","topics":"a,b"}')));
+  add(g, 'P.6', 'unsubscribe with a bad element → 1008 naming it',
+    policy('topics[0]: expected a non-empty string', text('{"type":"unsubscribe","topics":[7]}')));
+  add(g, 'P.7', 'the embedder closes with 1008 and a reason → that code and reason, verbatim', [
+    PROBE,
+    { serverClose: [1008, 'account suspended ✓'] },
+    { expectClose: 1008, reason: 'account suspended ✓', reply: true },
+  ]);
 }
 
 // ------------------------------------------------------- H handshake

@@ -110,8 +110,11 @@ const STEPS = {
     if (!frame || frame.opcode !== OPCODES.close) {
       return `expected ${wanted}, got ${describeFrame(frame)}${frame ? '' : tcpState(client)}`;
     }
-    const { code, bodyLength } = client.closeFrame;
+    const { code, bodyLength, reason } = client.closeFrame;
     if (want === 'empty' ? bodyLength !== 0 : code !== want) return `expected ${wanted}, got ${describeFrame(frame)}`;
+    if (step.reason !== undefined && reason !== step.reason) {
+      return `expected close ${want} with reason ${JSON.stringify(step.reason)}, got ${JSON.stringify(reason)}`;
+    }
     if (step.reply) client.socket.write(buildFrame({ opcode: 'close', payload: frame.payload.subarray(0, 2) }));
     if (!(await client.waitForTcpClose(TCP_CLOSE_TIMEOUT_MS))) {
       return `TCP still open ${TCP_CLOSE_TIMEOUT_MS} ms after the close frame`;
