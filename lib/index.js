@@ -8,7 +8,7 @@ const { Router } = require('./router');
 const { FicusError, codes } = require('./errors');
 const { validateEventObject, decodeEvent } = require('./events');
 const { bucketOf } = require('./bucket');
-const { loadAddon } = require('./native-path');
+const { nativeAvailable } = require('./native-path');
 
 module.exports = {
   createDispatcher,
@@ -32,6 +32,6 @@ module.exports = {
     return bucketOf(v.string(identity, 'identity'), v.string(salt, 'salt'));
   },
   get nativeAvailable() {
-    return loadAddon() !== null;
+    return nativeAvailable();
   },
 };

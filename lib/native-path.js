@@ -249,6 +249,7 @@ function nativeDecoders() {
 module.exports = {
   NativePath,
   loadAddon,
+  nativeAvailable: () => loadAddon() !== null,
   nativeDecoders,
   get loadError() {
     loadAddon();

@@ -21,7 +21,7 @@ function sumRouting(routing) {
     nativePercent: routing.length > 0 ? routing[0].nativePercent : null,
     native: { upgrades: 0, fallbacks: 0, fallbacksByReason: {} },
     legacy: { upgrades: 0 },
-    rejected: { unauthorized: 0, error: 0, closedDuringAuth: 0, authTimeout: 0 },
+    rejected: { unauthorized: 0, error: 0, closedDuringAuth: 0, authTimeout: 0, unservedPath: 0 },
     drain: { pending: 0, closed: 0 },
   };
   for (const r of routing) {

@@ -17,9 +17,10 @@ function peerWentAway() {}
 
 const AUTH_TIMED_OUT = Symbol('authenticate timed out');
 
-// The string paths routers serve, per server (across dispatchers): two
-// routers on one path would both take the same upgrade.
-const pathsInUse = new WeakMap();
+// The routers attached to each server (across dispatchers), in attach
+// order: two routers on one string path would both take the same upgrade,
+// and an upgrade none of them serves is answered by the first.
+const routersOn = new WeakMap(); // server -> Router[]
 
 function refuse(socket, status) {
   if (socket.destroyed) return;
@@ -49,11 +50,13 @@ const ROUTER_OPTIONS = {
   role: (value, name) => v.oneOf(value, name, ['subscriber', 'publisher']),
   path: (value, name) => {
     if (typeof value === 'function') return value;
-    return v.string(value, name, { nonEmpty: true });
+    if (!v.string(value, name).startsWith('/')) throw v.rangeError('a path starting with "/" (or a function)', name, value);
+    return value;
   },
   nativePercent: v.percent,
   key: v.fn,
   authenticate: v.fn,
+  legacy: v.fn,
   authenticateTimeoutMs: (value, name) => v.integer(value, name, { min: 0, max: 2 ** 31 - 1 }),
   salt: (value, name) => v.string(value, name),
   topicsFromQuery: v.boolean,
@@ -73,6 +76,7 @@ const ROUTER_DEFAULTS = {
   nativePercent: 0,
   key: undefined,
   authenticate: undefined,
+  legacy: undefined,
   authenticateTimeoutMs: 10000,
   salt: 'ficus',
   topicsFromQuery: true,
@@ -91,21 +95,20 @@ class Router extends EventEmitter {
     super();
     this.options = v.options(options, 'options', ROUTER_OPTIONS, ROUTER_DEFAULTS);
     const { path } = this.options;
-    if (typeof path === 'string') {
-      const taken = pathsInUse.get(server) || new Set();
-      if (taken.has(path)) {
-        throw new FicusError(codes.PATH_TAKEN, `another router already serves ${path} on this server: detach it first`);
-      }
-      taken.add(path);
-      pathsInUse.set(server, taken);
+    const routers = routersOn.get(server) || [];
+    if (typeof path === 'string' && routers.some((r) => r.options.path === path)) {
+      throw new FicusError(codes.PATH_TAKEN, `another router already serves ${path} on this server: detach it first`);
     }
+    routers.push(this);
+    routersOn.set(server, routers);
+    this.detached = false;
     this.host = host;
     this.server = server;
     this.percent = this.options.nativePercent;
     this.counters = {
       native: { upgrades: 0, fallbacks: {} },
       legacy: { upgrades: 0 },
-      rejected: { unauthorized: 0, error: 0, closedDuringAuth: 0, authTimeout: 0 },
+      rejected: { unauthorized: 0, error: 0, closedDuringAuth: 0, authTimeout: 0, unservedPath: 0 },
     };
     this.drainer = new Drainer(host.native, this, this.options);
     // A throwing `path`, `key` or `authenticate` refuses that one upgrade;
@@ -135,6 +138,7 @@ class Router extends EventEmitter {
   // connections whose bucket is no longer native are closed with 1012 at a
   // bounded rate, so their clients reconnect (onto legacy) without a storm.
   setNativePercent(percent, options = {}) {
+    if (this.detached) throw new FicusError(codes.CLOSED, 'this router was detached (or its dispatcher closed)');
     v.percent(percent, 'percent');
     const { drain } = v.options(options, 'options', { drain: v.boolean }, { drain: false });
     const previous = this.percent;
@@ -145,10 +149,10 @@ class Router extends EventEmitter {
   }
 
   detach() {
-    if (typeof this.options.path === 'string') {
-      const taken = pathsInUse.get(this.server);
-      if (taken) taken.delete(this.options.path);
-    }
+    if (this.detached) return;
+    this.detached = true;
+    const routers = routersOn.get(this.server);
+    routers.splice(routers.indexOf(this), 1);
     this.server.off('upgrade', this.listener);
     this.drainer.stop();
     this.host.detached();
@@ -157,6 +161,20 @@ class Router extends EventEmitter {
   matches(pathname) {
     const { path } = this.options;
     return typeof path === 'function' ? path(pathname) : pathname === path;
+  }
+
+  // An upgrade for a path no router serves would leave its socket open
+  // forever when nothing else listens: the first router answers 400, as
+  // `ws` does. With any other 'upgrade' listener, the upgrade is its.
+  answerUnserved(pathname, socket) {
+    const routers = routersOn.get(this.server);
+    if (routers[0] !== this) return;
+    const ours = new Set(routers.map((r) => r.listener));
+    if (this.server.listeners('upgrade').some((l) => !ours.has(l))) return;
+    if (routers.some((r) => r !== this && r.matches(pathname))) return;
+    this.counters.rejected.unservedPath += 1;
+    socket.on('error', peerWentAway);
+    refuse(socket, 400);
   }
 
   choosePath(req, bucket) {
@@ -176,7 +194,21 @@ class Router extends EventEmitter {
 
   async onUpgrade(req, socket, head) {
     const { pathname, query } = splitUrl(req.url || '/');
-    if (!this.matches(pathname)) return; // another listener's upgrade
+    if (!this.matches(pathname)) {
+      this.answerUnserved(pathname, socket);
+      return;
+    }
+    // Bring-your-own legacy path: an upgrade that stays legacy goes to the
+    // application's own handler before ficus touches anything, so at 0 %
+    // nothing in the gateway changes. The bucket comes from `key` alone.
+    let byoBucket;
+    if (this.options.legacy) {
+      byoBucket = bucketOf(this.identityOf(req), this.options.salt);
+      if (this.choosePath(req, byoBucket) === 'legacy') {
+        this.toOwnLegacy(req, socket, head);
+        return;
+      }
+    }
     // Node drops its own 'error' listener once a socket is upgraded: a peer
     // that resets while we judge or refuse it would otherwise be an
     // uncaught exception. Its upgrade is counted as refused or as
@@ -211,11 +243,15 @@ class Router extends EventEmitter {
       return;
     }
     const grant = typeof auth === 'object' ? auth : {};
+    if (grant.topics !== undefined && !Array.isArray(grant.topics)) {
+      this.upgradeFailed(socket, v.typeError('an array of topic names', 'grant.topics', grant.topics), 500);
+      return;
+    }
     const identity = grant.identity !== undefined ? String(grant.identity) : this.identityOf(req);
-    const topics = Array.isArray(grant.topics) ? grant.topics.map(String)
+    const topics = grant.topics !== undefined ? grant.topics.map(String)
       : (this.options.topicsFromQuery ? topicsFromQuery(query) : []);
-    const bucket = bucketOf(identity, this.options.salt);
-    const path = this.choosePath(req, bucket);
+    const bucket = byoBucket !== undefined ? byoBucket : bucketOf(identity, this.options.salt);
+    const path = byoBucket !== undefined ? 'native' : this.choosePath(req, bucket);
 
     const publisher = this.options.role === 'publisher';
     let legacyHead = head;
@@ -233,6 +269,10 @@ class Router extends EventEmitter {
       if (opened.head) legacyHead = opened.head;
     }
     if (handle) handoff.resumeReads(socket, handle);
+    if (this.options.legacy) {
+      this.toOwnLegacy(req, socket, legacyHead);
+      return;
+    }
     this.host.legacy.handleUpgrade(req, socket, legacyHead, {
       identity,
       topics,
@@ -245,6 +285,18 @@ class Router extends EventEmitter {
         this.opened({ path: 'legacy', id, identity });
       },
     });
+  }
+
+  // The application's own upgrade handler takes the socket as it is; its
+  // connections are counted as legacy upgrades and nothing more (see
+  // docs/migration-guide.md, "Bring your own legacy path").
+  toOwnLegacy(req, socket, head) {
+    this.counters.legacy.upgrades += 1;
+    try {
+      this.options.legacy(req, socket, head);
+    } catch (error) {
+      rethrowLater(error); // the application's bug, reported as its own
+    }
   }
 
   // authenticate(req), or AUTH_TIMED_OUT once authenticateTimeoutMs passed
