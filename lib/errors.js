@@ -17,7 +17,17 @@ const codes = Object.freeze({
   BUSY: 'ERR_FICUS_BUSY', // a native worker's inbox stayed full
   BRIDGED: 'ERR_FICUS_BRIDGED', // bridge() while the dispatcher's bridge is open
   PATH_TAKEN: 'ERR_FICUS_PATH_TAKEN', // attach() to a server path another router serves
+  UPGRADE_REFUSED: 'ERR_FICUS_UPGRADE_REFUSED', // authenticate/key/path threw, or a bad Grant
+  REDIS: 'ERR_FICUS_REDIS', // the bridge lost or could not reach Redis (it retries)
 });
+
+// What 'error' listeners receive: a FicusError with our code, the original
+// error as its cause and its message unchanged.
+function wrap(code, error) {
+  if (error instanceof FicusError) return error;
+  const message = error && error.message ? error.message : String(error);
+  return new FicusError(code, message, { cause: error });
+}
 
 // An application callback that threw inside one of our callbacks: thrown
 // again on its own tick, where Node reports it like any uncaught exception,
@@ -29,4 +39,4 @@ function rethrowLater(error) {
   });
 }
 
-module.exports = { FicusError, codes, rethrowLater };
+module.exports = { FicusError, codes, wrap, rethrowLater };

@@ -4,6 +4,10 @@
 import type { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
+
+// Emitters are typed by their event maps (RouterEvents, DispatcherEvents, BridgeEvents): `on`,
+// `once`, `off` and the rest check event names and listener arguments.
 
 /** Options shared by both paths, so a client cannot tell them apart. */
 export interface DispatcherOptions {
@@ -55,8 +59,11 @@ export interface AttachOptions {
   role?: 'subscriber' | 'publisher';
   /** Share of new upgrades sent to the native core, 0-100. Default 0. */
   nativePercent?: number;
-  /** Identity used for sticky bucketing; a random one when it returns nothing. */
-  key?: (req: IncomingMessage) => string | number | undefined | null;
+  /**
+   * Identity used for sticky bucketing; a random one when it returns nothing. A header read as
+   * `req.headers['x-user-id']` may be an array (a repeated header): its values are joined with ", ".
+   */
+  key?: (req: IncomingMessage) => string | string[] | number | undefined | null;
   /**
    * Runs before any hand-off. Return (or resolve) a Grant or true to accept; anything else
    * (false, null, nothing) answers 401. A throw/rejection answers 401, is counted in
@@ -78,6 +85,12 @@ export interface AttachOptions {
   drainRatePerSecond?: number;
   /** [min, max] retry hint (ms) put in the 1012 close reason, jittered. Default [1000, 10000]. */
   retryAfterMs?: [number, number];
+  /**
+   * Bring your own legacy path: every upgrade not routed native (and every native fallback) is
+   * handed to this handler untouched, as the server's own 'upgrade' listener would receive it;
+   * ficus's legacy path is then unused. The bucket comes from `key(req)` alone.
+   */
+  legacy?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 export type PathName = 'native' | 'legacy';
@@ -94,7 +107,7 @@ export interface PublishResult {
   rejected: Rejection[];
 }
 
-/** A DeliveryEvent (shared/bench-protocol.md); other fields pass through. */
+/** A DeliveryEvent (docs/api.md, "Events"); other fields pass through. */
 export interface DeliveryEvent {
   order_id: string;
   status: string;
@@ -157,7 +170,14 @@ export interface Stats {
   closed: boolean;
   nativePercent: number | null;
   events: { published: number; accepted: number; rejected: number; nativeFailures: number };
-  rejectedUpgrades: { unauthorized: number; error: number; closedDuringAuth: number; authTimeout: number };
+  rejectedUpgrades: {
+    unauthorized: number;
+    error: number;
+    closedDuringAuth: number;
+    authTimeout: number;
+    /** Upgrades for a path no router served, answered 400 (only when no other 'upgrade' listener exists). */
+    unservedPath: number;
+  };
   drain: { pending: number; closed: number };
   paths: { native: NativePathStats; legacy: PathStats };
   /** Present once `bridge()` was called. */
@@ -212,8 +232,18 @@ export interface BridgeStats {
   disconnectedMs: number;
 }
 
+export interface BridgeEvents {
+  state: [e: { state: BridgeState; previous: BridgeState }];
+  /** Invalid events arrived from Redis (count, and the first reason). */
+  rejected: [e: { count: number; reason: string }];
+  /** A batch from Redis was delivered: its newline-delimited events and the result. */
+  events: [e: { data: Buffer; accepted: number; rejected: Rejection[] }];
+  /** A connection error (code ERR_FICUS_REDIS; the bridge reconnects by itself). */
+  error: [error: FicusError];
+}
+
 /** A dispatcher's link to Redis pub/sub (`dispatcher.bridge()`). */
-export interface Bridge extends EventEmitter {
+export interface Bridge extends EventEmitter<BridgeEvents> {
   readonly state: BridgeState;
   readonly channels: string[];
   /** Resolves once connected and subscribed; rejects with ERR_FICUS_CLOSED if closed first. */
@@ -221,13 +251,6 @@ export interface Bridge extends EventEmitter {
   stats(): BridgeStats;
   /** Unsubscribes and disconnects; `publish()` delivers locally again. Idempotent. */
   close(): Promise<void>;
-  on(event: 'state', listener: (e: { state: BridgeState; previous: BridgeState }) => void): this;
-  /** Invalid events arrived from Redis (count, and the first reason). */
-  on(event: 'rejected', listener: (e: { count: number; reason: string }) => void): this;
-  /** A batch from Redis was delivered: its newline-delimited events and the result. */
-  on(event: 'events', listener: (e: { data: Buffer; accepted: number; rejected: Rejection[] }) => void): this;
-  /** A connection error (the bridge reconnects by itself). */
-  on(event: 'error', listener: (error: Error) => void): this;
 }
 
 export interface MessageEvent {
@@ -245,7 +268,23 @@ export interface CloseEvent {
   identity: string;
 }
 
-export declare class Router extends EventEmitter {
+export interface RouterEvents {
+  routing: [e: { nativePercent: number; previous: number; drain: boolean }];
+  fallback: [e: { reason: string }];
+  /** Once a connection is open: native when the core took the socket, legacy when its handshake succeeded. */
+  connection: [e: { path: PathName; id: number | string; identity: string }];
+  /** An upgrade refused because `path`, `key` or `authenticate` threw or a Grant was invalid (the cause). */
+  error: [error: FicusError];
+}
+
+export interface DispatcherEvents {
+  message: [e: MessageEvent];
+  close: [e: CloseEvent];
+  /** Events the native path did not take (ERR_FICUS_BUSY). */
+  error: [error: FicusError];
+}
+
+export declare class Router extends EventEmitter<RouterEvents> {
   /** Current share of new upgrades routed native. */
   readonly nativePercent: number;
   /**
@@ -255,15 +294,9 @@ export declare class Router extends EventEmitter {
   setNativePercent(percent: number, options?: { drain?: boolean }): this;
   /** Stops handling upgrades (existing connections stay). */
   detach(): void;
-  on(event: 'routing', listener: (e: { nativePercent: number; previous: number; drain: boolean }) => void): this;
-  on(event: 'fallback', listener: (e: { reason: string }) => void): this;
-  /** An upgrade was routed (native: after the core took the socket). */
-  /** Once a connection is open: native when the core took the socket, legacy when its handshake succeeded. */
-  on(event: 'connection', listener: (e: { path: PathName; id: number | string; identity: string }) => void): this;
-  on(event: 'error', listener: (error: Error) => void): this;
 }
 
-export declare class Dispatcher extends EventEmitter {
+export declare class Dispatcher extends EventEmitter<DispatcherEvents> {
   /** true when the native core runs; otherwise see `nativeError`. */
   readonly nativeAvailable: boolean;
   readonly nativeError: FicusError | null;
@@ -286,9 +319,6 @@ export declare class Dispatcher extends EventEmitter {
   bridge(redisUrl: string, options?: BridgeOptions): Bridge;
   /** Closes the bridge and every connection (1001), stops the native threads. Idempotent. */
   close(): Promise<void>;
-  on(event: 'message', listener: (e: MessageEvent) => void): this;
-  on(event: 'close', listener: (e: CloseEvent) => void): this;
-  on(event: 'error', listener: (error: Error) => void): this;
 }
 
 export declare function createDispatcher(options?: DispatcherOptions): Dispatcher;
@@ -298,13 +328,23 @@ export type FicusErrorCode =
   | 'ERR_FICUS_CLOSED'
   | 'ERR_FICUS_BUSY'
   | 'ERR_FICUS_BRIDGED'
-  | 'ERR_FICUS_PATH_TAKEN';
+  | 'ERR_FICUS_PATH_TAKEN'
+  | 'ERR_FICUS_UPGRADE_REFUSED'
+  | 'ERR_FICUS_REDIS';
 
 export declare class FicusError extends Error {
   readonly code: FicusErrorCode;
 }
 
-export declare const errorCodes: Readonly<Record<string, FicusErrorCode>>;
+export declare const errorCodes: {
+  readonly NATIVE_UNAVAILABLE: 'ERR_FICUS_NATIVE_UNAVAILABLE';
+  readonly CLOSED: 'ERR_FICUS_CLOSED';
+  readonly BUSY: 'ERR_FICUS_BUSY';
+  readonly BRIDGED: 'ERR_FICUS_BRIDGED';
+  readonly PATH_TAKEN: 'ERR_FICUS_PATH_TAKEN';
+  readonly UPGRADE_REFUSED: 'ERR_FICUS_UPGRADE_REFUSED';
+  readonly REDIS: 'ERR_FICUS_REDIS';
+};
 export declare const defaults: Readonly<Required<DispatcherOptions>>;
 /** null when valid, else the reason (the same rules both paths apply). */
 export declare function validateEvent(event: DeliveryEvent | string | Buffer): string | null;

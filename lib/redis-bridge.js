@@ -18,7 +18,7 @@
 
 const { EventEmitter } = require('node:events');
 const { forEachLine, decodeEvent } = require('./events');
-const { FicusError, codes } = require('./errors');
+const { FicusError, codes, wrap } = require('./errors');
 const v = require('./validate');
 
 const positive = (min, max) => (value, name) => v.integer(value, name, { min, max });
@@ -169,7 +169,7 @@ class Bridge extends EventEmitter {
   noteError(error) {
     this.lastError = error && error.message ? error.message : String(error);
     this.update();
-    if (this.state !== 'closed' && this.listenerCount('error') > 0) this.emit('error', error);
+    if (this.state !== 'closed' && this.listenerCount('error') > 0) this.emit('error', wrap(codes.REDIS, error));
   }
 
   // Recomputes the state from both connections and keeps the clock of the

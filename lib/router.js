@@ -9,7 +9,7 @@ const { bucketOf, isNative, randomIdentity, route } = require('./bucket');
 const handoff = require('./handoff');
 const { Drainer } = require('./drainer');
 const v = require('./validate');
-const { FicusError, codes, rethrowLater } = require('./errors');
+const { FicusError, codes, wrap, rethrowLater } = require('./errors');
 
 const STATUS_TEXT = { 400: 'Bad Request', 401: 'Unauthorized', 500: 'Internal Server Error', 503: 'Service Unavailable' };
 
@@ -318,7 +318,7 @@ class Router extends EventEmitter {
   upgradeFailed(socket, error, status) {
     this.counters.rejected.error += 1;
     refuse(socket, status);
-    if (this.listenerCount('error') > 0) this.emit('error', error);
+    if (this.listenerCount('error') > 0) this.emit('error', wrap(codes.UPGRADE_REFUSED, error));
   }
 
   // Where a connection came from, as both paths keep it (what a drain

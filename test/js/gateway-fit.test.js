@@ -94,7 +94,7 @@ describe('options refused', () => {
     expect(() => router.setNativePercent(10)).toThrow(expect.objectContaining({ code: 'ERR_FICUS_CLOSED' }));
   });
 
-  test.each(['native', 'legacy'])('%s: a Grant whose topics is not an array refuses the upgrade (500) and reports a TypeError', async (p) => {
+  test.each(['native', 'legacy'])('%s: a Grant whose topics is not an array refuses the upgrade (500) and reports it (a TypeError as the cause)', async (p) => {
     gw = await startGateway({
       attach: { nativePercent: p === 'native' ? 100 : 0, authenticate: () => ({ topics: 'order:o1' }) },
     });
@@ -102,7 +102,9 @@ describe('options refused', () => {
     gw.router.on('error', (error) => errors.push(error));
     expect(await upgradeStatus(gw.port, '/ws')).toBe('HTTP/1.1 500 Internal Server Error');
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toBeInstanceOf(TypeError);
+    expect(errors[0]).toBeInstanceOf(ficus.FicusError);
+    expect(errors[0].code).toBe('ERR_FICUS_UPGRADE_REFUSED');
+    expect(errors[0].cause).toBeInstanceOf(TypeError);
     expect(errors[0].message).toMatch(/grant\.topics/);
   });
 });

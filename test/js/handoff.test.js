@@ -84,6 +84,7 @@ test('authenticate rejecting means 401 and no upgrade on either path', async () 
   };
   await expect(connect(gw.url('/ws'))).rejects.toThrow(/401/);
   expect(errors.map((e) => e.message)).toEqual(['auth backend down']);
+  expect(errors.map((e) => [e.code, e.cause.message])).toEqual([['ERR_FICUS_UPGRADE_REFUSED', 'auth backend down']]);
   const stats = gw.dispatch.stats();
   expect(stats.rejectedUpgrades.unauthorized).toBe(1);
   expect(stats.rejectedUpgrades.error).toBe(1);

@@ -45,3 +45,25 @@ dispatch.publish(42);
 router.on('connection', (e) => dispatch.send(e.id, `welcome ${e.identity} (${e.path})`));
 // @ts-expect-error: an authenticate that can return nothing would refuse by accident
 dispatch.attach(server, { authenticate: async (req) => { if (req.headers.authorization) return true; } });
+
+// Every emitter method is typed like `on`.
+const onFallback = (e: { reason: string }) => e.reason.length;
+router.once('fallback', onFallback).off('fallback', onFallback);
+dispatch.once('close', (e) => e.code + e.identity.length);
+// 'error' listeners receive FicusError, with a code to branch on.
+router.on('error', (error) => (error.code === 'ERR_FICUS_UPGRADE_REFUSED' ? error.cause : error.message));
+dispatch.on('error', (error: ficus.FicusError) => error.code);
+bridge.once('error', (error) => error.code === ficus.errorCodes.REDIS);
+// @ts-expect-error: no such event
+router.once('connected', () => undefined);
+// @ts-expect-error: a 'close' event is not a string
+dispatch.off('close', (e: string) => e);
+// errorCodes has literal keys and values.
+const closedCode: 'ERR_FICUS_CLOSED' = ficus.errorCodes.CLOSED;
+// @ts-expect-error: no such code
+void ficus.errorCodes.NOPE;
+void closedCode;
+// A header read straight from the request (string | string[] | undefined) is a valid key.
+dispatch.attach(server, { path: '/raw', key: (req) => req.headers['x-user-id'] });
+// Bring your own legacy path: the server's own 'upgrade' handler signature.
+dispatch.attach(server, { path: '/byo', legacy: (req, socket, head) => socket.end(head) });
