@@ -278,6 +278,12 @@ class Dispatcher extends EventEmitter {
     return toPrometheus(this.stats());
   }
 
+  // The same series in a prom-client registry (the default one unless
+  // given); returns a function that removes them. See lib/prom-client.js.
+  registerMetrics(registry) {
+    return require('./prom-client').registerMetrics(this, registry);
+  }
+
   assertOpen() {
     if (this.closed) throw new FicusError(codes.CLOSED, 'this dispatcher was closed');
   }

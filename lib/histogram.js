@@ -63,12 +63,14 @@ class LatencyHistogram {
     this._counts = new Float64Array(BUCKETS);
     this._total = 0;
     this._max = 0;
+    this._sum = 0;
   }
 
   record(ns) {
     const value = toWholeNs(ns);
     this._counts[bucketOf(value)] += 1;
     this._total += 1;
+    this._sum += value;
     if (value > this._max) this._max = value;
   }
 
@@ -76,6 +78,7 @@ class LatencyHistogram {
     this._counts.fill(0);
     this._total = 0;
     this._max = 0;
+    this._sum = 0;
   }
 
   get count() {
@@ -101,8 +104,13 @@ class LatencyHistogram {
     return this._max;
   }
 
-  // Field names of the native stats' `latency` object.
+  // Field names of the native stats' `latency` object; `buckets` lists the
+  // non-empty buckets as [upperBoundNs, count, ...].
   snapshot() {
+    const buckets = [];
+    for (let i = 0; i < BUCKETS; i += 1) {
+      if (this._counts[i] !== 0) buckets.push(bucketUpperBound(i), this._counts[i]);
+    }
     return {
       count: this._total,
       p50Ns: this.percentile(0.5),
@@ -110,6 +118,8 @@ class LatencyHistogram {
       p99Ns: this.percentile(0.99),
       p999Ns: this.percentile(0.999),
       maxNs: this._max,
+      sumNs: this._sum,
+      buckets,
     };
   }
 
@@ -117,6 +127,7 @@ class LatencyHistogram {
   add(other) {
     for (let i = 0; i < BUCKETS; i += 1) this._counts[i] += other._counts[i];
     this._total += other._total;
+    this._sum += other._sum;
     if (other._max > this._max) this._max = other._max;
     return this;
   }

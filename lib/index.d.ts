@@ -129,6 +129,19 @@ export interface LatencyMs {
   max: number;
 }
 
+/** The part of a prom-client `Registry` ficus uses (structural, so prom-client stays optional). */
+export interface PromClientRegistry {
+  registerMetric(metric: unknown): void;
+  removeSingleMetric(name: string): void;
+}
+
+/** Delivery latency as histogram counts: the non-empty buckets as [upperBoundNs, count, ...]. */
+export interface LatencyHistogramStats {
+  count: number;
+  sumNs: number;
+  buckets: number[];
+}
+
 export interface PathStats {
   available: boolean;
   connections: number;
@@ -137,6 +150,7 @@ export interface PathStats {
   drops: number;
   sendBufferBytes: number;
   latencyMs: LatencyMs;
+  latencyHistogram: LatencyHistogramStats;
   closedByCode: Record<string, number>;
   messagesIn?: number;
   /** Upgrades routed to this path whose handshake it refused (bad version, key, topics; shutting down). */
@@ -312,6 +326,13 @@ export declare class Dispatcher extends EventEmitter<DispatcherEvents> {
   /** Prometheus text exposition of stats(), labelled by path. */
   metrics(): string;
   /**
+   * Registers the same series in a prom-client registry (default: prom-client's global
+   * `register`; prom-client is an optional peer dependency). Delivery latency is a histogram
+   * (`ficus_delivery_latency_seconds_bucket{path,le}`, `_sum`, `_count`). Returns a function that
+   * unregisters them.
+   */
+  registerMetrics(registry?: PromClientRegistry): () => void;
+  /**
    * Subscribes to Redis pub/sub and delivers what arrives to both paths (one publish per
    * event-loop turn); with `publishThrough`, `publish()` goes through Redis. One open bridge
    * per dispatcher; `close()` closes it.
@@ -330,7 +351,8 @@ export type FicusErrorCode =
   | 'ERR_FICUS_BRIDGED'
   | 'ERR_FICUS_PATH_TAKEN'
   | 'ERR_FICUS_UPGRADE_REFUSED'
-  | 'ERR_FICUS_REDIS';
+  | 'ERR_FICUS_REDIS'
+  | 'ERR_FICUS_MISSING_PEER';
 
 export declare class FicusError extends Error {
   readonly code: FicusErrorCode;
@@ -344,6 +366,7 @@ export declare const errorCodes: {
   readonly PATH_TAKEN: 'ERR_FICUS_PATH_TAKEN';
   readonly UPGRADE_REFUSED: 'ERR_FICUS_UPGRADE_REFUSED';
   readonly REDIS: 'ERR_FICUS_REDIS';
+  readonly MISSING_PEER: 'ERR_FICUS_MISSING_PEER';
 };
 export declare const defaults: Readonly<Required<DispatcherOptions>>;
 /** null when valid, else the reason (the same rules both paths apply). */

@@ -16,6 +16,11 @@ function latencyMs(snapshot) {
   };
 }
 
+// What a Prometheus histogram is built from (lib/prometheus.js).
+function latencyHistogram(snapshot) {
+  return { count: snapshot.count, sumNs: snapshot.sumNs, buckets: snapshot.buckets };
+}
+
 function sumRouting(routing) {
   const out = {
     nativePercent: routing.length > 0 ? routing[0].nativePercent : null,
@@ -55,6 +60,7 @@ function nativePath(s, nativeError, routing) {
     return {
       ...base, connections: 0, delivered: 0, drops: 0, sendBufferBytes: 0,
       latencyMs: latencyMs({ count: 0, p50Ns: 0, p90Ns: 0, p99Ns: 0, p999Ns: 0, maxNs: 0 }),
+      latencyHistogram: { count: 0, sumNs: 0, buckets: [] },
       closedByCode: {}, threads: [],
     };
   }
@@ -65,6 +71,7 @@ function nativePath(s, nativeError, routing) {
     drops: s.total.dropsBackpressure,
     sendBufferBytes: s.total.sendBufferBytes,
     latencyMs: latencyMs(s.latency),
+    latencyHistogram: latencyHistogram(s.latency),
     closedByCode: s.total.closedByCode,
     messagesIn: s.total.messagesIn,
     // Events from native ingest connections (publishers routed native).
@@ -95,6 +102,7 @@ function legacyPath(legacy, routing) {
     drops: legacy.dropsBackpressure,
     sendBufferBytes: legacy.sendBufferBytes,
     latencyMs: latencyMs(legacy.latency),
+    latencyHistogram: latencyHistogram(legacy.latency),
     closedByCode: legacy.closedByCode,
     messagesIn: legacy.messagesIn,
     handshakesRejected: legacy.handshakesRejected,

@@ -1,91 +1,112 @@
 'use strict';
-// Prometheus text exposition (format 0.0.4) of Dispatcher#stats(), every
-// per-path series labelled path="native" | path="legacy", and the Redis
-// bridge's series when there is one.
+// Dispatcher#stats() as Prometheus metric families, every per-path series
+// labelled path="native" | path="legacy", and the Redis bridge's series
+// when there is one. toPrometheus() renders them as text (format 0.0.4);
+// lib/prom-client.js registers the same families in a prom-client
+// registry.
 
-function escapeLabel(value) {
-  return String(value).replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-}
+// Delivery latency histogram bounds, in seconds: 50 µs to 10 s. The paths
+// record into log-linear buckets (lib/histogram.js, latency_histogram.cc);
+// a value counts under `le` when its whole bucket lies at or below it, so
+// a cumulative count may lag by at most one bucket (12.5 % of the value).
+const LATENCY_BOUNDS_SECONDS = [
+  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
 
-function labels(obj) {
-  const parts = Object.entries(obj).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
-  return parts.length ? `{${parts.join(',')}}` : '';
-}
-
-class Exposition {
-  constructor() {
-    this.lines = [];
-  }
-
-  metric(name, type, help, samples) {
-    this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-    for (const [labelSet, value] of samples) {
-      this.lines.push(`${name}${labels(labelSet)} ${Number.isFinite(value) ? value : 0}`);
-    }
-  }
-
-  toString() {
-    return `${this.lines.join('\n')}\n`;
-  }
+// A family: { name, type, help, samples: [{ labels, value, suffix? }] }.
+function family(name, type, help, samples) {
+  return { name, type, help, samples: samples.map(([labels, value, suffix]) => ({ labels, value, suffix })) };
 }
 
 function perPath(stats, pick) {
   return Object.entries(stats.paths).map(([path, p]) => [{ path }, pick(p)]);
 }
 
-function toPrometheus(stats) {
-  const e = new Exposition();
-  e.metric('ficus_native_percent', 'gauge', 'Share of new WebSocket upgrades routed to the native core.',
-    [[{}, stats.nativePercent ?? 0]]);
-  e.metric('ficus_native_available', 'gauge', '1 when the native core is running.',
-    [[{}, stats.paths.native.available ? 1 : 0]]);
-  e.metric('ficus_connections', 'gauge', 'Open WebSocket connections.', perPath(stats, (p) => p.connections));
-  e.metric('ficus_upgrades_total', 'counter', 'WebSocket upgrades routed to each path.', perPath(stats, (p) => p.upgrades));
-  e.metric('ficus_fallbacks_total', 'counter', 'Upgrades meant for native that stayed on legacy, by reason.',
-    Object.entries(stats.paths.native.fallbacksByReason).map(([reason, n]) => [{ reason }, n]));
-  e.metric('ficus_upgrades_rejected_total', 'counter', 'Upgrades refused before routing (authentication).',
-    Object.entries(stats.rejectedUpgrades).map(([reason, n]) => [{ reason }, n]));
-  e.metric('ficus_events_total', 'counter', 'Published events by validation result.',
-    [[{ result: 'accepted' }, stats.events.accepted], [{ result: 'rejected' }, stats.events.rejected]]);
-  e.metric('ficus_deliveries_total', 'counter', 'Event messages handed to the kernel, one per subscriber.',
-    perPath(stats, (p) => p.delivered));
-  e.metric('ficus_drops_total', 'counter', 'Messages skipped because a send buffer was full.',
-    perPath(stats, (p) => p.drops));
-  e.metric('ficus_send_buffer_bytes', 'gauge', 'Bytes queued for the kernel across connections.',
-    perPath(stats, (p) => p.sendBufferBytes));
-  const quantiles = [];
-  for (const [path, p] of Object.entries(stats.paths)) {
-    for (const [q, key] of [['0.5', 'p50'], ['0.9', 'p90'], ['0.99', 'p99'], ['0.999', 'p999']]) {
-      quantiles.push([{ path, quantile: q }, p.latencyMs[key] / 1000]);
+// A latency snapshot ({ count, sumNs, buckets: [upperBoundNs, count, ...] })
+// as histogram samples: cumulative _bucket{le}, _sum (s) and _count.
+function histogramSamples(labels, h) {
+  const samples = [];
+  let i = 0;
+  let below = 0;
+  for (const le of LATENCY_BOUNDS_SECONDS) {
+    const ns = le * 1e9;
+    while (i < h.buckets.length && h.buckets[i] <= ns) {
+      below += h.buckets[i + 1];
+      i += 2;
     }
+    samples.push([{ ...labels, le: String(le) }, below, '_bucket']);
   }
-  e.metric('ficus_delivery_latency_seconds', 'gauge',
-    'Publish call to bytes handed to the kernel, quantiles since start.', quantiles);
-  const closed = [];
-  for (const [path, p] of Object.entries(stats.paths)) {
-    for (const [code, n] of Object.entries(p.closedByCode || {})) closed.push([{ path, code }, n]);
-  }
-  e.metric('ficus_connections_closed_total', 'counter', 'Connections ended, by close code.', closed);
-  e.metric('ficus_drain_pending', 'gauge', 'Native connections waiting to be drained.', [[{}, stats.drain.pending]]);
-  e.metric('ficus_native_thread_healthy', 'gauge', '1 when the native worker loop woke recently.',
-    stats.paths.native.threads.map((t) => [{ thread: t.index }, t.healthy ? 1 : 0]));
-  if (stats.bridge) bridgeMetrics(e, stats.bridge);
-  return e.toString();
+  samples.push([{ ...labels, le: '+Inf' }, h.count, '_bucket'], [labels, h.sumNs / 1e9, '_sum'], [labels, h.count, '_count']);
+  return samples;
+}
+
+function families(stats) {
+  const out = [
+    family('ficus_native_percent', 'gauge', 'Share of new WebSocket upgrades routed to the native core.',
+      [[{}, stats.nativePercent ?? 0]]),
+    family('ficus_native_available', 'gauge', '1 when the native core is running.',
+      [[{}, stats.paths.native.available ? 1 : 0]]),
+    family('ficus_connections', 'gauge', 'Open WebSocket connections.', perPath(stats, (p) => p.connections)),
+    family('ficus_upgrades_total', 'counter', 'WebSocket upgrades routed to each path.', perPath(stats, (p) => p.upgrades)),
+    family('ficus_fallbacks_total', 'counter', 'Upgrades meant for native that stayed on legacy, by reason.',
+      Object.entries(stats.paths.native.fallbacksByReason).map(([reason, n]) => [{ reason }, n])),
+    family('ficus_upgrades_rejected_total', 'counter', 'Upgrades refused before routing (authentication, unserved path).',
+      Object.entries(stats.rejectedUpgrades).map(([reason, n]) => [{ reason }, n])),
+    family('ficus_events_total', 'counter', 'Published events by validation result.',
+      [[{ result: 'accepted' }, stats.events.accepted], [{ result: 'rejected' }, stats.events.rejected]]),
+    family('ficus_deliveries_total', 'counter', 'Event messages handed to the kernel, one per subscriber.',
+      perPath(stats, (p) => p.delivered)),
+    family('ficus_drops_total', 'counter', 'Messages skipped because a send buffer was full.', perPath(stats, (p) => p.drops)),
+    family('ficus_send_buffer_bytes', 'gauge', 'Bytes queued for the kernel across connections.',
+      perPath(stats, (p) => p.sendBufferBytes)),
+    family('ficus_delivery_latency_seconds', 'histogram', 'Publish call to bytes handed to the kernel, since start.',
+      Object.entries(stats.paths).flatMap(([path, p]) => histogramSamples({ path }, p.latencyHistogram))),
+    family('ficus_connections_closed_total', 'counter', 'Connections ended, by close code.',
+      Object.entries(stats.paths).flatMap(([path, p]) =>
+        Object.entries(p.closedByCode || {}).map(([code, n]) => [{ path, code }, n]))),
+    family('ficus_drain_pending', 'gauge', 'Native connections waiting to be drained.', [[{}, stats.drain.pending]]),
+    family('ficus_native_thread_healthy', 'gauge', '1 when the native worker loop woke recently.',
+      stats.paths.native.threads.map((t) => [{ thread: t.index }, t.healthy ? 1 : 0])),
+  ];
+  if (stats.bridge) out.push(...bridgeFamilies(stats.bridge));
+  return out;
 }
 
 const BRIDGE_STATES = ['connecting', 'ready', 'reconnecting', 'closed'];
 
-function bridgeMetrics(e, b) {
-  e.metric('ficus_bridge_up', 'gauge', '1 when the Redis bridge is connected and subscribed.', [[{}, b.state === 'ready' ? 1 : 0]]);
-  e.metric('ficus_bridge_state', 'gauge', 'Redis bridge state: 1 for the current one.',
-    BRIDGE_STATES.map((state) => [{ state }, b.state === state ? 1 : 0]));
-  e.metric('ficus_bridge_channels', 'gauge', 'Redis channels subscribed.', [[{}, b.channels.length]]);
-  e.metric('ficus_bridge_received_events_total', 'counter', 'Events received from Redis (valid or not).', [[{}, b.received]]);
-  e.metric('ficus_bridge_rejected_events_total', 'counter', 'Invalid events received from Redis.', [[{}, b.rejected]]);
-  e.metric('ficus_bridge_published_events_total', 'counter', 'Events published to Redis (publish-through).', [[{}, b.published]]);
-  e.metric('ficus_bridge_dropped_events_total', 'counter', 'Publish-through events Redis never took.', [[{}, b.dropped]]);
-  e.metric('ficus_bridge_reconnects_total', 'counter', 'Times the bridge got Redis back.', [[{}, b.reconnects]]);
-  e.metric('ficus_bridge_disconnected_seconds_total', 'counter', 'Time spent without Redis.', [[{}, b.disconnectedMs / 1000]]);
+function bridgeFamilies(b) {
+  return [
+    family('ficus_bridge_up', 'gauge', '1 when the Redis bridge is connected and subscribed.', [[{}, b.state === 'ready' ? 1 : 0]]),
+    family('ficus_bridge_state', 'gauge', 'Redis bridge state: 1 for the current one.',
+      BRIDGE_STATES.map((state) => [{ state }, b.state === state ? 1 : 0])),
+    family('ficus_bridge_channels', 'gauge', 'Redis channels subscribed.', [[{}, b.channels.length]]),
+    family('ficus_bridge_received_events_total', 'counter', 'Events received from Redis (valid or not).', [[{}, b.received]]),
+    family('ficus_bridge_rejected_events_total', 'counter', 'Invalid events received from Redis.', [[{}, b.rejected]]),
+    family('ficus_bridge_published_events_total', 'counter', 'Events published to Redis (publish-through).', [[{}, b.published]]),
+    family('ficus_bridge_dropped_events_total', 'counter', 'Publish-through events Redis never took.', [[{}, b.dropped]]),
+    family('ficus_bridge_reconnects_total', 'counter', 'Times the bridge got Redis back.', [[{}, b.reconnects]]),
+    family('ficus_bridge_disconnected_seconds_total', 'counter', 'Time spent without Redis.', [[{}, b.disconnectedMs / 1000]]),
+  ];
 }
 
-module.exports = { toPrometheus };
+function escapeLabel(value) {
+  return String(value).replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+function labelText(labels) {
+  const parts = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
+  return parts.length ? `{${parts.join(',')}}` : '';
+}
+
+function toPrometheus(stats) {
+  const lines = [];
+  for (const f of families(stats)) {
+    lines.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);
+    for (const s of f.samples) {
+      lines.push(`${f.name}${s.suffix || ''}${labelText(s.labels)} ${Number.isFinite(s.value) ? s.value : 0}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+module.exports = { toPrometheus, families, LATENCY_BOUNDS_SECONDS };

@@ -141,6 +141,18 @@ Napi::Object statsToJs(Napi::Env env, const DispatcherStats& stats) {
   setCounter(latency, "p99Ns", h.percentile(0.99));
   setCounter(latency, "p999Ns", h.percentile(0.999));
   setCounter(latency, "maxNs", h.max());
+  setCounter(latency, "sumNs", h.sum());
+  // The non-empty buckets as [upperBoundNs, count, ...]: what a Prometheus
+  // histogram is built from (lib/prometheus.js).
+  Napi::Array buckets = Napi::Array::New(env);
+  uint32_t n = 0;
+  for (unsigned i = 0; i < LatencyHistogram::kBuckets; ++i) {
+    if (h.countIn(i) == 0) continue;
+    buckets.Set(n++, Napi::Number::New(env, static_cast<double>(
+                                                LatencyHistogram::bucketUpperBound(i))));
+    buckets.Set(n++, Napi::Number::New(env, static_cast<double>(h.countIn(i))));
+  }
+  latency.Set("buckets", buckets);
   o.Set("latency", latency);
   return o;
 }

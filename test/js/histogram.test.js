@@ -42,7 +42,7 @@ describe('buckets', () => {
 describe('LatencyHistogram', () => {
   test('an empty histogram reports zeros', () => {
     expect(new LatencyHistogram().snapshot()).toEqual({
-      count: 0, p50Ns: 0, p90Ns: 0, p99Ns: 0, p999Ns: 0, maxNs: 0,
+      count: 0, p50Ns: 0, p90Ns: 0, p99Ns: 0, p999Ns: 0, maxNs: 0, sumNs: 0, buckets: [],
     });
   });
 
@@ -52,6 +52,11 @@ describe('LatencyHistogram', () => {
     const s = h.snapshot();
     expect(s.count).toBe(1000);
     expect(s.maxNs).toBe(1_000_000);
+    expect(s.sumNs).toBe(500_500_000);
+    // [bound, count] pairs: bounds rising, counts adding up to the total.
+    const bounds = s.buckets.filter((_, i) => i % 2 === 0);
+    expect(bounds).toEqual([...bounds].sort((a, b) => a - b));
+    expect(s.buckets.filter((_, i) => i % 2 === 1).reduce((a, b) => a + b, 0)).toBe(1000);
     expect(s.p50Ns).toBe(bucketUpperBound(bucketOf(500_000)));
     expect(s.p90Ns).toBe(bucketUpperBound(bucketOf(900_000)));
     expect(s.p99Ns).toBe(Math.min(bucketUpperBound(bucketOf(990_000)), 1_000_000));

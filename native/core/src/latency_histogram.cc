@@ -26,6 +26,8 @@ uint64_t LatencyHistogram::bucketUpperBound(unsigned bucket) noexcept {
 void LatencyHistogram::record(uint64_t ns) noexcept {
   auto& c = counts_[bucketOf(ns)];
   c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  sum_.store(sum_.load(std::memory_order_relaxed) + ns,
+             std::memory_order_relaxed);
   if (ns > max_.load(std::memory_order_relaxed)) {
     max_.store(ns, std::memory_order_relaxed);
   }
@@ -39,6 +41,7 @@ void LatencyHistogram::addTo(HistogramSnapshot& snapshot) const noexcept {
   }
   uint64_t m = max_.load(std::memory_order_relaxed);
   if (m > snapshot.max_) snapshot.max_ = m;
+  snapshot.sum_ += sum_.load(std::memory_order_relaxed);
 }
 
 uint64_t HistogramSnapshot::percentile(double p) const noexcept {

@@ -30,6 +30,7 @@ class LatencyHistogram {
  private:
   std::array<std::atomic<uint64_t>, kBuckets> counts_{};
   std::atomic<uint64_t> max_{0};
+  std::atomic<uint64_t> sum_{0};  // for a Prometheus histogram's _sum
 };
 
 // A plain copy of one or more histograms, for percentiles.
@@ -37,6 +38,9 @@ class HistogramSnapshot {
  public:
   uint64_t count() const noexcept { return total_; }
   uint64_t max() const noexcept { return max_; }
+  uint64_t sum() const noexcept { return sum_; }
+  // Values recorded in `bucket` (see LatencyHistogram::bucketUpperBound).
+  uint64_t countIn(unsigned bucket) const noexcept { return counts_[bucket]; }
   // Smallest bucket bound below which `p` (0..1) of the values fall; 0 when
   // empty. Never above max().
   uint64_t percentile(double p) const noexcept;
@@ -46,6 +50,7 @@ class HistogramSnapshot {
   std::array<uint64_t, LatencyHistogram::kBuckets> counts_{};
   uint64_t total_ = 0;
   uint64_t max_ = 0;
+  uint64_t sum_ = 0;
 };
 
 }  // namespace ficus
