@@ -15,7 +15,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { spawn, spawnSync } = require('node:child_process');
 const { Subscribers, Publisher, runPhase, checkBinary, driverSizes } = require('./lib/loadgen');
-const { Gateway, sleep, ROOT } = require('./lib/gateway');
+const { Gateway, sleep } = require('./lib/gateway');
 const { track } = require('./lib/children');
 
 function option(name, def) {

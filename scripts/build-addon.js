@@ -25,10 +25,9 @@ function buildAddon({ sanitize = false } = {}) {
   const common = ['-j', 'max', ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
   step(`building the addon${sanitize ? ' (debug, ASan+UBSan)' : ''} with node-gyp` +
     `${nodedir ? ` (headers from ${nodedir}/include/node)` : ''}`);
-  let env = process.env;
   if (sanitize) {
     const flags = '-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all';
-    env = { ...process.env, CFLAGS: flags, CXXFLAGS: flags, LDFLAGS: '-fsanitize=address,undefined' };
+    const env = { ...process.env, CFLAGS: flags, CXXFLAGS: flags, LDFLAGS: '-fsanitize=address,undefined' };
     // configure + build, not rebuild: rebuild would delete build/Release.
     run(gyp, ['configure', ...common], { cwd: root, env });
     run(gyp, ['build', '--debug', ...common], { cwd: root, env });

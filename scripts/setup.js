@@ -20,6 +20,7 @@ const SYSTEM_PACKAGES = {
   'rapidjson-dev': 'event decoding',
   'libgtest-dev': 'native unit tests',
   clang: 'libFuzzer targets',
+  'clang-format': 'the lint stage checks the C++ against .clang-format (version 14, as in Debian 12)',
   'libclang-rt-dev': 'sanitizer and fuzzer runtimes for clang',
   python3: 'node-gyp',
   chromium: 'headless browser for the dashboard test (driven by playwright-core)',
@@ -27,6 +28,7 @@ const SYSTEM_PACKAGES = {
 };
 
 function isInstalled(name) {
+  // eslint-disable-next-line no-template-curly-in-string -- dpkg-query's own format syntax, not a JS template
   const result = spawnSync('dpkg-query', ['-W', '-f=${Status}', name]);
   return result.status === 0 && result.stdout.toString().includes('install ok installed');
 }

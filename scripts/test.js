@@ -2,6 +2,9 @@
 // `npm test`: every test ficus has, from a fresh clone. Sets up what is
 // missing, then runs the stages in order and stops at the first failure:
 //
+//   lint    clang-format 14 (--dry-run --Werror, .clang-format) over the
+//           git-tracked C++ of native/, bench/ and test/; ESLint
+//           (eslint.config.js) over lib/, examples/, scripts/, bench/, test/
 //   native  release build of the core, its GoogleTest suite under CTest
 //   asan    the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
 //   tsan    the same suite under ThreadSanitizer
@@ -13,18 +16,19 @@
 //           (the browser test excepted: Chromium cannot run with the ASan
 //           runtime preloaded)
 //
-// `--quick` runs native and js only; `--only=a,b` picks stages.
+// `--quick` runs lint, native and js only; `--only=a,b` picks stages.
 
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { spawnSync } = require('node:child_process');
 const { step, run, main } = require('./steps');
 const { setup } = require('./setup');
 const { buildCore } = require('./build-core');
 const { buildAddon, asanRuntime } = require('./build-addon');
 
 const root = path.resolve(__dirname, '..');
-const ALL = ['native', 'asan', 'tsan', 'fuzz', 'jsasan', 'js'];
+const ALL = ['lint', 'native', 'asan', 'tsan', 'fuzz', 'jsasan', 'js'];
 const jobs = String(Math.max(1, os.availableParallelism()));
 
 function ctest(dir, env = {}) {
@@ -33,10 +37,52 @@ function ctest(dir, env = {}) {
   });
 }
 
+// The formatter's version is part of the format: clang-format 14 (Debian 12's
+// `clang-format` package) is the one .clang-format is checked with.
+const CLANG_FORMAT_MAJOR = 14;
+const CPP_DIRS = ['native', 'bench', 'test'];
+const JS_DIRS = ['lib', 'examples', 'scripts', 'bench', 'test'];
+
+function clangFormatBinary() {
+  for (const name of [`clang-format-${CLANG_FORMAT_MAJOR}`, 'clang-format']) {
+    const result = spawnSync(name, ['--version'], { encoding: 'utf8' });
+    if (result.error || result.status !== 0) continue;
+    const major = Number((/version (\d+)\./.exec(result.stdout) || [])[1]);
+    if (major === CLANG_FORMAT_MAJOR) return name;
+    throw new Error(`${name} is version ${major}; the format is checked with clang-format ${CLANG_FORMAT_MAJOR}`);
+  }
+  throw new Error(`clang-format ${CLANG_FORMAT_MAJOR} is missing (Debian: apt-get install clang-format)`);
+}
+
+// Every git-tracked *.cc and *.h under CPP_DIRS, checked against
+// .clang-format without touching them. Returns the files that differ.
+function checkCppFormat() {
+  const listed = spawnSync('git', ['ls-files', '-z', '--', ...CPP_DIRS], { cwd: root, encoding: 'utf8' });
+  if (listed.error || listed.status !== 0) throw new Error(`git ls-files failed: ${listed.error || listed.stderr}`);
+  const files = listed.stdout.split('\0').filter((f) => /\.(cc|h)$/.test(f));
+  if (files.length === 0) throw new Error(`no C++ files found under ${CPP_DIRS.join(', ')}`);
+  const binary = clangFormatBinary();
+  // One error per file is enough to name it (--ferror-limit=1).
+  const args = ['--dry-run', '--Werror', '--ferror-limit=1', ...files];
+  console.log(`$ ${binary} --dry-run --Werror --ferror-limit=1 <${files.length} files: git ls-files ${CPP_DIRS.join(' ')} | *.cc *.h>`);
+  const result = spawnSync(binary, args, { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (result.error) throw result.error;
+  if (result.status === 0) {
+    console.log(`clang-format: ${files.length} files formatted`);
+    return [];
+  }
+  const offending = [...new Set([...result.stderr.matchAll(/^(.+?):\d+:\d+: error: code should be clang-formatted/gm)]
+    .map((m) => m[1]))];
+  if (offending.length === 0) throw new Error(`${binary} failed (exit ${result.status}):\n${result.stderr}`);
+  console.log(`clang-format: ${offending.length} of ${files.length} files differ from .clang-format:\n` +
+    offending.map((f) => `  ${f}`).join('\n') +
+    `\n(see the differences: ${binary} --dry-run FILE; fix: ${binary} -i FILE)`);
+  return offending;
+}
+
 // libFuzzer prints a line per new coverage point: keep that in a log and
 // show the summary, or the last lines when it fails.
 function runQuietly(command, args, logPath) {
-  const { spawnSync } = require('node:child_process');
   console.log(`$ ${[command, ...args].join(' ')}  (log: ${path.relative(root, logPath)})`);
   const log = fs.openSync(logPath, 'w');
   const result = spawnSync(command, args, { stdio: ['ignore', log, log] });
@@ -49,6 +95,21 @@ function runQuietly(command, args, logPath) {
 }
 
 const STAGES = {
+  // Both checks run, so one pass shows everything to fix.
+  lint() {
+    const unformatted = checkCppFormat();
+    let eslintFailed = false;
+    try {
+      run(path.join(root, 'node_modules', '.bin', 'eslint'), ['--max-warnings', '0', ...JS_DIRS, 'eslint.config.js'], { cwd: root });
+    } catch (error) {
+      eslintFailed = true;
+      console.log(error.message);
+    }
+    const failures = [];
+    if (unformatted.length > 0) failures.push(`${unformatted.length} C++ files not clang-formatted`);
+    if (eslintFailed) failures.push('ESLint found problems');
+    if (failures.length > 0) throw new Error(`lint: ${failures.join('; ')}`);
+  },
   native() {
     ctest(buildCore('release'));
   },
@@ -114,7 +175,7 @@ const STAGES = {
 };
 
 function parseStages(argv) {
-  if (argv.includes('--quick')) return ['native', 'js'];
+  if (argv.includes('--quick')) return ['lint', 'native', 'js'];
   const only = argv.find((a) => a.startsWith('--only='));
   if (!only) return ALL;
   const picked = only.slice('--only='.length).split(',').filter(Boolean);

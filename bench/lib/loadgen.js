@@ -287,6 +287,7 @@ async function runPhase({ gateway, subs, pub, rate, durationMs, http, httpRate, 
   const windows = [];
   let polling = true;
   const poller = onWindow ? (async () => {
+    // eslint-disable-next-line no-unmodified-loop-condition -- the finally block below clears `polling` while this loop awaits
     while (polling) {
       await new Promise((r) => setTimeout(r, 1000));
       if (!polling) break;

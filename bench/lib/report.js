@@ -28,7 +28,6 @@ function sp(s, f = fmt.ms, unit = '') {
   return m;
 }
 
-const kib = (b) => (b === null || b === undefined ? '–' : `${(b / 1024).toFixed(1)}`);
 const mib = (b) => (b === null || b === undefined ? '–' : `${(b / 2 ** 20).toFixed(0)}`);
 const us = (x) => (x === null || x === undefined ? '–' : x < 10 ? x.toFixed(2) : x.toFixed(1));
 const pct = (x) => (x === null || x === undefined ? '–' : x >= 99.9995 ? '100' : x.toFixed(3));

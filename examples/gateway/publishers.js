@@ -1,8 +1,10 @@
 'use strict';
-// Publisher connections (bench protocol): `GET /publish` + WebSocket
-// upgrade; every text frame the publisher sends is one event. Publishers are
-// few and stay on this process's event loop (a `ws` server of their own);
-// only subscribers are split between the paths.
+// Publisher connections with --redis (bench/PROTOCOL.md): `GET /publish` +
+// WebSocket upgrade; every text frame the publisher sends is one event.
+// Bridged, their events must go through Redis, so they stay on this
+// process's event loop (a `ws` server of their own) and are published
+// through the bridge. Without --redis, ficus's publisher router takes
+// /publish instead (server.js).
 
 const { WebSocketServer } = require('ws');
 

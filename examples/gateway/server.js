@@ -1,9 +1,11 @@
 'use strict';
 // Wires the gateway: one http.Server; ficus owns /ws upgrades (native or
-// legacy by a sticky percentage), a `ws` server owns /publish upgrades, and
-// plain routes serve the API, admin, stats and the dashboard. With --redis
-// events go through Redis (redis.js); as a cluster worker it also answers
-// the primary's questions (fleet.js).
+// legacy by a sticky percentage) and /publish upgrades (a router with role
+// 'publisher': the native core ingests their frames when it runs, else the
+// legacy path publishes each frame); with --redis, /publish is ours instead
+// (publishers.js), since its events must go through Redis (redis.js). Plain
+// routes serve the API, admin, stats and the dashboard. As a cluster worker
+// it also answers the primary's questions (fleet.js).
 
 const http = require('node:http');
 const ficus = require('../..');
@@ -161,8 +163,8 @@ function createGateway(config, { slot = null } = {}) {
   const routes = [...apiRoutes(ctx), ...adminRoutes(ctx), ...observeRoutes(ctx), ...staticRoutes()];
   server.on('request', handleRequest(routes, gatewayStats));
 
-  // ficus's router answers /ws; /publish is ours; anything else gets a 404
-  // rather than a socket left hanging.
+  // ficus's routers answer /ws and, unbridged, /publish; bridged, /publish
+  // is ours; anything else gets a 404 rather than a socket left hanging.
   server.on('upgrade', (req, socket, head) => {
     const pathname = req.url.split('?')[0];
     const routed = pathname === '/ws' || (pathname === '/publish' && ingest);

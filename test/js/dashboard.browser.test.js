@@ -7,6 +7,8 @@
 // FICUS_SCREENSHOT=1 also saves docs/dashboard.png (off by default, so test
 // runs do not rewrite the file).
 
+/* global document -- the page.waitForFunction() callbacks run in the page */
+
 const fs = require('node:fs');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
