@@ -12,4 +12,5 @@ declare global {
   const event: DeliveryEvent;
   const id: number | string;
   function yourAuth(req: IncomingMessage): Promise<{ id: string; topics: string[] } | null>;
+  function onConnection(ws: unknown, req: IncomingMessage): void;
 }
