@@ -40,4 +40,11 @@ module.exports = {
     load();
     return loadError;
   },
+  // { decodeEvent, decodeClientMessage } of the loaded addon (the core's
+  // event decoder, see native/binding/decode_wrap.h), or null without one.
+  get decoders() {
+    const loaded = load();
+    if (loaded === null || typeof loaded.decodeEvent !== 'function') return null;
+    return { decodeEvent: loaded.decodeEvent, decodeClientMessage: loaded.decodeClientMessage };
+  },
 };

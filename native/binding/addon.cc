@@ -5,11 +5,13 @@
 #include <napi.h>
 
 #include "core_wrap.h"
+#include "decode_wrap.h"
 
 namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Core", ficus::binding::CoreWrap::Define(env));
+  ficus::binding::DefineDecoders(env, exports);
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   return exports;
 }
