@@ -241,9 +241,12 @@ class NativePath extends EventEmitter {
   }
 }
 
-// The addon's decoders (lib/events validates through them when loaded).
+// { decodeEvent, decodeClientMessage }: the core's own event decoder
+// (native/binding/decode_wrap.h), or null without the addon. lib/events
+// validates through them when they are there.
 function nativeDecoders() {
-  return loadAddon() ? addon : null;
+  if (!loadAddon()) return null;
+  return { decodeEvent: addon.decodeEvent, decodeClientMessage: addon.decodeClientMessage };
 }
 
 module.exports = {

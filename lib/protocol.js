@@ -47,6 +47,9 @@ const LIMITS = Object.freeze({
   maxCloseReasonBytes: 123,
   // JSON nesting a published event or a client message may have.
   maxDepth: 32,
+  // Topics one subscribe message may name when no limit is given (a
+  // dispatcher passes maxTopicsPerConnection instead).
+  maxTopicsPerMessage: 256,
   // Pending connections the kernel queues per listening socket (the core's
   // own listener and the example gateway); Linux caps it at somaxconn.
   listenBacklog: 4096,

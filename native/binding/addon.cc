@@ -5,12 +5,14 @@
 #include <napi.h>
 
 #include "core_wrap.h"
+#include "decode_wrap.h"
 #include "protocol_exports.h"
 
 namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Core", ficus::binding::CoreWrap::Define(env));
+  ficus::binding::DefineDecoders(env, exports);
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   ficus::binding::exportProtocol(env, exports);
   return exports;

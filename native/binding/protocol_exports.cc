@@ -81,6 +81,8 @@ Napi::Object limits(Napi::Env env) {
   Napi::Object o = Napi::Object::New(env);
   setNumber(o, "maxCloseReasonBytes", close_code::kMaxReasonBytes);
   setNumber(o, "maxDepth", DecoderLimits{}.max_depth);
+  setNumber(o, "maxTopicsPerMessage",
+            static_cast<double>(DecoderLimits{}.max_topics_per_message));
   setNumber(o, "listenBacklog", kListenBacklog);
   return o;
 }

@@ -1,18 +1,97 @@
 'use strict';
-// lib/events/ against the native decoder's verdicts: the shared event
+// lib/events against the native decoder's verdicts: the shared event
 // table (fixtures/events.json, expectations produced by the C++
-// EventDecoder), client messages, NDJSON splitting, RFC 3339, and events
-// given as objects.
+// EventDecoder and checked against it by test/native/event_fixtures_test.cc),
+// client messages, NDJSON splitting, RFC 3339, and events given as objects.
+// Every decoder test runs twice: through the addon (exact texts) and through
+// the JS fallback used without the addon (same verdicts; syntax errors and
+// invalid UTF-8 may be worded otherwise, see docs/api.md).
 
-const {
-  decodeEvent,
-  decodeEventBytes,
-  validateEventObject,
-  isRfc3339Timestamp,
-  forEachLine,
-  decodeClientMessage,
-} = require('../../lib/events');
+const path = require('node:path');
+const { isRfc3339Timestamp, forEachLine } = require('../../lib/events');
 const table = require('./fixtures/events.json');
+
+const withAddon = require('../../lib/events');
+const nativePath = require('../../lib/native-path');
+// A second copy of lib/ whose addon cannot load: lib/events falls back.
+let withoutAddon;
+let nativeWithoutAddon;
+jest.isolateModules(() => {
+  const saved = process.env.FICUS_ADDON_PATH;
+  process.env.FICUS_ADDON_PATH = path.join(__dirname, 'no-such-addon.node');
+  try {
+    withoutAddon = require('../../lib/events');
+    nativeWithoutAddon = require('../../lib/native-path');
+  } finally {
+    if (saved === undefined) delete process.env.FICUS_ADDON_PATH;
+    else process.env.FICUS_ADDON_PATH = saved;
+  }
+});
+
+// Texts that only say the input is not JSON (or not UTF-8): the fallback
+// words these after JSON.parse and TextDecoder.
+const SYNTAX = /^(not valid JSON|invalid UTF-8)/;
+
+// The exact native verdict, or for the fallback the same verdict with a
+// syntax-error text where the native one is a syntax error (or, for
+// `syntaxFirst`, a field error the native decoder meets before one).
+function expectVerdict(actual, expected, exact, syntaxFirst = false) {
+  if (exact || expected.ok || !(SYNTAX.test(expected.error) || syntaxFirst)) {
+    expect(actual).toEqual(expected);
+    return;
+  }
+  expect(actual.ok).toBe(false);
+  expect(actual.error).toMatch(SYNTAX);
+}
+
+// The same for validateEventObject's null-or-reason.
+function expectReason(actual, expected, exact) {
+  if (exact || expected === null || !SYNTAX.test(expected)) {
+    expect(actual).toBe(expected);
+    return;
+  }
+  expect(actual).toMatch(SYNTAX);
+}
+
+const DECODERS = [['through the addon', withAddon, true], ['without the addon', withoutAddon, false]];
+
+describe('access to the addon', () => {
+  test('lib/native-path exposes the addon\'s decoders, or null without the addon', () => {
+    expect(nativePath.loadAddon()).not.toBe(null);
+    expect(typeof nativePath.nativeDecoders().decodeEvent).toBe('function');
+    expect(typeof nativePath.nativeDecoders().decodeClientMessage).toBe('function');
+    expect(nativeWithoutAddon.nativeDecoders()).toBe(null);
+    expect(nativeWithoutAddon.loadError.message).toMatch(/no-such-addon\.node: not built/);
+  });
+
+  test('the addon\'s decoders check their arguments', () => {
+    const { decodeEvent, decodeClientMessage } = nativePath.nativeDecoders();
+    // The addon's errors come from Node's realm, not Jest's: compare names.
+    const thrown = (fn) => {
+      try {
+        fn();
+      } catch (err) {
+        return `${err.name}: ${err.message}`;
+      }
+      return 'nothing thrown';
+    };
+    for (const decode of [decodeEvent, decodeClientMessage]) {
+      expect(thrown(() => decode(42))).toBe('TypeError: bytes: expected a Buffer, Uint8Array or string');
+      expect(thrown(() => decode(new Uint16Array(2)))).toMatch(/^TypeError: bytes:/);
+      expect(thrown(() => decode('{}', 'x'))).toBe('TypeError: limits: expected an object');
+      expect(thrown(() => decode('{}', { maxDepth: '3' }))).toBe('TypeError: limits.maxDepth: expected an integer');
+      expect(thrown(() => decode('{}', { maxDepth: -1 })))
+        .toBe('RangeError: limits.maxDepth: expected an integer from 0 to 4294967295');
+      expect(thrown(() => decode('{}', { maxTopicBytes: 1.5 })))
+        .toBe('RangeError: limits.maxTopicBytes: expected an integer from 0 to 9007199254740992');
+      expect(thrown(() => decode('{}', { maxEventBytes: 2 ** 53 + 2 }))).toMatch(/^RangeError: limits\.maxEventBytes:/);
+    }
+    expect(decodeEvent('{}', null)).toEqual({ ok: false, error: 'missing field: order_id' });
+    expect(decodeEvent('{}', { maxEventBytes: 1 })).toEqual({ ok: false, error: 'event: larger than 1 bytes' });
+    expect(decodeClientMessage(Buffer.from('{"type":"subscribe","topics":["a"]}'), {}))
+      .toEqual({ type: 'subscribe', topics: ['a'] });
+  });
+});
 
 // The input bytes of one fixture case (see the fixture's description).
 function bytesOf(testCase) {
@@ -26,7 +105,7 @@ function bytesOf(testCase) {
 
 const VALID = '{"order_id":"o1","status":"s","timestamp":"2026-11-27T10:00:00Z"}';
 
-describe('the shared event table', () => {
+describe.each(DECODERS)('the shared event table, %s', (label, { decodeEvent, validateEventObject }, exact) => {
   test('has enough cases of both verdicts', () => {
     expect(table.cases.length).toBeGreaterThanOrEqual(40);
     expect(table.cases.filter((c) => c.expect.ok).length).toBeGreaterThanOrEqual(10);
@@ -35,17 +114,17 @@ describe('the shared event table', () => {
   });
 
   test.each(table.cases.map((c) => [c.name, c]))('%s (bytes)', (name, testCase) => {
-    expect(decodeEventBytes(bytesOf(testCase))).toEqual(testCase.expect);
+    expectVerdict(decodeEvent(bytesOf(testCase)), testCase.expect, exact, testCase.fallbackSyntaxError);
   });
 
   const textCases = table.cases.filter((c) => c.hex === undefined);
   test.each(textCases.map((c) => [c.name, c]))('%s (string)', (name, testCase) => {
-    expect(decodeEvent(bytesOf(testCase).toString('utf8'))).toEqual(testCase.expect);
+    expectVerdict(decodeEvent(bytesOf(testCase).toString('utf8')), testCase.expect, exact, testCase.fallbackSyntaxError);
   });
 
   test('a Uint8Array is decoded like a Buffer', () => {
     const bytes = new Uint8Array(Buffer.from(`  ${VALID}`)).subarray(2);
-    expect(decodeEventBytes(bytes)).toEqual({ ok: true, orderTopic: 'order:o1', driverTopic: null });
+    expect(decodeEvent(bytes)).toEqual({ ok: true, orderTopic: 'order:o1', driverTopic: null });
   });
 
   // An object judged by validateEventObject gets the verdict its
@@ -70,7 +149,7 @@ describe('the shared event table', () => {
   });
 });
 
-describe('decodeEvent limits and edge cases', () => {
+describe.each(DECODERS)('decodeEvent limits and edge cases, %s', (label, { decodeEvent }) => {
   test('maxEventBytes counts UTF-8 bytes, not UTF-16 units', () => {
     const text = VALID.replace('"s"', `"${'é'.repeat(40)}"`);
     const bytes = Buffer.byteLength(text);
@@ -79,7 +158,7 @@ describe('decodeEvent limits and edge cases', () => {
       ok: false,
       error: `event: larger than ${bytes - 1} bytes`,
     });
-    expect(decodeEventBytes(Buffer.from(text), { maxEventBytes: bytes - 1 }).ok).toBe(false);
+    expect(decodeEvent(Buffer.from(text), { maxEventBytes: bytes - 1 }).ok).toBe(false);
   });
 
   test('maxDepth is configurable', () => {
@@ -95,9 +174,9 @@ describe('decodeEvent limits and edge cases', () => {
 
   test('the same event decodes the same way many times (no state leaks between calls)', () => {
     const inputs = table.cases.map((c) => bytesOf(c));
-    const first = inputs.map((b) => decodeEventBytes(b));
+    const first = inputs.map((b) => decodeEvent(b));
     for (let round = 0; round < 3; round += 1) {
-      expect(inputs.map((b) => decodeEventBytes(b))).toEqual(first);
+      expect(inputs.map((b) => decodeEvent(b))).toEqual(first);
     }
   });
 });
@@ -158,7 +237,7 @@ describe('forEachLine', () => {
     expect(lines(Buffer.from(input))).toEqual(expected);
   });
 
-  test('NDJSON: each line is judged on its own, indexes count non-blank lines', () => {
+  test.each(DECODERS)('NDJSON: each line is judged on its own, indexes count non-blank lines (%s)', (label, { decodeEvent }, exact) => {
     const ndjson = [
       VALID,
       '',
@@ -170,17 +249,20 @@ describe('forEachLine', () => {
     ].join('\n');
     const verdicts = [];
     forEachLine(ndjson, (line, index) => verdicts.push([index, decodeEvent(line)]));
-    expect(verdicts).toEqual([
+    const expected = [
       [0, { ok: true, orderTopic: 'order:o1', driverTopic: null }],
       [1, { ok: true, orderTopic: 'order:o2', driverTopic: 'driver:d2' }],
       [2, { ok: false, error: 'missing field: status' }],
       [3, { ok: false, error: 'not valid JSON at offset 1: Invalid value.' }], // "n" starts null
       [4, { ok: true, orderTopic: 'order:o4', driverTopic: null }],
-    ]);
+    ];
+    expect(verdicts.map(([index]) => index)).toEqual(expected.map(([index]) => index));
+    verdicts.forEach(([, verdict], i) => expectVerdict(verdict, expected[i][1], exact));
   });
 });
 
-describe('decodeClientMessage', () => {
+// Both decoders give the native texts here: none is a syntax error.
+describe.each(DECODERS)('decodeClientMessage, %s', (label, { decodeClientMessage }) => {
   // Expectations checked against the C++ decodeClientMessage with these
   // limits.
   const limits = { maxTopicsPerMessage: 4, maxTopicBytes: 16 };
@@ -245,7 +327,7 @@ describe('decodeClientMessage', () => {
   });
 });
 
-describe('validateEventObject', () => {
+describe.each(DECODERS)('validateEventObject, %s', (label, { validateEventObject }, exact) => {
   // `levels` arrays inside each other.
   const nested = (levels) => {
     let value = [];
@@ -289,7 +371,7 @@ describe('validateEventObject', () => {
     ['large but within the limit', { ...event, pad: '\u0001'.repeat(10000) }, null],
     ['a BigInt', { ...event, n: 1n }, 'event: not serializable as JSON: Do not know how to serialize a BigInt'],
   ])('%s', (name, object, expected) => {
-    expect(validateEventObject(object)).toBe(expected);
+    expectReason(validateEventObject(object), expected, exact);
   });
 
   test('a cycle is reported, not followed', () => {
