@@ -11,11 +11,12 @@ const { isRfc3339Timestamp } = require('./timestamp');
 const { forEachLine } = require('./lines');
 const fallback = require('./fallback');
 const { DEFAULTS, LIMITS } = require('../protocol');
+const nativePath = require('../native-path');
 
 let native; // the addon's decoders, or null without it; decided on first use
 
 function nativeDecoders() {
-  if (native === undefined) native = require('../native-path').nativeDecoders();
+  if (native === undefined) native = nativePath.nativeDecoders();
   return native;
 }
 
