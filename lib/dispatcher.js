@@ -83,6 +83,7 @@ class Dispatcher extends EventEmitter {
   constructor(options) {
     super();
     this.options = v.options(options, 'options', OPTIONS, DEFAULTS);
+    if (this.options.native) native.warnIfUnavailable(); // once per process, when the addon cannot load
     this.legacy = new LegacyPath(this.options);
     this.legacy.on('message', (m) => this.emit('message', { path: 'legacy', ...m }));
     // Legacy publisher connections publish like publish() does.

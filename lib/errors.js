@@ -17,6 +17,7 @@ const codes = Object.freeze({
   BUSY: 'ERR_FICUS_BUSY', // a native worker's inbox stayed full
   BRIDGED: 'ERR_FICUS_BRIDGED', // bridge() while the dispatcher's bridge is open
   PATH_TAKEN: 'ERR_FICUS_PATH_TAKEN', // attach() to a server path another router serves
+  REDIS_MISSING: 'ERR_FICUS_REDIS_MISSING', // bridge() without the optional `redis` peer installed
 });
 
 // An application callback that threw inside one of our callbacks: thrown

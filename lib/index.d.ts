@@ -298,7 +298,8 @@ export type FicusErrorCode =
   | 'ERR_FICUS_CLOSED'
   | 'ERR_FICUS_BUSY'
   | 'ERR_FICUS_BRIDGED'
-  | 'ERR_FICUS_PATH_TAKEN';
+  | 'ERR_FICUS_PATH_TAKEN'
+  | 'ERR_FICUS_REDIS_MISSING';
 
 export declare class FicusError extends Error {
   readonly code: FicusErrorCode;

@@ -1,35 +1,117 @@
 'use strict';
-// Loads the addon once per environment. When it cannot load (not built,
-// unsupported platform) ficus keeps working on the legacy path and says why.
+// Loads the addon once per environment. When it cannot load (no prebuild for
+// this platform and no local build, unsupported platform) ficus keeps working
+// on the legacy path and says why, once per process, with the fix.
+//
+// Candidates, first that loads wins:
+//   FICUS_ADDON_PATH   when set, the only one (e.g. the test suite's ASan build)
+//   build/Release      a local build: `npm rebuild ficus`, or in a checkout
+//                      `npm run build:addon`
+//   build/Debug
+//   prebuilds/<platform>-<arch>/ficus.<tags>.node
+//                      the N-API binary shipped in the package, matched to
+//                      this platform, arch, libc and libuv major by
+//                      node-gyp-build (the same rules bufferutil uses)
 
+const fs = require('node:fs');
 const path = require('node:path');
 
-// FICUS_ADDON_PATH, when set, is the only candidate (e.g. the ASan build).
-const candidates = process.env.FICUS_ADDON_PATH ? [process.env.FICUS_ADDON_PATH] : [
-  path.join(__dirname, '..', 'build', 'Release', 'ficus.node'),
-  path.join(__dirname, '..', 'build', 'Debug', 'ficus.node'),
-];
+const root = path.join(__dirname, '..');
+// What scripts/install.js leaves behind when a source build at install time
+// did not produce a binary: one line, shown in the warning.
+const INSTALL_NOTE = path.join(root, 'build', 'ficus-install-error.txt');
+
+// The system packages a source build needs, for the fix we name.
+const DEBIAN_PACKAGES = 'g++ make python3 libboost-dev rapidjson-dev';
+
+function platformLabel() {
+  let libc = '';
+  if (process.platform === 'linux') {
+    const glibc = process.report && typeof process.report.getReport === 'function'
+      ? process.report.getReport().header.glibcVersionRuntime : undefined;
+    libc = glibc ? `, glibc ${glibc}` : ', musl';
+  }
+  return `${process.platform}-${process.arch}${libc}`;
+}
+
+function fixText() {
+  // A ficus checkout builds with its own script (node-gyp is a devDependency there).
+  if (fs.existsSync(path.join(root, 'scripts', 'build-addon.js'))) return 'run `npm run build:addon`';
+  return `build it from source: \`apt-get install ${DEBIAN_PACKAGES}\` (Debian/Ubuntu), ` +
+    'then `npm rebuild ficus` in your project (npm 11+ may ask for `npm install-scripts approve ficus` first); ' +
+    'see "Installing" in docs/api.md';
+}
+
+function candidates() {
+  if (process.env.FICUS_ADDON_PATH) return [process.env.FICUS_ADDON_PATH];
+  const list = [
+    path.join(root, 'build', 'Release', 'ficus.node'),
+    path.join(root, 'build', 'Debug', 'ficus.node'),
+  ];
+  let prebuild = null;
+  try {
+    // Returns build/Release's or build/Debug's first .node when there is
+    // one (already in the list), else the best matching prebuild.
+    prebuild = require('node-gyp-build').resolve(root);
+  } catch (error) {
+    if (error.code === 'MODULE_NOT_FOUND') return list; // vendored without its dependencies
+    // "No native build was found for platform=... arch=...": no prebuild matches.
+  }
+  if (prebuild && !list.includes(prebuild)) list.push(prebuild);
+  return list;
+}
 
 let addon = null;
 let loadError = null;
+let warned = false;
 
 function load() {
   if (addon || loadError) return addon;
   if (process.platform === 'win32') {
     loadError = new Error('the native core supports Linux and macOS; Windows stays on the legacy path');
+    loadError.fix = null;
     return null;
   }
   const errors = [];
-  for (const candidate of candidates) {
+  const list = candidates();
+  for (const candidate of list) {
     try {
       addon = require(candidate);
       return addon;
     } catch (error) {
-      errors.push(`${candidate}: ${error.code === 'MODULE_NOT_FOUND' ? 'not built' : error.message}`);
+      if (error.code === 'MODULE_NOT_FOUND') continue;
+      errors.push(`${path.relative(root, candidate) || candidate}: ${error.message.split('\n')[0]}`);
     }
   }
-  loadError = new Error(`the ficus addon could not be loaded (run \`npm run build:addon\`): ${errors.join('; ')}`);
+  const reasons = [];
+  if (process.env.FICUS_ADDON_PATH && errors.length === 0) {
+    reasons.push(`FICUS_ADDON_PATH=${process.env.FICUS_ADDON_PATH} does not exist`);
+  } else if (errors.length === 0) {
+    reasons.push(`no prebuilt binary for ${platformLabel()} in the package and no local build`);
+  }
+  reasons.push(...errors);
+  try {
+    const note = fs.readFileSync(INSTALL_NOTE, 'utf8').trim();
+    if (note) reasons.push(note);
+  } catch {
+    // no source build was attempted at install
+  }
+  const fix = fixText();
+  loadError = new Error(`the ficus addon could not be loaded: ${reasons.join('; ')}. Fix: ${fix}`);
+  loadError.fix = fix;
   return null;
+}
+
+// Called when a dispatcher is created (its one line in dispatcher.js): when
+// the addon cannot load, one process warning per process says so, why, and
+// what to do. Returns whether it warned.
+function warnIfUnavailable() {
+  if (arguments.length > 0) throw new TypeError('warnIfUnavailable() takes no arguments');
+  if (warned || load() !== null) return false;
+  warned = true;
+  process.emitWarning(`ficus: native core off, every connection stays on the legacy ws path; ${loadError.message}`,
+    { code: 'FICUS_NATIVE_UNAVAILABLE' });
+  return true;
 }
 
 module.exports = {
@@ -40,4 +122,5 @@ module.exports = {
     load();
     return loadError;
   },
+  warnIfUnavailable,
 };
