@@ -8,7 +8,8 @@
 //
 // Skipped when the prebuild is newer than every native source (set
 // FICUS_PREBUILD_FORCE=1 to rebuild anyway). node-gyp's `rebuild` replaces
-// build/ (build/Release is then the same release build).
+// build/ (build/Debug's ASan build included); build/Release/ficus.node is
+// left as a copy of the prebuild.
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -54,6 +55,13 @@ function prebuild() {
   const bin = path.join(root, 'node_modules', 'prebuildify', 'bin.js');
   if (!fs.existsSync(bin)) throw new Error('prebuildify is missing: run `npm install` (it is a devDependency) first');
   fs.rmSync(path.join(root, 'prebuilds'), { recursive: true, force: true });
+  // The prebuild imports libuv's symbols from whichever Node loads it: build
+  // it against the oldest supported major, so it needs nothing newer.
+  const oldest = Number(require('../package.json').engines.node.replace(/^>=\s*/, '').split('.')[0]);
+  if (Number(process.versions.node.split('.')[0]) !== oldest) {
+    console.warn(`warning: building the prebuild with Node ${process.version} (libuv ${process.versions.uv}); ` +
+      `build it with Node ${oldest}, the oldest supported, so it loads on every supported major`);
+  }
   const nodedir = localNodeDir();
   step(`building the N-API prebuild with prebuildify${nodedir ? ` (headers from ${nodedir}/include/node)` : ''}`);
   run(process.execPath, [bin, '--napi', '--strip', '--tag-uv', '--tag-libc'], {
@@ -65,6 +73,10 @@ function prebuild() {
   if (built.length !== 1) throw new Error(`expected one prebuild in ${outDir}, found ${built.length}`);
   // A prebuild that cannot load is a failed build.
   run(process.execPath, ['-e', `require(${JSON.stringify(built[0])})`]);
+  // prebuildify moves build/Release/ficus.node into prebuilds/: put the same
+  // (stripped) release build back for the developer's tests and `npm start`.
+  fs.mkdirSync(path.join(root, 'build', 'Release'), { recursive: true });
+  fs.copyFileSync(built[0], path.join(root, 'build', 'Release', 'ficus.node'));
   step(`prebuild: ${path.relative(root, built[0])} (${Math.round(fs.statSync(built[0]).size / 1024)} KiB)`);
   return built[0];
 }
