@@ -5,7 +5,7 @@
 // reaches subscribers on both.
 
 const { EventEmitter } = require('node:events');
-const { NativePath } = require('./native-path');
+const { NativePath, warnIfUnavailable } = require('./native-path');
 const { LegacyPath } = require('./legacy-path');
 const { Router } = require('./router');
 const { FicusError, codes } = require('./errors');
@@ -46,6 +46,7 @@ class Dispatcher extends EventEmitter {
     this.events = { published: 0, accepted: 0, rejected: 0, nativeFailures: 0 };
     this.closed = false;
     this.redisBridge = null;
+    if (this.options.native) warnIfUnavailable(); // once per process, when the addon cannot load
     this.#legacy = new LegacyPath(this.options);
     this.#legacy.on('message', (m) => this.emit('message', { path: 'legacy', ...m }));
     // Legacy publisher connections publish like publish() does.

@@ -11,40 +11,51 @@
 const path = require('node:path');
 const { EventEmitter } = require('node:events');
 const handoff = require('./handoff');
+const locator = require('./addon-locator');
 const { rethrowLater } = require('./errors');
 const { nowNs } = require('./histogram');
 const { bucketOfRoute, slotOfRoute } = require('./bucket');
 
 // ------------------------------------------------------------ the addon
 
-// FICUS_ADDON_PATH, when set, is the only candidate (e.g. the ASan build).
-const candidates = process.env.FICUS_ADDON_PATH ? [process.env.FICUS_ADDON_PATH] : [
-  path.join(__dirname, '..', 'build', 'Release', 'ficus.node'),
-  path.join(__dirname, '..', 'build', 'Debug', 'ficus.node'),
-];
-
 let addon = null;
 let loadError = null;
+let warned = false;
 
-// Loads the addon once per environment. When it cannot load (not built,
-// unsupported platform) ficus keeps working on the legacy path and says why.
+// Loads the addon once per environment. When it cannot load (no prebuild
+// for this platform and no local build, unsupported platform) ficus keeps
+// working on the legacy path and says why (lib/addon-locator.js).
 function loadAddon() {
   if (addon || loadError) return addon;
   if (process.platform === 'win32') {
     loadError = new Error('the native core supports Linux and macOS; Windows stays on the legacy path');
+    loadError.fix = null;
     return null;
   }
   const errors = [];
-  for (const candidate of candidates) {
+  for (const candidate of locator.candidates()) {
     try {
       addon = require(candidate);
       return addon;
     } catch (error) {
-      errors.push(`${candidate}: ${error.code === 'MODULE_NOT_FOUND' ? 'not built' : error.message}`);
+      if (error.code === 'MODULE_NOT_FOUND') continue;
+      errors.push(`${path.relative(locator.root, candidate) || candidate}: ${error.message.split('\n')[0]}`);
     }
   }
-  loadError = new Error(`the ficus addon could not be loaded (run \`npm run build:addon\`): ${errors.join('; ')}`);
+  loadError = locator.unavailable(errors);
   return null;
+}
+
+// Called when a dispatcher is created: when the addon cannot load, one
+// process warning per process says so, why, and what to do. Returns
+// whether it warned.
+function warnIfUnavailable() {
+  if (arguments.length > 0) throw new TypeError('warnIfUnavailable() takes no arguments');
+  if (warned || loadAddon() !== null) return false;
+  warned = true;
+  process.emitWarning(`ficus: native core off, every connection stays on the legacy ws path; ${loadError.message}`,
+    { code: 'FICUS_NATIVE_UNAVAILABLE' });
+  return true;
 }
 
 // ------------------------------------------------------------- statuses
@@ -253,6 +264,7 @@ module.exports = {
   NativePath,
   loadAddon,
   nativeAvailable: () => loadAddon() !== null,
+  warnIfUnavailable,
   nativeDecoders,
   get loadError() {
     loadAddon();

@@ -90,6 +90,18 @@ function joinLines(lines) {
   return Buffer.concat(parts);
 }
 
+// `redis` is an optional peer dependency: only bridge() needs it.
+function requireRedis() {
+  try {
+    return require('redis');
+  } catch (error) {
+    if (error.code !== 'MODULE_NOT_FOUND' || !/'redis'/.test(error.message)) throw error;
+    throw new FicusError(codes.MISSING_PEER,
+      'dispatch.bridge() needs the `redis` package (an optional peer dependency of ficus): run `npm install redis` in your project',
+      { cause: error });
+  }
+}
+
 class Bridge extends EventEmitter {
   constructor(dispatcher, redisUrl, options) {
     super();
@@ -115,7 +127,7 @@ class Bridge extends EventEmitter {
     this.inflight = new Set(); // publish-through PUBLISH commands not yet answered
     this.inflightBytes = 0;
 
-    const { createClient } = require('redis');
+    const { createClient } = requireRedis();
     const newClient = (extra) => createClient({
       url: redisUrl,
       socket: {

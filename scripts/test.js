@@ -15,6 +15,11 @@
 //   jsasan  the Jest suites again against an ASan+UBSan build of the addon
 //           (the browser test excepted: Chromium cannot run with the ASan
 //           runtime preloaded)
+//   package npm pack (with its N-API prebuild), then installs of the tarball
+//           into fresh projects with no compiler or Boost/RapidJSON headers,
+//           under Node 20, 22, 24 and 26: the prebuild loads and serves a
+//           native round trip; without a prebuild the install still succeeds
+//           and ficus warns once (scripts/test-package.js)
 //
 // `--quick` runs lint, native and js only; `--only=a,b` picks stages.
 
@@ -28,7 +33,7 @@ const { buildCore } = require('./build-core');
 const { buildAddon, asanRuntime } = require('./build-addon');
 
 const root = path.resolve(__dirname, '..');
-const ALL = ['lint', 'native', 'asan', 'tsan', 'fuzz', 'jsasan', 'js'];
+const ALL = ['lint', 'native', 'asan', 'tsan', 'fuzz', 'jsasan', 'js', 'package'];
 const jobs = String(Math.max(1, os.availableParallelism()));
 
 function ctest(dir, env = {}) {
@@ -171,6 +176,10 @@ const STAGES = {
     if (!fs.existsSync(path.join(root, 'build-native/release/ficus_server'))) buildCore('release');
     buildAddon();
     run(path.join(root, 'node_modules', '.bin', 'jest'), ['--ci'], { cwd: root });
+  },
+  // Last: npm pack's prebuild replaces build/ (the ASan build in build/Debug too).
+  package() {
+    require('./test-package').testPackage();
   },
 };
 
