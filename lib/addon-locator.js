@@ -17,6 +17,8 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.join(__dirname, '..');
+// Read when ficus is first required, as the rest of its configuration.
+const OVERRIDE = process.env.FICUS_ADDON_PATH;
 // What scripts/install.js leaves behind when a source build at install time
 // did not produce a binary: one line, shown in the warning.
 const INSTALL_NOTE = path.join(root, 'build', 'ficus-install-error.txt');
@@ -43,7 +45,7 @@ function fixText() {
 }
 
 function candidates() {
-  if (process.env.FICUS_ADDON_PATH) return [process.env.FICUS_ADDON_PATH];
+  if (OVERRIDE) return [OVERRIDE];
   const list = [
     path.join(root, 'build', 'Release', 'ficus.node'),
     path.join(root, 'build', 'Debug', 'ficus.node'),
@@ -65,8 +67,8 @@ function candidates() {
 // load errors (other than "not there") are `errors`; `.fix` says what to do.
 function unavailable(errors) {
   const reasons = [];
-  if (process.env.FICUS_ADDON_PATH && errors.length === 0) {
-    reasons.push(`FICUS_ADDON_PATH=${process.env.FICUS_ADDON_PATH} does not exist`);
+  if (OVERRIDE && errors.length === 0) {
+    reasons.push(`FICUS_ADDON_PATH=${OVERRIDE} does not exist`);
   } else if (errors.length === 0) {
     reasons.push(`no prebuilt binary for ${platformLabel()} in the package and no local build`);
   }

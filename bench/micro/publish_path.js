@@ -3,7 +3,7 @@
 // The JS-thread cost of publishing through the addon, per event, with no
 // subscriber (so no socket work): what every event costs the Node event
 // loop before any fan-out, on both paths. Measures the addon that
-// lib/native.js loads (FICUS_ADDON_PATH overrides build/Release's).
+// lib/native-path.js loads (FICUS_ADDON_PATH overrides build/Release's).
 //
 //   node bench/micro/publish_path.js [--json]
 
