@@ -359,7 +359,7 @@ class Dispatcher extends EventEmitter {
   stopCore(timeoutMs) {
     if (!this.core) return true;
     const clean = this.core.stop(timeoutMs);
-    this.onNotify(this.core.drain());
+    this.onNotify(this.core.takeNotifications());
     return clean;
   }
 

@@ -55,7 +55,7 @@ TEST(Backpressure, DropPolicyBoundsTheBufferAndCountsDrops) {
   }
   EXPECT_EQ(fast_received, kEvents);
 
-  DispatcherStats stats = core->stats();
+  CoreStats stats = core->stats();
   EXPECT_GT(stats.total.drops_backpressure, 0u);
   // Each connection stays under its limit; the fast one may still hold
   // part of the last round.
@@ -77,7 +77,7 @@ TEST(Backpressure, ClosePolicyClosesTheSlowReaderWith1008) {
   // The close frame sits behind the queued data; the close timeout ends
   // the connection either way, and the count names 1008.
   ASSERT_TRUE(waitOpen(core, 0));
-  DispatcherStats stats = core->stats();
+  CoreStats stats = core->stats();
   EXPECT_EQ(
       stats.total
           .connections_closed[closeCodeSlot(close_code::kPolicyViolation)],
@@ -110,7 +110,7 @@ TEST(Backpressure, PingFloodFromAPeerThatDoesNotReadIsBounded) {
                kPings * kFrameBytes;
       },
       10000));
-  DispatcherStats stats = core->stats();
+  CoreStats stats = core->stats();
   EXPECT_GT(stats.total.drops_backpressure, 0u);
   EXPECT_LE(stats.total.send_buffer_bytes, options.max_buffered_bytes);
   EXPECT_EQ(stats.total.connections_open, 1u);

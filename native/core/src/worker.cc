@@ -373,11 +373,17 @@ void Worker::handle(SubscribeCommand& command) {
     return;
   }
   std::string error;
-  if (!command.subscribe) {
-    connection->unsubscribe(command.topics);
-  } else if (!connection->subscribe(command.topics, &error)) {
+  if (!connection->subscribe(command.topics, &error)) {
     connection->close(close_code::kPolicyViolation, error);
   }
+}
+
+void Worker::handle(UnsubscribeCommand& command) {
+  Connection* connection = find(command.id);
+  if (connection == nullptr || connection->state() != ConnectionState::kOpen) {
+    return;
+  }
+  connection->unsubscribe(command.topics);
 }
 
 void Worker::handle(SendCommand& command) {

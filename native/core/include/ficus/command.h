@@ -39,7 +39,11 @@ struct PublishCommand {
 struct SubscribeCommand {
   uint64_t id;
   std::vector<std::string> topics;
-  bool subscribe;  // false = unsubscribe
+};
+
+struct UnsubscribeCommand {
+  uint64_t id;
+  std::vector<std::string> topics;
 };
 
 struct SendCommand {
@@ -53,8 +57,9 @@ struct CloseCommand {
   std::string reason;
 };
 
-using Command = std::variant<AdoptCommand, ListenCommand, PublishCommand,
-                             SubscribeCommand, SendCommand, CloseCommand>;
+using Command =
+    std::variant<AdoptCommand, ListenCommand, PublishCommand, SubscribeCommand,
+                 UnsubscribeCommand, SendCommand, CloseCommand>;
 
 struct Notification {
   enum class Kind : uint8_t {

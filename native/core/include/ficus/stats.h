@@ -40,9 +40,9 @@ struct WorkerStats {
   void add(const WorkerStats& other);
 };
 
-struct DispatcherStats {
+struct CoreStats {
   std::vector<WorkerStats> workers;
-  WorkerStats total;  // sum over workers
+  WorkerStats total;                   // sum over workers
   HistogramSnapshot delivery_latency;  // merged over workers
   uint64_t events_accepted = 0;
   uint64_t events_rejected = 0;

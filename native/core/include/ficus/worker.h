@@ -62,7 +62,7 @@ class Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // --- Called by the owning thread (the Dispatcher's) ---
+  // --- Called by the owning thread (the Core's) ---
   // Starts the thread and waits until its loop runs. Throws
   // std::runtime_error when the loop or thread cannot be created.
   void start();
@@ -125,7 +125,7 @@ class Worker {
   bool pushHeldLifecycle();
   bool stopping() const noexcept { return stopping_; }
   // Options::max_connections reached across every worker (the core's own
-  // listener checks it; adopt() is checked by the Dispatcher).
+  // listener checks it; adopt() is checked by the Core).
   bool atConnectionLimit() const noexcept;
   const DecoderLimits& decoderLimits() const noexcept { return limits_; }
   // An ingest connection's text message: validated and queued for every
@@ -151,6 +151,7 @@ class Worker {
   void handle(ListenCommand& command);
   void handle(PublishCommand& command);
   void handle(SubscribeCommand& command);
+  void handle(UnsubscribeCommand& command);
   void handle(SendCommand& command);
   void handle(CloseCommand& command);
   Connection* find(uint64_t id);
