@@ -36,7 +36,7 @@ struct WorkerStats {
   uint64_t loop_iterations = 0;
 
   static WorkerStats from(const WorkerMetrics& metrics);
-  // Adds every counter of `other` (gauges too: totals over workers).
+  // Adds every counter and gauge of `other` (totals over workers).
   void add(const WorkerStats& other);
 };
 
