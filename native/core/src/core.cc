@@ -1,9 +1,6 @@
 #include "ficus/core.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <cerrno>
 #include <stdexcept>
@@ -12,6 +9,7 @@
 #include "ficus/clock.h"
 #include "ficus/close_codes.h"
 #include "ficus/connection_id.h"
+#include "ficus/listener.h"
 
 namespace ficus {
 
@@ -22,56 +20,6 @@ const Options& validated(const Options& options) {
     throw std::invalid_argument(error);
   }
   return options;
-}
-
-[[noreturn]] void throwErrno(const char* what) {
-  throw std::system_error(errno, std::generic_category(), what);
-}
-
-// A listening socket bound with SO_REUSEPORT, so that every worker can have
-// its own and the kernel spreads accepts between them.
-UniqueFd bindListener(const std::string& host, uint16_t port) {
-  sockaddr_in6 addr6{};
-  sockaddr_in addr4{};
-  const sockaddr* addr;
-  socklen_t len;
-  int family;
-  if (inet_pton(AF_INET, host.c_str(), &addr4.sin_addr) == 1) {
-    addr4.sin_family = family = AF_INET;
-    addr4.sin_port = htons(port);
-    addr = reinterpret_cast<const sockaddr*>(&addr4);
-    len = sizeof addr4;
-  } else if (inet_pton(AF_INET6, host.c_str(), &addr6.sin6_addr) == 1) {
-    addr6.sin6_family = family = AF_INET6;
-    addr6.sin6_port = htons(port);
-    addr = reinterpret_cast<const sockaddr*>(&addr6);
-    len = sizeof addr6;
-  } else {
-    throw std::system_error(EINVAL, std::generic_category(),
-                            "listen: host must be a numeric IP address");
-  }
-  UniqueFd fd(::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!fd) throwErrno("socket");
-  int one = 1;
-  if (setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-      setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
-    throwErrno("setsockopt");
-  }
-  if (::bind(fd.get(), addr, len) != 0) throwErrno("bind");
-  if (::listen(fd.get(), 4096) != 0) throwErrno("listen");
-  return fd;
-}
-
-uint16_t boundPort(int fd) {
-  sockaddr_storage addr{};
-  socklen_t len = sizeof addr;
-  if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    throwErrno("getsockname");
-  }
-  if (addr.ss_family == AF_INET) {
-    return ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
-  }
-  return ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
 }
 
 }  // namespace
@@ -146,9 +94,11 @@ uint16_t Core::listen(const std::string& host, uint16_t port,
                             "listen: core is not running");
   }
   std::vector<UniqueFd> fds;
-  fds.push_back(bindListener(host, port));
+  fds.push_back(bindListeningSocket(host, port));
   const uint16_t bound = boundPort(fds.front().get());
-  while (fds.size() < workers_.size()) fds.push_back(bindListener(host, bound));
+  while (fds.size() < workers_.size()) {
+    fds.push_back(bindListeningSocket(host, bound));
+  }
   for (unsigned i = 0; i < workers_.size(); ++i) {
     postTo(i,
            ListenCommand{std::move(fds[i]), ListenPaths{path, publish_path}});

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ficus/frame_batch.h"
+#include "ficus/listener.h"
 #include "ficus/unique_fd.h"
 #include "ficus/upgrade_request.h"
 
@@ -19,12 +20,6 @@ struct AdoptCommand {
   UniqueFd fd;  // our duplicate; the worker's handle takes it over
   std::string initial_bytes;
   UpgradeRequest request;
-};
-
-// The paths the core's own listener serves.
-struct ListenPaths {
-  std::string subscribe;  // subscribers, topics from ?topics=
-  std::string publish;    // ingest connections; empty = none
 };
 
 struct ListenCommand {
