@@ -369,6 +369,17 @@ export declare const errorCodes: {
   readonly MISSING_PEER: 'ERR_FICUS_MISSING_PEER';
 };
 export declare const defaults: Readonly<Required<DispatcherOptions>>;
+/** Protocol limits both paths share (the addon reports the same; see docs/operations.md). */
+export declare const limits: Readonly<{
+  /** A close reason's longest length in UTF-8 bytes. */
+  maxCloseReasonBytes: number;
+  /** JSON nesting an event or a client message may have. */
+  maxDepth: number;
+  /** Topics one subscribe message may name when no limit is given. */
+  maxTopicsPerMessage: number;
+  /** The listen backlog the core's own listener uses (and the example gateway). */
+  listenBacklog: number;
+}>;
 /** null when valid, else the reason (the same rules both paths apply). */
 export declare function validateEvent(event: DeliveryEvent | string | Buffer): string | null;
 /** The routing bucket (0-99) an identity falls in for a salt. */

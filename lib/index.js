@@ -3,7 +3,7 @@
 // into a native, multithreaded dispatch core. See docs/api.md.
 
 const { Dispatcher, createDispatcher } = require('./dispatcher');
-const { DEFAULTS } = require('./protocol');
+const { DEFAULTS, LIMITS } = require('./protocol');
 const { Router } = require('./router');
 const { FicusError, codes } = require('./errors');
 const { validateEventObject, decodeEvent } = require('./events');
@@ -17,6 +17,7 @@ module.exports = {
   FicusError,
   errorCodes: codes,
   defaults: DEFAULTS,
+  limits: LIMITS,
   validateEvent(event) {
     if (typeof event !== 'string' && (event === null || typeof event !== 'object')) {
       throw require('./validate').typeError('an event object, a JSON string or a Buffer', 'event', event);

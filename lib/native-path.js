@@ -184,11 +184,11 @@ class NativePath extends EventEmitter {
   // ----------------------------------------------------------- connections
 
   subscribe(id, topics) {
-    return this.#core.subscribe(id, topics, true) === addon.callStatus.ok;
+    return this.#core.subscribe(id, topics) === addon.callStatus.ok;
   }
 
   unsubscribe(id, topics) {
-    return this.#core.subscribe(id, topics, false) === addon.callStatus.ok;
+    return this.#core.unsubscribe(id, topics) === addon.callStatus.ok;
   }
 
   // false for unknown (or closed) ids, and when the worker's inbox is full.

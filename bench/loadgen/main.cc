@@ -1,5 +1,5 @@
 // ficus_loadgen: a native load generator for the bench protocol
-// (shared/bench-protocol.md). One process runs one mode on one thread with
+// (bench/PROTOCOL.md). One process runs one mode on one thread with
 // epoll; bench/lib/loadgen.js spreads a scenario over several processes
 // (each below the 20,000-descriptor ceiling) and drives them over pipes:
 // commands in on stdin, one JSON object per line out on stdout.

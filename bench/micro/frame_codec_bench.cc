@@ -46,14 +46,16 @@ std::string maskedFrame(std::string_view payload, uint32_t key) {
   char mask[4];
   std::memcpy(mask, &key, 4);
   f.append(mask, 4);
-  for (size_t i = 0; i < payload.size(); ++i) f += static_cast<char>(payload[i] ^ mask[i & 3]);
+  for (size_t i = 0; i < payload.size(); ++i)
+    f += static_cast<char>(payload[i] ^ mask[i & 3]);
   return f;
 }
 
 // 64 masked 150-byte text frames in one read, as a publisher sends them.
 void BM_ReadMaskedFrames(benchmark::State& state) {
   std::string stream;
-  for (int i = 0; i < 64; ++i) stream += maskedFrame(kEvent, 0x9e3779b9u * static_cast<uint32_t>(i + 1));
+  for (int i = 0; i < 64; ++i)
+    stream += maskedFrame(kEvent, 0x9e3779b9u * static_cast<uint32_t>(i + 1));
   std::vector<char> work(stream.size());
   CountingHandler handler;
   ficus::MessageReader reader;
@@ -64,23 +66,27 @@ void BM_ReadMaskedFrames(benchmark::State& state) {
   }
   benchmark::DoNotOptimize(handler.messages);
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * 64);
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * stream.size()));
+  state.SetBytesProcessed(
+      static_cast<int64_t>(state.iterations() * stream.size()));
 }
 BENCHMARK(BM_ReadMaskedFrames);
 
 // The same frames arriving one byte per read (Autobahn 9.5/9.6 style).
 void BM_ReadMaskedFramesByteByByte(benchmark::State& state) {
   std::string stream;
-  for (int i = 0; i < 8; ++i) stream += maskedFrame(kEvent, 0x12345678u + static_cast<uint32_t>(i));
+  for (int i = 0; i < 8; ++i)
+    stream += maskedFrame(kEvent, 0x12345678u + static_cast<uint32_t>(i));
   std::vector<char> work(stream.size());
   CountingHandler handler;
   ficus::MessageReader reader;
   for (auto _ : state) {
     std::memcpy(work.data(), stream.data(), stream.size());
-    for (size_t i = 0; i < work.size(); ++i) reader.feed(handler, std::span<char>(work.data() + i, 1));
+    for (size_t i = 0; i < work.size(); ++i)
+      reader.feed(handler, std::span<char>(work.data() + i, 1));
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * 8);
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * stream.size()));
+  state.SetBytesProcessed(
+      static_cast<int64_t>(state.iterations() * stream.size()));
 }
 BENCHMARK(BM_ReadMaskedFramesByteByByte);
 
@@ -93,7 +99,8 @@ void BM_ReadMaskedLargeFrame(benchmark::State& state) {
   f += static_cast<char>(payload.size() >> 8);
   f += static_cast<char>(payload.size() & 0xff);
   f.append("\x01\x02\x03\x04", 4);
-  for (size_t i = 0; i < payload.size(); ++i) f += static_cast<char>(payload[i] ^ "\x01\x02\x03\x04"[i & 3]);
+  for (size_t i = 0; i < payload.size(); ++i)
+    f += static_cast<char>(payload[i] ^ "\x01\x02\x03\x04"[i & 3]);
   std::vector<char> work(f.size());
   CountingHandler handler;
   ficus::MessageReader reader(ficus::ReaderLimits{1 << 20, true});
@@ -110,7 +117,8 @@ void BM_EncodeFrame(benchmark::State& state) {
   for (auto _ : state) {
     benchmark::DoNotOptimize(ficus::encodeFrame(ficus::Opcode::kText, payload));
   }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * state.range(0));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                          state.range(0));
 }
 BENCHMARK(BM_EncodeFrame)->Arg(150)->Arg(4096)->Arg(65536);
 
@@ -119,18 +127,20 @@ void BM_WriteFrameHeader(benchmark::State& state) {
   size_t len = 150;
   for (auto _ : state) {
     benchmark::DoNotOptimize(len);
-    benchmark::DoNotOptimize(ficus::writeFrameHeader(out, ficus::Opcode::kText, len));
+    benchmark::DoNotOptimize(
+        ficus::writeFrameHeader(out, ficus::Opcode::kText, len));
     benchmark::ClobberMemory();
   }
 }
 BENCHMARK(BM_WriteFrameHeader);
 
 // Framing a publish: 64 events into one shared batch (what one
-// Dispatcher::publishEvents call of a tick's events builds).
+// Core::publishEvents call of a tick's events builds).
 void BM_FrameBatchBuild64(benchmark::State& state) {
   for (auto _ : state) {
     auto batch = std::make_shared<ficus::FrameBatch>();
-    for (int i = 0; i < 64; ++i) batch->add(kEvent, "order:ord-17958600123", "driver:drv-0003", 1);
+    for (int i = 0; i < 64; ++i)
+      batch->add(kEvent, "order:ord-17958600123", "driver:drv-0003", 1);
     benchmark::DoNotOptimize(batch);
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * 64);
@@ -139,7 +149,8 @@ BENCHMARK(BM_FrameBatchBuild64);
 
 void BM_EncodeCloseFrame(benchmark::State& state) {
   for (auto _ : state) {
-    benchmark::DoNotOptimize(ficus::encodeCloseFrame(1001, "server shutting down"));
+    benchmark::DoNotOptimize(
+        ficus::encodeCloseFrame(1001, "server shutting down"));
   }
 }
 BENCHMARK(BM_EncodeCloseFrame);

@@ -18,7 +18,6 @@ const { OrderStore } = require('./store');
 const { Feed } = require('./feed');
 const { Publishers } = require('./publishers');
 
-const LISTEN_BACKLOG = 4096;
 const { SimClients } = require('./sim-clients');
 const { Whereabouts } = require('./whereabouts');
 const { bridgeGateway, waitForRedis } = require('./redis');
@@ -188,7 +187,7 @@ function createGateway(config, { slot = null } = {}) {
       // accept queue of 511; past it the kernel falls back to SYN cookies
       // and resets a client now and then. The kernel caps this at
       // net.core.somaxconn (4096 on current Linux).
-      server.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG }, () => {
+      server.listen({ port: config.port, host: config.host, backlog: ficus.limits.listenBacklog }, () => {
         server.off('error', reject);
         resolve();
       });

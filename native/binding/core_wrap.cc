@@ -8,7 +8,7 @@ namespace {
 
 // Notifications handed to JS per doorbell; more ring again, so one burst
 // cannot hold the JS thread for long.
-constexpr size_t kNotificationsPerDrain = 4096;
+constexpr size_t kNotificationsPerTake = 4096;
 
 std::string_view bytesOf(const Napi::Value& value, std::string& storage) {
   if (value.IsBuffer()) {
@@ -31,6 +31,7 @@ Napi::Function CoreWrap::Define(Napi::Env env) {
           InstanceMethod<&CoreWrap::PublishEvents>("publishEvents"),
           InstanceMethod<&CoreWrap::PublishRaw>("publishRaw"),
           InstanceMethod<&CoreWrap::Subscribe>("subscribe"),
+          InstanceMethod<&CoreWrap::Unsubscribe>("unsubscribe"),
           InstanceMethod<&CoreWrap::Send>("send"),
           InstanceMethod<&CoreWrap::Close>("close"),
           InstanceMethod<&CoreWrap::TakeNotifications>("takeNotifications"),
@@ -54,9 +55,9 @@ CoreWrap::CoreWrap(const Napi::CallbackInfo& info)
   doorbell_live_ = true;
   Doorbell bell = doorbell_;
   try {
-    dispatcher_ = std::make_unique<Dispatcher>(
-        optionsFromJs(info[0].As<Napi::Object>()),
-        [bell]() mutable { bell.NonBlockingCall(); });
+    dispatcher_ =
+        std::make_unique<Core>(optionsFromJs(info[0].As<Napi::Object>()),
+                               [bell]() mutable { bell.NonBlockingCall(); });
   } catch (const std::exception& e) {
     doorbell_.Abort();
     doorbell_live_ = false;
@@ -91,7 +92,7 @@ void CoreWrap::shutdown(std::optional<uint32_t> timeout_ms) {
 void CoreWrap::CallJs(Napi::Env env, Napi::Function, CoreWrap* self, void*) {
   if (env == nullptr || self == nullptr) return;  // aborted: nothing to do
   Napi::HandleScope scope(env);
-  Napi::Array batch = self->drainNotifications(env);
+  Napi::Array batch = self->takeNotifications(env);
   if (batch.Length() == 0) return;
   try {
     self->on_notify_.Call({batch});
@@ -102,17 +103,17 @@ void CoreWrap::CallJs(Napi::Env env, Napi::Function, CoreWrap* self, void*) {
   }
 }
 
-Napi::Array CoreWrap::drainNotifications(Napi::Env env) {
+Napi::Array CoreWrap::takeNotifications(Napi::Env env) {
   Napi::Array batch = Napi::Array::New(env);
   if (!dispatcher_) return batch;
   uint32_t i = 0;
-  dispatcher_->drainNotifications(
+  dispatcher_->takeNotifications(
       [&](Notification& n) { batch.Set(i++, notificationToJs(env, n)); },
-      kNotificationsPerDrain);
+      kNotificationsPerTake);
   return batch;
 }
 
-Dispatcher& CoreWrap::dispatcher(Napi::Env env) {
+Core& CoreWrap::dispatcher(Napi::Env env) {
   if (!dispatcher_) throw Napi::Error::New(env, "core is closed");
   return *dispatcher_;
 }
@@ -172,7 +173,7 @@ Napi::Value CoreWrap::PublishEvents(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string storage;
   std::string_view bytes = bytesOf(info[0], storage);
-  Dispatcher::AcceptedFn on_accepted;
+  Core::AcceptedFn on_accepted;
   if (info[1].IsArray()) {
     Napi::Array routes = info[1].As<Napi::Array>();
     on_accepted = [&, routes](std::string_view line,
@@ -200,12 +201,18 @@ Napi::Value CoreWrap::PublishRaw(const Napi::CallbackInfo& info) {
                              info[0].As<Napi::String>().Utf8Value(), payload));
 }
 
-// subscribe(id, topics, subscribe: boolean) -> status code
+// subscribe(id, topics) -> status code
 Napi::Value CoreWrap::Subscribe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  return statusToJs(env, dispatcher(env).subscribe(idFromJs(info[0]),
-                                                   stringsFromJs(info[1]),
-                                                   info[2].ToBoolean().Value()));
+  return statusToJs(
+      env, dispatcher(env).subscribe(idFromJs(info[0]), stringsFromJs(info[1])));
+}
+
+// unsubscribe(id, topics) -> status code
+Napi::Value CoreWrap::Unsubscribe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return statusToJs(env, dispatcher(env).unsubscribe(idFromJs(info[0]),
+                                                     stringsFromJs(info[1])));
 }
 
 // send(id, data: Buffer | string, binary: boolean) -> status code
@@ -226,7 +233,7 @@ Napi::Value CoreWrap::Close(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value CoreWrap::TakeNotifications(const Napi::CallbackInfo& info) {
-  return drainNotifications(info.Env());
+  return takeNotifications(info.Env());
 }
 
 Napi::Value CoreWrap::Stats(const Napi::CallbackInfo& info) {

@@ -1,12 +1,12 @@
 #pragma once
-// `Core`, the JS class around one ficus::Dispatcher. A thin forwarder: the
+// `Core`, the JS class around one ficus::Core. A thin forwarder: the
 // JS layer (lib/) validates arguments and turns statuses into errors.
 //
 // Threads: every method runs on the JS thread. Worker threads only ring the
-// thread-safe function (a doorbell, no data); its CallJs drains the
+// thread-safe function (a doorbell, no data); its CallJs takes the
 // notifications on the JS thread in one batch.
 //
-// Shutdown order (close(), environment cleanup, GC): stop the dispatcher
+// Shutdown order (close(), environment cleanup, GC): stop the core
 // (joins its threads, so nothing rings any more), then abort the
 // thread-safe function. After the abort, CallJs only ever runs with a null
 // env, so it never touches this object again.
@@ -16,7 +16,7 @@
 #include <memory>
 #include <optional>
 
-#include "ficus/dispatcher.h"
+#include "ficus/core.h"
 
 namespace ficus::binding {
 
@@ -37,6 +37,7 @@ class CoreWrap : public Napi::ObjectWrap<CoreWrap> {
   Napi::Value PublishEvents(const Napi::CallbackInfo& info);
   Napi::Value PublishRaw(const Napi::CallbackInfo& info);
   Napi::Value Subscribe(const Napi::CallbackInfo& info);
+  Napi::Value Unsubscribe(const Napi::CallbackInfo& info);
   Napi::Value Send(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value TakeNotifications(const Napi::CallbackInfo& info);
@@ -45,11 +46,11 @@ class CoreWrap : public Napi::ObjectWrap<CoreWrap> {
   Napi::Value ThreadCount(const Napi::CallbackInfo& info);
   Napi::Value SetMirrorIngest(const Napi::CallbackInfo& info);
 
-  Napi::Array drainNotifications(Napi::Env env);
-  Dispatcher& dispatcher(Napi::Env env);
+  Napi::Array takeNotifications(Napi::Env env);
+  Core& dispatcher(Napi::Env env);
   void shutdown(std::optional<uint32_t> timeout_ms);
 
-  std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<Core> dispatcher_;
   Doorbell doorbell_;
   bool doorbell_live_ = false;
   Napi::FunctionReference on_notify_;

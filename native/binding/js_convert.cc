@@ -122,7 +122,7 @@ uint16_t uint16FromJs(const Napi::Value& value) {
   return n <= 0xFFFF ? static_cast<uint16_t>(n) : 0;
 }
 
-Napi::Object statsToJs(Napi::Env env, const DispatcherStats& stats) {
+Napi::Object statsToJs(Napi::Env env, const CoreStats& stats) {
   Napi::Object o = Napi::Object::New(env);
   setCounter(o, "eventsAccepted", stats.events_accepted);
   setCounter(o, "eventsRejected", stats.events_rejected);

@@ -5,7 +5,7 @@
 #include <napi.h>
 
 #include "ficus/command.h"
-#include "ficus/dispatcher.h"
+#include "ficus/core.h"
 #include "ficus/options.h"
 #include "ficus/stats.h"
 #include "ficus/upgrade_request.h"
@@ -19,7 +19,7 @@ uint64_t idFromJs(const Napi::Value& value);
 // A port or close code; 0 (invalid for both) when out of range.
 uint16_t uint16FromJs(const Napi::Value& value);
 
-Napi::Object statsToJs(Napi::Env env, const DispatcherStats& stats);
+Napi::Object statsToJs(Napi::Env env, const CoreStats& stats);
 Napi::Object notificationToJs(Napi::Env env, Notification& notification);
 // A CallStatus as the number the addon exports in `callStatus`.
 Napi::Number statusToJs(Napi::Env env, CallStatus status);

@@ -1,17 +1,14 @@
 #include "protocol_exports.h"
 
 #include "ficus/close_codes.h"
-#include "ficus/dispatcher.h"
+#include "ficus/core.h"
 #include "ficus/event_decoder.h"
+#include "ficus/listener.h"
 #include "ficus/options.h"
 
 namespace ficus::binding {
 
 namespace {
-
-// The core's own listener (Dispatcher::listen) queues this many pending
-// connections per socket.
-constexpr int kListenBacklog = 4096;
 
 void setNumber(Napi::Object& object, const char* name, double value) {
   object.Set(name, Napi::Number::New(object.Env(), value));

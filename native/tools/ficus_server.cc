@@ -17,7 +17,7 @@
 #include <iostream>
 #include <string>
 
-#include "ficus/dispatcher.h"
+#include "ficus/core.h"
 #include "notification_sink.h"
 
 namespace {
@@ -37,8 +37,8 @@ unsigned long parseNumber(const char* flag, const char* value) {
   return n;
 }
 
-void printStats(const ficus::Dispatcher& dispatcher) {
-  ficus::DispatcherStats s = dispatcher.stats();
+void printStats(const ficus::Core& core) {
+  ficus::CoreStats s = core.stats();
   const ficus::WorkerStats& t = s.total;
   std::cout << "{\"connections\":" << t.connections_open
             << ",\"opened\":" << t.connections_opened
@@ -101,32 +101,31 @@ int main(int argc, char** argv) {
 
   try {
     ficus_tools::NotificationBell bell;
-    ficus::Dispatcher dispatcher(options, bell.ringFn());
-    ficus_tools::NotificationDrainer drainer(bell, dispatcher);
-    dispatcher.start();
-    uint16_t bound =
-        dispatcher.listen(host, static_cast<uint16_t>(port), "/ws");
+    ficus::Core core(options, bell.ringFn());
+    ficus_tools::NotificationSink sink(bell, core);
+    core.start();
+    uint16_t bound = core.listen(host, static_cast<uint16_t>(port), "/ws");
     std::cout << "listening " << bound << std::endl;
 
     std::string line;
     while (std::getline(std::cin, line)) {
       if (line == "!stats") {
-        printStats(dispatcher);
+        printStats(core);
       } else if (line.rfind("!publish ", 0) == 0) {
         std::string rest = line.substr(9);
         size_t space = rest.find(' ');
         if (space != std::string::npos) {
-          dispatcher.publish(rest.substr(0, space), rest.substr(space + 1));
+          core.publish(rest.substr(0, space), rest.substr(space + 1));
         }
       } else {
-        ficus::PublishResult r = dispatcher.publishEvents(line);
+        ficus::PublishResult r = core.publishEvents(line);
         for (const auto& rejected : r.rejected) {
           std::cerr << "rejected: " << rejected.reason << "\n";
         }
       }
     }
-    dispatcher.stop();
-    return dispatcher.loopsClosedCleanly() ? 0 : 1;
+    core.stop();
+    return core.loopsClosedCleanly() ? 0 : 1;
   } catch (const std::exception& e) {
     std::cerr << "ficus_server: " << e.what() << "\n";
     return 1;

@@ -1,29 +1,29 @@
 #pragma once
-// Takes a Dispatcher's notifications (opens, client messages, closes) and
+// Takes a Core's notifications (opens, client messages, closes) and
 // discards them, for an embedder that has no use for them. Someone must
 // take them: a worker keeps every open and close its full outbox could not
-// hand over, so an embedder that never drains grows without bound.
+// hand over, so an embedder that never takes them grows without bound.
 //
-// The bell must outlive the dispatcher (workers ring it until they stop);
-// the drainer must not (it calls into the dispatcher). Declare them in that
-// order around the dispatcher:
+// The bell must outlive the core (workers ring it until they stop);
+// the sink must not (it calls into the core). Declare them in that order
+// around the core:
 //
 //   NotificationBell bell;
-//   ficus::Dispatcher dispatcher(options, bell.ringFn());
-//   NotificationDrainer drainer(bell, dispatcher);
+//   ficus::Core core(options, bell.ringFn());
+//   NotificationSink sink(bell, core);
 
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 
-#include "ficus/dispatcher.h"
+#include "ficus/core.h"
 
 namespace ficus_tools {
 
 class NotificationBell {
  public:
   // Any thread.
-  ficus::Dispatcher::NotifyFn ringFn() {
+  ficus::Core::NotifyFn ringFn() {
     return [this] {
       {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -34,18 +34,18 @@ class NotificationBell {
   }
 
  private:
-  friend class NotificationDrainer;
+  friend class NotificationSink;
   std::mutex mutex_;
   std::condition_variable cv_;
   bool rung_ = false;     // protected by mutex_
   bool closing_ = false;  // protected by mutex_
 };
 
-class NotificationDrainer {
+class NotificationSink {
  public:
-  NotificationDrainer(NotificationBell& bell, ficus::Dispatcher& dispatcher)
-      : bell_(bell), thread_([this, &dispatcher] { run(dispatcher); }) {}
-  ~NotificationDrainer() {
+  NotificationSink(NotificationBell& bell, ficus::Core& core)
+      : bell_(bell), thread_([this, &core] { run(core); }) {}
+  ~NotificationSink() {
     {
       std::lock_guard<std::mutex> lock(bell_.mutex_);
       bell_.closing_ = true;
@@ -53,25 +53,25 @@ class NotificationDrainer {
     bell_.cv_.notify_one();
     thread_.join();
   }
-  NotificationDrainer(const NotificationDrainer&) = delete;
-  NotificationDrainer& operator=(const NotificationDrainer&) = delete;
+  NotificationSink(const NotificationSink&) = delete;
+  NotificationSink& operator=(const NotificationSink&) = delete;
 
  private:
-  void run(ficus::Dispatcher& dispatcher) {
+  void run(ficus::Core& core) {
     std::unique_lock<std::mutex> lock(bell_.mutex_);
     for (;;) {
       bell_.cv_.wait(lock, [this] { return bell_.rung_ || bell_.closing_; });
       if (bell_.closing_) return;
       bell_.rung_ = false;
       lock.unlock();
-      // drainNotifications rings again when it leaves some behind.
-      dispatcher.drainNotifications([](ficus::Notification&) {});
+      // takeNotifications rings again when it leaves some behind.
+      core.takeNotifications([](ficus::Notification&) {});
       lock.lock();
     }
   }
 
   NotificationBell& bell_;
-  std::thread thread_;  // the only thread that drains
+  std::thread thread_;  // the only thread that takes them
 };
 
 }  // namespace ficus_tools

@@ -12,7 +12,7 @@ test('every documented named export imports under ESM', () => {
   });
   const checks = JSON.parse(out.trim().split('\n').pop());
   expect(checks).toEqual({
-    dispatcher: true, router: true, error: true, defaults: true, validateEvent: true, bucketOf: true,
+    dispatcher: true, router: true, error: true, defaults: true, limits: true, validateEvent: true, bucketOf: true,
     nativeAvailable: true, default: true,
   });
 });

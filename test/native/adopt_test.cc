@@ -23,9 +23,9 @@ struct Gateway {
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-    EXPECT_EQ(::bind(listener.get(), reinterpret_cast<sockaddr*>(&addr),
-                     sizeof addr),
-              0);
+    EXPECT_EQ(
+        ::bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr),
+        0);
     EXPECT_EQ(::listen(listener.get(), 16), 0);
     socklen_t len = sizeof addr;
     getsockname(listener.get(), reinterpret_cast<sockaddr*>(&addr), &len);
@@ -63,7 +63,7 @@ std::string upgradeRequest(const char* version = "13") {
 TEST(Adopt, PipelinedBytesAreNotLostAndCoreAnswers101) {
   Options options;
   options.threads = 2;
-  Dispatcher core(options);
+  Core core(options);
   core.start();
   Gateway gateway;
 
@@ -101,8 +101,7 @@ TEST(Adopt, PipelinedBytesAreNotLostAndCoreAnswers101) {
   auto granted = client.readData();
   ASSERT_TRUE(granted);
   EXPECT_EQ(granted->payload, event("granted", "", 3));
-  EXPECT_EQ(core.subscribe(adopted.id, {"order:granted"}, false),
-            CallStatus::kOk);
+  EXPECT_EQ(core.unsubscribe(adopted.id, {"order:granted"}), CallStatus::kOk);
   ASSERT_TRUE(waitUntil([&] { return core.stats().total.topics == 2; }));
   EXPECT_EQ(core.send(adopted.id, "direct"), CallStatus::kOk);
   auto direct = client.readData();
@@ -117,7 +116,7 @@ TEST(Adopt, PipelinedBytesAreNotLostAndCoreAnswers101) {
   uint16_t closed_code = 0;
   std::string closed_identity;
   ASSERT_TRUE(waitUntil([&] {
-    core.drainNotifications([&](Notification& n) {
+    core.takeNotifications([&](Notification& n) {
       if (n.kind == Notification::Kind::kClose) {
         closed_code = n.code;
         closed_identity = n.data;
@@ -132,7 +131,7 @@ TEST(Adopt, PipelinedBytesAreNotLostAndCoreAnswers101) {
 }
 
 TEST(Adopt, InvalidRequestGetsHttpErrorFromTheCore) {
-  Dispatcher core(Options{});
+  Core core(Options{});
   core.start();
   Gateway gateway;
   TestClient client = TestClient::tcp(gateway.port);
@@ -150,7 +149,7 @@ TEST(Adopt, RefusesWhenStoppedFullOrGivenABadFd) {
   Options options;
   options.threads = 1;
   options.max_connections = 1;
-  Dispatcher core(options);
+  Core core(options);
   EXPECT_EQ(core.adopt(0, "", {}).status, CallStatus::kStopped);
   core.start();
   EXPECT_EQ(core.adopt(-1, "", {}).status, CallStatus::kInvalidArgument);

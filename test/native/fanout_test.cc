@@ -46,7 +46,8 @@ TEST(Fanout, ExactlyOnceInOrderAcrossThreads) {
   std::vector<std::vector<int>> expected(kClients);
   for (int seq = 0; seq < kEvents; ++seq) {
     for (int c = 0; c < kClients; ++c) {
-      if (follows[c].first == orderOf(seq) || follows[c].second == driverOf(seq)) {
+      if (follows[c].first == orderOf(seq) ||
+          follows[c].second == driverOf(seq)) {
         expected[c].push_back(seq);
       }
     }
@@ -83,7 +84,7 @@ TEST(Fanout, ExactlyOnceInOrderAcrossThreads) {
   for (int c = 0; c < kClients; ++c) {
     EXPECT_EQ(received[c], expected[c]) << "client " << c;
   }
-  DispatcherStats stats = core->stats();
+  CoreStats stats = core->stats();
   EXPECT_EQ(stats.events_accepted, static_cast<uint64_t>(kEvents));
   EXPECT_EQ(stats.total.drops_backpressure, 0u);
   EXPECT_GT(stats.delivery_latency.count(), 0u);

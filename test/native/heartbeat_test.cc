@@ -86,7 +86,7 @@ void expectUnansweredCloseCutOff(const Options& options, int eof_ms) {
   TestClient client = TestClient::open(core.port, "/ws");
   ASSERT_TRUE(waitOpen(core, 1));
   uint64_t id = 0;
-  core->drainNotifications([&](Notification& n) { id = n.connection_id; });
+  core->takeNotifications([&](Notification& n) { id = n.connection_id; });
   ASSERT_NE(id, 0u);
   ASSERT_EQ(core->close(id, 4001, "bye"), CallStatus::kOk);
   EXPECT_EQ(client.readClose(), 4001);

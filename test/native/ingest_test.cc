@@ -36,7 +36,7 @@ TEST(Ingest, PublisherFramesReachSubscribersOnEveryWorkerInOrder) {
     }
     EXPECT_FALSE(s.readData(100).has_value());
   }
-  DispatcherStats stats = core->stats();
+  CoreStats stats = core->stats();
   EXPECT_EQ(stats.total.events_ingested, static_cast<uint64_t>(kEvents));
   EXPECT_EQ(stats.total.events_ingest_rejected, 6u);
   EXPECT_EQ(stats.total.ingest_dropped, 0u);
@@ -49,7 +49,7 @@ TEST(Ingest, MirroredToTheEmbedderOnlyWhileAskedFor) {
   ASSERT_TRUE(waitOpen(core, 1));
   auto countEvents = [&] {
     int n = 0;
-    core->drainNotifications([&](Notification& note) {
+    core->takeNotifications([&](Notification& note) {
       if (note.kind == Notification::Kind::kEvent) {
         EXPECT_EQ(note.order_topic, "order:m1");
         EXPECT_EQ(note.driver_topic, "driver:d9");

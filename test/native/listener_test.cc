@@ -79,7 +79,7 @@ TEST(Listener, OtherClientMessagesReachTheEmbedder) {
   client.sendText(R"({"type":"hello"})");
   std::vector<Notification> seen;
   ASSERT_TRUE(waitUntil([&] {
-    core->drainNotifications([&](Notification& n) { seen.push_back(n); });
+    core->takeNotifications([&](Notification& n) { seen.push_back(n); });
     for (auto& n : seen) {
       if (n.kind == Notification::Kind::kMessage) return true;
     }
@@ -211,7 +211,7 @@ TEST(Listener, OpenIsNotifiedBeforeFramesPipelinedWithTheUpgrade) {
   EXPECT_EQ(c.readHttpHead().rfind("HTTP/1.1 101", 0), 0u);
   std::vector<Notification> seen;
   ASSERT_TRUE(waitUntil([&] {
-    core->drainNotifications([&](Notification& n) { seen.push_back(n); });
+    core->takeNotifications([&](Notification& n) { seen.push_back(n); });
     return seen.size() >= 2;
   }));
   EXPECT_EQ(seen[0].kind, Notification::Kind::kOpen);

@@ -20,7 +20,7 @@ TEST(Notifications, ClosesAreNeverDroppedWhenMessagesFillTheOutbox) {
   RunningCore core = startCore(options);
 
   // Clients that each send more messages than the outbox holds, then leave,
-  // while the embedder drains nothing.
+  // while the embedder takes none of them.
   constexpr int kClients = 40;
   constexpr int kMessagesEach = 100;
   for (int c = 0; c < kClients; ++c) {
@@ -30,7 +30,7 @@ TEST(Notifications, ClosesAreNeverDroppedWhenMessagesFillTheOutbox) {
   }
   ASSERT_TRUE(waitUntil(
       [&] {
-        DispatcherStats stats = core->stats();
+        CoreStats stats = core->stats();
         return stats.total.connections_opened == kClients &&
                stats.total.connections_open == 0;
       },
@@ -38,11 +38,11 @@ TEST(Notifications, ClosesAreNeverDroppedWhenMessagesFillTheOutbox) {
   EXPECT_GT(core->stats().total.notifications_dropped, 0u);
 
   // More closes than the outbox holds wait in the worker and come out as
-  // it is drained, every one of them, each after its connection's open.
+  // they are taken, every one of them, each after its connection's open.
   std::vector<uint64_t> opened, closed;
   ASSERT_TRUE(waitUntil(
       [&] {
-        core->drainNotifications([&](Notification& note) {
+        core->takeNotifications([&](Notification& note) {
           if (note.kind == Notification::Kind::kOpen) {
             opened.push_back(note.connection_id);
           } else if (note.kind == Notification::Kind::kClose) {

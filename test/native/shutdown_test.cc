@@ -36,7 +36,7 @@ TEST(Shutdown, ClosesConnectionsWith1001AndLeavesNothingOpen) {
   for (auto& t : answer) t.join();
   EXPECT_TRUE(half.waitEof(1000));
   EXPECT_TRUE(core->loopsClosedCleanly());
-  DispatcherStats stats = core->stats();
+  CoreStats stats = core->stats();
   EXPECT_EQ(stats.total.connections_open, 0u);
   EXPECT_FALSE(stats.total.running);
   EXPECT_EQ(stats.total.send_buffer_bytes, 0u);
@@ -63,7 +63,7 @@ TEST(Shutdown, DeadlineEndsPeersThatNeverAnswer) {
 }
 
 TEST(Shutdown, StopWithoutStartAndDestructorAreSafe) {
-  Dispatcher never_started(Options{});
+  Core never_started(Options{});
   never_started.stop();
   { RunningCore core = startCore(); }  // destructor stops
   SUCCEED();
@@ -73,7 +73,7 @@ TEST(Options, InvalidOptionsNameTheField) {
   Options options;
   options.max_buffered_bytes = 10;
   try {
-    Dispatcher d(options);
+    Core d(options);
     FAIL() << "expected invalid_argument";
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("max_buffered_bytes"),

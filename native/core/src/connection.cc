@@ -6,8 +6,8 @@
 
 #include "ficus/clock.h"
 #include "ficus/close_codes.h"
+#include "ficus/connection_host.h"
 #include "ficus/event_decoder.h"
-#include "ficus/worker.h"
 
 namespace ficus {
 
@@ -44,16 +44,16 @@ int sendNow(int fd, uv_buf_t* bufs, size_t n) {
 
 }  // namespace
 
-Connection::Connection(Worker& worker, uint64_t id, std::string identity)
-    : worker_(worker),
+Connection::Connection(ConnectionHost& host, uint64_t id, std::string identity)
+    : host_(host),
       id_(id),
       identity_(std::move(identity)),
-      reader_(ReaderLimits{worker.options().max_message_bytes, true}) {
+      reader_(ReaderLimits{host.options().max_message_bytes, true}) {
   tcp_.data = this;
-  state_since_ms_ = worker.nowMs();
+  state_since_ms_ = host.nowMs();
   // Connections opened together would otherwise be pinged together, one
   // burst per interval: start each heartbeat up to a quarter early.
-  const uint64_t jitter = worker.heartbeatJitterMs();
+  const uint64_t jitter = host.heartbeatJitterMs();
   last_rx_ms_ = state_since_ms_ > jitter ? state_since_ms_ - jitter : 0;
   scheduleDeadline();
 }
@@ -61,21 +61,21 @@ Connection::Connection(Worker& worker, uint64_t id, std::string identity)
 Connection::~Connection() {
   // Frames still queued when the handle closed (peer vanished, deadline).
   for (size_t i = out_head_; i < out_.size(); ++i) {
-    worker_.frames().release(out_[i].ref);
+    host_.frames().release(out_[i].ref);
   }
-  worker_.mutableMetrics().send_buffer_bytes.sub(buffered_);
+  host_.mutableMetrics().send_buffer_bytes.sub(buffered_);
 }
 
 // A new state may bring its deadline nearer (closing: close_timeout_ms), so
 // the entry moves now; later deadlines are found when the old one is due.
 void Connection::setState(ConnectionState state) {
   state_ = state;
-  state_since_ms_ = worker_.nowMs();
+  state_since_ms_ = host_.nowMs();
   scheduleDeadline();
 }
 
 uint64_t Connection::deadlineMs() const noexcept {
-  const Options& options = worker_.options();
+  const Options& options = host_.options();
   switch (state_) {
     case ConnectionState::kHandshake:
       return state_since_ms_ + options.handshake_timeout_ms;
@@ -95,7 +95,7 @@ void Connection::scheduleDeadline() noexcept {
   if (state_ == ConnectionState::kClosed) {
     unlink();
   } else {
-    worker_.deadlines().schedule(*this, deadlineMs());
+    host_.deadlines().schedule(*this, deadlineMs());
   }
 }
 
@@ -104,7 +104,7 @@ void Connection::scheduleDeadline() noexcept {
 void Connection::startHandshake(const ListenPaths* paths) {
   listen_paths_ = paths;
   handshake_ =
-      std::make_unique<HandshakeParser>(worker_.options().max_handshake_bytes);
+      std::make_unique<HandshakeParser>(host_.options().max_handshake_bytes);
   uv_tcp_nodelay(&tcp_, 1);
   if (uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), onAlloc, onRead) ==
       0) {
@@ -123,13 +123,13 @@ void Connection::upgrade(const UpgradeRequest& request,
     return;
   }
   std::string error;
-  if (request.topics.size() > worker_.options().max_topics_per_connection) {
-    rejectHandshake(400, "too many topics");
+  if (request.topics.size() > host_.options().max_topics_per_connection) {
+    rejectHandshake(400, close_reason::kTooManyTopics);
     return;
   }
   for (const std::string& topic : request.topics) {
-    if (topic.empty() || topic.size() > worker_.options().max_topic_bytes) {
-      rejectHandshake(400, "topic name empty or too long");
+    if (topic.empty() || topic.size() > host_.options().max_topic_bytes) {
+      rejectHandshake(400, close_reason::kBadTopicName);
       return;
     }
   }
@@ -137,7 +137,7 @@ void Connection::upgrade(const UpgradeRequest& request,
   setState(ConnectionState::kOpen);
   publisher_ = request.publisher;
   counted_open_ = true;
-  WorkerMetrics& m = worker_.mutableMetrics();
+  WorkerMetrics& m = host_.mutableMetrics();
   m.connections_open.add();
   m.connections_opened.add();
   if (!publisher_) subscribe(request.topics, &error);
@@ -156,11 +156,11 @@ void Connection::feedInitialBytes(std::string_view bytes) {
   if (bytes.empty()) return;
   std::string copy(bytes);  // the reader unmasks in place
   feedFrames(copy.data(), copy.size());
-  if (publisher_) worker_.flushIngest();
+  if (publisher_) host_.flushIngest();
 }
 
 void Connection::rejectHandshake(int status, std::string_view reason) {
-  worker_.mutableMetrics().handshakes_rejected.add();
+  host_.mutableMetrics().handshakes_rejected.add();
   close_code_ = close_code::kAbnormal;
   sendControl(buildErrorResponse(status, reason));
   enterFlushing();
@@ -168,19 +168,19 @@ void Connection::rejectHandshake(int status, std::string_view reason) {
 
 bool Connection::subscribe(const std::vector<std::string>& topics,
                            std::string* error) {
-  const Options& options = worker_.options();
+  const Options& options = host_.options();
   for (const std::string& topic : topics) {
     if (topic.empty() || topic.size() > options.max_topic_bytes) {
-      *error = "topic name empty or too long";
+      *error = close_reason::kBadTopicName;
       return false;
     }
     if (subscriptions().size() >= options.max_topics_per_connection) {
-      *error = "too many topics";
+      *error = close_reason::kTooManyTopics;
       return false;
     }
-    worker_.topics().subscribe(*this, topic);
+    host_.topics().subscribe(*this, topic);
   }
-  worker_.updateTopicGauge();
+  host_.topicsChanged();
   return true;
 }
 
@@ -188,7 +188,7 @@ bool Connection::subscribe(const std::vector<std::string>& topics,
 
 void Connection::onAlloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
   // One buffer per worker: each read is fully consumed before the next.
-  *buf = static_cast<Connection*>(handle->data)->worker_.readBuffer();
+  *buf = static_cast<Connection*>(handle->data)->host_.readBuffer();
 }
 
 void Connection::onRead(uv_stream_t* stream, ssize_t nread,
@@ -207,16 +207,16 @@ void Connection::onRead(uv_stream_t* stream, ssize_t nread,
 }
 
 void Connection::onData(char* data, size_t size) {
-  last_rx_ms_ = worker_.nowMs();
+  last_rx_ms_ = host_.nowMs();
   ping_sent_ms_ = 0;
-  worker_.mutableMetrics().bytes_in.add(size);
+  host_.mutableMetrics().bytes_in.add(size);
   if (state_ == ConnectionState::kHandshake) {
     onHandshakeBytes({data, size});
   } else if (state_ == ConnectionState::kOpen ||
              state_ == ConnectionState::kClosing) {
     feedFrames(data, size);
     // Everything this read published leaves as one batch.
-    if (publisher_) worker_.flushIngest();
+    if (publisher_) host_.flushIngest();
   }
   // kFlushing / kClosed: input is discarded.
 }
@@ -241,7 +241,7 @@ void Connection::onHandshakeBytes(std::string_view data) {
     rejectHandshake(404, "unknown path");
     return;
   }
-  if (worker_.atConnectionLimit()) {
+  if (host_.atConnectionLimit()) {
     rejectHandshake(503, "at max_connections");
     return;
   }
@@ -258,7 +258,7 @@ void Connection::onHandshakeBytes(std::string_view data) {
   note->kind = Notification::Kind::kOpen;
   note->connection_id = id_;
   note->data = request.query;
-  worker_.notify(std::move(note));
+  host_.notify(std::move(note));
   feedInitialBytes(leftover);
 }
 
@@ -267,12 +267,12 @@ void Connection::feedFrames(char* data, size_t size) {
 }
 
 void Connection::onMessage(Opcode opcode, std::string_view payload) {
-  WorkerMetrics& m = worker_.mutableMetrics();
+  WorkerMetrics& m = host_.mutableMetrics();
   m.messages_in.add();
   if (state_ != ConnectionState::kOpen) return;
   if (opcode == Opcode::kText) {
     if (publisher_) {
-      worker_.ingest(payload);
+      host_.ingest(payload);
     } else {
       handleClientText(payload);
     }
@@ -282,7 +282,7 @@ void Connection::onMessage(Opcode opcode, std::string_view payload) {
 }
 
 void Connection::handleClientText(std::string_view text) {
-  ClientMessage message = decodeClientMessage(text, worker_.decoderLimits());
+  ClientMessage message = decodeClientMessage(text, host_.decoderLimits());
   switch (message.type) {
     case ClientMessage::Type::kSubscribe: {
       std::string error;
@@ -305,9 +305,9 @@ void Connection::handleClientText(std::string_view text) {
 
 void Connection::unsubscribe(const std::vector<std::string>& topics) {
   for (const std::string& topic : topics) {
-    worker_.topics().unsubscribe(*this, topic);
+    host_.topics().unsubscribe(*this, topic);
   }
-  worker_.updateTopicGauge();
+  host_.topicsChanged();
 }
 
 void Connection::notifyMessage(std::string_view payload, bool binary) {
@@ -316,7 +316,7 @@ void Connection::notifyMessage(std::string_view payload, bool binary) {
   note->binary = binary;
   note->connection_id = id_;
   note->data.assign(payload);
-  worker_.notify(std::move(note));
+  host_.notify(std::move(note));
 }
 
 // Each pong is a queued frame of its own and bypasses max_buffered_bytes,
@@ -329,7 +329,7 @@ constexpr uint8_t kMaxQueuedPongs = 32;
 void Connection::onPing(std::string_view payload) {
   if (state_ != ConnectionState::kOpen) return;
   if (pongs_queued_ >= kMaxQueuedPongs) {
-    worker_.mutableMetrics()
+    host_.mutableMetrics()
         .drops[static_cast<size_t>(DropReason::kBackpressure)]
         .add();
     return;
@@ -417,14 +417,14 @@ void Connection::terminate(uint16_t code) {
   if (close_code_ == 0) close_code_ = code;
   state_ = ConnectionState::kClosed;
   unlink();  // off the deadline wheel
-  worker_.topics().unsubscribeAll(*this);
-  worker_.updateTopicGauge();
+  host_.topics().unsubscribeAll(*this);
+  host_.topicsChanged();
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), onClosed);
 }
 
 void Connection::onClosed(uv_handle_t* handle) {
   auto* self = static_cast<Connection*>(handle->data);
-  WorkerMetrics& m = self->worker_.mutableMetrics();
+  WorkerMetrics& m = self->host_.mutableMetrics();
   // Its unsent bytes leave the gauge before it stops counting as open, so a
   // stats() reader never sees a closed connection's buffer.
   m.send_buffer_bytes.sub(self->buffered_);
@@ -437,8 +437,8 @@ void Connection::onClosed(uv_handle_t* handle) {
   note->connection_id = self->id_;
   note->code = self->close_code_;
   note->data = self->identity_;
-  self->worker_.notify(std::move(note));
-  self->worker_.onConnectionClosed(*self);  // destroys self
+  self->host_.notify(std::move(note));
+  self->host_.onConnectionClosed(*self);  // destroys self
 }
 
 // ---------------------------------------------------------------- writing
@@ -458,7 +458,7 @@ void Connection::sendControl(std::string bytes) {
         uv_buf_init(bytes.data(), static_cast<unsigned>(bytes.size()));
     const int written = sendNow(fd_, &buf, 1);
     if (written > 0) {
-      WorkerMetrics& m = worker_.mutableMetrics();
+      WorkerMetrics& m = host_.mutableMetrics();
       m.bytes_out.add(static_cast<uint64_t>(written));
       if (static_cast<size_t>(written) == bytes.size()) {
         m.messages_out.add();
@@ -468,13 +468,13 @@ void Connection::sendControl(std::string bytes) {
       bytes.erase(0, static_cast<size_t>(written));
     }
   }
-  FrameRef* ref = worker_.frames().acquire(makeRawBatch(bytes));
+  FrameRef* ref = host_.frames().acquire(makeRawBatch(bytes));
   send(ref, 0, /*control=*/true);
-  worker_.frames().release(ref);
+  host_.frames().release(ref);
 }
 
 SendStatus Connection::send(FrameRef* ref, uint32_t entry, bool control) {
-  WorkerMetrics& m = worker_.mutableMetrics();
+  WorkerMetrics& m = host_.mutableMetrics();
   if (state_ == ConnectionState::kClosed ||
       state_ == ConnectionState::kFlushing ||
       (!control && state_ != ConnectionState::kOpen)) {
@@ -482,18 +482,18 @@ SendStatus Connection::send(FrameRef* ref, uint32_t entry, bool control) {
     return SendStatus::kClosing;
   }
   const uint32_t size = ref->batch->entry(entry).frame_size;
-  if (!control && buffered_ + size > worker_.options().max_buffered_bytes) {
+  if (!control && buffered_ + size > host_.options().max_buffered_bytes) {
     m.drops[static_cast<size_t>(DropReason::kBackpressure)].add();
-    if (worker_.options().backpressure == BackpressurePolicy::kClose) {
-      close(close_code::kPolicyViolation, "send buffer full");
+    if (host_.options().backpressure == BackpressurePolicy::kClose) {
+      close(close_code::kPolicyViolation, close_reason::kSendBufferFull);
     }
     return SendStatus::kDropped;
   }
-  worker_.frames().retain(ref);
+  host_.frames().retain(ref);
   out_.push_back({ref, entry, 0});
   buffered_ += size;
   m.send_buffer_bytes.add(size);
-  if (!dirty_) worker_.markDirty(*this);
+  if (!dirty_) host_.markDirty(*this);
   return SendStatus::kQueued;
 }
 
@@ -570,7 +570,7 @@ void Connection::onWritten(uv_write_t* req, int status) {
 
 void Connection::consume(size_t bytes) {
   if (bytes == 0) return;
-  WorkerMetrics& m = worker_.mutableMetrics();
+  WorkerMetrics& m = host_.mutableMetrics();
   m.send_buffer_bytes.sub(bytes);
   buffered_ -= bytes;
   uint64_t now_ns = 0;
@@ -591,7 +591,7 @@ void Connection::consume(size_t bytes) {
       m.delivery_latency.record(
           now_ns > entry.publish_ns ? now_ns - entry.publish_ns : 0);
     }
-    worker_.frames().release(item.ref);
+    host_.frames().release(item.ref);
     ++out_head_;
   }
   if (out_head_ == out_.size()) {
@@ -608,7 +608,7 @@ void Connection::onDeadline(uint64_t now_ms) {
   const uint64_t due = deadlineMs();
   if (now_ms < due) {
     // It moved later (a read) since it was filed.
-    worker_.deadlines().schedule(*this, due);
+    host_.deadlines().schedule(*this, due);
   } else if (state_ == ConnectionState::kOpen && ping_sent_ms_ == 0) {
     // Heartbeat: nothing came in for ping_interval_ms.
     ping_sent_ms_ = now_ms;

@@ -3,16 +3,22 @@
 namespace ficus {
 namespace {
 
-// Every figure that is one counter in WorkerMetrics and one field in
-// WorkerStats: from() reads them and add() sums them off this one list, so
-// a new counter is named once.
-struct CounterField {
+// Every figure that is one counter or gauge in WorkerMetrics and one field
+// in WorkerStats: from() reads them and add() sums them off these lists, so
+// a new one is named once.
+template <typename Metric>
+struct MetricField {
   uint64_t WorkerStats::*stat;
-  Counter WorkerMetrics::*metric;
+  Metric WorkerMetrics::*metric;
 };
 
-constexpr CounterField kCounterFields[] = {
+constexpr MetricField<Gauge> kGaugeFields[] = {
     {&WorkerStats::connections_open, &WorkerMetrics::connections_open},
+    {&WorkerStats::send_buffer_bytes, &WorkerMetrics::send_buffer_bytes},
+    {&WorkerStats::topics, &WorkerMetrics::topics},
+};
+
+constexpr MetricField<Counter> kCounterFields[] = {
     {&WorkerStats::connections_opened, &WorkerMetrics::connections_opened},
     {&WorkerStats::handshakes_rejected, &WorkerMetrics::handshakes_rejected},
     {&WorkerStats::messages_in, &WorkerMetrics::messages_in},
@@ -27,8 +33,6 @@ constexpr CounterField kCounterFields[] = {
     {&WorkerStats::ingest_dropped, &WorkerMetrics::ingest_dropped},
     {&WorkerStats::notifications_dropped,
      &WorkerMetrics::notifications_dropped},
-    {&WorkerStats::send_buffer_bytes, &WorkerMetrics::send_buffer_bytes},
-    {&WorkerStats::topics, &WorkerMetrics::topics},
     {&WorkerStats::loop_iterations, &WorkerMetrics::loop_iterations},
 };
 
@@ -40,7 +44,12 @@ uint64_t dropCount(const WorkerMetrics& m, DropReason reason) {
 
 WorkerStats WorkerStats::from(const WorkerMetrics& m) {
   WorkerStats s;
-  for (const CounterField& field : kCounterFields) {
+  // Gauges first: connections_open is read before send_buffer_bytes, which
+  // a closing connection lowers first (Connection::onClosed).
+  for (const auto& field : kGaugeFields) {
+    s.*field.stat = (m.*field.metric).get();
+  }
+  for (const auto& field : kCounterFields) {
     s.*field.stat = (m.*field.metric).get();
   }
   for (unsigned i = 0; i < kCloseCodeSlots; ++i) {
@@ -56,9 +65,8 @@ void WorkerStats::add(const WorkerStats& o) {
   if (o.ms_since_last_tick > ms_since_last_tick) {
     ms_since_last_tick = o.ms_since_last_tick;
   }
-  for (const CounterField& field : kCounterFields) {
-    this->*field.stat += o.*field.stat;
-  }
+  for (const auto& field : kGaugeFields) this->*field.stat += o.*field.stat;
+  for (const auto& field : kCounterFields) this->*field.stat += o.*field.stat;
   for (unsigned i = 0; i < kCloseCodeSlots; ++i) {
     connections_closed[i] += o.connections_closed[i];
   }

@@ -1,19 +1,6 @@
 #include "ficus/worker.h"
 
-// Sanitizers replace malloc: glibc's malloc_trim would set up arenas they
-// never use, and glibc then aborts at thread exit.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define FICUS_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define FICUS_SANITIZED 1
-#endif
-#endif
-#if defined(__GLIBC__) && !defined(FICUS_SANITIZED)
-#define FICUS_MALLOC_TRIM 1
-#include <malloc.h>
 #include <pthread.h>
-#endif
 
 #include <algorithm>
 #include <stdexcept>
@@ -33,13 +20,11 @@ namespace {
 constexpr unsigned kCommandsPerTick = 1024;
 // Commands between flushes of the connections they made dirty: small enough
 // that a burst is written while it is still arriving, large enough that
-// several events for one connection still leave in one writev.
+// several events for one connection still leave in one send.
 constexpr unsigned kCommandsPerFlush = 16;
 // Ingest batches a peer worker may have queued here before it drops
 // (counted as ingest_dropped): each is a whole read of events.
 constexpr size_t kPeerInboxCapacity = 1024;
-constexpr size_t kReadBufferBytes = 64 * 1024;
-constexpr int kListenBacklog = 4096;
 // Giving idle memory back to the system: at most this often.
 constexpr uint64_t kIdleReleaseIntervalMs = 10'000;
 
@@ -55,12 +40,15 @@ void checkUv(int rc, const char* what) {
 
 Worker::Worker(unsigned index, const Options& options, unsigned producers,
                NotifyBell& bell)
-    : index_(index),
-      options_(options),
-      limits_(options.decoderLimits()),
-      bell_(bell),
-      outbox_(options.outbox_capacity),
-      read_buffer_(kReadBufferBytes) {
+    : ConnectionHost(options),
+      index_(index),
+      outbox_(options.outbox_capacity, bell,
+              mutableMetrics().notifications_dropped),
+      idle_release_(kIdleReleaseIntervalMs),
+      ingest_(decoderLimits(), mutableMetrics(), outbox_,
+              [this](SharedFrameBatch batch) {
+                publishIngested(std::move(batch));
+              }) {
   for (unsigned i = 0; i < producers; ++i) {
     // Producer 0 (the owner) sends a command per publish call; a peer
     // worker sends one per read of an ingest connection, so far fewer.
@@ -89,7 +77,7 @@ void Worker::start() {
 
 void Worker::requestStop(std::optional<uint32_t> timeout_ms) {
   if (!thread_.joinable() || stop_requested_.load()) return;
-  shutdown_timeout_ms_ = timeout_ms.value_or(options_.shutdown_timeout_ms);
+  shutdown_timeout_ms_ = timeout_ms.value_or(options().shutdown_timeout_ms);
   stop_requested_.store(true, std::memory_order_release);
   uv_async_send(&doorbell_);
 }
@@ -103,16 +91,16 @@ void Worker::stop() {
 void Worker::connectPeers(std::vector<Worker*> workers,
                           const std::atomic<bool>* mirror_ingest) {
   peers_ = std::move(workers);
-  mirror_ingest_ = mirror_ingest;
+  ingest_.setMirrorFlag(mirror_ingest);
 }
 
 bool Worker::atConnectionLimit() const noexcept {
-  if (options_.max_connections == 0) return false;
+  if (options().max_connections == 0) return false;
   uint64_t open = 0;
   for (const Worker* worker : peers_) {
     open += worker->metrics().connections_open.get();
   }
-  return open >= options_.max_connections;
+  return open >= options().max_connections;
 }
 
 bool Worker::tryPost(unsigned producer, std::unique_ptr<Command>& command) {
@@ -136,7 +124,7 @@ bool Worker::post(unsigned producer, std::unique_ptr<Command> command) {
   // Full: the worker is behind. Wake it and wait a bounded time rather than
   // lose the command or grow without limit.
   uv_async_send(&doorbell_);
-  const uint64_t deadline = monotonicMs() + options_.enqueue_timeout_ms;
+  const uint64_t deadline = monotonicMs() + options().enqueue_timeout_ms;
   while (monotonicMs() < deadline) {
     std::this_thread::yield();
     if (inbox.push(command)) {
@@ -170,63 +158,63 @@ void Worker::run(std::promise<void> ready) {
   running_.store(true, std::memory_order_release);
   ready.set_value();
 
-  uv_run(&loop_, UV_RUN_DEFAULT);
+  uv_run(loop(), UV_RUN_DEFAULT);
 
   running_.store(false, std::memory_order_release);
-  int rc = uv_loop_close(&loop_);
+  int rc = uv_loop_close(loop());
   loop_closed_clean_ = rc == 0;
   if (rc != 0) {
     // Should not happen; close what is left rather than leak it.
     uv_walk(
-        &loop_,
+        loop(),
         [](uv_handle_t* h, void*) {
           if (!uv_is_closing(h)) uv_close(h, nullptr);
         },
         nullptr);
-    uv_run(&loop_, UV_RUN_DEFAULT);
-    uv_loop_close(&loop_);
+    uv_run(loop(), UV_RUN_DEFAULT);
+    uv_loop_close(loop());
   }
 }
 
 void Worker::initLoop() {
-  checkUv(uv_loop_init(&loop_), "uv_loop_init");
-  loop_.data = this;
-  checkUv(uv_async_init(&loop_, &doorbell_, onDoorbell), "uv_async_init");
+  checkUv(openLoop(), "uv_loop_init");
+  uv_loop_t* const loop = this->loop();
+  loop->data = this;
+  checkUv(uv_async_init(loop, &doorbell_, onDoorbell), "uv_async_init");
   doorbell_.data = this;
-  uv_timer_init(&loop_, &tick_timer_);
+  uv_timer_init(loop, &tick_timer_);
   tick_timer_.data = this;
-  uv_timer_init(&loop_, &shutdown_timer_);
+  uv_timer_init(loop, &shutdown_timer_);
   shutdown_timer_.data = this;
-  uv_check_init(&loop_, &flush_check_);
+  uv_check_init(loop, &flush_check_);
   flush_check_.data = this;
-  uv_prepare_init(&loop_, &flush_prepare_);
+  uv_prepare_init(loop, &flush_prepare_);
   flush_prepare_.data = this;
   uv_check_start(&flush_check_, onCheck);
   uv_prepare_start(&flush_prepare_, onPrepare);
   // One timer per worker, not one per connection; each tick fires only the
   // deadlines that fell due in it, so the pings of an interval go out a few
   // at a time (connections start with a random heartbeat offset).
-  const uint32_t tick = options_.deadlineTickMs();
-  deadlines_.emplace(tick, options_.longestDeadlineMs(), nowMs());
+  const uint32_t tick = options().deadlineTickMs();
   uv_timer_start(&tick_timer_, onTick, tick, tick);
 }
 
 void Worker::touch() noexcept {
   last_tick_ms_.store(monotonicMs(), std::memory_order_relaxed);
-  metrics_.loop_iterations.add();
+  mutableMetrics().loop_iterations.add();
 }
 
 void Worker::onDoorbell(uv_async_t* handle) {
   auto* self = static_cast<Worker*>(handle->data);
   self->touch();
-  self->drainInboxes();
+  self->runCommands();
   if (self->stop_requested_.load(std::memory_order_acquire) &&
       !self->stopping_) {
     self->beginShutdown();
   }
 }
 
-void Worker::drainInboxes() {
+void Worker::runCommands() {
   unsigned done = 0;
   bool more = true;
   // Round-robin over producers so one cannot starve another.
@@ -254,7 +242,7 @@ Connection& Worker::createConnection(uint64_t id, std::string identity) {
   auto connection =
       std::make_unique<Connection>(*this, id, std::move(identity));
   Connection& ref = *connection;
-  uv_tcp_init(&loop_, ref.handle());
+  uv_tcp_init(loop(), ref.handle());
   connections_.emplace(id, std::move(connection));
   return ref;
 }
@@ -279,45 +267,36 @@ void Worker::handle(AdoptCommand& command) {
 
 void Worker::handle(ListenCommand& command) {
   if (stopping_) return;
-  auto listener = std::make_unique<Listener>();
-  listener->worker = this;
-  listener->paths = std::move(command.paths);
-  uv_tcp_init(&loop_, &listener->tcp);
-  listener->tcp.data = listener.get();
-  auto* stream = reinterpret_cast<uv_stream_t*>(&listener->tcp);
-  if (uv_tcp_open(&listener->tcp, command.fd.get()) == 0) {
-    command.fd.release();
-    uv_listen(stream, kListenBacklog, onAccept);
-  }
+  auto listener = std::make_unique<Listener>(
+      std::move(command.paths), [this](Listener& l) { accept(l); });
+  listener->open(loop(), std::move(command.fd));
   listeners_.push_back(std::move(listener));
 }
 
-void Worker::onAccept(uv_stream_t* server, int status) {
-  auto* listener = static_cast<Listener*>(server->data);
-  Worker& self = *listener->worker;
-  if (status < 0 || self.stopping_) return;
-  uint64_t id =
-      makeConnectionId(self.next_accept_sequence_++, false, self.index_);
-  Connection& connection = self.createConnection(id, {});
-  if (uv_accept(server, reinterpret_cast<uv_stream_t*>(connection.handle())) !=
-      0) {
+void Worker::accept(Listener& listener) {
+  if (stopping_) return;
+  uint64_t id = makeConnectionId(next_accept_sequence_++, false, index_);
+  Connection& connection = createConnection(id, {});
+  if (!listener.accept(connection.handle())) {
     connection.terminate(close_code::kAbnormal);
     return;
   }
-  connection.startHandshake(&listener->paths);
+  connection.startHandshake(&listener.paths());
 }
 
 void Worker::handle(PublishCommand& command) {
   const FrameBatch& batch = *command.batch;
-  FrameRef* ref = frames_.acquire(command.batch);
-  metrics_.publishes_received.add(batch.size());
+  FramePool& frames = this->frames();
+  TopicIndex& topics = this->topics();
+  FrameRef* ref = frames.acquire(command.batch);
+  mutableMetrics().publishes_received.add(batch.size());
   for (uint32_t i = 0; i < batch.size(); ++i) {
     const FrameBatch::Entry& entry = batch.entry(i);
     const uint64_t sequence = ++delivery_sequence_;
     for (unsigned t = 0; t < 2; ++t) {
       std::string_view topic = batch.topic(entry, t);
       if (topic.empty()) continue;
-      const TopicEntry* subscribers = topics_.find(topic);
+      const TopicEntry* subscribers = topics.find(topic);
       if (subscribers == nullptr) continue;
       for (Subscriber* subscriber : subscribers->subscribers) {
         if (subscriber->last_delivery == sequence) continue;  // once each
@@ -326,41 +305,15 @@ void Worker::handle(PublishCommand& command) {
       }
     }
   }
-  frames_.release(ref);
+  frames.release(ref);
 }
 
-void Worker::ingest(std::string_view event) {
-  EventDecodeResult decoded = ingest_decoder_.decode(event);
-  if (!decoded.ok) {
-    metrics_.events_ingest_rejected.add();
-    return;
-  }
-  metrics_.events_ingested.add();
-  const DeliveryEvent& e = decoded.event;
-  std::string_view driver =
-      e.driver_topic ? std::string_view(*e.driver_topic) : std::string_view{};
-  if (pending_ingest_ && !pending_ingest_->fits(event.size())) flushIngest();
-  if (!pending_ingest_) pending_ingest_ = std::make_shared<FrameBatch>();
-  pending_ingest_->add(event, e.order_topic, driver, steadyNowNs());
-  if (mirror_ingest_ && mirror_ingest_->load(std::memory_order_relaxed)) {
-    auto note = std::make_unique<Notification>();
-    note->kind = Notification::Kind::kEvent;
-    note->data.assign(event);
-    note->order_topic = e.order_topic;
-    note->driver_topic.assign(driver);
-    notify(std::move(note));
-  }
-}
-
-void Worker::flushIngest() {
-  if (!pending_ingest_) return;
-  SharedFrameBatch batch = std::move(pending_ingest_);
-  pending_ingest_.reset();
+void Worker::publishIngested(SharedFrameBatch batch) {
   for (Worker* peer : peers_) {
     if (peer == this) continue;
     auto command = std::make_unique<Command>(PublishCommand{batch});
     if (!peer->tryPost(1 + index_, command)) {
-      metrics_.ingest_dropped.add(batch->size());
+      mutableMetrics().ingest_dropped.add(batch->size());
     }
   }
   PublishCommand local{std::move(batch)};
@@ -373,46 +326,32 @@ void Worker::handle(SubscribeCommand& command) {
     return;
   }
   std::string error;
-  if (!command.subscribe) {
-    connection->unsubscribe(command.topics);
-  } else if (!connection->subscribe(command.topics, &error)) {
+  if (!connection->subscribe(command.topics, &error)) {
     connection->close(close_code::kPolicyViolation, error);
   }
+}
+
+void Worker::handle(UnsubscribeCommand& command) {
+  Connection* connection = find(command.id);
+  if (connection == nullptr || connection->state() != ConnectionState::kOpen) {
+    return;
+  }
+  connection->unsubscribe(command.topics);
 }
 
 void Worker::handle(SendCommand& command) {
   Connection* connection = find(command.id);
   if (connection == nullptr) return;
-  FrameRef* ref = frames_.acquire(command.batch);
+  FrameRef* ref = frames().acquire(command.batch);
   for (uint32_t i = 0; i < command.batch->size(); ++i) {
     connection->send(ref, i);
   }
-  frames_.release(ref);
+  frames().release(ref);
 }
 
 void Worker::handle(CloseCommand& command) {
   if (Connection* connection = find(command.id)) {
     connection->close(command.code, command.reason);
-  }
-}
-
-void Worker::markDirty(Connection& connection) {
-  connection.setDirty(true);
-  dirty_.push_back(&connection);
-}
-
-void Worker::flushDirty() {
-  if (dirty_.empty()) return;
-  std::vector<Connection*> batch;
-  batch.swap(dirty_);
-  for (Connection* connection : batch) {
-    connection->setDirty(false);
-    connection->flush();
-  }
-  // Keep the vector's capacity for the next round.
-  if (dirty_.empty()) {
-    batch.clear();
-    dirty_.swap(batch);
   }
 }
 
@@ -427,96 +366,39 @@ void Worker::onPrepare(uv_prepare_t* handle) {
 void Worker::onTick(uv_timer_t* handle) {
   auto* self = static_cast<Worker*>(handle->data);
   self->touch();
-  self->pushHeldLifecycle();
+  self->outbox_.pushHeld();
   const uint64_t now = self->nowMs();
   self->maybeReleaseIdleMemory(now);
   // onDeadline() re-files the connection or closes it; a closing one is
   // destroyed later, in its uv_close callback.
-  self->deadlines_->advance(
+  self->deadlines().advance(
       now, [now](Connection& connection) { connection.onDeadline(now); });
 }
 
-// Messages and mirrored events come at the peers' pace and may be dropped
-// (counted) when the embedder falls behind; they leave a quarter of the
-// outbox to opens and closes, which are never dropped: an embedder that
-// missed a close would keep that connection's state forever. The few that
-// find even that full wait here, in order, and go first when room returns.
-void Worker::notify(std::unique_ptr<Notification> notification) {
-  const bool lifecycle = notification->kind == Notification::Kind::kOpen ||
-                         notification->kind == Notification::Kind::kClose;
-  const bool held_before = pushHeldLifecycle();
-  if (!lifecycle) {
-    if (!held_before &&
-        outbox_.writeAvailable() > options_.outbox_capacity / 4 &&
-        outbox_.push(notification)) {
-      bell_.ring();
-    } else {
-      metrics_.notifications_dropped.add();
-    }
-    return;
-  }
-  if (!held_before && outbox_.push(notification)) {
-    bell_.ring();
-  } else {
-    held_lifecycle_.push_back(std::move(notification));
-  }
-}
-
-// Returns whether some are still held.
-bool Worker::pushHeldLifecycle() {
-  bool pushed = false;
-  while (!held_lifecycle_.empty() && outbox_.push(held_lifecycle_.front())) {
-    held_lifecycle_.pop_front();
-    pushed = true;
-  }
-  if (pushed) bell_.ring();
-  return !held_lifecycle_.empty();
-}
-
 void Worker::onConnectionClosed(Connection& connection) {
-  if (connection.dirty()) {
-    std::erase(dirty_, &connection);
-  }
+  forgetDirty(connection);
   connections_.erase(connection.id());
   if (connections_.empty()) {
-    release_idle_pending_ = true;
+    idle_release_.becameIdle();
     maybeReleaseIdleMemory(nowMs());
   }
   maybeFinishShutdown();
 }
 
-// When the last connection of a wave is gone, give what the allocator kept
-// for them back to the system, so a worker's memory tracks its load instead
-// of its peak. At most once per kIdleReleaseIntervalMs: malloc_trim walks
-// the whole heap, and one client reconnecting in a loop to an otherwise
-// idle worker would otherwise repeat it at every disconnect. A release put
-// off is done by a later tick, if the worker is still empty then.
 void Worker::maybeReleaseIdleMemory(uint64_t now_ms) {
-  if (!release_idle_pending_ || now_ms < next_idle_release_ms_) return;
-  release_idle_pending_ = false;
-  if (!connections_.empty()) return;
-  next_idle_release_ms_ = now_ms + kIdleReleaseIntervalMs;
-  releaseIdleMemory();
-}
-
-void Worker::releaseIdleMemory() {
-  frames_.shrink();
+  if (!idle_release_.due(now_ms, connections_.empty())) return;
+  releaseIdleCapacity();
   connections_.rehash(0);
-  std::vector<Connection*>().swap(dirty_);
-#ifdef FICUS_MALLOC_TRIM
-  malloc_trim(0);
-#endif
+  trimHeap();
 }
 
 // ------------------------------------------------------- shutdown
 
 void Worker::beginShutdown() {
   stopping_ = true;
-  for (auto& listener : listeners_) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&listener->tcp), nullptr);
-  }
+  for (auto& listener : listeners_) listener->close();
   for (auto& [id, connection] : connections_) {
-    connection->close(close_code::kGoingAway, "server shutting down");
+    connection->close(close_code::kGoingAway, close_reason::kShuttingDown);
   }
   uv_timer_start(&shutdown_timer_, onShutdownDeadline, shutdown_timeout_ms_, 0);
   maybeFinishShutdown();

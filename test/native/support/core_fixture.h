@@ -8,22 +8,22 @@
 #include <string>
 #include <thread>
 
-#include "ficus/dispatcher.h"
+#include "ficus/core.h"
 
 namespace ficus::test {
 
 struct RunningCore {
-  std::unique_ptr<Dispatcher> dispatcher;
+  std::unique_ptr<Core> instance;
   uint16_t port = 0;
-  Dispatcher* operator->() const { return dispatcher.get(); }
+  Core* operator->() const { return instance.get(); }
 };
 
 inline RunningCore startCore(Options options = {}) {
   if (options.threads == 0) options.threads = 2;
   RunningCore core;
-  core.dispatcher = std::make_unique<Dispatcher>(options);
-  core.dispatcher->start();
-  core.port = core.dispatcher->listen("127.0.0.1", 0, "/ws");
+  core.instance = std::make_unique<Core>(options);
+  core.instance->start();
+  core.port = core.instance->listen("127.0.0.1", 0, "/ws");
   return core;
 }
 
@@ -41,8 +41,7 @@ inline bool waitUntil(const std::function<bool()>& condition,
 
 inline std::string event(const std::string& order, const std::string& driver,
                          int seq) {
-  std::string driver_json =
-      driver.empty() ? "null" : "\"" + driver + "\"";
+  std::string driver_json = driver.empty() ? "null" : "\"" + driver + "\"";
   return R"({"order_id":")" + order +
          R"(","status":"picked_up","timestamp":"2026-11-27T10:00:00Z",)"
          R"("driver_id":)" +
@@ -51,8 +50,7 @@ inline std::string event(const std::string& order, const std::string& driver,
 
 // Waits until `n` connections are open on the core.
 inline bool waitOpen(const RunningCore& core, uint64_t n) {
-  return waitUntil(
-      [&] { return core->stats().total.connections_open == n; });
+  return waitUntil([&] { return core->stats().total.connections_open == n; });
 }
 
 }  // namespace ficus::test

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ficus/frame_batch.h"
+#include "ficus/listener.h"
 #include "ficus/unique_fd.h"
 #include "ficus/upgrade_request.h"
 
@@ -19,12 +20,6 @@ struct AdoptCommand {
   UniqueFd fd;  // our duplicate; the worker's handle takes it over
   std::string initial_bytes;
   UpgradeRequest request;
-};
-
-// The paths the core's own listener serves.
-struct ListenPaths {
-  std::string subscribe;  // subscribers, topics from ?topics=
-  std::string publish;    // ingest connections; empty = none
 };
 
 struct ListenCommand {
@@ -39,7 +34,11 @@ struct PublishCommand {
 struct SubscribeCommand {
   uint64_t id;
   std::vector<std::string> topics;
-  bool subscribe;  // false = unsubscribe
+};
+
+struct UnsubscribeCommand {
+  uint64_t id;
+  std::vector<std::string> topics;
 };
 
 struct SendCommand {
@@ -53,8 +52,9 @@ struct CloseCommand {
   std::string reason;
 };
 
-using Command = std::variant<AdoptCommand, ListenCommand, PublishCommand,
-                             SubscribeCommand, SendCommand, CloseCommand>;
+using Command =
+    std::variant<AdoptCommand, ListenCommand, PublishCommand, SubscribeCommand,
+                 UnsubscribeCommand, SendCommand, CloseCommand>;
 
 struct Notification {
   enum class Kind : uint8_t {

@@ -1,6 +1,7 @@
 #pragma once
-// One WebSocket connection, owned by the worker whose loop it lives on.
-// Everything here is touched by that loop thread only.
+// One WebSocket connection, owned by the worker whose loop it lives on; it
+// reaches that worker only through ConnectionHost.
+// Threading contract: everything here is touched by that loop thread only.
 //
 // Life: kHandshake (core's own listener: reading the HTTP request) → kOpen
 // → kClosing (we sent a close frame and wait for the peer's) → kFlushing
@@ -25,7 +26,7 @@
 
 namespace ficus {
 
-class Worker;
+class ConnectionHost;
 
 enum class ConnectionState : uint8_t {
   kHandshake,
@@ -44,7 +45,7 @@ class Connection final : public Subscriber,
                          public WheelLink,
                          private MessageHandler {
  public:
-  Connection(Worker& worker, uint64_t id, std::string identity);
+  Connection(ConnectionHost& host, uint64_t id, std::string identity);
   ~Connection() override;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -56,7 +57,7 @@ class Connection final : public Subscriber,
   size_t bufferedBytes() const noexcept { return buffered_; }
 
   // Reads the HTTP request itself (core's own listener).
-  // `paths` outlive the connection (owned by the worker's listener).
+  // `paths` outlive the connection (owned by the worker's Listener).
   void startHandshake(const ListenPaths* paths);
   // The request is already parsed (adopt): validate, answer, then read.
   void upgrade(const UpgradeRequest& request, std::string_view initial_bytes);
@@ -64,8 +65,9 @@ class Connection final : public Subscriber,
   // Queues one frame of a shared batch. Data frames respect the send buffer
   // limit and backpressure policy; control frames always go.
   SendStatus send(FrameRef* ref, uint32_t entry, bool control = false);
-  // Writes whatever is queued: uv_try_write first, then one uv_write of
-  // up to kMaxIov buffers for the rest.
+  // Writes whatever is queued: one send/sendmsg (MSG_DONTWAIT) of up to
+  // kMaxIov buffers, then, for what the kernel did not take, one uv_write
+  // that libuv finishes when the socket drains.
   void flush();
 
   // Subscribes within the limits (max topics, topic length); false with
@@ -133,7 +135,7 @@ class Connection final : public Subscriber,
   // What a delivery touches (send, flush) comes first, beside the
   // Subscriber's last_delivery, so that fanning an event out to a cold
   // connection costs one or two cache lines rather than four.
-  Worker& worker_;
+  ConnectionHost& host_;
   ConnectionState state_ = ConnectionState::kHandshake;
   bool reading_ = false;
   bool writing_ = false;    // a uv_write is in flight

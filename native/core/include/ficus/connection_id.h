@@ -9,7 +9,7 @@ namespace ficus {
 
 inline constexpr unsigned kWorkerBits = 6;  // up to 64 workers
 
-// `adopted` separates the id spaces of the dispatcher (adopt) and of each
+// `adopted` separates the id spaces of the core (adopt) and of each
 // worker (its own listener), so neither needs to coordinate.
 constexpr uint64_t makeConnectionId(uint64_t sequence, bool adopted,
                                     unsigned worker) noexcept {

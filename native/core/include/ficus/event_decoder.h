@@ -1,8 +1,8 @@
 #pragma once
-// Decoding and validation of the seed's DeliveryEvent (see
-// shared/bench-protocol.md) and of client control messages. Hostile input
-// (deep nesting, huge numbers, invalid UTF-8) must never overflow the stack:
-// parsing is iterative with a depth limit.
+// Decoding and validation of the DeliveryEvent (see bench/PROTOCOL.md) and
+// of client control messages. Hostile input (deep nesting, huge numbers,
+// invalid UTF-8) must never overflow the stack: parsing is iterative with a
+// depth limit.
 
 #include <cstddef>
 #include <memory>

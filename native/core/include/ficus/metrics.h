@@ -1,6 +1,6 @@
 #pragma once
-// Per-worker counters. Each is written by its worker thread only and read
-// by any thread at any time (relaxed atomics, no locks, no stop).
+// Per-worker counters and gauges. Each is written by its worker thread only
+// and read by any thread at any time (relaxed atomics, no locks, no stop).
 
 #include <array>
 #include <atomic>
@@ -11,9 +11,26 @@
 
 namespace ficus {
 
-// A counter or gauge with one writer thread: a load and a store, no
-// read-modify-write on the hot path.
+// A count that only grows (events, bytes, drops), with one writer thread:
+// a load and a store, no read-modify-write on the hot path.
 class Counter {
+ public:
+  void add(uint64_t n = 1) noexcept {
+    value_.store(value_.load(std::memory_order_relaxed) + n,
+                 std::memory_order_relaxed);
+  }
+  uint64_t get() const noexcept {
+    return value_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  std::atomic<uint64_t> value_{0};
+};
+
+// A level that goes up and down (connections open, bytes queued, topics),
+// with one writer thread, as Counter. Summed over workers it is still a
+// level, never a rate.
+class Gauge {
  public:
   void add(uint64_t n = 1) noexcept {
     value_.store(value_.load(std::memory_order_relaxed) + n,
@@ -23,9 +40,7 @@ class Counter {
     value_.store(value_.load(std::memory_order_relaxed) - n,
                  std::memory_order_relaxed);
   }
-  void set(uint64_t n) noexcept {
-    value_.store(n, std::memory_order_relaxed);
-  }
+  void set(uint64_t n) noexcept { value_.store(n, std::memory_order_relaxed); }
   uint64_t get() const noexcept {
     return value_.load(std::memory_order_relaxed);
   }
@@ -48,7 +63,7 @@ constexpr unsigned closeCodeSlot(uint16_t code) noexcept {
 }
 
 struct WorkerMetrics {
-  Counter connections_open;  // gauge
+  Gauge connections_open;
   Counter connections_opened;
   // By the code of the close: the one we sent, or the peer's, or 1006 when
   // TCP ended without a close handshake.
@@ -59,14 +74,14 @@ struct WorkerMetrics {
   Counter messages_out;  // frames fully handed to the kernel
   Counter bytes_out;
   Counter publishes_received;  // published messages seen by this worker
-  Counter deliveries;  // published messages fully handed to the kernel
-  Counter events_ingested;   // valid events from ingest connections
+  Counter deliveries;          // published messages fully handed to the kernel
+  Counter events_ingested;     // valid events from ingest connections
   Counter events_ingest_rejected;  // invalid ones (never delivered)
-  Counter ingest_dropped;  // events a peer worker's full inbox refused
+  Counter ingest_dropped;          // events a peer worker's full inbox refused
   std::array<Counter, static_cast<size_t>(DropReason::kCount)> drops;
   Counter notifications_dropped;  // embedder outbox full
-  Counter send_buffer_bytes;      // gauge: bytes queued, all connections
-  Counter topics;                 // gauge: distinct topics on this worker
+  Gauge send_buffer_bytes;        // bytes queued, all connections
+  Gauge topics;                   // distinct topics on this worker
   Counter loop_iterations;
   // Publish call → bytes handed to the kernel, per delivery.
   LatencyHistogram delivery_latency;

@@ -1,5 +1,5 @@
 #pragma once
-// Configuration of a Dispatcher. Every limit has a documented default
+// Configuration of a Core. Every limit has a documented default
 // (docs/operations.md); validate() names the first bad field.
 
 #include <cstddef>

@@ -36,13 +36,13 @@ struct WorkerStats {
   uint64_t loop_iterations = 0;
 
   static WorkerStats from(const WorkerMetrics& metrics);
-  // Adds every counter of `other` (gauges too: totals over workers).
+  // Adds every counter and gauge of `other` (totals over workers).
   void add(const WorkerStats& other);
 };
 
-struct DispatcherStats {
+struct CoreStats {
   std::vector<WorkerStats> workers;
-  WorkerStats total;  // sum over workers
+  WorkerStats total;                   // sum over workers
   HistogramSnapshot delivery_latency;  // merged over workers
   uint64_t events_accepted = 0;
   uint64_t events_rejected = 0;

@@ -1,9 +1,6 @@
-#include "ficus/dispatcher.h"
+#include "ficus/core.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <cerrno>
 #include <stdexcept>
@@ -12,6 +9,7 @@
 #include "ficus/clock.h"
 #include "ficus/close_codes.h"
 #include "ficus/connection_id.h"
+#include "ficus/listener.h"
 
 namespace ficus {
 
@@ -24,56 +22,6 @@ const Options& validated(const Options& options) {
   return options;
 }
 
-[[noreturn]] void throwErrno(const char* what) {
-  throw std::system_error(errno, std::generic_category(), what);
-}
-
-// A listening socket bound with SO_REUSEPORT, so that every worker can have
-// its own and the kernel spreads accepts between them.
-UniqueFd bindListener(const std::string& host, uint16_t port) {
-  sockaddr_in6 addr6{};
-  sockaddr_in addr4{};
-  const sockaddr* addr;
-  socklen_t len;
-  int family;
-  if (inet_pton(AF_INET, host.c_str(), &addr4.sin_addr) == 1) {
-    addr4.sin_family = family = AF_INET;
-    addr4.sin_port = htons(port);
-    addr = reinterpret_cast<const sockaddr*>(&addr4);
-    len = sizeof addr4;
-  } else if (inet_pton(AF_INET6, host.c_str(), &addr6.sin6_addr) == 1) {
-    addr6.sin6_family = family = AF_INET6;
-    addr6.sin6_port = htons(port);
-    addr = reinterpret_cast<const sockaddr*>(&addr6);
-    len = sizeof addr6;
-  } else {
-    throw std::system_error(EINVAL, std::generic_category(),
-                            "listen: host must be a numeric IP address");
-  }
-  UniqueFd fd(::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!fd) throwErrno("socket");
-  int one = 1;
-  if (setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-      setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
-    throwErrno("setsockopt");
-  }
-  if (::bind(fd.get(), addr, len) != 0) throwErrno("bind");
-  if (::listen(fd.get(), 4096) != 0) throwErrno("listen");
-  return fd;
-}
-
-uint16_t boundPort(int fd) {
-  sockaddr_storage addr{};
-  socklen_t len = sizeof addr;
-  if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    throwErrno("getsockname");
-  }
-  if (addr.ss_family == AF_INET) {
-    return ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
-  }
-  return ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
-}
-
 }  // namespace
 
 const char* toString(CallStatus status) noexcept {
@@ -81,7 +29,7 @@ const char* toString(CallStatus status) noexcept {
     case CallStatus::kOk:
       return "ok";
     case CallStatus::kStopped:
-      return "dispatcher is not running";
+      return "core is not running";
     case CallStatus::kBusy:
       return "native core is overloaded (worker inbox full)";
     case CallStatus::kFull:
@@ -94,7 +42,7 @@ const char* toString(CallStatus status) noexcept {
   return "unknown";
 }
 
-Dispatcher::Dispatcher(Options options, NotifyFn notify)
+Core::Core(Options options, NotifyFn notify)
     : options_(validated(options)),
       bell_(std::move(notify)),
       decoder_(options_.decoderLimits()) {
@@ -109,9 +57,9 @@ Dispatcher::Dispatcher(Options options, NotifyFn notify)
   for (auto& worker : workers_) worker->connectPeers(peers, &mirror_ingest_);
 }
 
-Dispatcher::~Dispatcher() { stop(); }
+Core::~Core() { stop(); }
 
-void Dispatcher::start() {
+void Core::start() {
   if (started_) return;
   try {
     for (auto& worker : workers_) worker->start();
@@ -123,7 +71,7 @@ void Dispatcher::start() {
   started_ = true;
 }
 
-void Dispatcher::stop(std::optional<uint32_t> timeout_ms) {
+void Core::stop(std::optional<uint32_t> timeout_ms) {
   if (stopped_) return;
   stopped_ = true;
   // Ask every worker first so they wind down in parallel, then join.
@@ -131,24 +79,26 @@ void Dispatcher::stop(std::optional<uint32_t> timeout_ms) {
   for (auto& worker : workers_) worker->stop();
 }
 
-bool Dispatcher::loopsClosedCleanly() const {
+bool Core::loopsClosedCleanly() const {
   for (const auto& worker : workers_) {
     if (!worker->loopClosedCleanly()) return false;
   }
   return true;
 }
 
-uint16_t Dispatcher::listen(const std::string& host, uint16_t port,
-                            const std::string& path,
-                            const std::string& publish_path) {
+uint16_t Core::listen(const std::string& host, uint16_t port,
+                      const std::string& path,
+                      const std::string& publish_path) {
   if (!running()) {
     throw std::system_error(ENOTCONN, std::generic_category(),
-                            "listen: dispatcher is not running");
+                            "listen: core is not running");
   }
   std::vector<UniqueFd> fds;
-  fds.push_back(bindListener(host, port));
+  fds.push_back(bindListeningSocket(host, port));
   const uint16_t bound = boundPort(fds.front().get());
-  while (fds.size() < workers_.size()) fds.push_back(bindListener(host, bound));
+  while (fds.size() < workers_.size()) {
+    fds.push_back(bindListeningSocket(host, bound));
+  }
   for (unsigned i = 0; i < workers_.size(); ++i) {
     postTo(i,
            ListenCommand{std::move(fds[i]), ListenPaths{path, publish_path}});
@@ -156,7 +106,7 @@ uint16_t Dispatcher::listen(const std::string& host, uint16_t port,
   return bound;
 }
 
-Worker* Dispatcher::pickWorkerForAdopt() {
+Worker* Core::pickWorkerForAdopt() {
   // Fewest open connections; ties rotate so a burst of adopts (whose
   // connections are not counted open yet) spreads.
   Worker* best = nullptr;
@@ -178,8 +128,8 @@ Worker* Dispatcher::pickWorkerForAdopt() {
   return best;
 }
 
-AdoptResult Dispatcher::adopt(int fd, std::string_view initial_bytes,
-                              UpgradeRequest request) {
+AdoptResult Core::adopt(int fd, std::string_view initial_bytes,
+                        UpgradeRequest request) {
   if (!running()) return {CallStatus::kStopped, 0};
   if (fd < 0) return {CallStatus::kInvalidArgument, 0};
   Worker* worker = pickWorkerForAdopt();
@@ -195,8 +145,8 @@ AdoptResult Dispatcher::adopt(int fd, std::string_view initial_bytes,
   return {status, status == CallStatus::kOk ? id : 0};
 }
 
-PublishResult Dispatcher::publishEvents(std::string_view ndjson,
-                                        const AcceptedFn& on_accepted) {
+PublishResult Core::publishEvents(std::string_view ndjson,
+                                  const AcceptedFn& on_accepted) {
   PublishResult result;
   if (!running()) {
     result.status = CallStatus::kStopped;
@@ -232,8 +182,7 @@ PublishResult Dispatcher::publishEvents(std::string_view ndjson,
   return result;
 }
 
-CallStatus Dispatcher::publish(std::string_view topic,
-                               std::string_view payload) {
+CallStatus Core::publish(std::string_view topic, std::string_view payload) {
   if (topic.empty() || topic.size() > options_.max_topic_bytes) {
     return CallStatus::kInvalidArgument;
   }
@@ -242,13 +191,13 @@ CallStatus Dispatcher::publish(std::string_view topic,
   return publishBatch(std::move(batch));
 }
 
-CallStatus Dispatcher::publishBatch(SharedFrameBatch batch) {
+CallStatus Core::publishBatch(SharedFrameBatch batch) {
   if (!running()) return CallStatus::kStopped;
   if (!batch || batch->empty()) return CallStatus::kOk;
   return broadcast(batch);
 }
 
-CallStatus Dispatcher::broadcast(const SharedFrameBatch& batch) {
+CallStatus Core::broadcast(const SharedFrameBatch& batch) {
   CallStatus status = CallStatus::kOk;
   for (unsigned i = 0; i < workers_.size(); ++i) {
     CallStatus s = postTo(i, PublishCommand{batch});
@@ -257,15 +206,17 @@ CallStatus Dispatcher::broadcast(const SharedFrameBatch& batch) {
   return status;
 }
 
-CallStatus Dispatcher::subscribe(uint64_t id, std::vector<std::string> topics,
-                                 bool subscribe) {
+CallStatus Core::subscribe(uint64_t id, std::vector<std::string> topics) {
   if (workerOf(id) >= workers_.size()) return CallStatus::kUnknownConnection;
-  return postTo(workerOf(id),
-                SubscribeCommand{id, std::move(topics), subscribe});
+  return postTo(workerOf(id), SubscribeCommand{id, std::move(topics)});
 }
 
-CallStatus Dispatcher::send(uint64_t id, std::string_view payload,
-                            bool binary) {
+CallStatus Core::unsubscribe(uint64_t id, std::vector<std::string> topics) {
+  if (workerOf(id) >= workers_.size()) return CallStatus::kUnknownConnection;
+  return postTo(workerOf(id), UnsubscribeCommand{id, std::move(topics)});
+}
+
+CallStatus Core::send(uint64_t id, std::string_view payload, bool binary) {
   if (workerOf(id) >= workers_.size()) return CallStatus::kUnknownConnection;
   auto batch = std::make_shared<FrameBatch>();
   if (!batch->fits(payload.size())) return CallStatus::kInvalidArgument;
@@ -273,16 +224,15 @@ CallStatus Dispatcher::send(uint64_t id, std::string_view payload,
   return postTo(workerOf(id), SendCommand{id, std::move(batch)});
 }
 
-CallStatus Dispatcher::close(uint64_t id, uint16_t code,
-                             std::string_view reason) {
+CallStatus Core::close(uint64_t id, uint16_t code, std::string_view reason) {
   if (workerOf(id) >= workers_.size()) return CallStatus::kUnknownConnection;
-  if (!close_code::isValidOnWire(code) || reason.size() > 123) {
+  if (!close_code::isValidOnWire(code) || reason.size() > close_code::kMaxReasonBytes) {
     return CallStatus::kInvalidArgument;
   }
   return postTo(workerOf(id), CloseCommand{id, code, std::string(reason)});
 }
 
-CallStatus Dispatcher::postTo(unsigned worker, Command command) {
+CallStatus Core::postTo(unsigned worker, Command command) {
   if (!running()) return CallStatus::kStopped;
   if (workers_[worker]->post(kOwner,
                              std::make_unique<Command>(std::move(command)))) {
@@ -292,7 +242,7 @@ CallStatus Dispatcher::postTo(unsigned worker, Command command) {
   return workers_[worker]->running() ? CallStatus::kBusy : CallStatus::kStopped;
 }
 
-size_t Dispatcher::drainNotifications(const NotificationFn& fn, size_t max) {
+size_t Core::takeNotifications(const NotificationFn& fn, size_t max) {
   bell_.clear();
   size_t count = 0;
   bool more = true;
@@ -312,8 +262,8 @@ size_t Dispatcher::drainNotifications(const NotificationFn& fn, size_t max) {
   return count;
 }
 
-DispatcherStats Dispatcher::stats() const {
-  DispatcherStats stats;
+CoreStats Core::stats() const {
+  CoreStats stats;
   for (const auto& worker : workers_) {
     WorkerStats ws = WorkerStats::from(worker->metrics());
     ws.index = worker->index();

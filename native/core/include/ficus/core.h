@@ -5,7 +5,7 @@
 // Threading contract: every method except stats() and threadCount() is
 // called from one thread, the owner (in the addon, the JS thread). stats()
 // may be called from any thread. Workers call the notify callback from their
-// own threads; the owner then calls drainNotifications().
+// own threads; the owner then calls takeNotifications().
 
 #include <cstdint>
 #include <functional>
@@ -52,17 +52,17 @@ struct AdoptResult {
   uint64_t id = 0;
 };
 
-class Dispatcher {
+class Core {
  public:
   using NotifyFn = std::function<void()>;
   using NotificationFn = std::function<void(Notification&)>;
 
   // Throws std::invalid_argument naming the bad option.
-  explicit Dispatcher(Options options, NotifyFn notify = {});
+  explicit Core(Options options, NotifyFn notify = {});
   // Stops if still running.
-  ~Dispatcher();
-  Dispatcher(const Dispatcher&) = delete;
-  Dispatcher& operator=(const Dispatcher&) = delete;
+  ~Core();
+  Core(const Core&) = delete;
+  Core& operator=(const Core&) = delete;
 
   // Starts the workers. Throws std::runtime_error if a thread or loop
   // cannot be created (the ones started are stopped again).
@@ -97,8 +97,10 @@ class Dispatcher {
   // A batch the embedder has framed and routed itself.
   CallStatus publishBatch(SharedFrameBatch batch);
 
-  CallStatus subscribe(uint64_t id, std::vector<std::string> topics,
-                       bool subscribe = true);
+  // Within the limits (max topics, topic length): a subscribe that breaks
+  // one closes the connection with 1008, as a client's own would.
+  CallStatus subscribe(uint64_t id, std::vector<std::string> topics);
+  CallStatus unsubscribe(uint64_t id, std::vector<std::string> topics);
   CallStatus send(uint64_t id, std::string_view payload, bool binary = false);
   CallStatus close(uint64_t id, uint16_t code, std::string_view reason);
 
@@ -109,7 +111,7 @@ class Dispatcher {
   }
 
   // Hands pending notifications to `fn` (up to `max`). Returns how many.
-  size_t drainNotifications(const NotificationFn& fn, size_t max = SIZE_MAX);
+  size_t takeNotifications(const NotificationFn& fn, size_t max = SIZE_MAX);
 
   // Closes every connection with 1001, flushes within the shutdown
   // timeout (or `timeout_ms` when given: 0 at process exit), joins the
@@ -120,7 +122,7 @@ class Dispatcher {
   bool loopsClosedCleanly() const;
 
   // Any thread.
-  DispatcherStats stats() const;
+  CoreStats stats() const;
   unsigned threadCount() const noexcept {
     return static_cast<unsigned>(workers_.size());
   }
