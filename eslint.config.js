@@ -47,6 +47,12 @@ module.exports = [
     },
   },
 
+  // ES modules: the ESM entry and its test fixture.
+  {
+    files: ['**/*.mjs'],
+    languageOptions: { ecmaVersion: 'latest', sourceType: 'module', globals: { ...globals.node } },
+  },
+
   // Jest suites and their helpers.
   {
     files: ['test/**/*.js'],

@@ -60,7 +60,7 @@ function addonInfo(root, addon) {
   const file = addon || path.join(root, 'build', 'Release', 'ficus.node');
   const buildDir = path.resolve(path.dirname(file), '..');
   const dep = path.join(buildDir, 'Release', '.deps', 'Release', 'obj.target', 'ficus', 'native', 'core', 'src', 'core.o.d');
-  let optimization = null;
+  let optimization;
   try {
     const cmd = fs.readFileSync(dep, 'utf8').split('\n')[0];
     const flags = cmd.match(/\s-O[0-3sgz]?(?=\s)/g);

@@ -1,14 +1,14 @@
 #include "common.h"
 
-#include "ficus/base64.h"
-#include "ficus/handshake.h"
-
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+
+#include "ficus/base64.h"
+#include "ficus/handshake.h"
 
 namespace lg {
 
@@ -68,13 +68,15 @@ ProcSample sampleProc(int pid) {
   if (!p) return s;
   p += 2;  // ") "
   unsigned long long utime = 0, stime = 0;
-  // state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+  // state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime
+  // stime
   if (std::sscanf(p, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
                   &utime, &stime) != 2) {
     return s;
   }
   static const long ticks = sysconf(_SC_CLK_TCK);
-  s.cpu_ns = (utime + stime) * (1'000'000'000ull / static_cast<uint64_t>(ticks));
+  s.cpu_ns =
+      (utime + stime) * (1'000'000'000ull / static_cast<uint64_t>(ticks));
   std::snprintf(path, sizeof path, "/proc/%d/status", pid);
   f = std::fopen(path, "re");
   if (!f) return s;
@@ -133,7 +135,8 @@ Args::Args(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a.rfind("--", 0) != 0) {
-      std::fprintf(stderr, "ficus_loadgen: unexpected argument '%s'\n", a.c_str());
+      std::fprintf(stderr, "ficus_loadgen: unexpected argument '%s'\n",
+                   a.c_str());
       std::exit(2);
     }
     a = a.substr(2);
@@ -268,7 +271,8 @@ std::string jsonList(const std::vector<std::string>& items) {
   return out;
 }
 
-bool findU64(std::string_view text, std::string_view key, uint64_t& out) noexcept {
+bool findU64(std::string_view text, std::string_view key,
+             uint64_t& out) noexcept {
   size_t pos = text.find(key);
   if (pos == std::string_view::npos) return false;
   pos += key.size();

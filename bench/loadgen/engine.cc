@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/tcp.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -12,7 +13,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <strings.h>
 
 namespace lg {
 
@@ -25,16 +25,26 @@ constexpr uint64_t kSampleEveryNs = 100'000'000;  // server RSS, 10 Hz
 
 std::string errnoName(int err) {
   switch (err) {
-    case ECONNREFUSED: return "ECONNREFUSED";
-    case ECONNRESET: return "ECONNRESET";
-    case ETIMEDOUT: return "ETIMEDOUT";
-    case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
-    case EADDRINUSE: return "EADDRINUSE";
-    case EMFILE: return "EMFILE";
-    case ENFILE: return "ENFILE";
-    case EPIPE: return "EPIPE";
-    case ENOBUFS: return "ENOBUFS";
-    default: return "errno" + std::to_string(err);
+    case ECONNREFUSED:
+      return "ECONNREFUSED";
+    case ECONNRESET:
+      return "ECONNRESET";
+    case ETIMEDOUT:
+      return "ETIMEDOUT";
+    case EADDRNOTAVAIL:
+      return "EADDRNOTAVAIL";
+    case EADDRINUSE:
+      return "EADDRINUSE";
+    case EMFILE:
+      return "EMFILE";
+    case ENFILE:
+      return "ENFILE";
+    case EPIPE:
+      return "EPIPE";
+    case ENOBUFS:
+      return "ENOBUFS";
+    default:
+      return "errno" + std::to_string(err);
   }
 }
 
@@ -50,8 +60,10 @@ std::string_view headerValue(std::string_view head, std::string_view name) {
     if (line.size() > name.size() && line[name.size()] == ':' &&
         strncasecmp(line.data(), name.data(), name.size()) == 0) {
       std::string_view v = line.substr(name.size() + 1);
-      while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-      while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+      while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
+        v.remove_prefix(1);
+      while (!v.empty() && (v.back() == ' ' || v.back() == '\t'))
+        v.remove_suffix(1);
       return v;
     }
     pos = next;
@@ -62,13 +74,16 @@ std::string_view headerValue(std::string_view head, std::string_view name) {
 
 Engine::Engine(const Args& args)
     : args_(args),
-      rng_(static_cast<uint64_t>(getpid()) * 0x9E3779B97F4A7C15ull ^ realtimeNs()),
+      rng_(static_cast<uint64_t>(getpid()) * 0x9E3779B97F4A7C15ull ^
+           realtimeNs()),
       rbuf_(kReadBuffer) {
   host_ = args.str("host", "127.0.0.1");
   port_ = static_cast<uint16_t>(args.num("port", 0));
   src_ips_ = static_cast<int>(args.num("src-ips", 0));
   server_pid_ = static_cast<int>(args.num("server-pid", 0));
-  handshake_timeout_ns_ = static_cast<uint64_t>(args.num("handshake-timeout-ms", 15000)) * 1'000'000ull;
+  handshake_timeout_ns_ =
+      static_cast<uint64_t>(args.num("handshake-timeout-ms", 15000)) *
+      1'000'000ull;
   if (port_ == 0) {
     std::fprintf(stderr, "ficus_loadgen: --port is required\n");
     std::exit(2);
@@ -110,7 +125,8 @@ int Engine::run() {
   std::vector<epoll_event> events(1024);
   int code = 0;
   while (!quit_) {
-    int n = epoll_wait(epfd_, events.data(), static_cast<int>(events.size()), pollTimeoutMs());
+    int n = epoll_wait(epfd_, events.data(), static_cast<int>(events.size()),
+                       pollTimeoutMs());
     if (n < 0 && errno != EINTR) {
       std::perror("epoll_wait");
       return 1;
@@ -127,7 +143,8 @@ int Engine::run() {
         continue;
       }
       if (e & (EPOLLIN | EPOLLERR | EPOLLHUP)) onReadable(*c);
-      if ((e & EPOLLOUT) && (c->state == State::kOpen || c->state == State::kHandshake)) {
+      if ((e & EPOLLOUT) &&
+          (c->state == State::kOpen || c->state == State::kHandshake)) {
         onWritable(*c);
       }
     }
@@ -176,7 +193,8 @@ bool Engine::startConnect(Conn& c) {
     setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
     sockaddr_in src{};
     src.sin_family = AF_INET;
-    src.sin_addr.s_addr = htonl((127u << 24) | (2u + c.index % static_cast<unsigned>(src_ips_)));
+    src.sin_addr.s_addr =
+        htonl((127u << 24) | (2u + c.index % static_cast<unsigned>(src_ips_)));
     if (bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0) {
       failures_["bind:" + errnoName(errno)] += 1;
       close(fd);
@@ -184,7 +202,8 @@ bool Engine::startConnect(Conn& c) {
       return false;
     }
   }
-  if (connect(fd, reinterpret_cast<sockaddr*>(&server_addr_), sizeof server_addr_) != 0 &&
+  if (connect(fd, reinterpret_cast<sockaddr*>(&server_addr_),
+              sizeof server_addr_) != 0 &&
       errno != EINPROGRESS) {
     failures_["connect:" + errnoName(errno)] += 1;
     close(fd);
@@ -288,7 +307,8 @@ void Engine::feed(Conn& c, const char* data, size_t size, uint64_t now) {
   if (c.kind == Kind::kHttp) {
     if (c.in.empty()) {
       size_t used = parseHttp(c, data, size);
-      if (used < size && c.state == State::kOpen) c.in.assign(data + used, size - used);
+      if (used < size && c.state == State::kOpen)
+        c.in.assign(data + used, size - used);
     } else {
       c.in.append(data, size);
       size_t used = parseHttp(c, c.in.data(), c.in.size());
@@ -298,7 +318,8 @@ void Engine::feed(Conn& c, const char* data, size_t size, uint64_t now) {
   }
   if (c.in.empty()) {
     size_t used = parseFrames(c, data, size, now);
-    if (used < size && c.state == State::kOpen) c.in.assign(data + used, size - used);
+    if (used < size && c.state == State::kOpen)
+      c.in.assign(data + used, size - used);
   } else {
     c.in.append(data, size);
     size_t used = parseFrames(c, c.in.data(), c.in.size(), now);
@@ -321,7 +342,9 @@ void Engine::feedHandshake(Conn& c, uint64_t now) {
   std::string_view head(c.in.data(), end + 2);
   if (head.rfind("HTTP/1.1 101", 0) != 0) {
     size_t sp = head.find(' ');
-    std::string status = sp == std::string_view::npos ? "?" : std::string(head.substr(sp + 1, 3));
+    std::string status = sp == std::string_view::npos
+                             ? "?"
+                             : std::string(head.substr(sp + 1, 3));
     failures_["handshake:status " + status] += 1;
     failConn(c, nullptr);
     return;
@@ -339,7 +362,8 @@ void Engine::feedHandshake(Conn& c, uint64_t now) {
   c.state = State::kOpen;
   c.ever_open = true;
   onOpen(c);
-  if (!rest.empty() && c.state == State::kOpen) feed(c, rest.data(), rest.size(), now);
+  if (!rest.empty() && c.state == State::kOpen)
+    feed(c, rest.data(), rest.size(), now);
 }
 
 size_t Engine::parseFrames(Conn& c, const char* p, size_t n, uint64_t now) {
@@ -351,12 +375,14 @@ size_t Engine::parseFrames(Conn& c, const char* p, size_t n, uint64_t now) {
     size_t h = 2;
     if (len == 126) {
       if (n - off < 4) break;
-      len = (uint64_t{static_cast<uint8_t>(p[off + 2])} << 8) | static_cast<uint8_t>(p[off + 3]);
+      len = (uint64_t{static_cast<uint8_t>(p[off + 2])} << 8) |
+            static_cast<uint8_t>(p[off + 3]);
       h = 4;
     } else if (len == 127) {
       if (n - off < 10) break;
       len = 0;
-      for (int i = 0; i < 8; ++i) len = (len << 8) | static_cast<uint8_t>(p[off + 2 + i]);
+      for (int i = 0; i < 8; ++i)
+        len = (len << 8) | static_cast<uint8_t>(p[off + 2 + i]);
       h = 10;
     }
     if ((b1 & 0x80) || (b0 & 0x70) || len > kMaxFrame) {
@@ -367,15 +393,16 @@ size_t Engine::parseFrames(Conn& c, const char* p, size_t n, uint64_t now) {
     }
     if (n - off - h < len) break;
     frames_in_ += 1;
-    handleFrame(c, (b0 & 0x80) != 0, b0 & 0x0f, std::string_view(p + off + h, len), now);
+    handleFrame(c, (b0 & 0x80) != 0, b0 & 0x0f,
+                std::string_view(p + off + h, len), now);
     off += h + static_cast<size_t>(len);
     if (c.state != State::kOpen) return n;
   }
   return off;
 }
 
-void Engine::handleFrame(Conn& c, bool fin, uint8_t opcode, std::string_view payload,
-                         uint64_t now) {
+void Engine::handleFrame(Conn& c, bool fin, uint8_t opcode,
+                         std::string_view payload, uint64_t now) {
   switch (opcode) {
     case 0x1:
     case 0x2:
@@ -413,7 +440,8 @@ void Engine::handleFrame(Conn& c, bool fin, uint8_t opcode, std::string_view pay
     case 0x8: {
       uint64_t code = 1005;
       if (payload.size() >= 2) {
-        code = (uint64_t{static_cast<uint8_t>(payload[0])} << 8) | static_cast<uint8_t>(payload[1]);
+        code = (uint64_t{static_cast<uint8_t>(payload[0])} << 8) |
+               static_cast<uint8_t>(payload[1]);
       }
       close_codes_[code] += 1;
       closed_by_server_ += 1;
@@ -435,14 +463,16 @@ size_t Engine::parseHttp(Conn& c, const char* p, size_t n) {
     if (end == std::string_view::npos) break;
     std::string_view head = rest.substr(0, end + 2);
     int status = 0;
-    if (head.size() > 12 && head.rfind("HTTP/1.", 0) == 0) status = std::atoi(std::string(head.substr(9, 3)).c_str());
+    if (head.size() > 12 && head.rfind("HTTP/1.", 0) == 0)
+      status = std::atoi(std::string(head.substr(9, 3)).c_str());
     std::string_view cl = headerValue(head, "Content-Length");
     if (cl.empty() || status == 0) {
       failures_["http:unframed response"] += 1;
       closeConn(c, "unframed");
       return n;
     }
-    size_t body = static_cast<size_t>(std::strtoull(std::string(cl).c_str(), nullptr, 10));
+    size_t body = static_cast<size_t>(
+        std::strtoull(std::string(cl).c_str(), nullptr, 10));
     if (rest.size() < end + 4 + body) break;
     off += end + 4 + body;
     bool close_after = headerValue(head, "Connection") == "close";
@@ -506,7 +536,8 @@ void Engine::queueFrame(Conn& c, uint8_t opcode, std::string_view payload) {
     out += static_cast<char>(payload.size() & 0xff);
   } else {
     out += static_cast<char>(0x80 | 127);
-    for (int i = 7; i >= 0; --i) out += static_cast<char>((payload.size() >> (i * 8)) & 0xff);
+    for (int i = 7; i >= 0; --i)
+      out += static_cast<char>((payload.size() >> (i * 8)) & 0xff);
   }
   const auto mask = static_cast<uint32_t>(rng_.next());
   char m[4];
@@ -659,9 +690,14 @@ std::string Engine::failuresJson() const {
   return out.take();
 }
 
-bool Engine::reportReadyOnce(bool reported, uint64_t open, uint64_t failed, size_t conns) {
+bool Engine::reportReadyOnce(bool reported, uint64_t open, uint64_t failed,
+                             size_t conns) {
   if (reported || open + failed < conns) return reported;
-  emit(JsonLine("ready").num("open", open).num("failed", failed).raw("failures", failuresJson()).take());
+  emit(JsonLine("ready")
+           .num("open", open)
+           .num("failed", failed)
+           .raw("failures", failuresJson())
+           .take());
   return true;
 }
 

@@ -18,27 +18,34 @@
 namespace lg {
 
 enum class Kind : uint8_t { kSubscriber, kPublisher, kHttp };
-enum class State : uint8_t { kIdle, kConnecting, kHandshake, kOpen, kClosed, kFailed };
+enum class State : uint8_t {
+  kIdle,
+  kConnecting,
+  kHandshake,
+  kOpen,
+  kClosed,
+  kFailed
+};
 
 struct Conn {
   int fd = -1;
   Kind kind = Kind::kSubscriber;
   State state = State::kIdle;
-  uint8_t group = 0;          // latency group (split scenario: 1 = native)
-  uint8_t msg_opcode = 0;     // data message in progress (fragments), 0 = none
-  bool out_armed = false;     // EPOLLOUT registered
+  uint8_t group = 0;       // latency group (split scenario: 1 = native)
+  uint8_t msg_opcode = 0;  // data message in progress (fragments), 0 = none
+  bool out_armed = false;  // EPOLLOUT registered
   bool ever_open = false;
-  bool busy = false;          // HTTP: a request is in flight
-  uint32_t index = 0;         // global index within its kind
+  bool busy = false;   // HTTP: a request is in flight
+  uint32_t index = 0;  // global index within its kind
   uint32_t attempts = 0;
   uint64_t started_ns = 0;    // monotonic, when connect() was called
   uint64_t scheduled_ns = 0;  // HTTP: when the in-flight request was due
   std::string in;             // unparsed input (handshake head, partial frame)
   std::string out;            // bytes the kernel has not taken yet
   size_t out_off = 0;
-  std::string msg;            // fragments of a data message
-  std::string accept;         // expected Sec-WebSocket-Accept while handshaking
-  std::string target;         // request target (path and query)
+  std::string msg;     // fragments of a data message
+  std::string accept;  // expected Sec-WebSocket-Accept while handshaking
+  std::string target;  // request target (path and query)
   // Subscriber: what it follows.
   uint32_t order = 0;
   int32_t driver = -1;
@@ -70,7 +77,8 @@ class Engine {
   // Fills `conns` with n connections of `kind`, indexed 0..n-1.
   static void createConns(std::vector<Conn>& conns, uint64_t n, Kind kind);
   bool startConnect(Conn& c);
-  uint64_t startAll(std::vector<Conn>& conns);  // returns how many failed at once
+  uint64_t startAll(
+      std::vector<Conn>& conns);  // returns how many failed at once
   void send(Conn& c, const char* data, size_t size);
   void sendFrame(Conn& c, uint8_t opcode, std::string_view payload);
   // Appends a masked client frame to c.out without writing (batching).
@@ -90,7 +98,8 @@ class Engine {
   std::string failuresJson() const;  // {"reason":count,...}
   // Prints {"type":"ready",...} once every one of `conns` connections has
   // opened or failed; returns whether it has been printed.
-  bool reportReadyOnce(bool reported, uint64_t open, uint64_t failed, size_t conns);
+  bool reportReadyOnce(bool reported, uint64_t open, uint64_t failed,
+                       size_t conns);
 
   const Args& args_;
   std::string host_;
@@ -99,7 +108,7 @@ class Engine {
   int server_pid_ = 0;
   Rng rng_;
   std::map<std::string, uint64_t> failures_;  // by reason
-  std::map<uint64_t, uint64_t> close_codes_;   // server close frames by code
+  std::map<uint64_t, uint64_t> close_codes_;  // server close frames by code
   uint64_t closed_by_server_ = 0;
   uint64_t bytes_in_ = 0;
   uint64_t frames_in_ = 0;

@@ -22,7 +22,9 @@ class HttpMode final : public Engine {
   }
 
  private:
-  int pollTimeoutMs() const override { return running_ || !connected_ ? 1 : 50; }
+  int pollTimeoutMs() const override {
+    return running_ || !connected_ ? 1 : 50;
+  }
 
   void tick(uint64_t now) override {
     if (!connected_) {
@@ -32,10 +34,13 @@ class HttpMode final : public Engine {
     }
     if (!running_) return;
     if (scheduled_ < total_) {
-      uint64_t due = static_cast<uint64_t>(static_cast<double>(now - t0_) * rate_ / 1e9) + 1;
+      uint64_t due =
+          static_cast<uint64_t>(static_cast<double>(now - t0_) * rate_ / 1e9) +
+          1;
       if (due > total_) due = total_;
       while (scheduled_ < due) {
-        uint64_t at = t0_ + static_cast<uint64_t>(static_cast<double>(scheduled_) * 1e9 / rate_);
+        uint64_t at = t0_ + static_cast<uint64_t>(
+                                static_cast<double>(scheduled_) * 1e9 / rate_);
         ++scheduled_;
         if (queue_.size() >= 100000) {
           ++dropped_;
@@ -83,7 +88,9 @@ class HttpMode final : public Engine {
     dispatch();
   }
 
-  void checkReady() { ready_ = reportReadyOnce(ready_, open_, failed_, conns_.size()); }
+  void checkReady() {
+    ready_ = reportReadyOnce(ready_, open_, failed_, conns_.size());
+  }
 
   void onOpen(Conn& c) override {
     ++open_;
@@ -115,7 +122,8 @@ class HttpMode final : public Engine {
     if (w[0] == "start" && w.size() >= 3) {
       rate_ = std::stod(w[1]);
       uint64_t duration_ms = std::stoull(w[2]);
-      total_ = static_cast<uint64_t>(std::llround(rate_ * static_cast<double>(duration_ms) / 1000.0));
+      total_ = static_cast<uint64_t>(
+          std::llround(rate_ * static_cast<double>(duration_ms) / 1000.0));
       scheduled_ = ok_ = non2xx_ = errors_ = dropped_ = queue_max_ = 0;
       latency_.reset();
       queue_.clear();
@@ -132,19 +140,22 @@ class HttpMode final : public Engine {
   void finish(uint64_t now) {
     running_ = false;
     double elapsed = static_cast<double>(now - t0_) / 1e9;
-    const std::string done = JsonLine("done")
-                                 .num("scheduled", scheduled_)
-                                 .num("ok", ok_)
-                                 .num("non2xx", non2xx_)
-                                 .num("errors", errors_)
-                                 .num("dropped", dropped_)
-                                 .num("unfinished", queue_.size())
-                                 .num("queue_max", queue_max_)
-                                 .real("elapsed_ms", elapsed * 1000)
-                                 .real("achieved_rate", elapsed > 0 ? static_cast<double>(ok_ + non2xx_) / elapsed : 0)
-                                 .num("self_cpu_ns", selfCpuNs() - cpu0_)
-                                 .histogram("latency", latency_)
-                                 .take();
+    const std::string done =
+        JsonLine("done")
+            .num("scheduled", scheduled_)
+            .num("ok", ok_)
+            .num("non2xx", non2xx_)
+            .num("errors", errors_)
+            .num("dropped", dropped_)
+            .num("unfinished", queue_.size())
+            .num("queue_max", queue_max_)
+            .real("elapsed_ms", elapsed * 1000)
+            .real(
+                "achieved_rate",
+                elapsed > 0 ? static_cast<double>(ok_ + non2xx_) / elapsed : 0)
+            .num("self_cpu_ns", selfCpuNs() - cpu0_)
+            .histogram("latency", latency_)
+            .take();
     queue_.clear();
     emit(done);
   }
@@ -157,13 +168,16 @@ class HttpMode final : public Engine {
   uint64_t open_ = 0, failed_ = 0, reconnects_ = 0;
   bool connected_ = false, ready_ = false, running_ = false;
   double rate_ = 0;
-  uint64_t total_ = 0, scheduled_ = 0, ok_ = 0, non2xx_ = 0, errors_ = 0, dropped_ = 0;
+  uint64_t total_ = 0, scheduled_ = 0, ok_ = 0, non2xx_ = 0, errors_ = 0,
+           dropped_ = 0;
   uint64_t queue_max_ = 0, t0_ = 0, end_deadline_ = 0, cpu0_ = 0;
   Histogram latency_;
 };
 
 }  // namespace
 
-std::unique_ptr<Engine> makeHttpMode(const Args& args) { return std::make_unique<HttpMode>(args); }
+std::unique_ptr<Engine> makeHttpMode(const Args& args) {
+  return std::make_unique<HttpMode>(args);
+}
 
 }  // namespace lg

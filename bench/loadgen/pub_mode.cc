@@ -19,7 +19,9 @@ class PublisherMode final : public Engine {
     drivers_ = static_cast<uint64_t>(a.num("drivers", 100));
     max_backlog_ = static_cast<uint64_t>(a.num("max-backlog", 8 << 20));
     if (n == 0 || orders_ == 0 || drivers_ == 0) {
-      std::fprintf(stderr, "ficus_loadgen: pub mode needs --publishers, --orders, --drivers > 0\n");
+      std::fprintf(stderr,
+                   "ficus_loadgen: pub mode needs --publishers, --orders, "
+                   "--drivers > 0\n");
       std::exit(2);
     }
     createConns(conns_, n, Kind::kPublisher);
@@ -27,7 +29,9 @@ class PublisherMode final : public Engine {
   }
 
  private:
-  int pollTimeoutMs() const override { return running_ || !connected_ ? 1 : 50; }
+  int pollTimeoutMs() const override {
+    return running_ || !connected_ ? 1 : 50;
+  }
 
   void tick(uint64_t now) override {
     if (!connected_) {
@@ -46,7 +50,9 @@ class PublisherMode final : public Engine {
     }
     if (!running_) return;
     if (generated_ < total_) {
-      uint64_t due = static_cast<uint64_t>(static_cast<double>(now - t0_) * rate_ / 1e9) + 1;
+      uint64_t due =
+          static_cast<uint64_t>(static_cast<double>(now - t0_) * rate_ / 1e9) +
+          1;
       if (due > total_) due = total_;
       bool stalled = false;
       for (const Conn& c : conns_) {
@@ -58,7 +64,9 @@ class PublisherMode final : public Engine {
         uint64_t todo = due > generated_ ? due - generated_ : 0;
         if (todo > 20000) todo = 20000;
         if (todo > 0) {
-          auto scheduled = t0_ + static_cast<uint64_t>(static_cast<double>(generated_) * 1e9 / rate_);
+          auto scheduled =
+              t0_ + static_cast<uint64_t>(static_cast<double>(generated_) *
+                                          1e9 / rate_);
           uint64_t late = now > scheduled ? now - scheduled : 0;
           if (late > late_max_) late_max_ = late;
           if (late > kNsPerMs) late_over_1ms_ += todo;
@@ -86,11 +94,13 @@ class PublisherMode final : public Engine {
     for (const Conn& c : conns_) {
       if (c.state == State::kOpen && backlog(c) > 0) flushed = false;
     }
-    if ((generated_ >= total_ && flushed) || now > end_deadline_) finish(now, generated_ < total_ || !flushed);
+    if ((generated_ >= total_ && flushed) || now > end_deadline_)
+      finish(now, generated_ < total_ || !flushed);
   }
 
   void appendEvent(Conn& c, uint64_t pub, uint64_t seq) {
-    static const char* kStatuses[] = {"assigned", "picked_up", "out_for_delivery", "delivered"};
+    static const char* kStatuses[] = {"assigned", "picked_up",
+                                      "out_for_delivery", "delivered"};
     uint64_t k = seq + pub;
     std::string& b = scratch_;
     b.clear();
@@ -112,7 +122,10 @@ class PublisherMode final : public Engine {
     queueFrame(c, 0x1, b);
   }
 
-  void checkReady() { ready_reported_ = reportReadyOnce(ready_reported_, open_, failed_, conns_.size()); }
+  void checkReady() {
+    ready_reported_ =
+        reportReadyOnce(ready_reported_, open_, failed_, conns_.size());
+  }
 
   void onOpen(Conn&) override {
     ++open_;
@@ -138,7 +151,8 @@ class PublisherMode final : public Engine {
       phase_ = std::stoull(w[1]);
       rate_ = std::stod(w[2]);
       uint64_t duration_ms = std::stoull(w[3]);
-      total_ = static_cast<uint64_t>(std::llround(rate_ * static_cast<double>(duration_ms) / 1000.0));
+      total_ = static_cast<uint64_t>(
+          std::llround(rate_ * static_cast<double>(duration_ms) / 1000.0));
       generated_ = unsendable_ = stalls_ = late_over_1ms_ = 0;
       late_max_ = max_backlog_seen_ = 0;
       seq_.assign(conns_.size(), 0);
@@ -165,7 +179,8 @@ class PublisherMode final : public Engine {
              .num("unsendable", unsendable_)
              .real("elapsed_ms", elapsed * 1000)
              .real("flush_ms", static_cast<double>(now - t0_) / 1e6)
-             .real("achieved_rate", elapsed > 0 ? static_cast<double>(generated_) / elapsed : 0)
+             .real("achieved_rate",
+                   elapsed > 0 ? static_cast<double>(generated_) / elapsed : 0)
              .real("late_max_ms", static_cast<double>(late_max_) / 1e6)
              .num("late_over_1ms", late_over_1ms_)
              .num("stalls", stalls_)
@@ -190,6 +205,8 @@ class PublisherMode final : public Engine {
 
 }  // namespace
 
-std::unique_ptr<Engine> makePublisherMode(const Args& args) { return std::make_unique<PublisherMode>(args); }
+std::unique_ptr<Engine> makePublisherMode(const Args& args) {
+  return std::make_unique<PublisherMode>(args);
+}
 
 }  // namespace lg

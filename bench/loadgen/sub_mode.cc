@@ -15,7 +15,9 @@ uint64_t countCongruent(uint64_t sent, uint64_t r, uint64_t m) {
   return sent > r ? (sent - 1 - r) / m + 1 : 0;
 }
 
-uint64_t modSub(uint64_t a, uint64_t p, uint64_t m) { return (a % m + m - p % m) % m; }
+uint64_t modSub(uint64_t a, uint64_t p, uint64_t m) {
+  return (a % m + m - p % m) % m;
+}
 
 class SubscriberMode final : public Engine {
  public:
@@ -30,13 +32,15 @@ class SubscriberMode final : public Engine {
     max_inflight_ = static_cast<uint64_t>(a.num("max-inflight", 256));
     retries_ = static_cast<uint32_t>(a.num("retries", 1));
     idle_ns_ = static_cast<uint64_t>(a.num("idle-ms", 2000)) * kNsPerMs;
-    drain_max_ns_ = static_cast<uint64_t>(a.num("drain-max-ms", 20000)) * kNsPerMs;
+    drain_max_ns_ =
+        static_cast<uint64_t>(a.num("drain-max-ms", 20000)) * kNsPerMs;
     int64_t split = a.num("split-percent", -1);
     std::string salt = a.str("split-salt", "ficus");
     std::string prefix = a.str("client-prefix", "c");
     std::string path = a.str("path", "/ws");
     if (count == 0 || orders_ == 0) {
-      std::fprintf(stderr, "ficus_loadgen: sub mode needs --count and --orders\n");
+      std::fprintf(stderr,
+                   "ficus_loadgen: sub mode needs --count and --orders\n");
       std::exit(2);
     }
     conns_.resize(count);
@@ -62,7 +66,8 @@ class SubscriberMode final : public Engine {
       c.target = path + "?topics=order:o" + std::to_string(c.order);
       if (c.driver >= 0) c.target += ",driver:d" + std::to_string(c.driver);
       c.target += "&client_id=" + id;
-      if (split >= 0) c.group = routerBucket(id, salt) < static_cast<unsigned>(split) ? 1 : 0;
+      if (split >= 0)
+        c.group = routerBucket(id, salt) < static_cast<unsigned>(split) ? 1 : 0;
       groups_[c.group].subscribers += 1;
       pending_.push_back(static_cast<uint32_t>(i));
     }
@@ -85,8 +90,11 @@ class SubscriberMode final : public Engine {
   void tick(uint64_t now) override {
     if (!connect_done_) {
       uint64_t allowed =
-          static_cast<uint64_t>(rate_ * static_cast<double>(now - connect_start_) / 1e9) + 1;
-      while (started_ < allowed && head_ < pending_.size() && inflight_ < max_inflight_) {
+          static_cast<uint64_t>(
+              rate_ * static_cast<double>(now - connect_start_) / 1e9) +
+          1;
+      while (started_ < allowed && head_ < pending_.size() &&
+             inflight_ < max_inflight_) {
         Conn& c = conns_[pending_[head_++]];
         ++started_;
         if (startConnect(c)) {
@@ -100,7 +108,8 @@ class SubscriberMode final : public Engine {
         for (Conn& c : conns_) {
           if ((c.state == State::kConnecting || c.state == State::kHandshake) &&
               now > c.started_ns + handshake_timeout_ns_) {
-            failures_[c.state == State::kConnecting ? "connect timeout" : "handshake timeout"] += 1;
+            failures_[c.state == State::kConnecting ? "connect timeout"
+                                                    : "handshake timeout"] += 1;
             failConn(c, nullptr);
           }
         }
@@ -112,11 +121,13 @@ class SubscriberMode final : public Engine {
                  .num("open", open_)
                  .num("failed", failed_)
                  .num("attempts", started_)
-                 .real("elapsed_ms", static_cast<double>(connect_elapsed_ns_) / 1e6)
+                 .real("elapsed_ms",
+                       static_cast<double>(connect_elapsed_ns_) / 1e6)
                  .raw("failures", failuresJson())
                  .histogram("connect_ns", connect_hist_)
-                 .raw("groups", jsonList({std::to_string(groups_[0].subscribers),
-                                          std::to_string(groups_[1].subscribers)}))
+                 .raw("groups",
+                      jsonList({std::to_string(groups_[0].subscribers),
+                                std::to_string(groups_[1].subscribers)}))
                  .take());
       }
     }
@@ -162,14 +173,17 @@ class SubscriberMode final : public Engine {
     }
   }
 
-  void onMessage(Conn& c, uint8_t opcode, std::string_view payload, uint64_t recv_ns) override {
+  void onMessage(Conn& c, uint8_t opcode, std::string_view payload,
+                 uint64_t recv_ns) override {
     if (opcode != 0x1) {
       ++stale_;
       return;
     }
     uint64_t ph = 0, pub = 0, seq = 0, sent = 0;
-    if (!findU64(payload, "\"ph\":", ph) || !findU64(payload, "\"pub\":", pub) ||
-        !findU64(payload, "\"seq\":", seq) || !findU64(payload, "\"sent_ns\":", sent)) {
+    if (!findU64(payload, "\"ph\":", ph) ||
+        !findU64(payload, "\"pub\":", pub) ||
+        !findU64(payload, "\"seq\":", seq) ||
+        !findU64(payload, "\"sent_ns\":", sent)) {
       ++unparsed_;
       return;
     }
@@ -192,7 +206,8 @@ class SubscriberMode final : public Engine {
     }
     uint64_t k = seq + pub;
     if (k % orders_ != c.order &&
-        !(c.driver >= 0 && drivers_ > 0 && k % drivers_ == static_cast<uint64_t>(c.driver))) {
+        !(c.driver >= 0 && drivers_ > 0 &&
+          k % drivers_ == static_cast<uint64_t>(c.driver))) {
       ++misrouted_;
     }
   }
@@ -248,7 +263,8 @@ class SubscriberMode final : public Engine {
       for (const Conn& c : conns_) {
         if (!c.ever_open) continue;
         uint64_t n = 0;
-        for (uint64_t p = 0; p < publishers_; ++p) n += expectedFor(c, p, sent[p]);
+        for (uint64_t p = 0; p < publishers_; ++p)
+          n += expectedFor(c, p, sent[p]);
         groups_[c.group].expected += n;
         expected_total_ += n;
       }
@@ -271,19 +287,21 @@ class SubscriberMode final : public Engine {
     waiting_ = false;
     phase_active_ = false;
     JsonLine codes;
-    for (const auto& [code, n] : close_codes_) codes.num(std::to_string(code), n);
+    for (const auto& [code, n] : close_codes_)
+      codes.num(std::to_string(code), n);
     std::vector<std::string> groups;
     for (const Group& g : groups_) {
       const uint64_t distinct = g.inorder + g.ooo;
-      groups.push_back(JsonLine()
-                           .num("subscribers", g.subscribers)
-                           .num("expected", g.expected)
-                           .num("delivered", g.delivered)
-                           .num("lost", g.expected > distinct ? g.expected - distinct : 0)
-                           .num("dup", g.dup)
-                           .num("ooo", g.ooo)
-                           .histogram("latency", g.latency)
-                           .take());
+      groups.push_back(
+          JsonLine()
+              .num("subscribers", g.subscribers)
+              .num("expected", g.expected)
+              .num("delivered", g.delivered)
+              .num("lost", g.expected > distinct ? g.expected - distinct : 0)
+              .num("dup", g.dup)
+              .num("ooo", g.ooo)
+              .histogram("latency", g.latency)
+              .take());
     }
     emit(JsonLine("report")
              .num("phase", phase_)
@@ -312,21 +330,26 @@ class SubscriberMode final : public Engine {
   double rate_ = 1000;
   uint64_t max_inflight_ = 256;
   uint32_t retries_ = 1;
-  uint64_t started_ = 0, inflight_ = 0, open_ = 0, failed_ = 0, closed_after_open_ = 0;
+  uint64_t started_ = 0, inflight_ = 0, open_ = 0, failed_ = 0,
+           closed_after_open_ = 0;
   uint64_t connect_start_ = 0, connect_elapsed_ns_ = 0, next_sweep_ = 0;
   bool connect_done_ = false;
   Histogram connect_hist_;
   Group groups_[2];
   uint64_t phase_ = 0, publishers_ = 1;
   bool phase_active_ = false, waiting_ = false;
-  uint64_t expected_total_ = 0, expect_start_ = 0, last_progress_ = 0, last_distinct_ = 0;
+  uint64_t expected_total_ = 0, expect_start_ = 0, last_progress_ = 0,
+           last_distinct_ = 0;
   uint64_t idle_ns_ = 0, drain_max_ns_ = 0;
   uint64_t stale_ = 0, misrouted_ = 0, unparsed_ = 0, closed_at_phase_ = 0;
-  uint64_t bytes_at_phase_ = 0, frames_at_phase_ = 0, pings_at_phase_ = 0, cpu_at_phase_ = 0;
+  uint64_t bytes_at_phase_ = 0, frames_at_phase_ = 0, pings_at_phase_ = 0,
+           cpu_at_phase_ = 0;
 };
 
 }  // namespace
 
-std::unique_ptr<Engine> makeSubscriberMode(const Args& args) { return std::make_unique<SubscriberMode>(args); }
+std::unique_ptr<Engine> makeSubscriberMode(const Args& args) {
+  return std::make_unique<SubscriberMode>(args);
+}
 
 }  // namespace lg

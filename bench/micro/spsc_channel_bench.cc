@@ -53,7 +53,8 @@ void BM_SpscCrossThread(benchmark::State& state) {
       while (!channel.push(cmd)) std::this_thread::yield();
     }
     produced += per_iteration;
-    while (consumed.load(std::memory_order_acquire) < produced) std::this_thread::yield();
+    while (consumed.load(std::memory_order_acquire) < produced)
+      std::this_thread::yield();
   }
   stop.store(true, std::memory_order_release);
   consumer.join();

@@ -49,7 +49,8 @@ BENCHMARK(BM_TopicFindHit)->Arg(100)->Arg(10000)->Arg(100000);
 void BM_TopicFindMiss(benchmark::State& state) {
   ficus::TopicIndex index;
   std::vector<FakeConnection> subs(10000);
-  for (size_t i = 0; i < subs.size(); ++i) index.subscribe(subs[i], "order:o" + std::to_string(i));
+  for (size_t i = 0; i < subs.size(); ++i)
+    index.subscribe(subs[i], "order:o" + std::to_string(i));
   const std::string miss = "driver:d424242";
   for (auto _ : state) benchmark::DoNotOptimize(index.find(miss));
 }
@@ -120,14 +121,16 @@ void BM_FanOutBatchOfOrders(benchmark::State& state) {
   ficus::TopicIndex index;
   ficus::FramePool pool;
   std::vector<FakeConnection> subs(10000);
-  for (size_t i = 0; i < subs.size(); ++i) index.subscribe(subs[i], "order:o" + std::to_string(i));
+  for (size_t i = 0; i < subs.size(); ++i)
+    index.subscribe(subs[i], "order:o" + std::to_string(i));
   uint64_t sequence = 0;
   size_t next = 0;
   std::vector<ficus::SharedFrameBatch> batches;
   for (int b = 0; b < 16; ++b) {
     auto batch = std::make_shared<ficus::FrameBatch>();
     for (int i = 0; i < 64; ++i) {
-      batch->add(kEvent, "order:o" + std::to_string(next++ % subs.size()), "driver:d" + std::to_string(i), 1);
+      batch->add(kEvent, "order:o" + std::to_string(next++ % subs.size()),
+                 "driver:d" + std::to_string(i), 1);
     }
     batches.push_back(batch);
   }
@@ -152,7 +155,8 @@ void BM_FanOutBatchOfOrders(benchmark::State& state) {
     }
     pool.release(ref);
     for (uint32_t i = 0; i < shared->size(); ++i) {
-      const ficus::TopicEntry* topic = index.find(shared->topic(shared->entry(i), 0));
+      const ficus::TopicEntry* topic =
+          index.find(shared->topic(shared->entry(i), 0));
       if (topic == nullptr) continue;
       for (ficus::Subscriber* s : topic->subscribers) {
         auto* c = static_cast<FakeConnection*>(s);

@@ -12,7 +12,8 @@ namespace {
 
 std::string ascii(size_t n) {
   std::string s;
-  while (s.size() < n) s += R"({"order_id":"o17","status":"picked_up","driver_id":"d3"})";
+  while (s.size() < n)
+    s += R"({"order_id":"o17","status":"picked_up","driver_id":"d3"})";
   s.resize(n);
   return s;
 }
@@ -20,12 +21,14 @@ std::string ascii(size_t n) {
 // Mixed scripts: 2-, 3- and 4-byte sequences between ASCII.
 std::string multilingual(size_t n) {
   std::string s;
-  const char* parts[] = {"livr\xC3\xA9 ", "\xE9\x85\x8D\xE9\x80\x81 ", "\xD0\xB4\xD0\xBE\xD1\x81\xD1\x82 ",
+  const char* parts[] = {"livr\xC3\xA9 ", "\xE9\x85\x8D\xE9\x80\x81 ",
+                         "\xD0\xB4\xD0\xBE\xD1\x81\xD1\x82 ",
                          "\xF0\x9F\x9A\x9A ", "ok "};
   for (size_t i = 0; s.size() < n; ++i) s += parts[i % 5];
   while (s.size() > n) s.pop_back();
   // Do not end inside a sequence.
-  while (!s.empty() && (static_cast<unsigned char>(s.back()) & 0x80)) s.pop_back();
+  while (!s.empty() && (static_cast<unsigned char>(s.back()) & 0x80))
+    s.pop_back();
   return s;
 }
 
@@ -38,7 +41,8 @@ BENCHMARK(BM_IsValidUtf8Ascii)->Arg(150)->Arg(4096)->Arg(65536);
 
 void BM_IsValidUtf8Multilingual(benchmark::State& state) {
   std::string s = multilingual(static_cast<size_t>(state.range(0)));
-  if (!ficus::isValidUtf8(s)) state.SkipWithError("test input is not valid UTF-8");
+  if (!ficus::isValidUtf8(s))
+    state.SkipWithError("test input is not valid UTF-8");
   for (auto _ : state) benchmark::DoNotOptimize(ficus::isValidUtf8(s));
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * s.size()));
 }
@@ -50,12 +54,16 @@ void BM_Utf8ValidatorChunked(benchmark::State& state) {
   size_t chunk = static_cast<size_t>(state.range(1));
   for (auto _ : state) {
     ficus::Utf8Validator v;
-    for (size_t i = 0; i < s.size(); i += chunk) v.feed(std::string_view(s).substr(i, chunk));
+    for (size_t i = 0; i < s.size(); i += chunk)
+      v.feed(std::string_view(s).substr(i, chunk));
     benchmark::DoNotOptimize(v.complete());
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * s.size()));
 }
-BENCHMARK(BM_Utf8ValidatorChunked)->Args({4096, 1})->Args({4096, 7})->Args({4096, 1024});
+BENCHMARK(BM_Utf8ValidatorChunked)
+    ->Args({4096, 1})
+    ->Args({4096, 7})
+    ->Args({4096, 1024});
 
 // Invalid input is rejected at the first impossible byte (fail fast).
 void BM_Utf8RejectEarly(benchmark::State& state) {

@@ -175,7 +175,7 @@ function decodeClientMessage(input, limits) {
     return null;
   });
   if (error || controlType === null) return OTHER;
-  let invalid = null;
+  let invalid;
   if (types > 1) invalid = 'duplicate field: type';
   else if (topicsFields.length === 0) invalid = 'missing field: topics';
   else if (topicsFields.length > 1) invalid = 'duplicate field: topics';

@@ -204,8 +204,8 @@ Napi::Value CoreWrap::PublishRaw(const Napi::CallbackInfo& info) {
 // subscribe(id, topics) -> status code
 Napi::Value CoreWrap::Subscribe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  return statusToJs(
-      env, dispatcher(env).subscribe(idFromJs(info[0]), stringsFromJs(info[1])));
+  return statusToJs(env, dispatcher(env).subscribe(idFromJs(info[0]),
+                                                   stringsFromJs(info[1])));
 }
 
 // unsubscribe(id, topics) -> status code
@@ -227,9 +227,9 @@ Napi::Value CoreWrap::Send(const Napi::CallbackInfo& info) {
 // close(id, code, reason) -> status code
 Napi::Value CoreWrap::Close(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  return statusToJs(env, dispatcher(env).close(
-                             idFromJs(info[0]), uint16FromJs(info[1]),
-                             info[2].As<Napi::String>().Utf8Value()));
+  return statusToJs(
+      env, dispatcher(env).close(idFromJs(info[0]), uint16FromJs(info[1]),
+                                 info[2].As<Napi::String>().Utf8Value()));
 }
 
 Napi::Value CoreWrap::TakeNotifications(const Napi::CallbackInfo& info) {

@@ -148,8 +148,10 @@ Napi::Object statsToJs(Napi::Env env, const CoreStats& stats) {
   uint32_t n = 0;
   for (unsigned i = 0; i < LatencyHistogram::kBuckets; ++i) {
     if (h.countIn(i) == 0) continue;
-    buckets.Set(n++, Napi::Number::New(env, static_cast<double>(
-                                                LatencyHistogram::bucketUpperBound(i))));
+    buckets.Set(
+        n++,
+        Napi::Number::New(
+            env, static_cast<double>(LatencyHistogram::bucketUpperBound(i))));
     buckets.Set(n++, Napi::Number::New(env, static_cast<double>(h.countIn(i))));
   }
   latency.Set("buckets", buckets);

@@ -9,7 +9,9 @@
 namespace ficus {
 namespace {
 
-std::vector<int> contents(const SmallVector<int>& v) { return {v.begin(), v.end()}; }
+std::vector<int> contents(const SmallVector<int>& v) {
+  return {v.begin(), v.end()};
+}
 
 TEST(SmallVector, OneElementInlineThenGrowsAndShrinksBack) {
   SmallVector<int> v;

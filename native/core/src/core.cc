@@ -226,7 +226,8 @@ CallStatus Core::send(uint64_t id, std::string_view payload, bool binary) {
 
 CallStatus Core::close(uint64_t id, uint16_t code, std::string_view reason) {
   if (workerOf(id) >= workers_.size()) return CallStatus::kUnknownConnection;
-  if (!close_code::isValidOnWire(code) || reason.size() > close_code::kMaxReasonBytes) {
+  if (!close_code::isValidOnWire(code) ||
+      reason.size() > close_code::kMaxReasonBytes) {
     return CallStatus::kInvalidArgument;
   }
   return postTo(workerOf(id), CloseCommand{id, code, std::string(reason)});

@@ -64,8 +64,9 @@ class MessageReader {
 
   // Heap bytes held for partial messages and control frames.
   size_t bufferedBytes() const noexcept {
-    return gathered_ ? gathered_->message.capacity() + gathered_->control.capacity()
-                     : 0;
+    return gathered_
+               ? gathered_->message.capacity() + gathered_->control.capacity()
+               : 0;
   }
 
  private:

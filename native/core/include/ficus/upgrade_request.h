@@ -8,9 +8,9 @@
 namespace ficus {
 
 struct UpgradeRequest {
-  std::string method;      // "GET"
-  std::string path;        // request target before '?', e.g. "/ws"
-  std::string query;       // after '?', raw (not decoded), may be empty
+  std::string method;  // "GET"
+  std::string path;    // request target before '?', e.g. "/ws"
+  std::string query;   // after '?', raw (not decoded), may be empty
   std::string host;
   std::string upgrade;     // Upgrade header value
   std::string connection;  // Connection header value
