@@ -142,7 +142,7 @@ class LegacyPath extends EventEmitter {
   // With `publisher`, every text message the connection sends is an event:
   // emitted as 'publish' (the dispatcher publishes it to both paths).
   // onOpen(id) is called once the handshake succeeded.
-  handleUpgrade(req, socket, head, { identity, topics = [], publisher = false, route = 0, onOpen } = {}) {
+  open(req, socket, head, { identity, topics = [], publisher = false, route = 0, onOpen } = {}) {
     if (this._shutdown !== null) {
       this._counters.handshakesRejected += 1;
       rejectHandshake(socket, 503, CLOSE_REASONS.shuttingDown);

@@ -115,11 +115,12 @@ class NativePath extends EventEmitter {
 
   // --------------------------------------------------------------- opening
 
-  // Hands an upgraded socket whose reads were paused (handoff.pauseReads)
-  // to the core, which answers the handshake itself. Returns { id } when it
-  // took the socket; else { reason, head }: why not, and the bytes taken
-  // out of the stream (the legacy path must see them).
-  open(req, socket, head, handle, { pathname, query, identity, topics, publisher, route }) {
+  // Hands an upgraded socket whose reads were paused (handoff.pauseReads,
+  // `handle`) to the core, which answers the handshake itself. When it took
+  // the socket, calls onOpen(id) and returns {}; else returns { reason,
+  // head }: why not, and the bytes taken out of the stream (the legacy path
+  // must see them).
+  open(req, socket, head, { pathname, query, identity, topics, publisher, route, handle, onOpen }) {
     const initial = handoff.takeBufferedBytes(socket, head);
     const result = this.#core.adopt(handle.fd, initial, {
       method: req.method,
@@ -142,7 +143,8 @@ class NativePath extends EventEmitter {
     }
     handoff.releaseSocket(socket);
     this.#routes.set(result.id, route);
-    return { id: result.id };
+    onOpen(result.id);
+    return {};
   }
 
   // -------------------------------------------------------------- routing

@@ -118,7 +118,7 @@ class Router extends EventEmitter {
     };
     // Listeners of 'connection' run inside the hand-off: one that throws is
     // rethrown on its own tick (like a 'message' listener, see the
-    // dispatcher's onNotify) rather than caught by the upgrade handler,
+    // native path's notifications) rather than caught by the upgrade handler,
     // which would write an HTTP error into an open WebSocket.
     this.opened = (event) => {
       try {
@@ -253,18 +253,22 @@ class Router extends EventEmitter {
     const bucket = byoBucket !== undefined ? byoBucket : bucketOf(identity, this.options.salt);
     const path = byoBucket !== undefined ? 'native' : this.choosePath(req, bucket);
 
-    const publisher = this.options.role === 'publisher';
+    // What both paths open a connection with; onOpen(id) once it is open
+    // (the native path: at once; the legacy path: after its handshake).
+    const connection = {
+      pathname, query, identity, topics, publisher: this.options.role === 'publisher', route: this.routeOf(bucket), handle,
+    };
     let legacyHead = head;
     if (path === 'native') {
       const native = this.host.native;
+      const onOpen = (id) => {
+        this.counters.native.upgrades += 1;
+        this.opened({ path: 'native', id, identity });
+      };
       const opened = !native ? { reason: 'native-unavailable' }
         : !handle ? { reason }
-          : native.open(req, socket, head, handle, { pathname, query, identity, topics, publisher, route: this.routeOf(bucket) });
-      if (opened.id !== undefined) {
-        this.counters.native.upgrades += 1;
-        this.opened({ path: 'native', id: opened.id, identity });
-        return;
-      }
+          : native.open(req, socket, head, { ...connection, onOpen });
+      if (opened.reason === undefined) return;
       this.countFallback(opened.reason);
       if (opened.head) legacyHead = opened.head;
     }
@@ -273,11 +277,8 @@ class Router extends EventEmitter {
       this.toOwnLegacy(req, socket, legacyHead);
       return;
     }
-    this.host.legacy.handleUpgrade(req, socket, legacyHead, {
-      identity,
-      topics,
-      publisher,
-      route: this.routeOf(bucket),
+    this.host.legacy.open(req, socket, legacyHead, {
+      ...connection,
       // Once the handshake succeeded: one the legacy path refused (and
       // counted in its handshakesRejected) never opened.
       onOpen: (id) => {

@@ -58,20 +58,24 @@ Napi::Object workerToJs(Napi::Env env, const WorkerStats& w) {
 
 }  // namespace
 
+std::string jsOptionName(const char* name) {
+  std::string out;
+  for (bool upper = false; *name != '\0'; ++name) {
+    if (*name == '_') {
+      upper = true;
+    } else {
+      out += upper ? static_cast<char>(*name - 'a' + 'A') : *name;
+      upper = false;
+    }
+  }
+  return out;
+}
+
 Options optionsFromJs(const Napi::Object& object) {
   Options o;
-  readNumber(object, "threads", o.threads);
-  readNumber(object, "maxConnections", o.max_connections);
-  readNumber(object, "maxMessageBytes", o.max_message_bytes);
-  readNumber(object, "maxBufferedBytes", o.max_buffered_bytes);
-  readNumber(object, "maxTopicsPerConnection", o.max_topics_per_connection);
-  readNumber(object, "maxTopicBytes", o.max_topic_bytes);
-  readNumber(object, "maxEventBytes", o.max_event_bytes);
-  readNumber(object, "handshakeTimeoutMs", o.handshake_timeout_ms);
-  readNumber(object, "pingIntervalMs", o.ping_interval_ms);
-  readNumber(object, "pongTimeoutMs", o.pong_timeout_ms);
-  readNumber(object, "closeTimeoutMs", o.close_timeout_ms);
-  readNumber(object, "shutdownTimeoutMs", o.shutdown_timeout_ms);
+  forEachTunableOption(o, [&](const char* name, auto& field, OptionRange) {
+    readNumber(object, jsOptionName(name).c_str(), field);
+  });
   if (readString(object, "backpressure") == "close") {
     o.backpressure = BackpressurePolicy::kClose;
   }

@@ -12,6 +12,8 @@
 
 namespace ficus::binding {
 
+// "max_topic_bytes" → "maxTopicBytes": the JS layer's name of an option.
+std::string jsOptionName(const char* name);
 Options optionsFromJs(const Napi::Object& object);
 UpgradeRequest requestFromJs(const Napi::Object& object);
 std::vector<std::string> stringsFromJs(const Napi::Value& value);

@@ -5,6 +5,7 @@
 #include "ficus/event_decoder.h"
 #include "ficus/listener.h"
 #include "ficus/options.h"
+#include "js_convert.h"
 
 namespace ficus::binding {
 
@@ -32,45 +33,23 @@ Napi::Object callStatuses(Napi::Env env) {
 Napi::Object defaults(Napi::Env env) {
   const Options d;
   Napi::Object o = Napi::Object::New(env);
-  setNumber(o, "threads", d.threads);
-  setNumber(o, "maxConnections", static_cast<double>(d.max_connections));
-  setNumber(o, "maxMessageBytes", static_cast<double>(d.max_message_bytes));
-  setNumber(o, "maxBufferedBytes", static_cast<double>(d.max_buffered_bytes));
+  forEachTunableOption(d, [&](const char* name, auto value, OptionRange) {
+    setNumber(o, jsOptionName(name).c_str(), static_cast<double>(value));
+  });
   o.Set("backpressure",
         d.backpressure == BackpressurePolicy::kDrop ? "drop" : "close");
-  setNumber(o, "maxTopicsPerConnection",
-            static_cast<double>(d.max_topics_per_connection));
-  setNumber(o, "maxTopicBytes", static_cast<double>(d.max_topic_bytes));
-  setNumber(o, "maxEventBytes", static_cast<double>(d.max_event_bytes));
-  setNumber(o, "handshakeTimeoutMs", d.handshake_timeout_ms);
-  setNumber(o, "pingIntervalMs", d.ping_interval_ms);
-  setNumber(o, "pongTimeoutMs", d.pong_timeout_ms);
-  setNumber(o, "closeTimeoutMs", d.close_timeout_ms);
-  setNumber(o, "shutdownTimeoutMs", d.shutdown_timeout_ms);
   return o;
 }
 
 Napi::Object ranges(Napi::Env env) {
-  namespace r = option_range;
+  const Options d;
   Napi::Object o = Napi::Object::New(env);
-  auto set = [&](const char* name, OptionRange range) {
+  forEachTunableOption(d, [&](const char* name, auto, OptionRange range) {
     Napi::Array pair = Napi::Array::New(env, 2);
     pair.Set(0u, Napi::Number::New(env, static_cast<double>(range.min)));
     pair.Set(1u, Napi::Number::New(env, static_cast<double>(range.max)));
-    o.Set(name, pair);
-  };
-  set("threads", r::kThreads);
-  set("maxConnections", r::kMaxConnections);
-  set("maxMessageBytes", r::kMaxMessageBytes);
-  set("maxBufferedBytes", r::kMaxBufferedBytes);
-  set("maxTopicsPerConnection", r::kMaxTopicsPerConnection);
-  set("maxTopicBytes", r::kMaxTopicBytes);
-  set("maxEventBytes", r::kMaxEventBytes);
-  set("handshakeTimeoutMs", r::kTimeoutMs);
-  set("pingIntervalMs", r::kTimeoutMs);
-  set("pongTimeoutMs", r::kTimeoutMs);
-  set("closeTimeoutMs", r::kTimeoutMs);
-  set("shutdownTimeoutMs", r::kShutdownTimeoutMs);
+    o.Set(jsOptionName(name), pair);
+  });
   return o;
 }
 

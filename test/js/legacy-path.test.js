@@ -23,7 +23,7 @@ async function startLegacy(options = {}) {
   server.on('upgrade', (req, socket, head) => {
     const query = new URL(req.url, 'http://localhost').searchParams.get('topics');
     const topics = query ? query.split(',').filter((t) => t !== '') : [];
-    path.handleUpgrade(req, socket, head, { identity: req.headers['x-client-id'] || 'anonymous', topics });
+    path.open(req, socket, head, { identity: req.headers['x-client-id'] || 'anonymous', topics });
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address();

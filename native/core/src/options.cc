@@ -7,32 +7,15 @@
 namespace ficus {
 
 std::string Options::validate() const {
-  namespace r = option_range;
-  // Name and range, in the words of the JS layer's RangeErrors.
-  auto check = [](const char* name, uint64_t value, OptionRange range) {
-    if (range.contains(value)) return std::string();
-    return std::string(name) + ": between " + std::to_string(range.min) +
-           " and " + std::to_string(range.max);
-  };
-  for (std::string error : {
-           check("threads", threads, r::kThreads),
-           check("max_connections", max_connections, r::kMaxConnections),
-           check("max_message_bytes", max_message_bytes, r::kMaxMessageBytes),
-           check("max_buffered_bytes", max_buffered_bytes,
-                 r::kMaxBufferedBytes),
-           check("max_topics_per_connection", max_topics_per_connection,
-                 r::kMaxTopicsPerConnection),
-           check("max_topic_bytes", max_topic_bytes, r::kMaxTopicBytes),
-           check("max_event_bytes", max_event_bytes, r::kMaxEventBytes),
-           check("handshake_timeout_ms", handshake_timeout_ms, r::kTimeoutMs),
-           check("ping_interval_ms", ping_interval_ms, r::kTimeoutMs),
-           check("pong_timeout_ms", pong_timeout_ms, r::kTimeoutMs),
-           check("close_timeout_ms", close_timeout_ms, r::kTimeoutMs),
-           check("shutdown_timeout_ms", shutdown_timeout_ms,
-                 r::kShutdownTimeoutMs),
-       }) {
-    if (!error.empty()) return error;
-  }
+  std::string error;
+  forEachTunableOption(
+      *this, [&](const char* name, uint64_t value, OptionRange range) {
+        if (error.empty() && !range.contains(value)) {
+          error = std::string(name) + ": between " + std::to_string(range.min) +
+                  " and " + std::to_string(range.max);
+        }
+      });
+  if (!error.empty()) return error;
   if (max_handshake_bytes < 256) return "max_handshake_bytes: at least 256";
   if (inbox_capacity < 16) return "inbox_capacity: at least 16";
   if (outbox_capacity < 16) return "outbox_capacity: at least 16";

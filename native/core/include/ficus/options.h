@@ -97,4 +97,26 @@ struct Options {
   uint32_t longestDeadlineMs() const;
 };
 
+// Calls f(name, field, range) for every numeric option an embedder may set,
+// in declaration order: Options::validate() checks them, and the addon
+// reads, exports and names them (snake_case here, camelCase in JS) from
+// this one list. `Opts` is Options or const Options.
+template <typename Opts, typename F>
+void forEachTunableOption(Opts& o, F&& f) {
+  namespace r = option_range;
+  f("threads", o.threads, r::kThreads);
+  f("max_connections", o.max_connections, r::kMaxConnections);
+  f("max_message_bytes", o.max_message_bytes, r::kMaxMessageBytes);
+  f("max_buffered_bytes", o.max_buffered_bytes, r::kMaxBufferedBytes);
+  f("max_topics_per_connection", o.max_topics_per_connection,
+    r::kMaxTopicsPerConnection);
+  f("max_topic_bytes", o.max_topic_bytes, r::kMaxTopicBytes);
+  f("max_event_bytes", o.max_event_bytes, r::kMaxEventBytes);
+  f("handshake_timeout_ms", o.handshake_timeout_ms, r::kTimeoutMs);
+  f("ping_interval_ms", o.ping_interval_ms, r::kTimeoutMs);
+  f("pong_timeout_ms", o.pong_timeout_ms, r::kTimeoutMs);
+  f("close_timeout_ms", o.close_timeout_ms, r::kTimeoutMs);
+  f("shutdown_timeout_ms", o.shutdown_timeout_ms, r::kShutdownTimeoutMs);
+}
+
 }  // namespace ficus
