@@ -3,6 +3,7 @@
 #include "ficus/close_codes.h"
 #include "ficus/core.h"
 #include "ficus/event_decoder.h"
+#include "ficus/grant_matcher.h"
 #include "ficus/listener.h"
 #include "ficus/options.h"
 
@@ -47,6 +48,8 @@ Napi::Object defaults(Napi::Env env) {
   setNumber(o, "pongTimeoutMs", d.pong_timeout_ms);
   setNumber(o, "closeTimeoutMs", d.close_timeout_ms);
   setNumber(o, "shutdownTimeoutMs", d.shutdown_timeout_ms);
+  setNumber(o, "maxRefusedSubscribes",
+            static_cast<double>(d.max_refused_subscribes));
   return o;
 }
 
@@ -71,6 +74,7 @@ Napi::Object ranges(Napi::Env env) {
   set("pongTimeoutMs", r::kTimeoutMs);
   set("closeTimeoutMs", r::kTimeoutMs);
   set("shutdownTimeoutMs", r::kShutdownTimeoutMs);
+  set("maxRefusedSubscribes", r::kMaxRefusedSubscribes);
   return o;
 }
 
@@ -81,6 +85,8 @@ Napi::Object limits(Napi::Env env) {
   setNumber(o, "maxTopicsPerMessage",
             static_cast<double>(DecoderLimits{}.max_topics_per_message));
   setNumber(o, "listenBacklog", kListenBacklog);
+  setNumber(o, "maxGrantPatterns",
+            static_cast<double>(GrantMatcher::kMaxPatterns));
   return o;
 }
 
@@ -90,6 +96,7 @@ Napi::Object closeReasons(Napi::Env env) {
   o.Set("sendBufferFull", close_reason::kSendBufferFull);
   o.Set("tooManyTopics", close_reason::kTooManyTopics);
   o.Set("badTopicName", close_reason::kBadTopicName);
+  o.Set("tooManyRefusedSubscribes", close_reason::kTooManyRefusedSubscribes);
   return o;
 }
 

@@ -30,6 +30,8 @@ std::string Options::validate() const {
            check("close_timeout_ms", close_timeout_ms, r::kTimeoutMs),
            check("shutdown_timeout_ms", shutdown_timeout_ms,
                  r::kShutdownTimeoutMs),
+           check("max_refused_subscribes", max_refused_subscribes,
+                 r::kMaxRefusedSubscribes),
        }) {
     if (!error.empty()) return error;
   }
