@@ -119,7 +119,9 @@ class NativePath extends EventEmitter {
   // to the core, which answers the handshake itself. Returns { id } when it
   // took the socket; else { reason, head }: why not, and the bytes taken
   // out of the stream (the legacy path must see them).
-  open(req, socket, head, handle, { pathname, query, identity, topics, publisher, route }) {
+  // `grant`: null (the client may subscribe to anything) or { allow }: the
+  // patterns the core checks its subscribes against (lib/grant.js).
+  open(req, socket, head, handle, { pathname, query, identity, topics, publisher, grant = null, route }) {
     const initial = handoff.takeBufferedBytes(socket, head);
     const result = this.#core.adopt(handle.fd, initial, {
       method: req.method,
@@ -134,6 +136,7 @@ class NativePath extends EventEmitter {
       extensions: headerValue(req.headers['sec-websocket-extensions']),
       identity,
       topics: publisher ? [] : topics,
+      allow: publisher || grant === null ? null : grant.allow,
       publisher,
     });
     if (result.status !== addon.callStatus.ok) {
