@@ -99,6 +99,8 @@ class Dispatcher extends EventEmitter {
       native: this.#native,
       legacy: this.#legacy,
       slot: this.#nextRouterSlot,
+      // What a Grant's patterns are checked against (lib/grant.js).
+      maxTopicBytes: this.options.maxTopicBytes,
       detached: () => this.#routers.delete(router),
     };
     const router = new Router(host, server, options);

@@ -39,6 +39,12 @@ export interface DispatcherOptions {
   closeTimeoutMs?: number;
   /** close(): time for connections to finish closing. Default 2000. */
   shutdownTimeoutMs?: number;
+  /**
+   * Subscribes a connection's Grant may refuse (each answered with
+   * `{"type":"error","topic":…,"reason":"forbidden"}`); the next refusal closes it with 1008
+   * "too many refused subscribes". 0..65535, default 16.
+   */
+  maxRefusedSubscribes?: number;
 }
 
 /** What `authenticate` grants a connection. */
@@ -47,6 +53,18 @@ export interface Grant {
   topics?: string[];
   /** Identity for sticky bucketing and close events; default: `key(req)`, else random. */
   identity?: string;
+  /**
+   * Topic patterns the client may subscribe to (by message or `?topics=`), besides `topics`:
+   * exact topics, or prefixes ending in `*` (`'order:*'`). Only a trailing `*` is a wildcard.
+   * At most 64 together with `topics`. Without `allow` (and without `subscribe: 'any'`) a Grant
+   * allows only its own `topics`. Refused topics get an error message (docs/security.md).
+   */
+  allow?: string[];
+  /**
+   * `'any'`: the client may subscribe to any topic (the behaviour before grants were permissions;
+   * not with `allow`). `'granted'` (default): only `topics` and `allow`.
+   */
+  subscribe?: 'any' | 'granted';
 }
 
 export interface AttachOptions {
@@ -155,6 +173,8 @@ export interface PathStats {
   messagesIn?: number;
   /** Upgrades routed to this path whose handshake it refused (bad version, key, topics; shutting down). */
   handshakesRejected?: number;
+  /** Topics clients asked for (by message or query) that their Grant did not allow. */
+  subscribesRefused?: number;
 }
 
 export interface NativeThreadStats {
@@ -379,6 +399,8 @@ export declare const limits: Readonly<{
   maxTopicsPerMessage: number;
   /** The listen backlog the core's own listener uses (and the example gateway). */
   listenBacklog: number;
+  /** Patterns one Grant may hold, its `topics` included. */
+  maxGrantPatterns: number;
 }>;
 /** null when valid, else the reason (the same rules both paths apply). */
 export declare function validateEvent(event: DeliveryEvent | string | Buffer): string | null;

@@ -17,6 +17,7 @@ const { decodeClientMessage } = require('./events');
 const { LatencyHistogram, nowNs } = require('./histogram');
 const { bucketOfRoute, slotOfRoute } = require('./bucket');
 const { DEFAULTS, LIMITS, CLOSE, CLOSE_REASONS, closeCodeKey, frameBytes } = require('./protocol');
+const { GrantMatcher, refusalMessage } = require('./grant');
 
 const OPEN = WebSocket.OPEN;
 // Shared by every send: `ws` copies its options, never keeps them.
@@ -40,6 +41,10 @@ class LegacyConnection {
     this.pingSentMs = 0; // 0: no ping outstanding
     this.closingSinceMs = 0; // when it stopped being open
     this.closeCode = 0; // the code we closed with; 0: the peer's, or ws's
+    // What the client may subscribe to: null for anything, else a
+    // GrantMatcher (Connection::grant_); refusals so far.
+    this.grant = null;
+    this.refused = 0;
   }
 }
 
@@ -121,6 +126,7 @@ class LegacyPath extends EventEmitter {
       deliveries: 0,
       dropsBackpressure: 0,
       dropsClosing: 0,
+      subscribesRefused: 0,
     };
     this._closedByCode = emptyCloseCounts();
     this._shutdown = null; // { promise, resolve, timer } once close() began
@@ -142,7 +148,9 @@ class LegacyPath extends EventEmitter {
   // With `publisher`, every text message the connection sends is an event:
   // emitted as 'publish' (the dispatcher publishes it to both paths).
   // onOpen(id) is called once the handshake succeeded.
-  open(req, socket, head, { identity, topics = [], publisher = false, route = 0, onOpen } = {}) {
+  // `grant`: null (the client may subscribe to anything) or { allow }: the
+  // patterns its subscribes (by message, and `topics`) are checked against.
+  open(req, socket, head, { identity, topics = [], publisher = false, grant = null, route = 0, onOpen } = {}) {
     if (this._shutdown !== null) {
       this._counters.handshakesRejected += 1;
       rejectHandshake(socket, 503, CLOSE_REASONS.shuttingDown);
@@ -169,7 +177,8 @@ class LegacyPath extends EventEmitter {
     socket.once('close', refused);
     this._wss.handleUpgrade(req, socket, head, (ws) => {
       socket.off('close', refused);
-      const id = this._adopt(ws, socket, identity, route, publisher ? [] : topics, publisher);
+      const matcher = publisher || grant === null ? null : new GrantMatcher(grant.allow);
+      const id = this._adopt(ws, socket, identity, route, publisher ? [] : topics, publisher, matcher);
       if (onOpen) onOpen(id);
     });
   }
@@ -187,14 +196,18 @@ class LegacyPath extends EventEmitter {
     return topic.length > 0 && Buffer.byteLength(topic, 'utf8') <= this._options.maxTopicBytes;
   }
 
-  _adopt(ws, socket, identity, route, topics, publisher = false) {
+  _adopt(ws, socket, identity, route, topics, publisher = false, grant = null) {
     const id = `l${this._nextId}`;
     this._nextId += 1;
     const conn = new LegacyConnection(id, ws, identity, route, performance.now());
     conn.publisher = publisher;
+    conn.grant = grant;
     this._connections.set(id, conn);
     this._counters.connectionsOpened += 1;
-    for (const topic of topics) this._subscribeOne(conn, topic);
+    // The initial topics are the client's request too when they came from
+    // the query (Connection::upgrade): a grant checks them.
+    const error = this._subscribeAll(conn, topics, true);
+    if (error !== null) this._closeConnection(conn, CLOSE.POLICY_VIOLATION, error);
     // Any bytes from the client count as a sign of life, as in the native
     // onData(): messages, pings, pongs, even part of a frame.
     socket.on('data', () => {
@@ -224,7 +237,7 @@ class LegacyPath extends EventEmitter {
     const message = decodeClientMessage(data, this._messageLimits);
     switch (message.type) {
       case 'subscribe': {
-        const error = this._subscribeAll(conn, message.topics);
+        const error = this._subscribeAll(conn, message.topics, true);
         if (error !== null) this._closeConnection(conn, CLOSE.POLICY_VIOLATION, error);
         return;
       }
@@ -250,14 +263,34 @@ class LegacyPath extends EventEmitter {
   // ---------------------------------------------------------------- topics
 
   // Topics are added one by one until one breaks a limit (as
-  // Connection::subscribe does); returns that limit's close reason.
-  _subscribeAll(conn, topics) {
+  // Connection::addTopics does); returns that limit's close reason. With
+  // `authorize` (the client's own request), a topic its grant does not
+  // allow is refused with a message and counted, and the rest go on.
+  _subscribeAll(conn, topics, authorize = false) {
     for (const topic of topics) {
       if (!this._topicFits(topic)) return CLOSE_REASONS.badTopicName;
+      if (authorize && conn.grant !== null && !conn.grant.allows(topic)) {
+        if (this._refuse(conn, topic)) continue;
+        return CLOSE_REASONS.tooManyRefusedSubscribes;
+      }
       if (conn.topics.size >= this._options.maxTopicsPerConnection) return CLOSE_REASONS.tooManyTopics;
       this._subscribeOne(conn, topic);
     }
     return null;
+  }
+
+  // Tells the client `topic` is refused (Connection::refuse); false once
+  // its refusals are past maxRefusedSubscribes (nothing sent: the caller
+  // closes). Like the native control frame, it bypasses maxBufferedBytes.
+  _refuse(conn, topic) {
+    this._counters.subscribesRefused += 1;
+    if (conn.refused >= this._options.maxRefusedSubscribes) return false;
+    conn.refused += 1;
+    const payload = Buffer.from(refusalMessage(topic), 'utf8');
+    conn.ws.send(payload, SEND_TEXT);
+    this._counters.messagesOut += 1;
+    this._counters.bytesOut += frameBytes(payload.length);
+    return true;
   }
 
   _subscribeOne(conn, topic) {

@@ -120,7 +120,9 @@ class NativePath extends EventEmitter {
   // the socket, calls onOpen(id) and returns {}; else returns { reason,
   // head }: why not, and the bytes taken out of the stream (the legacy path
   // must see them).
-  open(req, socket, head, { pathname, query, identity, topics, publisher, route, handle, onOpen }) {
+  // `grant`: null (the client may subscribe to anything) or { allow }: the
+  // patterns the core checks its subscribes against (lib/grant.js).
+  open(req, socket, head, { pathname, query, identity, topics, publisher, grant = null, route, handle, onOpen }) {
     const initial = handoff.takeBufferedBytes(socket, head);
     const result = this.#core.adopt(handle.fd, initial, {
       method: req.method,
@@ -135,6 +137,7 @@ class NativePath extends EventEmitter {
       extensions: headerValue(req.headers['sec-websocket-extensions']),
       identity,
       topics: publisher ? [] : topics,
+      allow: publisher || grant === null ? null : grant.allow,
       publisher,
     });
     if (result.status !== addon.callStatus.ok) {

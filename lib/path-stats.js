@@ -58,7 +58,7 @@ function nativePath(s, nativeError, routing) {
   };
   if (!s) {
     return {
-      ...base, connections: 0, delivered: 0, drops: 0, sendBufferBytes: 0,
+      ...base, connections: 0, delivered: 0, drops: 0, sendBufferBytes: 0, subscribesRefused: 0,
       latencyMs: latencyMs({ count: 0, p50Ns: 0, p90Ns: 0, p99Ns: 0, p999Ns: 0, maxNs: 0 }),
       latencyHistogram: { count: 0, sumNs: 0, buckets: [] },
       closedByCode: {}, threads: [],
@@ -79,6 +79,7 @@ function nativePath(s, nativeError, routing) {
     ingestRejected: s.total.eventsIngestRejected,
     ingestDropped: s.total.ingestDropped,
     handshakesRejected: s.total.handshakesRejected,
+    subscribesRefused: s.total.subscribesRefused,
     notificationsDropped: s.total.notificationsDropped,
     commandsDropped: s.commandsDropped,
     threads: s.workers.map((w) => ({
@@ -106,6 +107,7 @@ function legacyPath(legacy, routing) {
     closedByCode: legacy.closedByCode,
     messagesIn: legacy.messagesIn,
     handshakesRejected: legacy.handshakesRejected,
+    subscribesRefused: legacy.subscribesRefused,
   };
 }
 

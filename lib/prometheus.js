@@ -57,6 +57,8 @@ function families(stats) {
     family('ficus_deliveries_total', 'counter', 'Event messages handed to the kernel, one per subscriber.',
       perPath(stats, (p) => p.delivered)),
     family('ficus_drops_total', 'counter', 'Messages skipped because a send buffer was full.', perPath(stats, (p) => p.drops)),
+    family('ficus_subscribes_refused_total', 'counter', 'Subscribes refused because the connection\'s grant does not allow the topic.',
+      perPath(stats, (p) => p.subscribesRefused)),
     family('ficus_send_buffer_bytes', 'gauge', 'Bytes queued for the kernel across connections.',
       perPath(stats, (p) => p.sendBufferBytes)),
     family('ficus_delivery_latency_seconds', 'histogram', 'Publish call to bytes handed to the kernel, since start.',

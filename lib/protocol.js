@@ -22,6 +22,9 @@ const DEFAULTS = Object.freeze({
   pongTimeoutMs: 30_000,
   closeTimeoutMs: 5_000,
   shutdownTimeoutMs: 2_000,
+  // Subscribes a connection's grant may refuse (each answered with an
+  // error message); the next refusal closes it with 1008.
+  maxRefusedSubscribes: 16,
 });
 
 const MAX_TIMER_MS = 2 ** 31 - 1; // what setTimeout and uv timers take
@@ -40,6 +43,7 @@ const RANGES = Object.freeze({
   pongTimeoutMs: [10, MAX_TIMER_MS],
   closeTimeoutMs: [10, MAX_TIMER_MS],
   shutdownTimeoutMs: [0, MAX_TIMER_MS],
+  maxRefusedSubscribes: [0, 65535],
 });
 
 const LIMITS = Object.freeze({
@@ -53,6 +57,8 @@ const LIMITS = Object.freeze({
   // Pending connections the kernel queues per listening socket (the core's
   // own listener and the example gateway); Linux caps it at somaxconn.
   listenBacklog: 4096,
+  // Patterns one Grant may hold, its own topics included (GrantMatcher).
+  maxGrantPatterns: 64,
 });
 
 // RFC 6455 7.4.1.
@@ -75,6 +81,7 @@ const CLOSE_REASONS = Object.freeze({
   sendBufferFull: 'send buffer full',
   tooManyTopics: 'too many topics',
   badTopicName: 'topic name empty or too long',
+  tooManyRefusedSubscribes: 'too many refused subscribes',
 });
 
 // The rollback drain's reason carries a retry hint, so clients spread their

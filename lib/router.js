@@ -10,6 +10,7 @@ const handoff = require('./handoff');
 const { Drainer } = require('./drainer');
 const v = require('./validate');
 const { FicusError, codes, wrap, rethrowLater } = require('./errors');
+const { grantPatterns } = require('./grant');
 
 const STATUS_TEXT = { 400: 'Bad Request', 401: 'Unauthorized', 500: 'Internal Server Error', 503: 'Service Unavailable' };
 
@@ -89,6 +90,7 @@ const ROUTER_DEFAULTS = {
 //   native  the NativePath, or null when the native core is unavailable
 //   legacy  the LegacyPath
 //   slot    this router's number among the dispatcher's (connection routes)
+//   maxTopicBytes  the dispatcher's option (a Grant's patterns are checked)
 //   detached()  tells the dispatcher this router is gone
 class Router extends EventEmitter {
   constructor(host, server, options) {
@@ -250,13 +252,25 @@ class Router extends EventEmitter {
     const identity = grant.identity !== undefined ? String(grant.identity) : this.identityOf(req);
     const topics = grant.topics !== undefined ? grant.topics.map(String)
       : (this.options.topicsFromQuery ? topicsFromQuery(query) : []);
+    // What the client may subscribe to by message or query: null for
+    // anything (no authenticate, `true`, or `subscribe: 'any'`), else the
+    // patterns both paths enforce (docs/security.md, "Authorization").
+    let allow;
+    try {
+      allow = grantPatterns(auth === true ? true : grant, topics, this.host.maxTopicBytes);
+    } catch (error) {
+      this.upgradeFailed(socket, error, 500);
+      return;
+    }
+    const permissions = allow === null ? null : { allow };
     const bucket = byoBucket !== undefined ? byoBucket : bucketOf(identity, this.options.salt);
     const path = byoBucket !== undefined ? 'native' : this.choosePath(req, bucket);
 
     // What both paths open a connection with; onOpen(id) once it is open
     // (the native path: at once; the legacy path: after its handshake).
     const connection = {
-      pathname, query, identity, topics, publisher: this.options.role === 'publisher', route: this.routeOf(bucket), handle,
+      pathname, query, identity, topics, publisher: this.options.role === 'publisher', grant: permissions,
+      route: this.routeOf(bucket), handle,
     };
     let legacyHead = head;
     if (path === 'native') {

@@ -38,6 +38,7 @@ Napi::Object workerToJs(Napi::Env env, const WorkerStats& w) {
   }
   o.Set("closedByCode", closed);
   setCounter(o, "handshakesRejected", w.handshakes_rejected);
+  setCounter(o, "subscribesRefused", w.subscribes_refused);
   setCounter(o, "messagesIn", w.messages_in);
   setCounter(o, "bytesIn", w.bytes_in);
   setCounter(o, "messagesOut", w.messages_out);
@@ -96,6 +97,11 @@ UpgradeRequest requestFromJs(const Napi::Object& object) {
   r.extensions = readString(object, "extensions");
   r.identity = readString(object, "identity");
   r.topics = stringsFromJs(object.Get("topics"));
+  // `allow`: an array restricts the client's subscribes to it (an empty one
+  // to nothing); null or absent leaves them unrestricted.
+  Napi::Value allow = object.Get("allow");
+  r.restricted = allow.IsArray();
+  r.allow = stringsFromJs(allow);
   r.publisher = object.Get("publisher").ToBoolean().Value();
   return r;
 }

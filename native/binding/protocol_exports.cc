@@ -3,6 +3,7 @@
 #include "ficus/close_codes.h"
 #include "ficus/core.h"
 #include "ficus/event_decoder.h"
+#include "ficus/grant_matcher.h"
 #include "ficus/listener.h"
 #include "ficus/options.h"
 #include "js_convert.h"
@@ -60,6 +61,8 @@ Napi::Object limits(Napi::Env env) {
   setNumber(o, "maxTopicsPerMessage",
             static_cast<double>(DecoderLimits{}.max_topics_per_message));
   setNumber(o, "listenBacklog", kListenBacklog);
+  setNumber(o, "maxGrantPatterns",
+            static_cast<double>(GrantMatcher::kMaxPatterns));
   return o;
 }
 
@@ -69,6 +72,7 @@ Napi::Object closeReasons(Napi::Env env) {
   o.Set("sendBufferFull", close_reason::kSendBufferFull);
   o.Set("tooManyTopics", close_reason::kTooManyTopics);
   o.Set("badTopicName", close_reason::kBadTopicName);
+  o.Set("tooManyRefusedSubscribes", close_reason::kTooManyRefusedSubscribes);
   return o;
 }
 

@@ -12,5 +12,6 @@ declare global {
   const event: DeliveryEvent;
   const id: number | string;
   function yourAuth(req: IncomingMessage): Promise<{ id: string; topics: string[] } | null>;
+  function yourPermissions(userId: string): Promise<{ role: string; orders: string[]; drivers: string[] }>;
   function onConnection(ws: unknown, req: IncomingMessage): void;
 }

@@ -12,6 +12,16 @@ const router = dispatch.attach(server, {
   authenticate: async () => ({ topics: ['order:o17'] }),
   authenticateTimeoutMs: 5000,
 });
+// A dashboard: every order by pattern; an app that keeps the old behaviour.
+dispatch.attach(server, { path: '/dash', authenticate: () => ({ allow: ['order:*'], identity: 'dispatch' }) });
+dispatch.attach(server, { path: '/any', authenticate: () => ({ topics: ['a'], subscribe: 'any' }) });
+// @ts-expect-error: patterns are strings
+dispatch.attach(server, { path: '/bad', authenticate: () => ({ allow: [1] }) });
+// @ts-expect-error: 'any' or 'granted'
+dispatch.attach(server, { path: '/bad2', authenticate: () => ({ subscribe: 'all' }) });
+const refusedSubscribes: number | undefined = dispatch.stats().paths.legacy.subscribesRefused;
+const grantCap: number = ficus.limits.maxGrantPatterns;
+ficus.createDispatcher({ maxRefusedSubscribes: 4 });
 const result: ficus.PublishResult = dispatch.publish({
   order_id: 'o17', status: 'picked_up', timestamp: '2026-11-27T10:00:00Z', driver_id: null,
 });

@@ -133,6 +133,14 @@ void Connection::upgrade(const UpgradeRequest& request,
       return;
     }
   }
+  // A grant the embedder could not have meant (too many or bad patterns)
+  // is its bug: answered 500 rather than admitting the client unrestricted.
+  if (request.restricted && !request.publisher &&
+      !GrantMatcher::build(request.allow, host_.options().max_topic_bytes,
+                           &grant_, &error)) {
+    rejectHandshake(500, error);
+    return;
+  }
   sendControl(buildAcceptResponse(request.key));
   setState(ConnectionState::kOpen);
   publisher_ = request.publisher;
@@ -140,7 +148,13 @@ void Connection::upgrade(const UpgradeRequest& request,
   WorkerMetrics& m = host_.mutableMetrics();
   m.connections_open.add();
   m.connections_opened.add();
-  if (!publisher_) subscribe(request.topics, &error);
+  // The initial topics are the client's request too when they came from
+  // the query: a restricted grant checks them (its own topics are in
+  // `allow`, so they pass).
+  if (!publisher_ && !subscribeRequested(request.topics, &error)) {
+    fail(close_code::kPolicyViolation, error);
+    return;
+  }
   if (!reading_) {
     if (uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), onAlloc, onRead) !=
         0) {
@@ -168,19 +182,52 @@ void Connection::rejectHandshake(int status, std::string_view reason) {
 
 bool Connection::subscribe(const std::vector<std::string>& topics,
                            std::string* error) {
+  return addTopics(topics, /*authorize=*/false, error);
+}
+
+bool Connection::subscribeRequested(const std::vector<std::string>& topics,
+                                    std::string* error) {
+  return addTopics(topics, /*authorize=*/grant_.restricted(), error);
+}
+
+// Topic by topic, in order, as the legacy path does (_subscribeAll): the
+// limits first, then the grant. The work is bounded: the decoder caps the
+// topics of a message (max_topics_per_connection) and the grant its
+// patterns (GrantMatcher::kMaxPatterns).
+bool Connection::addTopics(const std::vector<std::string>& topics,
+                           bool authorize, std::string* error) {
   const Options& options = host_.options();
+  bool ok = true;
   for (const std::string& topic : topics) {
     if (topic.empty() || topic.size() > options.max_topic_bytes) {
       *error = close_reason::kBadTopicName;
-      return false;
+      ok = false;
+      break;
+    }
+    if (authorize && !grant_.allows(topic)) {
+      if (refuse(topic)) continue;
+      *error = close_reason::kTooManyRefusedSubscribes;
+      ok = false;
+      break;
     }
     if (subscriptions().size() >= options.max_topics_per_connection) {
       *error = close_reason::kTooManyTopics;
-      return false;
+      ok = false;
+      break;
     }
     host_.topics().subscribe(*this, topic);
   }
   host_.topicsChanged();
+  return ok;
+}
+
+bool Connection::refuse(const std::string& topic) {
+  host_.mutableMetrics().subscribes_refused.add();
+  if (refused_ >= host_.options().max_refused_subscribes) return false;
+  ++refused_;
+  // Like a control frame it bypasses max_buffered_bytes; at most
+  // max_refused_subscribes of them per connection.
+  sendControl(encodeFrame(Opcode::kText, encodeSubscribeRefusal(topic)));
   return true;
 }
 
@@ -286,7 +333,7 @@ void Connection::handleClientText(std::string_view text) {
   switch (message.type) {
     case ClientMessage::Type::kSubscribe: {
       std::string error;
-      if (!subscribe(message.topics, &error)) {
+      if (!subscribeRequested(message.topics, &error)) {
         fail(close_code::kPolicyViolation, error);
       }
       return;

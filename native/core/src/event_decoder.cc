@@ -636,4 +636,48 @@ ClientMessage decodeClientMessage(std::string_view text,
   return message;
 }
 
+std::string encodeSubscribeRefusal(std::string_view topic) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = R"({"type":"error","topic":")";
+  out.reserve(out.size() + topic.size() + 32);
+  for (char c : topic) {
+    const auto byte = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (byte < 0x20) {
+          out += "\\u00";
+          out += kHex[byte >> 4];
+          out += kHex[byte & 0xF];
+        } else {
+          out += c;  // UTF-8 passes as it is, like JSON.stringify's output
+        }
+    }
+  }
+  out += R"(","reason":")";
+  out += kForbiddenReason;
+  out += R"("})";
+  return out;
+}
+
 }  // namespace ficus

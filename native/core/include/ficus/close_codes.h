@@ -43,5 +43,9 @@ inline constexpr const char* kShuttingDown = "server shutting down";
 inline constexpr const char* kSendBufferFull = "send buffer full";
 inline constexpr const char* kTooManyTopics = "too many topics";
 inline constexpr const char* kBadTopicName = "topic name empty or too long";
+// More subscribes refused by the connection's grant than
+// Options::max_refused_subscribes: a client probing for topics.
+inline constexpr const char* kTooManyRefusedSubscribes =
+    "too many refused subscribes";
 
 }  // namespace ficus::close_reason

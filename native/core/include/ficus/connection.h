@@ -21,6 +21,7 @@
 #include "ficus/deadline_wheel.h"
 #include "ficus/frame_codec.h"
 #include "ficus/frame_pool.h"
+#include "ficus/grant_matcher.h"
 #include "ficus/handshake.h"
 #include "ficus/topic_index.h"
 
@@ -71,8 +72,15 @@ class Connection final : public Subscriber,
   void flush();
 
   // Subscribes within the limits (max topics, topic length); false with
-  // the reason when a limit stops it (the topics before it stay).
+  // the reason when a limit stops it (the topics before it stay). The
+  // embedder's own subscribe: trusted, never checked against the grant.
   bool subscribe(const std::vector<std::string>& topics, std::string* error);
+  // The client's own subscribe (a message, or the query's topics at
+  // upgrade): the limits, and the grant. A topic the grant does not allow
+  // is refused with an error message and counted, the others still
+  // subscribe; past max_refused_subscribes refusals, false with the reason.
+  bool subscribeRequested(const std::vector<std::string>& topics,
+                          std::string* error);
   void unsubscribe(const std::vector<std::string>& topics);
 
   // Sends a close frame and waits (close timeout) for the peer's.
@@ -118,6 +126,11 @@ class Connection final : public Subscriber,
   void rejectHandshake(int status, std::string_view reason);
   void notifyMessage(std::string_view payload, bool binary);
   void handleClientText(std::string_view text);
+  bool addTopics(const std::vector<std::string>& topics, bool authorize,
+                 std::string* error);
+  // Tells the client `topic` is refused; false once refusals are past the
+  // limit (nothing sent then: the caller closes).
+  bool refuse(const std::string& topic);
   void sendControl(std::string bytes);
   // fd_ from tcp_ on first use; false when the handle has none.
   bool resolveFd() noexcept;
@@ -145,6 +158,7 @@ class Connection final : public Subscriber,
   uint8_t pongs_queued_ = 0;  // since the send queue was last empty
   bool dirty_ = false;
   uint16_t close_code_ = 0;  // reported when the connection ends
+  uint16_t refused_ = 0;     // subscribes the grant refused (saturates)
   uint32_t out_head_ = 0;
   int fd_ = -1;  // tcp_'s, read on the first send (it is deep in tcp_)
   uint32_t inflight_bytes_ = 0;
@@ -154,6 +168,9 @@ class Connection final : public Subscriber,
   uv_tcp_t tcp_;  // tcp_.data = this
   const uint64_t id_;
   std::string identity_;
+  // What the client may subscribe to: unrestricted (8 bytes, no heap)
+  // unless the embedder's grant restricted it at upgrade.
+  GrantMatcher grant_;
   uint64_t state_since_ms_ = 0;
   uint64_t last_rx_ms_ = 0;
   uint64_t ping_sent_ms_ = 0;  // 0 = no ping outstanding

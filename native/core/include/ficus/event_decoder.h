@@ -90,4 +90,10 @@ struct ClientMessage {
 ClientMessage decodeClientMessage(std::string_view text,
                                   const DecoderLimits& limits = {});
 
+// The reason of a refused subscribe, and the message that tells the client:
+// {"type":"error","topic":"<topic>","reason":"forbidden"}, the topic
+// escaped as JSON.stringify escapes it, so both paths send the same bytes.
+inline constexpr const char* kForbiddenReason = "forbidden";
+std::string encodeSubscribeRefusal(std::string_view topic);
+
 }  // namespace ficus

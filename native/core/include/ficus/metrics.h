@@ -69,6 +69,7 @@ struct WorkerMetrics {
   // TCP ended without a close handshake.
   std::array<Counter, kCloseCodeSlots> connections_closed;
   Counter handshakes_rejected;  // HTTP error answered instead of 101
+  Counter subscribes_refused;   // topics a connection's grant refused
   Counter messages_in;
   Counter bytes_in;
   Counter messages_out;  // frames fully handed to the kernel

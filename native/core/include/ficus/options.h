@@ -41,6 +41,8 @@ inline constexpr OptionRange kMaxTopicBytes{1, 65535};
 inline constexpr OptionRange kMaxEventBytes{64, kMaxBytes};
 inline constexpr OptionRange kTimeoutMs{10, kMaxTimerMs};
 inline constexpr OptionRange kShutdownTimeoutMs{0, kMaxTimerMs};
+// A connection counts its refusals in 16 bits.
+inline constexpr OptionRange kMaxRefusedSubscribes{0, 65535};
 }  // namespace option_range
 
 struct Options {
@@ -62,6 +64,9 @@ struct Options {
   size_t max_topics_per_connection = 64;
   // Longest topic name in bytes; longer → close 1008 (400 at handshake).
   size_t max_topic_bytes = 256;
+  // Subscribes a connection's grant may refuse (each answered with an error
+  // message); the next refusal closes it with 1008.
+  size_t max_refused_subscribes = 16;
   // Largest HTTP request head the core's own listener reads (→ 431).
   size_t max_handshake_bytes = 8192;
   // Largest published event.
@@ -117,6 +122,8 @@ void forEachTunableOption(Opts& o, F&& f) {
   f("pong_timeout_ms", o.pong_timeout_ms, r::kTimeoutMs);
   f("close_timeout_ms", o.close_timeout_ms, r::kTimeoutMs);
   f("shutdown_timeout_ms", o.shutdown_timeout_ms, r::kShutdownTimeoutMs);
+  f("max_refused_subscribes", o.max_refused_subscribes,
+    r::kMaxRefusedSubscribes);
 }
 
 }  // namespace ficus

@@ -21,8 +21,15 @@ struct UpgradeRequest {
   // Opaque identity / metadata from the embedder, handed back with every
   // notification about this connection.
   std::string identity;
-  // Topics to subscribe when the connection opens.
+  // Topics to subscribe when the connection opens. With `restricted`, they
+  // are checked against `allow` like a subscribe message (the embedder puts
+  // the topics it grants into `allow`; ones from the query are not).
   std::vector<std::string> topics;
+  // Whether the client may subscribe (by message, or by the query's
+  // topics) only to what `allow` matches: exact topics and prefix patterns
+  // ending in '*' (GrantMatcher). Without it, to anything within the limits.
+  bool restricted = false;
+  std::vector<std::string> allow;
   // An ingest connection: every text message it sends is a DeliveryEvent,
   // published from the worker itself (events never touch the embedder's
   // thread). It receives nothing but control frames.
