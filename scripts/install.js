@@ -103,6 +103,9 @@ function buildFromSource() {
 
 const forced = process.env.FICUS_BUILD_FROM_SOURCE === '1' || process.env.npm_config_build_from_source === 'true';
 fs.rmSync(NOTE, { force: true });
+// A ficus checkout (`npm install` of the repository itself; the package
+// does not ship this script): its own scripts build the addon when needed.
+if (!forced && fs.existsSync(path.join(root, 'scripts', 'build-addon.js'))) process.exit(0);
 const existing = forced ? null : currentAddon();
 if (existing) process.exit(0);
 const prebuildMissing = !forced;
