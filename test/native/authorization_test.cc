@@ -12,46 +12,11 @@
 #include "ficus/event_decoder.h"
 #include "ficus/handshake.h"
 #include "support/core_fixture.h"
+#include "support/fake_gateway.h"
 #include "support/test_client.h"
 
 namespace ficus::test {
 namespace {
-
-// A plain listening socket standing in for Node's http.Server (as in
-// adopt_test.cc).
-struct Gateway {
-  UniqueFd listener;
-  uint16_t port = 0;
-
-  Gateway() : listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-    EXPECT_EQ(
-        ::bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr),
-        0);
-    EXPECT_EQ(::listen(listener.get(), 16), 0);
-    socklen_t len = sizeof addr;
-    getsockname(listener.get(), reinterpret_cast<sockaddr*>(&addr), &len);
-    port = ntohs(addr.sin_port);
-  }
-
-  UniqueFd accept(UpgradeRequest& request, std::string& rest) {
-    UniqueFd fd(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
-    HandshakeParser parser;
-    char buf[4096];
-    while (true) {
-      ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
-      if (n <= 0) return {};
-      auto status = parser.feed({buf, static_cast<size_t>(n)});
-      if (status == HandshakeParser::Status::kComplete) break;
-      if (status == HandshakeParser::Status::kError) return {};
-    }
-    request = parser.request();
-    rest = std::string(parser.leftover());
-    return fd;
-  }
-};
 
 constexpr const char* kRequest =
     "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
