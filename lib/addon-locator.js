@@ -85,4 +85,4 @@ function unavailable(errors) {
   return error;
 }
 
-module.exports = { root, candidates, unavailable };
+module.exports = { root, candidates, unavailable, INSTALL_NOTE, DEBIAN_PACKAGES };

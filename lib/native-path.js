@@ -105,14 +105,6 @@ class NativePath extends EventEmitter {
     this.#core = core;
   }
 
-  get connectionCount() {
-    return this.#routes.size;
-  }
-
-  get threadCount() {
-    return this.#core.threadCount();
-  }
-
   // --------------------------------------------------------------- opening
 
   // Hands an upgraded socket whose reads were paused (handoff.pauseReads,

@@ -204,8 +204,10 @@ class Router extends EventEmitter {
     // application's own handler before ficus touches anything, so at 0 %
     // nothing in the gateway changes. The bucket comes from `key` alone.
     let byoBucket;
+    let keyIdentity; // key(req) is asked once: without a key it is random
     if (this.options.legacy) {
-      byoBucket = bucketOf(this.identityOf(req), this.options.salt);
+      keyIdentity = this.identityOf(req);
+      byoBucket = bucketOf(keyIdentity, this.options.salt);
       if (this.choosePath(req, byoBucket) === 'legacy') {
         this.toOwnLegacy(req, socket, head);
         return;
@@ -249,7 +251,7 @@ class Router extends EventEmitter {
       this.upgradeFailed(socket, v.typeError('an array of topic names', 'grant.topics', grant.topics), 500);
       return;
     }
-    const identity = grant.identity !== undefined ? String(grant.identity) : this.identityOf(req);
+    const identity = grant.identity !== undefined ? String(grant.identity) : (keyIdentity ?? this.identityOf(req));
     const topics = grant.topics !== undefined ? grant.topics.map(String)
       : (this.options.topicsFromQuery ? topicsFromQuery(query) : []);
     // What the client may subscribe to by message or query: null for

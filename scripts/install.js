@@ -12,16 +12,19 @@
 //
 // npm runs dependencies' install scripts only when the project allows them
 // (npm 11: `npm install-scripts approve ficus`); `npm rebuild ficus` runs
-// this script too. It uses nothing but Node's standard library.
+// this script too. It needs nothing but Node's standard library and lib/.
 
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 
-const root = path.resolve(__dirname, '..');
-const NOTE = path.join(root, 'build', 'ficus-install-error.txt');
-const PACKAGES = 'g++ make python3 libboost-dev rapidjson-dev';
-const FIX = `apt-get install ${PACKAGES} (Debian/Ubuntu), then run \`npm rebuild ficus\``;
+// Where the addon may be, the note's path and the packages a source build
+// needs: the same facts the run-time loader uses (lib/ ships with this).
+const locator = require('../lib/addon-locator');
+
+const root = locator.root;
+const NOTE = locator.INSTALL_NOTE;
+const FIX = `apt-get install ${locator.DEBIAN_PACKAGES} (Debian/Ubuntu), then run \`npm rebuild ficus\``;
 
 function say(line) {
   console.log(`ficus: ${line}`);
@@ -49,13 +52,7 @@ function loads(file) {
 }
 
 function currentAddon() {
-  const candidates = [path.join(root, 'build', 'Release', 'ficus.node')];
-  try {
-    candidates.push(require('node-gyp-build').resolve(root));
-  } catch {
-    // no prebuild matches this platform
-  }
-  for (const file of candidates) {
+  for (const file of locator.candidates()) {
     if (fs.existsSync(file) && loads(file) === null) return file;
   }
   return null;
