@@ -45,6 +45,15 @@ export interface DispatcherOptions {
    * "too many refused subscribes". 0..65535, default 16.
    */
   maxRefusedSubscribes?: number;
+  /**
+   * Messages (text, binary, ping and pong frames) a subscriber connection may send per second,
+   * on average: a token bucket refilled at this rate holding `messageBurst`; the message past it
+   * closes the connection with 1008 "message rate limit exceeded" (counted in `rateLimited`).
+   * Publisher connections are not limited. 0 = no limit. 0..1000000, default 100.
+   */
+  maxMessagesPerSecond?: number;
+  /** Messages a subscriber connection may send at once (the bucket's size). 1..1000000, default 200. */
+  messageBurst?: number;
 }
 
 /** What `authenticate` grants a connection. */
@@ -101,7 +110,10 @@ export interface AttachOptions {
   overrideHeader?: string;
   /** Native connections closed per second while draining. Default 200. */
   drainRatePerSecond?: number;
-  /** [min, max] retry hint (ms) put in the 1012 close reason, jittered. Default [1000, 10000]. */
+  /**
+   * [min, max] retry hint (ms), jittered: in the 1012 close reason of a drain, and (in whole
+   * seconds) in the Retry-After of an upgrade the rate brakes refused. Default [1000, 10000].
+   */
   retryAfterMs?: [number, number];
   /**
    * Bring your own legacy path: every upgrade not routed native (and every native fallback) is
@@ -109,6 +121,24 @@ export interface AttachOptions {
    * ficus's legacy path is then unused. The bucket comes from `key(req)` alone.
    */
   legacy?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /**
+   * Upgrades this router takes per second, on average (a token bucket of `upgradeBurst`), checked
+   * before `authenticate`: past it an upgrade is answered 503 with `Retry-After` (seconds,
+   * jittered in `retryAfterMs`) and counted in rejectedUpgrades.upgradeRate. Upgrades handed to a
+   * `legacy` handler are not counted. 0 = no limit. 0..1000000 (fractions allowed), default 5000.
+   */
+  maxUpgradesPerSecond?: number;
+  /** Upgrades this router takes at once. 1..1000000, default 10000. */
+  upgradeBurst?: number;
+  /**
+   * Upgrades per second, on average, for one identity (the Grant's, else `key(req)`'s), checked
+   * after `authenticate` accepted it: past it 503 with `Retry-After`, counted in
+   * rejectedUpgrades.identityRate. Connections without an identity are not braked.
+   * 0 = no limit. 0..1000000 (fractions allowed), default 2.
+   */
+  maxIdentityUpgradesPerSecond?: number;
+  /** Upgrades one identity may make at once. 1..1000000, default 20. */
+  identityUpgradeBurst?: number;
 }
 
 export type PathName = 'native' | 'legacy';
@@ -175,6 +205,8 @@ export interface PathStats {
   handshakesRejected?: number;
   /** Topics clients asked for (by message or query) that their Grant did not allow. */
   subscribesRefused?: number;
+  /** Connections closed for sending more messages than maxMessagesPerSecond/messageBurst allow. */
+  rateLimited?: number;
 }
 
 export interface NativeThreadStats {
@@ -211,6 +243,10 @@ export interface Stats {
     authTimeout: number;
     /** Upgrades for a path no router served, answered 400 (only when no other 'upgrade' listener exists). */
     unservedPath: number;
+    /** Past the router's maxUpgradesPerSecond/upgradeBurst, answered 503 with Retry-After. */
+    upgradeRate: number;
+    /** Past maxIdentityUpgradesPerSecond/identityUpgradeBurst for one identity, answered 503 with Retry-After. */
+    identityRate: number;
   };
   drain: { pending: number; closed: number };
   paths: { native: NativePathStats; legacy: PathStats };

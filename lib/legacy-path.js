@@ -18,6 +18,7 @@ const { LatencyHistogram, nowNs } = require('./histogram');
 const { bucketOfRoute, slotOfRoute } = require('./bucket');
 const { DEFAULTS, LIMITS, CLOSE, CLOSE_REASONS, closeCodeKey, frameBytes } = require('./protocol');
 const { GrantMatcher, refusalMessage } = require('./grant');
+const { TokenBucket } = require('./token-bucket');
 
 const OPEN = WebSocket.OPEN;
 // Shared by every send: `ws` copies its options, never keeps them.
@@ -45,6 +46,9 @@ class LegacyConnection {
     // GrantMatcher (Connection::grant_); refusals so far.
     this.grant = null;
     this.refused = 0;
+    // The messages it may still send (Connection::messages_), or null when
+    // not limited (a publisher, or maxMessagesPerSecond 0).
+    this.messages = null;
   }
 }
 
@@ -97,6 +101,7 @@ class LegacyPath extends EventEmitter {
     const o = { ...DEFAULTS, ...options };
     this._options = o;
     this._closeOnBackpressure = o.backpressure === 'close';
+    this._messageRate = o.maxMessagesPerSecond === 0 ? null : { perSecond: o.maxMessagesPerSecond, burst: o.messageBurst };
     // Client messages are decoded with the worker's limits (worker.cc): a
     // message may name as many topics as a connection may hold.
     this._messageLimits = {
@@ -127,6 +132,7 @@ class LegacyPath extends EventEmitter {
       dropsBackpressure: 0,
       dropsClosing: 0,
       subscribesRefused: 0,
+      rateLimited: 0,
     };
     this._closedByCode = emptyCloseCounts();
     this._shutdown = null; // { promise, resolve, timer } once close() began
@@ -199,9 +205,11 @@ class LegacyPath extends EventEmitter {
   _adopt(ws, socket, identity, route, topics, publisher = false, grant = null) {
     const id = `l${this._nextId}`;
     this._nextId += 1;
-    const conn = new LegacyConnection(id, ws, identity, route, performance.now());
+    const openedMs = performance.now();
+    const conn = new LegacyConnection(id, ws, identity, route, openedMs);
     conn.publisher = publisher;
     conn.grant = grant;
+    if (!publisher && this._messageRate !== null) conn.messages = new TokenBucket(this._messageRate, openedMs);
     this._connections.set(id, conn);
     this._counters.connectionsOpened += 1;
     // The initial topics are the client's request too when they came from
@@ -209,12 +217,19 @@ class LegacyPath extends EventEmitter {
     const error = this._subscribeAll(conn, topics, true);
     if (error !== null) this._closeConnection(conn, CLOSE.POLICY_VIOLATION, error);
     // Any bytes from the client count as a sign of life, as in the native
-    // onData(): messages, pings, pongs, even part of a frame.
-    socket.on('data', () => {
-      conn.lastActivityMs = performance.now();
+    // onData(): messages, pings, pongs, even part of a frame. Their time
+    // refills the message bucket, as there: before `ws` parses them, so
+    // this listener goes first.
+    socket.prependListener('data', () => {
+      const now = performance.now();
+      conn.lastActivityMs = now;
       conn.pingSentMs = 0;
+      if (conn.messages !== null) conn.messages.refill(this._messageRate, now);
     });
     ws.on('message', (data, isBinary) => this._onMessage(conn, data, isBinary));
+    // Pings and pongs count as messages too (Connection::onPing, onPong).
+    ws.on('ping', () => this._admit(conn));
+    ws.on('pong', () => this._admit(conn));
     ws.on('error', (err) => this._onError(conn, err));
     ws.on('close', (code) => this._onClose(conn, code));
     this.emit('open', { id, identity });
@@ -225,7 +240,7 @@ class LegacyPath extends EventEmitter {
 
   _onMessage(conn, data, isBinary) {
     this._counters.messagesIn += 1;
-    if (conn.ws.readyState !== OPEN) return;
+    if (!this._admit(conn)) return;
     if (isBinary) {
       this.emit('message', { id: conn.id, data, binary: true });
       return;
@@ -250,6 +265,17 @@ class LegacyPath extends EventEmitter {
       default:
         this.emit('message', { id: conn.id, data: data.toString('utf8'), binary: false });
     }
+  }
+
+  // Spends a token of the connection's message bucket; past it, closes the
+  // connection with 1008 (Connection::admitMessage) and returns false, as
+  // for anything that arrives once it is closing.
+  _admit(conn) {
+    if (conn.ws.readyState !== OPEN) return false;
+    if (conn.messages === null || conn.messages.take()) return true;
+    this._counters.rateLimited += 1;
+    this._closeConnection(conn, CLOSE.POLICY_VIOLATION, CLOSE_REASONS.messageRateExceeded);
+    return false;
   }
 
   // Receiver errors (message too big, invalid UTF-8, protocol errors): `ws`

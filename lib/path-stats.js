@@ -26,7 +26,9 @@ function sumRouting(routing) {
     nativePercent: routing.length > 0 ? routing[0].nativePercent : null,
     native: { upgrades: 0, fallbacks: 0, fallbacksByReason: {} },
     legacy: { upgrades: 0 },
-    rejected: { unauthorized: 0, error: 0, closedDuringAuth: 0, authTimeout: 0, unservedPath: 0 },
+    rejected: {
+      unauthorized: 0, error: 0, closedDuringAuth: 0, authTimeout: 0, unservedPath: 0, upgradeRate: 0, identityRate: 0,
+    },
     drain: { pending: 0, closed: 0 },
   };
   for (const r of routing) {
@@ -58,7 +60,7 @@ function nativePath(s, nativeError, routing) {
   };
   if (!s) {
     return {
-      ...base, connections: 0, delivered: 0, drops: 0, sendBufferBytes: 0, subscribesRefused: 0,
+      ...base, connections: 0, delivered: 0, drops: 0, sendBufferBytes: 0, subscribesRefused: 0, rateLimited: 0,
       latencyMs: latencyMs({ count: 0, p50Ns: 0, p90Ns: 0, p99Ns: 0, p999Ns: 0, maxNs: 0 }),
       latencyHistogram: { count: 0, sumNs: 0, buckets: [] },
       closedByCode: {}, threads: [],
@@ -80,6 +82,7 @@ function nativePath(s, nativeError, routing) {
     ingestDropped: s.total.ingestDropped,
     handshakesRejected: s.total.handshakesRejected,
     subscribesRefused: s.total.subscribesRefused,
+    rateLimited: s.total.rateLimited,
     notificationsDropped: s.total.notificationsDropped,
     commandsDropped: s.commandsDropped,
     threads: s.workers.map((w) => ({
@@ -108,6 +111,7 @@ function legacyPath(legacy, routing) {
     messagesIn: legacy.messagesIn,
     handshakesRejected: legacy.handshakesRejected,
     subscribesRefused: legacy.subscribesRefused,
+    rateLimited: legacy.rateLimited,
   };
 }
 

@@ -25,6 +25,11 @@ const DEFAULTS = Object.freeze({
   // Subscribes a connection's grant may refuse (each answered with an
   // error message); the next refusal closes it with 1008.
   maxRefusedSubscribes: 16,
+  // Messages (data, ping and pong frames) a subscriber connection may send:
+  // a token bucket refilled at maxMessagesPerSecond (0: no limit) holding
+  // messageBurst; one more closes it with 1008. Publishers are not limited.
+  maxMessagesPerSecond: 100,
+  messageBurst: 200,
 });
 
 const MAX_TIMER_MS = 2 ** 31 - 1; // what setTimeout and uv timers take
@@ -44,6 +49,8 @@ const RANGES = Object.freeze({
   closeTimeoutMs: [10, MAX_TIMER_MS],
   shutdownTimeoutMs: [0, MAX_TIMER_MS],
   maxRefusedSubscribes: [0, 65535],
+  maxMessagesPerSecond: [0, 1_000_000],
+  messageBurst: [1, 1_000_000],
 });
 
 const LIMITS = Object.freeze({
@@ -82,6 +89,7 @@ const CLOSE_REASONS = Object.freeze({
   tooManyTopics: 'too many topics',
   badTopicName: 'topic name empty or too long',
   tooManyRefusedSubscribes: 'too many refused subscribes',
+  messageRateExceeded: 'message rate limit exceeded',
 });
 
 // The rollback drain's reason carries a retry hint, so clients spread their

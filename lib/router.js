@@ -11,6 +11,8 @@ const { Drainer } = require('./drainer');
 const v = require('./validate');
 const { FicusError, codes, wrap, rethrowLater } = require('./errors');
 const { grantPatterns } = require('./grant');
+const { UpgradeRate } = require('./upgrade-rate');
+const { performance } = require('node:perf_hooks');
 
 const STATUS_TEXT = { 400: 'Bad Request', 401: 'Unauthorized', 500: 'Internal Server Error', 503: 'Service Unavailable' };
 
@@ -23,14 +25,14 @@ const AUTH_TIMED_OUT = Symbol('authenticate timed out');
 // and an upgrade none of them serves is answered by the first.
 const routersOn = new WeakMap(); // server -> Router[]
 
-function refuse(socket, status) {
+function refuse(socket, status, headers = '') {
   if (socket.destroyed) return;
   if (!socket.writable) {
     socket.destroy();
     return;
   }
   const text = STATUS_TEXT[status] || 'Error';
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\n` +
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\n${headers}` +
     `Content-Length: ${text.length + 1}\r\n\r\n${text}\n`);
   socket.destroySoon();
 }
@@ -69,6 +71,10 @@ const ROUTER_OPTIONS = {
     if (value[0] < 0 || value[0] > value[1]) throw v.rangeError(expected, name, value);
     return value;
   },
+  maxUpgradesPerSecond: (value, name) => v.number(value, name, { min: 0, max: 1e6 }),
+  upgradeBurst: (value, name) => v.integer(value, name, { min: 1, max: 1e6 }),
+  maxIdentityUpgradesPerSecond: (value, name) => v.number(value, name, { min: 0, max: 1e6 }),
+  identityUpgradeBurst: (value, name) => v.integer(value, name, { min: 1, max: 1e6 }),
 };
 
 const ROUTER_DEFAULTS = {
@@ -84,6 +90,14 @@ const ROUTER_DEFAULTS = {
   overrideHeader: undefined,
   drainRatePerSecond: 200,
   retryAfterMs: [1000, 10000],
+  // The reconnect-storm brake (lib/upgrade-rate.js): far above what one
+  // gateway process admits in a normal second, and above the benchmarks'
+  // 4,000 connects a second; an identity may open 20 connections at once
+  // (tabs, devices) and 2 a second after that. 0 turns either off.
+  maxUpgradesPerSecond: 5000,
+  upgradeBurst: 10000,
+  maxIdentityUpgradesPerSecond: 2,
+  identityUpgradeBurst: 20,
 };
 
 // A router sees its dispatcher through a narrow interface:
@@ -110,8 +124,11 @@ class Router extends EventEmitter {
     this.counters = {
       native: { upgrades: 0, fallbacks: {} },
       legacy: { upgrades: 0 },
-      rejected: { unauthorized: 0, error: 0, closedDuringAuth: 0, authTimeout: 0, unservedPath: 0 },
+      rejected: {
+        unauthorized: 0, error: 0, closedDuringAuth: 0, authTimeout: 0, unservedPath: 0, upgradeRate: 0, identityRate: 0,
+      },
     };
+    this.upgradeRate = new UpgradeRate(this.options, performance.now());
     this.drainer = new Drainer(host.native, this, this.options);
     // A throwing `path`, `key` or `authenticate` refuses that one upgrade;
     // it must never become an unhandled rejection that ends the gateway.
@@ -188,10 +205,16 @@ class Router extends EventEmitter {
     return isNative(bucket, this.percent) ? 'native' : 'legacy';
   }
 
-  identityOf(req) {
-    let key;
-    if (this.options.key) key = this.options.key(req);
-    return key === undefined || key === null || key === '' ? randomIdentity() : String(key);
+  // key(req) as a string, or undefined without a key or an answer.
+  keyOf(req) {
+    const key = this.options.key ? this.options.key(req) : undefined;
+    return key === undefined || key === null || key === '' ? undefined : String(key);
+  }
+
+  // A brake (lib/upgrade-rate.js) said no: 503 with its Retry-After.
+  braked(socket, reason, retryAfterSeconds) {
+    this.counters.rejected[reason] += 1;
+    refuse(socket, 503, `Retry-After: ${retryAfterSeconds}\r\n`);
   }
 
   async onUpgrade(req, socket, head) {
@@ -204,9 +227,11 @@ class Router extends EventEmitter {
     // application's own handler before ficus touches anything, so at 0 %
     // nothing in the gateway changes. The bucket comes from `key` alone.
     let byoBucket;
-    let keyIdentity; // key(req) is asked once: without a key it is random
+    let key; // key(req) is asked once: without an answer the identity is random
+    let keyIdentity;
     if (this.options.legacy) {
-      keyIdentity = this.identityOf(req);
+      key = this.keyOf(req);
+      keyIdentity = key ?? randomIdentity();
       byoBucket = bucketOf(keyIdentity, this.options.salt);
       if (this.choosePath(req, byoBucket) === 'legacy') {
         this.toOwnLegacy(req, socket, head);
@@ -218,6 +243,12 @@ class Router extends EventEmitter {
     // uncaught exception. Its upgrade is counted as refused or as
     // closedDuringAuth; ws and the core handle the socket after hand-off.
     socket.on('error', peerWentAway);
+    // Before authenticate: a storm of upgrades costs the auth service nothing.
+    const gatewayWait = this.upgradeRate.admitUpgrade(performance.now());
+    if (gatewayWait !== null) {
+      this.braked(socket, 'upgradeRate', gatewayWait);
+      return;
+    }
     const { handle, reason } = handoff.handoffHandle(socket);
     if (handle) handoff.pauseReads(handle);
 
@@ -251,7 +282,20 @@ class Router extends EventEmitter {
       this.upgradeFailed(socket, v.typeError('an array of topic names', 'grant.topics', grant.topics), 500);
       return;
     }
-    const identity = grant.identity !== undefined ? String(grant.identity) : (keyIdentity ?? this.identityOf(req));
+    if (grant.identity === undefined && keyIdentity === undefined) {
+      key = this.keyOf(req);
+      keyIdentity = key ?? randomIdentity();
+    }
+    const identity = grant.identity !== undefined ? String(grant.identity) : keyIdentity;
+    // Only an identity authenticate stood behind (its Grant's, or the key
+    // it accepted) is braked; a random one names nobody.
+    if (grant.identity !== undefined || key !== undefined) {
+      const identityWait = this.upgradeRate.admitIdentity(identity, performance.now());
+      if (identityWait !== null) {
+        this.braked(socket, 'identityRate', identityWait);
+        return;
+      }
+    }
     const topics = grant.topics !== undefined ? grant.topics.map(String)
       : (this.options.topicsFromQuery ? topicsFromQuery(query) : []);
     // What the client may subscribe to by message or query: null for

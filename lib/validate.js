@@ -41,6 +41,15 @@ function integer(value, name, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}) {
   return value;
 }
 
+// A finite number in [min, max], not necessarily whole (a rate).
+function number(value, name, { min, max }) {
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw typeError(`a number between ${min} and ${max}`, name, value);
+  }
+  if (value < min || value > max) throw rangeError(`a number between ${min} and ${max}`, name, value);
+  return value;
+}
+
 function percent(value, name) {
   if (typeof value !== 'number' || Number.isNaN(value)) {
     throw typeError('a number between 0 and 100', name, value);
@@ -97,5 +106,5 @@ function options(value, name, spec, defaults) {
 }
 
 module.exports = {
-  describe, typeError, rangeError, integer, percent, oneOf, fn, string, boolean, plainObject, options,
+  describe, typeError, rangeError, integer, number, percent, oneOf, fn, string, boolean, plainObject, options,
 };

@@ -39,6 +39,7 @@ Napi::Object workerToJs(Napi::Env env, const WorkerStats& w) {
   o.Set("closedByCode", closed);
   setCounter(o, "handshakesRejected", w.handshakes_rejected);
   setCounter(o, "subscribesRefused", w.subscribes_refused);
+  setCounter(o, "rateLimited", w.rate_limited);
   setCounter(o, "messagesIn", w.messages_in);
   setCounter(o, "bytesIn", w.bytes_in);
   setCounter(o, "messagesOut", w.messages_out);

@@ -73,6 +73,7 @@ Napi::Object closeReasons(Napi::Env env) {
   o.Set("tooManyTopics", close_reason::kTooManyTopics);
   o.Set("badTopicName", close_reason::kBadTopicName);
   o.Set("tooManyRefusedSubscribes", close_reason::kTooManyRefusedSubscribes);
+  o.Set("messageRateExceeded", close_reason::kMessageRateExceeded);
   return o;
 }
 

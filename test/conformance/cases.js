@@ -42,6 +42,7 @@
 // only the first half of the request, chunk: bytes per write }.
 
 const { closeBody } = require('./raw-client');
+const { DEFAULTS } = require('../../lib/protocol');
 
 const MAX = 1024; // the test gateway's maxMessageBytes
 
@@ -453,6 +454,15 @@ const add = (group, id, title, steps, extra = {}) => cases.push({ id, group, tit
     policy('topics: expected an array of non-empty strings', text('{"type":"subscribe","topics":"a,b"}')));
   add(g, 'P.6', 'unsubscribe with a bad element → 1008 naming it',
     policy('topics[0]: expected a non-empty string', text('{"type":"unsubscribe","topics":[7]}')));
+  // The message bucket at its defaults: a burst of messageBurst messages
+  // written at once passes (the probe ping is the last of them); one more
+  // closes. Unsubscribes, so that the embedder gets none of them.
+  const burst = DEFAULTS.messageBurst;
+  const noops = (n) => Array.from({ length: n }, () => text('{"type":"unsubscribe","topics":["t"]}'));
+  add(g, 'P.8', `${burst} messages at once (the default messageBurst, a ping the last) → still open`,
+    [{ send: noops(burst - 1) }, PROBE]);
+  add(g, 'P.9', `${burst + 1} messages at once → 1008 "message rate limit exceeded"`,
+    policy('message rate limit exceeded', ...noops(burst + 1)));
   add(g, 'P.7', 'the embedder closes with 1008 and a reason → that code and reason, verbatim', [
     PROBE,
     { serverClose: [1008, 'account suspended ✓'] },

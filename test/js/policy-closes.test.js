@@ -46,3 +46,58 @@ test.each(PATHS)('%s: dispatch.close() → 1001 "server shutting down"', async (
   await closing.close();
   expect(await done).toEqual({ code: CLOSE.GOING_AWAY, reason: CLOSE_REASONS.shuttingDown });
 });
+
+// The message bucket (maxMessagesPerSecond, messageBurst). At one token a
+// second, messages written in one tick reach the server within
+// milliseconds: a full burst passes and one more is refused, whatever the
+// load, as long as the machine is not a whole second late.
+describe.each(PATHS)('%s: the message rate limit', (p) => {
+  const dispatcher = { maxMessagesPerSecond: 1, messageBurst: 20 };
+  const sendMany = (ws, n) => {
+    for (let i = 0; i < n; i += 1) ws.send(`hello ${i}`);
+  };
+
+  async function open() {
+    gw = await startGateway({ dispatcher, attach });
+    if (p === 'native' && !gw.dispatch.nativeAvailable) return null;
+    const messages = [];
+    gw.dispatch.on('message', (m) => messages.push(m.data));
+    const ws = await connect(gw.url('/ws?topics=order:o1'), onPath(p));
+    return { ws, messages };
+  }
+
+  test('exactly messageBurst messages at once: every one delivered, the connection stays open', async () => {
+    const c = await open();
+    if (!c) return;
+    sendMany(c.ws, dispatcher.messageBurst);
+    await until(() => c.messages.length === dispatcher.messageBurst, 5000, 'the messages');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(c.ws.readyState).toBe(c.ws.OPEN);
+    expect(gw.dispatch.stats().paths[p].rateLimited).toBe(0);
+  });
+
+  test('one more → 1008 "message rate limit exceeded", counted in stats and Prometheus', async () => {
+    const c = await open();
+    if (!c) return;
+    const done = closed(c.ws);
+    sendMany(c.ws, dispatcher.messageBurst + 1);
+    expect(await done).toEqual({ code: CLOSE.POLICY_VIOLATION, reason: CLOSE_REASONS.messageRateExceeded });
+    expect(c.messages).toHaveLength(dispatcher.messageBurst); // the one past the limit is not delivered
+    await until(() => gw.dispatch.stats().paths[p].rateLimited === 1, 5000, 'the counter');
+    expect(gw.dispatch.metrics()).toContain(`ficus_rate_limited_total{path="${p}"} 1`);
+  });
+
+  test('the bucket refills at maxMessagesPerSecond', async () => {
+    const c = await open();
+    if (!c) return;
+    sendMany(c.ws, dispatcher.messageBurst);
+    await until(() => c.messages.length === dispatcher.messageBurst, 5000, 'the burst');
+    // Waiting longer only adds tokens: after 2.2 s at least two are back.
+    await new Promise((r) => setTimeout(r, 2200));
+    sendMany(c.ws, 2);
+    await until(() => c.messages.length === dispatcher.messageBurst + 2, 5000, 'two more');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(c.ws.readyState).toBe(c.ws.OPEN);
+    expect(gw.dispatch.stats().paths[p].rateLimited).toBe(0);
+  });
+});

@@ -46,6 +46,7 @@ int sendNow(int fd, uv_buf_t* bufs, size_t n) {
 
 Connection::Connection(ConnectionHost& host, uint64_t id, std::string identity)
     : host_(host),
+      messages_(host.options().messageRate()),
       id_(id),
       identity_(std::move(identity)),
       reader_(ReaderLimits{host.options().max_message_bytes, true}) {
@@ -254,7 +255,12 @@ void Connection::onRead(uv_stream_t* stream, ssize_t nread,
 }
 
 void Connection::onData(char* data, size_t size) {
-  last_rx_ms_ = host_.nowMs();
+  // The loop's cached time, read once per read: it refills the message
+  // bucket (with the time since the previous read) and is the heartbeat's.
+  const uint64_t now = host_.nowMs();
+  messages_.refill(now > last_rx_ms_ ? now - last_rx_ms_ : 0,
+                   host_.options().messageRate());
+  last_rx_ms_ = now;
   ping_sent_ms_ = 0;
   host_.mutableMetrics().bytes_in.add(size);
   if (state_ == ConnectionState::kHandshake) {
@@ -316,7 +322,7 @@ void Connection::feedFrames(char* data, size_t size) {
 void Connection::onMessage(Opcode opcode, std::string_view payload) {
   WorkerMetrics& m = host_.mutableMetrics();
   m.messages_in.add();
-  if (state_ != ConnectionState::kOpen) return;
+  if (state_ != ConnectionState::kOpen || !admitMessage()) return;
   if (opcode == Opcode::kText) {
     if (publisher_) {
       host_.ingest(payload);
@@ -357,6 +363,19 @@ void Connection::unsubscribe(const std::vector<std::string>& topics) {
   host_.topicsChanged();
 }
 
+// Publishers are the embedder's own producers and are not limited (see
+// Options::max_messages_per_second). A refused message is not looked at:
+// the rest of the read is discarded once the connection is failing.
+bool Connection::admitMessage() {
+  if (publisher_ || host_.options().messageRate().unlimited() ||
+      messages_.take()) {
+    return true;
+  }
+  host_.mutableMetrics().rate_limited.add();
+  fail(close_code::kPolicyViolation, close_reason::kMessageRateExceeded);
+  return false;
+}
+
 void Connection::notifyMessage(std::string_view payload, bool binary) {
   auto note = std::make_unique<Notification>();
   note->kind = Notification::Kind::kMessage;
@@ -373,19 +392,25 @@ void Connection::notifyMessage(std::string_view payload, bool binary) {
 // are counted as backpressure drops.
 constexpr uint8_t kMaxQueuedPongs = 32;
 
+// A ping counts against the message bucket after it is answered: `ws`
+// (the legacy path) answers before it reports the ping, so the ping that
+// breaks the limit gets its pong ahead of the close frame on both paths.
 void Connection::onPing(std::string_view payload) {
   if (state_ != ConnectionState::kOpen) return;
   if (pongs_queued_ >= kMaxQueuedPongs) {
     host_.mutableMetrics()
         .drops[static_cast<size_t>(DropReason::kBackpressure)]
         .add();
-    return;
+  } else {
+    ++pongs_queued_;
+    sendControl(encodeFrame(Opcode::kPong, payload));
   }
-  ++pongs_queued_;
-  sendControl(encodeFrame(Opcode::kPong, payload));
+  admitMessage();
 }
 
-void Connection::onPong(std::string_view) {}
+void Connection::onPong(std::string_view) {
+  if (state_ == ConnectionState::kOpen) admitMessage();
+}
 
 void Connection::onClose(uint16_t code, std::string_view) {
   if (state_ == ConnectionState::kOpen) {

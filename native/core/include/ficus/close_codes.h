@@ -47,5 +47,9 @@ inline constexpr const char* kBadTopicName = "topic name empty or too long";
 // Options::max_refused_subscribes: a client probing for topics.
 inline constexpr const char* kTooManyRefusedSubscribes =
     "too many refused subscribes";
+// More messages than Options::max_messages_per_second and message_burst
+// allow: a client flooding its worker.
+inline constexpr const char* kMessageRateExceeded =
+    "message rate limit exceeded";
 
 }  // namespace ficus::close_reason

@@ -23,6 +23,7 @@
 #include "ficus/frame_pool.h"
 #include "ficus/grant_matcher.h"
 #include "ficus/handshake.h"
+#include "ficus/token_bucket.h"
 #include "ficus/topic_index.h"
 
 namespace ficus {
@@ -125,6 +126,9 @@ class Connection final : public Subscriber,
   void feedInitialBytes(std::string_view bytes);
   void rejectHandshake(int status, std::string_view reason);
   void notifyMessage(std::string_view payload, bool binary);
+  // Spends a token of the message bucket; past it, fails the connection
+  // (1008) and returns false.
+  bool admitMessage();
   void handleClientText(std::string_view text);
   bool addTopics(const std::vector<std::string>& topics, bool authorize,
                  std::string* error);
@@ -160,6 +164,9 @@ class Connection final : public Subscriber,
   uint16_t close_code_ = 0;  // reported when the connection ends
   uint16_t refused_ = 0;     // subscribes the grant refused (saturates)
   uint32_t out_head_ = 0;
+  // Messages the client may still send now (Options::messageRate()),
+  // refilled at each read with the time since the previous one.
+  TokenBucket messages_;
   int fd_ = -1;  // tcp_'s, read on the first send (it is deep in tcp_)
   uint32_t inflight_bytes_ = 0;
   size_t buffered_ = 0;  // bytes queued, not yet handed to the kernel

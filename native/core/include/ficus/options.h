@@ -7,6 +7,7 @@
 #include <string>
 
 #include "ficus/event_decoder.h"
+#include "ficus/token_bucket.h"
 
 namespace ficus {
 
@@ -43,6 +44,11 @@ inline constexpr OptionRange kTimeoutMs{10, kMaxTimerMs};
 inline constexpr OptionRange kShutdownTimeoutMs{0, kMaxTimerMs};
 // A connection counts its refusals in 16 bits.
 inline constexpr OptionRange kMaxRefusedSubscribes{0, 65535};
+// Messages a client connection may send per second (0 = no limit), and how
+// many at once: a TokenBucket holds a burst in 32 bits of thousandths.
+inline constexpr OptionRange kMaxMessagesPerSecond{0, 1'000'000};
+inline constexpr OptionRange kMessageBurst{1, 1'000'000};
+static_assert(kMessageBurst.max <= TokenBucket::kMaxBurst);
 }  // namespace option_range
 
 struct Options {
@@ -67,6 +73,15 @@ struct Options {
   // Subscribes a connection's grant may refuse (each answered with an error
   // message); the next refusal closes it with 1008.
   size_t max_refused_subscribes = 16;
+  // Messages (data, ping and pong frames) a subscriber connection may send:
+  // a token bucket refilled at this rate and holding this many; one past it
+  // closes the connection with 1008. A client that subscribes and answers
+  // pings sends a few a minute; these leave room for an application's own
+  // messages (a driver's position every second) and for a burst of
+  // subscribes after a reconnect. Publisher connections are not limited:
+  // the embedder's own producers, their events bounded by the ingest queues.
+  uint32_t max_messages_per_second = 100;
+  uint32_t message_burst = 200;
   // Largest HTTP request head the core's own listener reads (→ 431).
   size_t max_handshake_bytes = 8192;
   // Largest published event.
@@ -96,6 +111,10 @@ struct Options {
   unsigned resolvedThreads() const;
   // Limits for decoding published events and client messages.
   DecoderLimits decoderLimits() const;
+  // The rate of each subscriber connection's message bucket.
+  TokenRate messageRate() const noexcept {
+    return {max_messages_per_second, message_burst};
+  }
   // Period of each worker's timer that fires the connections' deadlines
   // (the ticks of its DeadlineWheel), and the longest of those deadlines.
   uint32_t deadlineTickMs() const;
@@ -124,6 +143,9 @@ void forEachTunableOption(Opts& o, F&& f) {
   f("shutdown_timeout_ms", o.shutdown_timeout_ms, r::kShutdownTimeoutMs);
   f("max_refused_subscribes", o.max_refused_subscribes,
     r::kMaxRefusedSubscribes);
+  f("max_messages_per_second", o.max_messages_per_second,
+    r::kMaxMessagesPerSecond);
+  f("message_burst", o.message_burst, r::kMessageBurst);
 }
 
 }  // namespace ficus
