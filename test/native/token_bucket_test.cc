@@ -131,6 +131,7 @@ TEST_F(MessageRate, OneMoreThanTheBurstCloses1008AndIsCounted) {
   EXPECT_EQ(frame->closeCode(), close_code::kPolicyViolation);
   EXPECT_EQ(frame->payload.substr(2), close_reason::kMessageRateExceeded);
   EXPECT_TRUE(client.waitEof());
+  client.closeSocket();  // the core lingers until the peer's FIN
   EXPECT_TRUE(waitUntil([&] { return rateLimited() == 1; }));
   EXPECT_TRUE(waitOpen(core_, 0));
 }
