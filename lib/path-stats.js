@@ -4,6 +4,19 @@
 
 const NS_PER_MS = 1e6;
 
+// The hooks' counters (lib/access.js) and the expiry closes, per path.
+function accessStats(access, grantsExpired) {
+  return {
+    authorizeCalls: access.authorizeCalls,
+    authorizeRefusals: access.authorizeRefusals,
+    authorizeTimeouts: access.authorizeTimeouts,
+    refreshes: access.refreshes,
+    refreshesFailed: access.refreshesFailed,
+    grantsExpired,
+  };
+}
+const NO_ACCESS = accessStats({ authorizeCalls: 0, authorizeRefusals: 0, authorizeTimeouts: 0, refreshes: 0, refreshesFailed: 0 }, 0);
+
 function latencyMs(snapshot) {
   const ms = (ns) => Math.round((ns / NS_PER_MS) * 1000) / 1000;
   return {
@@ -58,7 +71,7 @@ function nativePath(s, nativeError, routing) {
   };
   if (!s) {
     return {
-      ...base, connections: 0, delivered: 0, drops: 0, sendBufferBytes: 0, subscribesRefused: 0,
+      ...base, connections: 0, delivered: 0, drops: 0, sendBufferBytes: 0, subscribesRefused: 0, ...NO_ACCESS,
       latencyMs: latencyMs({ count: 0, p50Ns: 0, p90Ns: 0, p99Ns: 0, p999Ns: 0, maxNs: 0 }),
       latencyHistogram: { count: 0, sumNs: 0, buckets: [] },
       closedByCode: {}, threads: [],
@@ -80,6 +93,7 @@ function nativePath(s, nativeError, routing) {
     ingestDropped: s.total.ingestDropped,
     handshakesRejected: s.total.handshakesRejected,
     subscribesRefused: s.total.subscribesRefused,
+    ...accessStats(s.access, s.total.grantsExpired),
     notificationsDropped: s.total.notificationsDropped,
     commandsDropped: s.commandsDropped,
     threads: s.workers.map((w) => ({
@@ -108,6 +122,7 @@ function legacyPath(legacy, routing) {
     messagesIn: legacy.messagesIn,
     handshakesRejected: legacy.handshakesRejected,
     subscribesRefused: legacy.subscribesRefused,
+    ...accessStats(legacy.access, legacy.grantsExpired),
   };
 }
 

@@ -70,6 +70,7 @@ struct WorkerMetrics {
   std::array<Counter, kCloseCodeSlots> connections_closed;
   Counter handshakes_rejected;  // HTTP error answered instead of 101
   Counter subscribes_refused;   // topics a connection's grant refused
+  Counter grants_expired;  // connections closed: credentials expired (3005)
   Counter messages_in;
   Counter bytes_in;
   Counter messages_out;  // frames fully handed to the kernel

@@ -20,6 +20,7 @@ struct WorkerStats {
   std::array<uint64_t, kCloseCodeSlots> connections_closed{};
   uint64_t handshakes_rejected = 0;
   uint64_t subscribes_refused = 0;
+  uint64_t grants_expired = 0;
   uint64_t messages_in = 0;
   uint64_t bytes_in = 0;
   uint64_t messages_out = 0;
