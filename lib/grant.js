@@ -12,13 +12,20 @@
 const v = require('./validate');
 const { LIMITS } = require('./protocol');
 
-// The reason a refused subscribe is answered with.
+// The reason a refused subscribe is answered with, and the one for a
+// subscription a refresh's narrower grant dropped.
 const FORBIDDEN = 'forbidden';
+const REVOKED = 'revoked';
 
 // The message a client gets for each refused topic (encodeSubscribeRefusal
 // in event_decoder.cc writes the same bytes).
 function refusalMessage(topic) {
   return JSON.stringify({ type: 'error', topic, reason: FORBIDDEN });
+}
+
+// The same message for a subscription a narrower refresh dropped.
+function revocationMessage(topic) {
+  return JSON.stringify({ type: 'error', topic, reason: REVOKED });
 }
 
 class GrantMatcher {
@@ -73,4 +80,4 @@ function grantPatterns(grant, topics, maxTopicBytes) {
   return patterns;
 }
 
-module.exports = { GrantMatcher, grantPatterns, refusalMessage, FORBIDDEN };
+module.exports = { GrantMatcher, grantPatterns, refusalMessage, revocationMessage, FORBIDDEN, REVOKED };

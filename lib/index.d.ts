@@ -74,6 +74,24 @@ export interface Grant {
    * not with `allow`). `'granted'` (default): only `topics` and `allow`.
    */
   subscribe?: 'any' | 'granted';
+  /**
+   * When these credentials expire (a Date or ms since the epoch): the connection is closed with
+   * 3005 "token expired" then, unless a refresh message moves it. Already past: 401.
+   */
+  expiresAt?: Date | number;
+}
+
+/**
+ * What the authorize and refresh hooks are given about a connection: not the IncomingMessage (kept
+ * for the connection's life, its headers would cost memory on every connection), only this.
+ */
+export interface ConnectionInfo {
+  id: number | string;
+  path: PathName;
+  url: string;
+  remoteAddress: string | null;
+  /** What `authenticate` returned (true, or the Grant), or the last refresh's Grant. */
+  grant: Grant | true;
 }
 
 export interface AttachOptions {
@@ -102,6 +120,21 @@ export interface AttachOptions {
    * rejectedUpgrades.authTimeout; a later answer is ignored. 0 = no limit. Default 10000.
    */
   authenticateTimeoutMs?: number;
+  /**
+   * Decides topics a restricted Grant's patterns do not allow; only `true` (or a promise of it)
+   * admits. Asked once per topic per connection (answers are cached); meanwhile the topic is not
+   * subscribed. A throw, a timeout or any other answer refuses like the Grant would.
+   */
+  authorize?: (identity: string, topic: string, connection: ConnectionInfo) => boolean | Promise<boolean>;
+  /**
+   * Handles a client's {"type":"refresh","token":...}: return a Grant (its expiresAt, and its
+   * allow/topics/subscribe when present, replace the connection's) or null to refuse.
+   */
+  refresh?: (token: string, connection: ConnectionInfo) => Grant | null | Promise<Grant | null>;
+  /** How long (ms) authorize or refresh may take before it counts as a refusal. Default 5000. */
+  authorizeTimeoutMs?: number;
+  /** authorize/refresh calls pending at once across this router's connections; more refuse. Default 10000. */
+  maxPendingAuthorizations?: number;
   /** Salt of the bucketing hash; change it to reshuffle who is native. Default 'ficus'. */
   salt?: string;
   /** Read topics from `?topics=a,b` when authenticate grants none. Default true. */
@@ -207,6 +240,15 @@ export interface PathStats {
   subscribesRefused?: number;
   /** Connections closed for sending more messages than maxMessagesPerSecond/messageBurst allow. */
   rateLimited?: number;
+  /** Calls of the router's authorize hook, those that refused (any reason) and timed out. */
+  authorizeCalls?: number;
+  authorizeRefusals?: number;
+  authorizeTimeouts?: number;
+  /** Refresh messages answered "refreshed" and "refresh failed". */
+  refreshes?: number;
+  refreshesFailed?: number;
+  /** Connections closed with 3005 because their credentials expired. */
+  grantsExpired?: number;
 }
 
 export interface NativeThreadStats {

@@ -16,9 +16,11 @@ const { WebSocketServer, WebSocket } = require('ws');
 const { decodeClientMessage } = require('./events');
 const { LatencyHistogram, nowNs } = require('./histogram');
 const { bucketOfRoute, slotOfRoute } = require('./bucket');
-const { DEFAULTS, LIMITS, CLOSE, CLOSE_REASONS, closeCodeKey, frameBytes } = require('./protocol');
-const { GrantMatcher, refusalMessage } = require('./grant');
+const { DEFAULTS, LIMITS, CLOSE, CLOSE_REASONS, MAX_TIMER_MS, closeCodeKey, frameBytes } = require('./protocol');
+const { GrantMatcher, refusalMessage, revocationMessage } = require('./grant');
+const { OUTCOME, accessCounters, refreshRequest } = require('./access');
 const { TokenBucket } = require('./token-bucket');
+const { AccessState, VERDICT } = require('./access-state');
 
 const OPEN = WebSocket.OPEN;
 // Shared by every send: `ws` copies its options, never keeps them.
@@ -49,6 +51,12 @@ class LegacyConnection {
     // The messages it may still send (Connection::messages_), or null when
     // not limited (a publisher, or maxMessagesPerSecond 0).
     this.messages = null;
+    // The router's hook record (lib/access.js) and, when its authorize hook
+    // may widen the grant, the topics pending and answered; the expiry
+    // timer while the credentials expire.
+    this.access = null;
+    this.accessState = null;
+    this.expiryTimer = null;
   }
 }
 
@@ -133,7 +141,9 @@ class LegacyPath extends EventEmitter {
       dropsClosing: 0,
       subscribesRefused: 0,
       rateLimited: 0,
+      grantsExpired: 0,
     };
+    this._access = accessCounters();
     this._closedByCode = emptyCloseCounts();
     this._shutdown = null; // { promise, resolve, timer } once close() began
     // One coarse timer checks every deadline, like a native worker's timer
@@ -156,7 +166,11 @@ class LegacyPath extends EventEmitter {
   // onOpen(id) is called once the handshake succeeded.
   // `grant`: null (the client may subscribe to anything) or { allow }: the
   // patterns its subscribes (by message, and `topics`) are checked against.
-  open(req, socket, head, { identity, topics = [], publisher = false, grant = null, route = 0, onOpen } = {}) {
+  // `expiresAt` (ms since the epoch, or null) and `access` (the router's
+  // hook record, lib/access.js): as on the native path.
+  open(req, socket, head, {
+    identity, topics = [], publisher = false, grant = null, route = 0, onOpen, expiresAt = null, access = null,
+  } = {}) {
     if (this._shutdown !== null) {
       this._counters.handshakesRejected += 1;
       rejectHandshake(socket, 503, CLOSE_REASONS.shuttingDown);
@@ -184,7 +198,8 @@ class LegacyPath extends EventEmitter {
     this._wss.handleUpgrade(req, socket, head, (ws) => {
       socket.off('close', refused);
       const matcher = publisher || grant === null ? null : new GrantMatcher(grant.allow);
-      const id = this._adopt(ws, socket, identity, route, publisher ? [] : topics, publisher, matcher);
+      const id = this._adopt(ws, socket, identity, route, publisher ? [] : topics, publisher, matcher,
+        publisher ? null : { expiresAt, access });
       if (onOpen) onOpen(id);
     });
   }
@@ -202,7 +217,7 @@ class LegacyPath extends EventEmitter {
     return topic.length > 0 && Buffer.byteLength(topic, 'utf8') <= this._options.maxTopicBytes;
   }
 
-  _adopt(ws, socket, identity, route, topics, publisher = false, grant = null) {
+  _adopt(ws, socket, identity, route, topics, publisher = false, grant = null, credentials = null) {
     const id = `l${this._nextId}`;
     this._nextId += 1;
     const openedMs = performance.now();
@@ -210,6 +225,15 @@ class LegacyPath extends EventEmitter {
     conn.publisher = publisher;
     conn.grant = grant;
     if (!publisher && this._messageRate !== null) conn.messages = new TokenBucket(this._messageRate, openedMs);
+    if (credentials !== null) {
+      const { expiresAt, access } = credentials;
+      if (access !== null) {
+        Object.assign(access.info, { id, path: 'legacy' });
+        conn.access = access;
+        if (access.asks) conn.accessState = new AccessState();
+      }
+      this._setExpiry(conn, expiresAt);
+    }
     this._connections.set(id, conn);
     this._counters.connectionsOpened += 1;
     // The initial topics are the client's request too when they came from
@@ -262,8 +286,17 @@ class LegacyPath extends EventEmitter {
       case 'invalid':
         this._closeConnection(conn, CLOSE.POLICY_VIOLATION, message.error);
         return;
-      default:
-        this.emit('message', { id: conn.id, data: data.toString('utf8'), binary: false });
+      default: {
+        const text = data.toString('utf8');
+        if (conn.access !== null && conn.access.refreshes) {
+          const request = refreshRequest(text);
+          if (request !== undefined) {
+            this._refresh(conn, request.token);
+            return;
+          }
+        }
+        this.emit('message', { id: conn.id, data: text, binary: false });
+      }
     }
   }
 
@@ -296,8 +329,17 @@ class LegacyPath extends EventEmitter {
     for (const topic of topics) {
       if (!this._topicFits(topic)) return CLOSE_REASONS.badTopicName;
       if (authorize && conn.grant !== null && !conn.grant.allows(topic)) {
-        if (this._refuse(conn, topic)) continue;
-        return CLOSE_REASONS.tooManyRefusedSubscribes;
+        const verdict = conn.accessState === null ? VERDICT.refused : conn.accessState.check(topic);
+        if (verdict === VERDICT.ask) {
+          // Not subscribed until the answer: no event for it goes out before.
+          this._authorize(conn, topic);
+          continue;
+        }
+        if (verdict === VERDICT.waiting) continue;
+        if (verdict !== VERDICT.allowed) {
+          if (this._refuse(conn, topic)) continue;
+          return CLOSE_REASONS.tooManyRefusedSubscribes;
+        }
       }
       if (conn.topics.size >= this._options.maxTopicsPerConnection) return CLOSE_REASONS.tooManyTopics;
       this._subscribeOne(conn, topic);
@@ -307,16 +349,97 @@ class LegacyPath extends EventEmitter {
 
   // Tells the client `topic` is refused (Connection::refuse); false once
   // its refusals are past maxRefusedSubscribes (nothing sent: the caller
-  // closes). Like the native control frame, it bypasses maxBufferedBytes.
+  // closes).
   _refuse(conn, topic) {
     this._counters.subscribesRefused += 1;
     if (conn.refused >= this._options.maxRefusedSubscribes) return false;
     conn.refused += 1;
-    const payload = Buffer.from(refusalMessage(topic), 'utf8');
+    this._sendControl(conn, refusalMessage(topic));
+    return true;
+  }
+
+  _refuseOrClose(conn, topic) {
+    if (!this._refuse(conn, topic)) {
+      this._closeConnection(conn, CLOSE.POLICY_VIOLATION, CLOSE_REASONS.tooManyRefusedSubscribes);
+    }
+  }
+
+  // A text message of ours, like the native control frame: it bypasses
+  // maxBufferedBytes (each kind is bounded per connection).
+  _sendControl(conn, text) {
+    const payload = Buffer.from(text, 'utf8');
     conn.ws.send(payload, SEND_TEXT);
     this._counters.messagesOut += 1;
     this._counters.bytesOut += frameBytes(payload.length);
-    return true;
+  }
+
+  // ---------------------------------------------------------- credentials
+
+  // Asks the router's authorize hook about a topic now pending
+  // (Connection::askEmbedder); the answer subscribes or refuses as a
+  // subscribe message would. A timed-out hook refuses without the refusal
+  // being remembered (AccessState::expirePending).
+  _authorize(conn, topic) {
+    conn.access.access.decide(this._access, conn.access, topic).then((outcome) => {
+      const state = conn.accessState;
+      if (conn.ws.readyState !== OPEN) return;
+      if (outcome === OUTCOME.timedOut) {
+        if (!state.pending.has(topic)) return;
+        state.cancel(topic);
+        this._refuseOrClose(conn, topic);
+        return;
+      }
+      const allowed = outcome === OUTCOME.allowed;
+      if (!state.answer(topic, allowed)) return; // unsubscribed meanwhile
+      if (!allowed) {
+        this._refuseOrClose(conn, topic);
+        return;
+      }
+      const error = this._subscribeAll(conn, [topic]);
+      if (error !== null) this._closeConnection(conn, CLOSE.POLICY_VIOLATION, error);
+    });
+  }
+
+  // A client's refresh message (Connection::updateGrant on the native
+  // path): the new expiry, the answer, then the new grant, dropping (and
+  // telling) subscriptions it no longer allows.
+  _refresh(conn, token) {
+    conn.access.access.renew(this._access, conn.access, token).then((update) => {
+      if (conn.ws.readyState !== OPEN) return;
+      if (!update.ok) {
+        this.send(conn.id, update.answer);
+        return;
+      }
+      this._setExpiry(conn, update.expiresAt);
+      this._sendControl(conn, update.answer);
+      if (update.allow === undefined) return;
+      conn.grant = update.allow === null ? null : new GrantMatcher(update.allow);
+      if (conn.accessState !== null) conn.accessState.forgetAnswers();
+      if (conn.grant === null) return;
+      for (const topic of [...conn.topics]) {
+        if (conn.grant.allows(topic)) continue;
+        this._unsubscribeOne(conn, topic);
+        this._sendControl(conn, revocationMessage(topic));
+      }
+    });
+  }
+
+  // Closes the connection with 3005 when its credentials expire. One timer
+  // per expiring connection (the native path files them on its deadline
+  // wheel instead); setTimeout takes at most MAX_TIMER_MS, so a longer
+  // expiry re-arms.
+  _setExpiry(conn, expiresAt) {
+    clearTimeout(conn.expiryTimer);
+    conn.expiryTimer = null;
+    if (expiresAt === null) return;
+    const left = expiresAt - Date.now();
+    if (left <= 0) {
+      this._counters.grantsExpired += 1;
+      this._closeConnection(conn, CLOSE.TOKEN_EXPIRED, CLOSE_REASONS.tokenExpired);
+      return;
+    }
+    conn.expiryTimer = setTimeout(() => this._setExpiry(conn, expiresAt), Math.min(left, MAX_TIMER_MS));
+    conn.expiryTimer.unref();
   }
 
   _subscribeOne(conn, topic) {
@@ -331,6 +454,7 @@ class LegacyPath extends EventEmitter {
   }
 
   _unsubscribeOne(conn, topic) {
+    if (conn.accessState !== null) conn.accessState.cancel(topic);
     if (!conn.topics.delete(topic)) return;
     const subscribers = this._subscribers.get(topic);
     subscribers.delete(conn);
@@ -473,6 +597,7 @@ class LegacyPath extends EventEmitter {
 
   _onClose(conn, wsCode) {
     const code = conn.closeCode !== 0 ? conn.closeCode : wsCode;
+    clearTimeout(conn.expiryTimer);
     for (const topic of conn.topics) {
       const subscribers = this._subscribers.get(topic);
       subscribers.delete(conn);
@@ -551,6 +676,7 @@ class LegacyPath extends EventEmitter {
     return {
       connections: this._connections.size,
       ...this._counters,
+      access: { ...this._access },
       closedByCode,
       sendBufferBytes,
       topics: this._subscribers.size,

@@ -15,6 +15,7 @@ const locator = require('./addon-locator');
 const { rethrowLater } = require('./errors');
 const { nowNs } = require('./histogram');
 const { bucketOfRoute, slotOfRoute } = require('./bucket');
+const { OUTCOME, accessCounters, refreshRequest } = require('./access');
 
 // ------------------------------------------------------------ the addon
 
@@ -88,6 +89,8 @@ function headerValue(value) {
 class NativePath extends EventEmitter {
   #core;
   #routes = new Map(); // id -> route (lib/bucket.js)
+  #access = new Map(); // id -> the router's hook record (lib/access.js), if any
+  #accessCounters = accessCounters();
   #mirroring = false;
 
   // Starts the core's threads; throws (with the reason) when the addon is
@@ -114,7 +117,12 @@ class NativePath extends EventEmitter {
   // must see them).
   // `grant`: null (the client may subscribe to anything) or { allow }: the
   // patterns the core checks its subscribes against (lib/grant.js).
-  open(req, socket, head, { pathname, query, identity, topics, publisher, grant = null, route, handle, onOpen }) {
+  // `expiresAt`: when the credentials expire (ms since the epoch) or null;
+  // the core's deadline wheel closes the connection then. `access`: the
+  // router's hook record (lib/access.js) or null.
+  open(req, socket, head, {
+    pathname, query, identity, topics, publisher, grant = null, route, handle, onOpen, expiresAt = null, access = null,
+  }) {
     const initial = handoff.takeBufferedBytes(socket, head);
     const result = this.#core.adopt(handle.fd, initial, {
       method: req.method,
@@ -131,6 +139,8 @@ class NativePath extends EventEmitter {
       topics: publisher ? [] : topics,
       allow: publisher || grant === null ? null : grant.allow,
       publisher,
+      authorizeTimeoutMs: access !== null && access.asks ? access.access.timeoutMs : 0,
+      expiresInMs: expiresAt === null ? 0 : Math.max(1, expiresAt - Date.now()),
     });
     if (result.status !== addon.callStatus.ok) {
       const reason = result.status === addon.callStatus.full ? 'full' : 'stopped-or-busy';
@@ -138,6 +148,10 @@ class NativePath extends EventEmitter {
     }
     handoff.releaseSocket(socket);
     this.#routes.set(result.id, route);
+    if (access !== null) {
+      Object.assign(access.info, { id: result.id, path: 'native' });
+      this.#access.set(result.id, access);
+    }
     onOpen(result.id);
     return {};
   }
@@ -226,16 +240,55 @@ class NativePath extends EventEmitter {
     if (note.type === 'event') {
       this.emit('event', { orderTopic: note.orderTopic, driverTopic: note.driverTopic, data: note.data, publishNs: nowNs() });
     } else if (note.type === 'message') {
+      if (this.#refreshed(note.id, note.data)) return;
       this.emit('message', { id: note.id, data: note.data, binary: Buffer.isBuffer(note.data) });
+    } else if (note.type === 'authorize') {
+      this.#authorize(note.id, note.topic);
     } else if (note.type === 'close') {
       this.#routes.delete(note.id);
+      this.#access.delete(note.id);
       this.emit('close', { id: note.id, code: note.code, identity: note.identity });
     }
   }
 
-  // The core's counters (see lib/path-stats.js for the shape users see).
+  // The core asks whether the client may subscribe to a topic its grant's
+  // patterns do not allow. A hook that timed out is not answered: the
+  // core's own deadline (the same authorizeTimeoutMs) refuses, and does not
+  // remember the refusal, as the legacy path does not.
+  #authorize(id, topic) {
+    const record = this.#access.get(id);
+    if (record === undefined) return; // closed meanwhile
+    record.access.decide(this.#accessCounters, record, topic).then((outcome) => {
+      if (outcome !== OUTCOME.timedOut) this.#core.answerAuthorization(id, topic, outcome === OUTCOME.allowed);
+    });
+  }
+
+  // A client's refresh message goes to the router's refresh hook, not to
+  // 'message' listeners; the answer (and the new grant) goes back to the
+  // connection's worker. True when `data` was one.
+  #refreshed(id, data) {
+    const record = this.#access.get(id);
+    if (record === undefined || !record.refreshes) return false;
+    const request = refreshRequest(data);
+    if (request === undefined) return false;
+    record.access.renew(this.#accessCounters, record, request.token).then((update) => {
+      if (!update.ok) {
+        this.#core.send(id, update.answer, false);
+        return;
+      }
+      this.#core.updateGrant(id, {
+        expiresInMs: update.expiresAt === null ? 0 : Math.max(1, update.expiresAt - Date.now()),
+        allow: update.allow,
+        answer: update.answer,
+      });
+    });
+    return true;
+  }
+
+  // The core's counters and the hooks' (see lib/path-stats.js for the
+  // shape users see).
   stats() {
-    return this.#core.stats();
+    return { ...this.#core.stats(), access: { ...this.#accessCounters } };
   }
 
   // Closes every connection with 1001, flushes within `timeoutMs` (the

@@ -4,6 +4,19 @@
 
 const NS_PER_MS = 1e6;
 
+// The hooks' counters (lib/access.js) and the expiry closes, per path.
+function accessStats(access, grantsExpired) {
+  return {
+    authorizeCalls: access.authorizeCalls,
+    authorizeRefusals: access.authorizeRefusals,
+    authorizeTimeouts: access.authorizeTimeouts,
+    refreshes: access.refreshes,
+    refreshesFailed: access.refreshesFailed,
+    grantsExpired,
+  };
+}
+const NO_ACCESS = accessStats({ authorizeCalls: 0, authorizeRefusals: 0, authorizeTimeouts: 0, refreshes: 0, refreshesFailed: 0 }, 0);
+
 function latencyMs(snapshot) {
   const ms = (ns) => Math.round((ns / NS_PER_MS) * 1000) / 1000;
   return {
@@ -60,7 +73,7 @@ function nativePath(s, nativeError, routing) {
   };
   if (!s) {
     return {
-      ...base, connections: 0, delivered: 0, drops: 0, sendBufferBytes: 0, subscribesRefused: 0, rateLimited: 0,
+      ...base, connections: 0, delivered: 0, drops: 0, sendBufferBytes: 0, subscribesRefused: 0, rateLimited: 0, ...NO_ACCESS,
       latencyMs: latencyMs({ count: 0, p50Ns: 0, p90Ns: 0, p99Ns: 0, p999Ns: 0, maxNs: 0 }),
       latencyHistogram: { count: 0, sumNs: 0, buckets: [] },
       closedByCode: {}, threads: [],
@@ -83,6 +96,7 @@ function nativePath(s, nativeError, routing) {
     handshakesRejected: s.total.handshakesRejected,
     subscribesRefused: s.total.subscribesRefused,
     rateLimited: s.total.rateLimited,
+    ...accessStats(s.access, s.total.grantsExpired),
     notificationsDropped: s.total.notificationsDropped,
     commandsDropped: s.commandsDropped,
     threads: s.workers.map((w) => ({
@@ -112,6 +126,7 @@ function legacyPath(legacy, routing) {
     handshakesRejected: legacy.handshakesRejected,
     subscribesRefused: legacy.subscribesRefused,
     rateLimited: legacy.rateLimited,
+    ...accessStats(legacy.access, legacy.grantsExpired),
   };
 }
 

@@ -66,6 +66,10 @@ const LIMITS = Object.freeze({
   listenBacklog: 4096,
   // Patterns one Grant may hold, its own topics included (GrantMatcher).
   maxGrantPatterns: 64,
+  // Topics one connection may have waiting for the authorize hook at once
+  // (more are refused at once), and answers it remembers (AccessState).
+  maxPendingAuthorizations: 8,
+  maxAuthorizeAnswers: 64,
 });
 
 // RFC 6455 7.4.1.
@@ -79,6 +83,9 @@ const CLOSE = Object.freeze({
   MESSAGE_TOO_BIG: 1009,
   SERVICE_RESTART: 1012,
   TRY_AGAIN_LATER: 1013,
+  // Application range (RFC 6455 7.4.2), as Centrifugo numbers it: the
+  // connection's credentials expired and were not refreshed.
+  TOKEN_EXPIRED: 3005,
 });
 
 // The reasons both paths give when they close a connection by policy. A
@@ -90,6 +97,7 @@ const CLOSE_REASONS = Object.freeze({
   badTopicName: 'topic name empty or too long',
   tooManyRefusedSubscribes: 'too many refused subscribes',
   messageRateExceeded: 'message rate limit exceeded',
+  tokenExpired: 'token expired',
 });
 
 // The rollback drain's reason carries a retry hint, so clients spread their
@@ -121,6 +129,7 @@ function frameBytes(length) {
 module.exports = {
   DEFAULTS,
   RANGES,
+  MAX_TIMER_MS,
   LIMITS,
   CLOSE,
   CLOSE_REASONS,

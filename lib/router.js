@@ -13,6 +13,7 @@ const { FicusError, codes, wrap, rethrowLater } = require('./errors');
 const { grantPatterns } = require('./grant');
 const { UpgradeRate } = require('./upgrade-rate');
 const { performance } = require('node:perf_hooks');
+const { Access, expiryOf } = require('./access');
 
 const STATUS_TEXT = { 400: 'Bad Request', 401: 'Unauthorized', 500: 'Internal Server Error', 503: 'Service Unavailable' };
 
@@ -61,6 +62,10 @@ const ROUTER_OPTIONS = {
   authenticate: v.fn,
   legacy: v.fn,
   authenticateTimeoutMs: (value, name) => v.integer(value, name, { min: 0, max: 2 ** 31 - 1 }),
+  authorize: v.fn,
+  refresh: v.fn,
+  authorizeTimeoutMs: (value, name) => v.integer(value, name, { min: 1, max: 2 ** 31 - 1 }),
+  maxPendingAuthorizations: (value, name) => v.integer(value, name, { min: 1, max: 1e6 }),
   salt: (value, name) => v.string(value, name),
   topicsFromQuery: v.boolean,
   overrideHeader: (value, name) => v.string(value, name, { nonEmpty: true }).toLowerCase(),
@@ -85,6 +90,10 @@ const ROUTER_DEFAULTS = {
   authenticate: undefined,
   legacy: undefined,
   authenticateTimeoutMs: 10000,
+  authorize: undefined,
+  refresh: undefined,
+  authorizeTimeoutMs: 5000,
+  maxPendingAuthorizations: 10000,
   salt: 'ficus',
   topicsFromQuery: true,
   overrideHeader: undefined,
@@ -130,6 +139,7 @@ class Router extends EventEmitter {
     };
     this.upgradeRate = new UpgradeRate(this.options, performance.now());
     this.drainer = new Drainer(host.native, this, this.options);
+    this.access = new Access(this.options, host.maxTopicBytes);
     // A throwing `path`, `key` or `authenticate` refuses that one upgrade;
     // it must never become an unhandled rejection that ends the gateway.
     this.listener = (req, socket, head) => {
@@ -309,14 +319,30 @@ class Router extends EventEmitter {
       return;
     }
     const permissions = allow === null ? null : { allow };
+    // Credentials that expire (docs/security.md, "Expiring credentials"):
+    // already expired is not authenticated.
+    let expiresAt = null;
+    try {
+      if (auth !== true) expiresAt = expiryOf(grant);
+    } catch (error) {
+      this.upgradeFailed(socket, error, 500);
+      return;
+    }
+    if (expiresAt !== null && expiresAt <= Date.now()) {
+      this.counters.rejected.unauthorized += 1;
+      refuse(socket, 401);
+      return;
+    }
+    const publisher = this.options.role === 'publisher';
+    const access = publisher ? null : this.access.record(req, auth, identity, allow !== null);
     const bucket = byoBucket !== undefined ? byoBucket : bucketOf(identity, this.options.salt);
     const path = byoBucket !== undefined ? 'native' : this.choosePath(req, bucket);
 
     // What both paths open a connection with; onOpen(id) once it is open
     // (the native path: at once; the legacy path: after its handshake).
     const connection = {
-      pathname, query, identity, topics, publisher: this.options.role === 'publisher', grant: permissions,
-      route: this.routeOf(bucket), handle,
+      pathname, query, identity, topics, publisher, grant: permissions,
+      route: this.routeOf(bucket), handle, expiresAt: publisher ? null : expiresAt, access,
     };
     let legacyHead = head;
     if (path === 'native') {

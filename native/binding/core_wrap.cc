@@ -34,6 +34,8 @@ Napi::Function CoreWrap::Define(Napi::Env env) {
           InstanceMethod<&CoreWrap::Unsubscribe>("unsubscribe"),
           InstanceMethod<&CoreWrap::Send>("send"),
           InstanceMethod<&CoreWrap::Close>("close"),
+          InstanceMethod<&CoreWrap::AnswerAuthorization>("answerAuthorization"),
+          InstanceMethod<&CoreWrap::UpdateGrant>("updateGrant"),
           InstanceMethod<&CoreWrap::TakeNotifications>("takeNotifications"),
           InstanceMethod<&CoreWrap::Stats>("stats"),
           InstanceMethod<&CoreWrap::Stop>("stop"),
@@ -230,6 +232,38 @@ Napi::Value CoreWrap::Close(const Napi::CallbackInfo& info) {
   return statusToJs(
       env, dispatcher(env).close(idFromJs(info[0]), uint16FromJs(info[1]),
                                  info[2].As<Napi::String>().Utf8Value()));
+}
+
+// answerAuthorization(id, topic, allowed) -> status code
+Napi::Value CoreWrap::AnswerAuthorization(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return statusToJs(
+      env, dispatcher(env).answerAuthorization(
+               idFromJs(info[0]), info[1].As<Napi::String>().Utf8Value(),
+               info[2].ToBoolean().Value()));
+}
+
+// updateGrant(id, { expiresInMs, allow, answer }) -> status code. `allow`:
+// undefined keeps the permissions, null lifts the restriction, an array
+// restricts to it.
+Napi::Value CoreWrap::UpdateGrant(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object spec = info[1].As<Napi::Object>();
+  GrantUpdateCommand update;
+  update.id = idFromJs(info[0]);
+  Napi::Value expires = spec.Get("expiresInMs");
+  if (expires.IsNumber()) {
+    const double ms = expires.As<Napi::Number>().DoubleValue();
+    // NaN, negatives and huge values must not reach the cast.
+    update.expires_in_ms =
+        ms > 0 && ms < 0x1p53 ? static_cast<uint64_t>(ms) : 0;
+  }
+  Napi::Value allow = spec.Get("allow");
+  update.replace_allow = !allow.IsUndefined();
+  update.restricted = allow.IsArray();
+  update.allow = stringsFromJs(allow);
+  update.answer = spec.Get("answer").As<Napi::String>().Utf8Value();
+  return statusToJs(env, dispatcher(env).updateGrant(std::move(update)));
 }
 
 Napi::Value CoreWrap::TakeNotifications(const Napi::CallbackInfo& info) {

@@ -40,6 +40,8 @@ class CoreWrap : public Napi::ObjectWrap<CoreWrap> {
   Napi::Value Unsubscribe(const Napi::CallbackInfo& info);
   Napi::Value Send(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value AnswerAuthorization(const Napi::CallbackInfo& info);
+  Napi::Value UpdateGrant(const Napi::CallbackInfo& info);
   Napi::Value TakeNotifications(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);
   Napi::Value Stop(const Napi::CallbackInfo& info);

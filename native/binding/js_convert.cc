@@ -40,6 +40,7 @@ Napi::Object workerToJs(Napi::Env env, const WorkerStats& w) {
   setCounter(o, "handshakesRejected", w.handshakes_rejected);
   setCounter(o, "subscribesRefused", w.subscribes_refused);
   setCounter(o, "rateLimited", w.rate_limited);
+  setCounter(o, "grantsExpired", w.grants_expired);
   setCounter(o, "messagesIn", w.messages_in);
   setCounter(o, "bytesIn", w.bytes_in);
   setCounter(o, "messagesOut", w.messages_out);
@@ -104,6 +105,8 @@ UpgradeRequest requestFromJs(const Napi::Object& object) {
   r.restricted = allow.IsArray();
   r.allow = stringsFromJs(allow);
   r.publisher = object.Get("publisher").ToBoolean().Value();
+  readNumber(object, "authorizeTimeoutMs", r.authorize_timeout_ms);
+  readNumber(object, "expiresInMs", r.expires_in_ms);
   return r;
 }
 
@@ -195,6 +198,10 @@ Napi::Object notificationToJs(Napi::Env env, Notification& n) {
             n.driver_topic.empty()
                 ? env.Null()
                 : Napi::Value(Napi::String::New(env, n.driver_topic)));
+      break;
+    case Notification::Kind::kAuthorize:
+      o.Set("type", "authorize");
+      o.Set("topic", n.data);
       break;
     case Notification::Kind::kClose:
       o.Set("type", "close");

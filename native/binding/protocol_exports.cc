@@ -1,5 +1,6 @@
 #include "protocol_exports.h"
 
+#include "ficus/access_state.h"
 #include "ficus/close_codes.h"
 #include "ficus/core.h"
 #include "ficus/event_decoder.h"
@@ -63,6 +64,10 @@ Napi::Object limits(Napi::Env env) {
   setNumber(o, "listenBacklog", kListenBacklog);
   setNumber(o, "maxGrantPatterns",
             static_cast<double>(GrantMatcher::kMaxPatterns));
+  setNumber(o, "maxPendingAuthorizations",
+            static_cast<double>(AccessState::kMaxPending));
+  setNumber(o, "maxAuthorizeAnswers",
+            static_cast<double>(AccessState::kMaxAnswers));
   return o;
 }
 
@@ -74,6 +79,7 @@ Napi::Object closeReasons(Napi::Env env) {
   o.Set("badTopicName", close_reason::kBadTopicName);
   o.Set("tooManyRefusedSubscribes", close_reason::kTooManyRefusedSubscribes);
   o.Set("messageRateExceeded", close_reason::kMessageRateExceeded);
+  o.Set("tokenExpired", close_reason::kTokenExpired);
   return o;
 }
 

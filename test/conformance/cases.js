@@ -468,6 +468,12 @@ const add = (group, id, title, steps, extra = {}) => cases.push({ id, group, tit
     { serverClose: [1008, 'account suspended ✓'] },
     { expectClose: 1008, reason: 'account suspended ✓', reply: true },
   ]);
+  // The gateway's authenticate gives this client credentials expiring
+  // 300 ms after its upgrade (the x-expires-in header).
+  add(g, 'P.10', 'credentials expire without a refresh → 3005 "token expired"', [
+    PROBE,
+    { expectClose: 3005, reason: 'token expired', reply: true },
+  ], { handshake: { headers: { 'X-Expires-In': '300' } } });
 }
 
 // ------------------------------------------------------- H handshake

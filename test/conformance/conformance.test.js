@@ -284,7 +284,13 @@ beforeAll(async () => {
   gw = await startGateway({
     server,
     dispatcher: { maxMessageBytes: MAX_MESSAGE_BYTES },
-    attach: { nativePercent: 0, overrideHeader: 'x-ficus-path' },
+    attach: {
+      nativePercent: 0,
+      overrideHeader: 'x-ficus-path',
+      // Unrestricted as without authenticate; expiring for the cases that ask (P.8).
+      authenticate: (req) => (req.headers['x-expires-in']
+        ? { subscribe: 'any', expiresAt: Date.now() + Number(req.headers['x-expires-in']) } : true),
+    },
   });
   // Upgrades for other paths are not the router's: answer them here, as an
   // application's own listener would.

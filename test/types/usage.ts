@@ -20,6 +20,18 @@ dispatch.attach(server, { path: '/bad', authenticate: () => ({ allow: [1] }) });
 // @ts-expect-error: 'any' or 'granted'
 dispatch.attach(server, { path: '/bad2', authenticate: () => ({ subscribe: 'all' }) });
 const refusedSubscribes: number | undefined = dispatch.stats().paths.legacy.subscribesRefused;
+// Rules in a database, and credentials that expire and are refreshed.
+dispatch.attach(server, {
+  path: '/db',
+  authenticate: () => ({ topics: ['order:o17'], expiresAt: new Date(Date.now() + 60_000) }),
+  authorize: async (identity, topic, connection) => identity === 'u1' && topic.startsWith('order:') && connection.path === 'native',
+  refresh: async (token) => (token === 'ok' ? { expiresAt: Date.now() + 60_000, allow: ['order:o17'] } : null),
+  authorizeTimeoutMs: 2000,
+  maxPendingAuthorizations: 1000,
+});
+// @ts-expect-error: the hook answers a boolean
+dispatch.attach(server, { path: '/bad3', authorize: () => 'yes' });
+const expired: number | undefined = dispatch.stats().paths.native.grantsExpired;
 const grantCap: number = ficus.limits.maxGrantPatterns;
 ficus.createDispatcher({ maxRefusedSubscribes: 4 });
 const result: ficus.PublishResult = dispatch.publish({

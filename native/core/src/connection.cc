@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "ficus/clock.h"
@@ -76,6 +77,12 @@ void Connection::setState(ConnectionState state) {
 }
 
 uint64_t Connection::deadlineMs() const noexcept {
+  const uint64_t due = stateDeadlineMs();
+  if (state_ != ConnectionState::kOpen || !access_) return due;
+  return std::min(due, access_->nextDeadlineMs());
+}
+
+uint64_t Connection::stateDeadlineMs() const noexcept {
   const Options& options = host_.options();
   switch (state_) {
     case ConnectionState::kHandshake:
@@ -142,6 +149,13 @@ void Connection::upgrade(const UpgradeRequest& request,
     rejectHandshake(500, error);
     return;
   }
+  if (!request.publisher &&
+      (request.authorize_timeout_ms != 0 || request.expires_in_ms != 0)) {
+    access_ = std::make_unique<AccessState>(
+        request.authorize_timeout_ms,
+        request.expires_in_ms == 0 ? AccessState::kNever
+                                   : host_.nowMs() + request.expires_in_ms);
+  }
   sendControl(buildAcceptResponse(request.key));
   setState(ConnectionState::kOpen);
   publisher_ = request.publisher;
@@ -197,15 +211,28 @@ bool Connection::subscribeRequested(const std::vector<std::string>& topics,
 // patterns (GrantMatcher::kMaxPatterns).
 bool Connection::addTopics(const std::vector<std::string>& topics,
                            bool authorize, std::string* error) {
+  using Verdict = AccessState::Verdict;
   const Options& options = host_.options();
   bool ok = true;
+  bool asked = false;
   for (const std::string& topic : topics) {
     if (topic.empty() || topic.size() > options.max_topic_bytes) {
       *error = close_reason::kBadTopicName;
       ok = false;
       break;
     }
-    if (authorize && !grant_.allows(topic)) {
+    const Verdict verdict = !authorize || grant_.allows(topic)
+                                ? Verdict::kAllowed
+                            : access_ ? access_->check(topic, host_.nowMs())
+                                      : Verdict::kRefused;
+    if (verdict == Verdict::kAsk) {
+      // Not subscribed until the answer: no event for it goes out before.
+      askEmbedder(topic);
+      asked = true;
+      continue;
+    }
+    if (verdict == Verdict::kWaiting) continue;
+    if (verdict != Verdict::kAllowed) {
       if (refuse(topic)) continue;
       *error = close_reason::kTooManyRefusedSubscribes;
       ok = false;
@@ -219,7 +246,78 @@ bool Connection::addTopics(const std::vector<std::string>& topics,
     host_.topics().subscribe(*this, topic);
   }
   host_.topicsChanged();
+  if (asked) scheduleDeadline();  // a pending topic's deadline may be nearer
   return ok;
+}
+
+void Connection::refuseOrFail(const std::string& topic) {
+  if (state_ != ConnectionState::kOpen || refuse(topic)) return;
+  fail(close_code::kPolicyViolation, close_reason::kTooManyRefusedSubscribes);
+}
+
+void Connection::askEmbedder(const std::string& topic) {
+  auto note = std::make_unique<Notification>();
+  note->kind = Notification::Kind::kAuthorize;
+  note->connection_id = id_;
+  note->data = topic;
+  host_.notify(std::move(note));
+}
+
+void Connection::authorizeAnswered(const std::string& topic, bool allowed) {
+  if (state_ != ConnectionState::kOpen || !access_ ||
+      !access_->answer(topic, allowed)) {
+    return;
+  }
+  if (!allowed) {
+    refuseOrFail(topic);
+    return;
+  }
+  std::string error;
+  if (!addTopics({topic}, /*authorize=*/false, &error)) {
+    fail(close_code::kPolicyViolation, error);
+  }
+}
+
+void Connection::updateGrant(GrantUpdateCommand& update) {
+  if (state_ != ConnectionState::kOpen || publisher_) return;
+  const uint64_t expires = update.expires_in_ms == 0
+                               ? AccessState::kNever
+                               : host_.nowMs() + update.expires_in_ms;
+  if (access_) {
+    access_->setExpiresAtMs(expires);
+  } else if (expires != AccessState::kNever) {
+    access_ = std::make_unique<AccessState>(0, expires);
+  }
+  sendControl(encodeFrame(Opcode::kText, update.answer));
+  if (update.replace_allow) {
+    GrantMatcher next;  // unrestricted unless the new grant restricts
+    std::string error;
+    if (update.restricted &&
+        !GrantMatcher::build(update.allow, host_.options().max_topic_bytes,
+                             &next, &error)) {
+      // The embedder validates grants first: never admit on a bad one.
+      fail(close_code::kInternalError, error);
+      return;
+    }
+    grant_ = std::move(next);
+    if (access_) access_->forgetAnswers();
+    revokeDisallowed();
+  }
+  scheduleDeadline();  // the expiry may be nearer
+}
+
+void Connection::revokeDisallowed() {
+  if (!grant_.restricted()) return;
+  std::vector<std::string> revoked;
+  for (const SubscriptionSlot& slot : subscriptions()) {
+    if (!grant_.allows(slot.topic->name)) revoked.push_back(slot.topic->name);
+  }
+  for (const std::string& topic : revoked) {
+    host_.topics().unsubscribe(*this, topic);
+    sendControl(encodeFrame(Opcode::kText,
+                            encodeSubscribeRefusal(topic, kRevokedReason)));
+  }
+  host_.topicsChanged();
 }
 
 bool Connection::refuse(const std::string& topic) {
@@ -358,6 +456,7 @@ void Connection::handleClientText(std::string_view text) {
 
 void Connection::unsubscribe(const std::vector<std::string>& topics) {
   for (const std::string& topic : topics) {
+    if (access_) access_->cancel(topic);
     host_.topics().unsubscribe(*this, topic);
   }
   host_.topicsChanged();
@@ -676,11 +775,26 @@ void Connection::consume(size_t bytes) {
 
 // ---------------------------------------------------------------- deadlines
 
+bool Connection::onAccessDeadline(uint64_t now_ms) {
+  if (access_->expired(now_ms)) {
+    host_.mutableMetrics().grants_expired.add();
+    close(close_code::kTokenExpired, close_reason::kTokenExpired);
+    return true;
+  }
+  // A hook that did not answer in time (or whose question the outbox
+  // dropped) refuses.
+  access_->expirePending(
+      now_ms, [this](const std::string& topic) { refuseOrFail(topic); });
+  return state_ != ConnectionState::kOpen;
+}
+
 void Connection::onDeadline(uint64_t now_ms) {
-  const uint64_t due = deadlineMs();
-  if (now_ms < due) {
-    // It moved later (a read) since it was filed.
-    host_.deadlines().schedule(*this, due);
+  if (state_ == ConnectionState::kOpen && access_ && onAccessDeadline(now_ms)) {
+    return;
+  }
+  if (now_ms < stateDeadlineMs()) {
+    // It moved later (a read) since it was filed, or access_'s was due.
+    scheduleDeadline();
   } else if (state_ == ConnectionState::kOpen && ping_sent_ms_ == 0) {
     // Heartbeat: nothing came in for ping_interval_ms.
     ping_sent_ms_ = now_ms;

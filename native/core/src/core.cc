@@ -9,7 +9,9 @@
 #include "ficus/clock.h"
 #include "ficus/close_codes.h"
 #include "ficus/connection_id.h"
+#include "ficus/grant_matcher.h"
 #include "ficus/listener.h"
+#include "ficus/utf8_validator.h"
 
 namespace ficus {
 
@@ -231,6 +233,25 @@ CallStatus Core::close(uint64_t id, uint16_t code, std::string_view reason) {
     return CallStatus::kInvalidArgument;
   }
   return postTo(workerOf(id), CloseCommand{id, code, std::string(reason)});
+}
+
+CallStatus Core::answerAuthorization(uint64_t id, std::string topic,
+                                     bool allowed) {
+  if (workerOf(id) >= workers_.size()) return CallStatus::kUnknownConnection;
+  return postTo(workerOf(id),
+                AuthorizeAnswerCommand{id, std::move(topic), allowed});
+}
+
+CallStatus Core::updateGrant(GrantUpdateCommand update) {
+  if (workerOf(update.id) >= workers_.size()) {
+    return CallStatus::kUnknownConnection;
+  }
+  if (update.allow.size() > GrantMatcher::kMaxPatterns ||
+      !isValidUtf8(update.answer)) {
+    return CallStatus::kInvalidArgument;
+  }
+  const unsigned worker = workerOf(update.id);
+  return postTo(worker, std::move(update));
 }
 
 CallStatus Core::postTo(unsigned worker, Command command) {

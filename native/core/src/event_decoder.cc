@@ -636,7 +636,8 @@ ClientMessage decodeClientMessage(std::string_view text,
   return message;
 }
 
-std::string encodeSubscribeRefusal(std::string_view topic) {
+std::string encodeSubscribeRefusal(std::string_view topic,
+                                   std::string_view reason) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out = R"({"type":"error","topic":")";
   out.reserve(out.size() + topic.size() + 32);
@@ -675,7 +676,7 @@ std::string encodeSubscribeRefusal(std::string_view topic) {
     }
   }
   out += R"(","reason":")";
-  out += kForbiddenReason;
+  out += reason;
   out += R"("})";
   return out;
 }

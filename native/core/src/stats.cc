@@ -23,6 +23,7 @@ constexpr MetricField<Counter> kCounterFields[] = {
     {&WorkerStats::handshakes_rejected, &WorkerMetrics::handshakes_rejected},
     {&WorkerStats::subscribes_refused, &WorkerMetrics::subscribes_refused},
     {&WorkerStats::rate_limited, &WorkerMetrics::rate_limited},
+    {&WorkerStats::grants_expired, &WorkerMetrics::grants_expired},
     {&WorkerStats::messages_in, &WorkerMetrics::messages_in},
     {&WorkerStats::bytes_in, &WorkerMetrics::bytes_in},
     {&WorkerStats::messages_out, &WorkerMetrics::messages_out},

@@ -355,6 +355,18 @@ void Worker::handle(CloseCommand& command) {
   }
 }
 
+void Worker::handle(AuthorizeAnswerCommand& command) {
+  if (Connection* connection = find(command.id)) {
+    connection->authorizeAnswered(command.topic, command.allowed);
+  }
+}
+
+void Worker::handle(GrantUpdateCommand& command) {
+  if (Connection* connection = find(command.id)) {
+    connection->updateGrant(command);
+  }
+}
+
 void Worker::onCheck(uv_check_t* handle) {
   static_cast<Worker*>(handle->data)->flushDirty();
 }

@@ -21,6 +21,9 @@ inline constexpr uint16_t kMandatoryExtension = 1010;
 inline constexpr uint16_t kInternalError = 1011;
 inline constexpr uint16_t kServiceRestart = 1012;
 inline constexpr uint16_t kTryAgainLater = 1013;
+// Application range (RFC 6455 7.4.2), Centrifugo's number for it: the
+// connection's credentials expired and were not refreshed in time.
+inline constexpr uint16_t kTokenExpired = 3005;
 
 // A close frame's body is at most 125 bytes: the code and this much reason.
 inline constexpr size_t kMaxReasonBytes = 123;
@@ -51,5 +54,7 @@ inline constexpr const char* kTooManyRefusedSubscribes =
 // allow: a client flooding its worker.
 inline constexpr const char* kMessageRateExceeded =
     "message rate limit exceeded";
+// With close_code::kTokenExpired.
+inline constexpr const char* kTokenExpired = "token expired";
 
 }  // namespace ficus::close_reason

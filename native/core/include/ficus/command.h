@@ -52,23 +52,50 @@ struct CloseCommand {
   std::string reason;
 };
 
+// The embedder's authorize hook answered a Notification::kAuthorize.
+struct AuthorizeAnswerCommand {
+  uint64_t id;
+  std::string topic;
+  bool allowed;
+};
+
+// A refresh the embedder accepted: new credentials for a connection.
+struct GrantUpdateCommand {
+  uint64_t id = 0;
+  // From when the worker handles it; 0: the new credentials do not expire.
+  uint64_t expires_in_ms = 0;
+  // Whether the permissions change too; then `restricted` and `allow` as
+  // in UpgradeRequest, and subscriptions the new grant does not allow are
+  // dropped.
+  bool replace_allow = false;
+  bool restricted = false;
+  std::vector<std::string> allow;
+  // The text message that tells the client (sent before any revocation).
+  std::string answer;
+};
+
 using Command =
     std::variant<AdoptCommand, ListenCommand, PublishCommand, SubscribeCommand,
-                 UnsubscribeCommand, SendCommand, CloseCommand>;
+                 UnsubscribeCommand, SendCommand, CloseCommand,
+                 AuthorizeAnswerCommand, GrantUpdateCommand>;
 
 struct Notification {
   enum class Kind : uint8_t {
-    kOpen,     // a connection accepted by the core's own listener opened
-    kMessage,  // a client message that is not subscribe/unsubscribe
-    kClose,    // a connection ended; `code` as counted in metrics
-    kEvent,    // an event an ingest connection published, mirrored for the
-               // embedder's own subscribers (only while it asks for them)
+    kOpen,       // a connection accepted by the core's own listener opened
+    kMessage,    // a client message that is not subscribe/unsubscribe
+    kClose,      // a connection ended; `code` as counted in metrics
+    kEvent,      // an event an ingest connection published, mirrored for the
+                 // embedder's own subscribers (only while it asks for them)
+    kAuthorize,  // may the client subscribe to `data`? (AccessState); may
+                 // be dropped like a message: the topic's deadline refuses
   };
   Kind kind;
   bool binary = false;
   uint16_t code = 0;
   uint64_t connection_id = 0;
-  std::string data;  // payload (kMessage, kEvent) or identity (kOpen/kClose)
+  // payload (kMessage, kEvent), identity (kOpen/kClose) or topic
+  // (kAuthorize)
+  std::string data;
   std::string order_topic;   // kEvent
   std::string driver_topic;  // kEvent; empty when none
 };

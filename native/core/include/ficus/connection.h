@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "ficus/access_state.h"
 #include "ficus/command.h"
 #include "ficus/deadline_wheel.h"
 #include "ficus/frame_codec.h"
@@ -83,6 +84,14 @@ class Connection final : public Subscriber,
   bool subscribeRequested(const std::vector<std::string>& topics,
                           std::string* error);
   void unsubscribe(const std::vector<std::string>& topics);
+  // The embedder's authorize hook answered for a topic this connection
+  // asked about (Notification::kAuthorize): subscribed or refused as a
+  // subscribe message would be. Ignored when no longer pending.
+  void authorizeAnswered(const std::string& topic, bool allowed);
+  // A refresh: the new expiry, the answer to the client, and, when the
+  // permissions change, the new grant; subscriptions it does not allow are
+  // dropped and the client is told (reason "revoked").
+  void updateGrant(GrantUpdateCommand& update);
 
   // Sends a close frame and waits (close timeout) for the peer's.
   void close(uint16_t code, std::string_view reason);
@@ -135,6 +144,15 @@ class Connection final : public Subscriber,
   // Tells the client `topic` is refused; false once refusals are past the
   // limit (nothing sent then: the caller closes).
   bool refuse(const std::string& topic);
+  // refuse(), and past the limit the connection fails with 1008.
+  void refuseOrFail(const std::string& topic);
+  // Asks the embedder's hook about a topic now pending in access_.
+  void askEmbedder(const std::string& topic);
+  // Subscriptions the grant no longer allows, after a refresh.
+  void revokeDisallowed();
+  // The credentials' expiry and the hook's deadlines; true when it closed
+  // the connection.
+  bool onAccessDeadline(uint64_t now_ms);
   void sendControl(std::string bytes);
   // fd_ from tcp_ on first use; false when the handle has none.
   bool resolveFd() noexcept;
@@ -147,6 +165,8 @@ class Connection final : public Subscriber,
   // When the current state's deadline passes (the next ping is due, or the
   // missing pong, handshake or close ends the connection).
   uint64_t deadlineMs() const noexcept;
+  // The state's own deadline, without access_'s.
+  uint64_t stateDeadlineMs() const noexcept;
   void scheduleDeadline() noexcept;
 
   // What a delivery touches (send, flush) comes first, beside the
@@ -178,6 +198,9 @@ class Connection final : public Subscriber,
   // What the client may subscribe to: unrestricted (8 bytes, no heap)
   // unless the embedder's grant restricted it at upgrade.
   GrantMatcher grant_;
+  // Expiry and the authorize hook's pending topics and answers: only for
+  // connections whose credentials expire or that a hook may widen.
+  std::unique_ptr<AccessState> access_;
   uint64_t state_since_ms_ = 0;
   uint64_t last_rx_ms_ = 0;
   uint64_t ping_sent_ms_ = 0;  // 0 = no ping outstanding

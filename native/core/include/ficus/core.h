@@ -103,6 +103,11 @@ class Core {
   CallStatus unsubscribe(uint64_t id, std::vector<std::string> topics);
   CallStatus send(uint64_t id, std::string_view payload, bool binary = false);
   CallStatus close(uint64_t id, uint16_t code, std::string_view reason);
+  // The embedder's authorize hook answered a Notification::kAuthorize.
+  CallStatus answerAuthorization(uint64_t id, std::string topic, bool allowed);
+  // A refresh the embedder accepted (GrantUpdateCommand); kInvalidArgument
+  // for an answer that is not valid UTF-8 or a grant over kMaxPatterns.
+  CallStatus updateGrant(GrantUpdateCommand update);
 
   // Whether events from ingest connections are also handed to the
   // embedder (Notification::kEvent), for subscribers it serves itself.

@@ -94,6 +94,10 @@ ClientMessage decodeClientMessage(std::string_view text,
 // {"type":"error","topic":"<topic>","reason":"forbidden"}, the topic
 // escaped as JSON.stringify escapes it, so both paths send the same bytes.
 inline constexpr const char* kForbiddenReason = "forbidden";
-std::string encodeSubscribeRefusal(std::string_view topic);
+// A subscription a refresh's narrower grant dropped is told with the same
+// message and this reason.
+inline constexpr const char* kRevokedReason = "revoked";
+std::string encodeSubscribeRefusal(std::string_view topic,
+                                   std::string_view reason = kForbiddenReason);
 
 }  // namespace ficus

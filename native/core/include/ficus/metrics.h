@@ -71,6 +71,7 @@ struct WorkerMetrics {
   Counter handshakes_rejected;  // HTTP error answered instead of 101
   Counter subscribes_refused;   // topics a connection's grant refused
   Counter rate_limited;         // connections closed past their message bucket
+  Counter grants_expired;  // connections closed: credentials expired (3005)
   Counter messages_in;
   Counter bytes_in;
   Counter messages_out;  // frames fully handed to the kernel

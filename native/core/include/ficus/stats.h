@@ -21,6 +21,7 @@ struct WorkerStats {
   uint64_t handshakes_rejected = 0;
   uint64_t subscribes_refused = 0;
   uint64_t rate_limited = 0;
+  uint64_t grants_expired = 0;
   uint64_t messages_in = 0;
   uint64_t bytes_in = 0;
   uint64_t messages_out = 0;

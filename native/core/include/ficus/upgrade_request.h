@@ -34,6 +34,14 @@ struct UpgradeRequest {
   // published from the worker itself (events never touch the embedder's
   // thread). It receives nothing but control frames.
   bool publisher = false;
+  // With `restricted`: how long the embedder's authorize hook may take to
+  // decide a topic `allow` does not match (AccessState); 0: no hook, such
+  // topics are refused.
+  uint32_t authorize_timeout_ms = 0;
+  // The credentials expire this long after the upgrade is handled: the
+  // connection is closed with close_code::kTokenExpired unless a refresh
+  // (Core::updateGrant) moves it. 0: they do not expire.
+  uint64_t expires_in_ms = 0;
 };
 
 }  // namespace ficus

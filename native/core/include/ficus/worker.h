@@ -109,6 +109,8 @@ class Worker final : public ConnectionHost {
   void handle(UnsubscribeCommand& command);
   void handle(SendCommand& command);
   void handle(CloseCommand& command);
+  void handle(AuthorizeAnswerCommand& command);
+  void handle(GrantUpdateCommand& command);
   // A connection waits on `listener`.
   void accept(Listener& listener);
   // A batch from this worker's ingest connections: to every other worker,
