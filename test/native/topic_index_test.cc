@@ -118,6 +118,12 @@ TEST(TopicIndex, AWildcardIsAPrefixSubscription) {
   EXPECT_EQ(index.topicCount(), 1u);
 }
 
+TEST(TopicIndex, AWildcardCostsASubscriptionNothingMore) {
+  // The flag sits in the slot's padding: connections stay as large as
+  // before (docs/benchmarks.md's bytes per connection).
+  EXPECT_EQ(sizeof(SubscriptionSlot), sizeof(void*) + sizeof(uint64_t));
+}
+
 TEST(TopicIndex, OverlappingSubscriptionsReachASubscriberOnceEach) {
   TopicIndex index;
   Subscriber a;
