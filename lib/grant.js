@@ -6,10 +6,13 @@
 // A pattern is an exact topic, or a prefix when it ends in '*'
 // ("order:*"). Only a trailing '*' is a wildcard; every other character,
 // '*' included, is literal, and nothing is normalized (a look-alike is
-// another topic). A topic the client asks for is only ever a topic name:
-// subscribing to "order:*" asks for the topic named "order:*".
+// another topic). A topic the client asks for that ends in '*' is a
+// wildcard subscription (lib/wildcard.js): it asks for every topic with
+// its prefix, so only a prefix pattern that its prefix starts with allows
+// it ("order:*" allows "order:o1*"), never an exact one.
 
 const v = require('./validate');
+const { isWildcard, wildcardPrefix } = require('./wildcard');
 const { LIMITS } = require('./protocol');
 
 // The reason a refused subscribe is answered with, and the one for a
@@ -40,9 +43,11 @@ class GrantMatcher {
   }
 
   allows(topic) {
-    if (this.exact.has(topic)) return true;
+    const wildcard = isWildcard(topic);
+    if (!wildcard && this.exact.has(topic)) return true;
+    const asked = wildcard ? wildcardPrefix(topic) : topic;
     for (const prefix of this.prefixes) {
-      if (topic.startsWith(prefix)) return true;
+      if (asked.startsWith(prefix)) return true;
     }
     return false;
   }

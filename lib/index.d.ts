@@ -58,13 +58,18 @@ export interface DispatcherOptions {
 
 /** What `authenticate` grants a connection. */
 export interface Grant {
-  /** Topics to subscribe at open; default: the `topics` query parameter (if `topicsFromQuery`). */
+  /**
+   * Topics to subscribe at open; default: the `topics` query parameter (if `topicsFromQuery`).
+   * One ending in `*` is a wildcard subscription (`'order:*'`: every topic starting with `order:`).
+   */
   topics?: string[];
   /** Identity for sticky bucketing and close events; default: `key(req)`, else random. */
   identity?: string;
   /**
    * Topic patterns the client may subscribe to (by message or `?topics=`), besides `topics`:
    * exact topics, or prefixes ending in `*` (`'order:*'`). Only a trailing `*` is a wildcard.
+   * A client's wildcard subscription (`'order:o1*'`) is allowed only by a prefix pattern its
+   * prefix starts with (`'order:*'`), never by an exact topic.
    * At most 64 together with `topics`. Without `allow` (and without `subscribe: 'any'`) a Grant
    * allows only its own `topics`. Refused topics get an error message (docs/security.md).
    */

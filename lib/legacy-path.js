@@ -21,6 +21,7 @@ const { GrantMatcher, refusalMessage, revocationMessage } = require('./grant');
 const { OUTCOME, accessCounters, refreshRequest } = require('./access');
 const { TokenBucket } = require('./token-bucket');
 const { AccessState, VERDICT } = require('./access-state');
+const { TopicIndex } = require('./topic-index');
 
 const OPEN = WebSocket.OPEN;
 // Shared by every send: `ws` copies its options, never keeps them.
@@ -36,7 +37,7 @@ class LegacyConnection {
     this.ws = ws;
     this.identity = identity;
     this.route = route; // the router and bucket that placed it (lib/bucket.js)
-    this.topics = new Set();
+    this.topics = new Set(); // as subscribed: 'order:*' is a wildcard
     // Sequence number of the last event sent here: an event matching two of
     // this connection's topics goes out once (worker.cc does the same).
     this.lastDelivery = 0;
@@ -126,7 +127,8 @@ class LegacyPath extends EventEmitter {
       handleProtocols: () => false,
     });
     this._connections = new Map(); // id -> LegacyConnection
-    this._subscribers = new Map(); // topic -> Set<LegacyConnection>
+    this._subscribers = new TopicIndex();
+    this._matched = []; // deliver()'s scratch: the Sets an event reaches
     this._nextId = 1;
     this._sequence = 0; // numbers deliver() calls, for once-per-connection
     this._latency = new LatencyHistogram();
@@ -445,20 +447,13 @@ class LegacyPath extends EventEmitter {
   _subscribeOne(conn, topic) {
     if (conn.topics.has(topic)) return;
     conn.topics.add(topic);
-    let subscribers = this._subscribers.get(topic);
-    if (subscribers === undefined) {
-      subscribers = new Set();
-      this._subscribers.set(topic, subscribers);
-    }
-    subscribers.add(conn);
+    this._subscribers.add(conn, topic);
   }
 
   _unsubscribeOne(conn, topic) {
     if (conn.accessState !== null) conn.accessState.cancel(topic);
     if (!conn.topics.delete(topic)) return;
-    const subscribers = this._subscribers.get(topic);
-    subscribers.delete(conn);
-    if (subscribers.size === 0) this._subscribers.delete(topic);
+    this._subscribers.remove(conn, topic);
   }
 
   // Subscribes by id, for the embedder. A topic past a limit closes the
@@ -483,20 +478,25 @@ class LegacyPath extends EventEmitter {
   // --------------------------------------------------------------- writing
 
   // Sends `data` as one text frame to every connection subscribed to
-  // orderTopic or driverTopic (once each); returns how many it went to.
-  // publishNs is nowNs() when the event was published: the latency recorded
-  // runs from then to the end of each send call.
+  // orderTopic or driverTopic, or to a wildcard prefix of either (once
+  // each); returns how many it went to. publishNs is nowNs() when the
+  // event was published: the latency recorded runs from then to the end of
+  // each send call.
   deliver(orderTopic, driverTopic, data, publishNs = nowNs()) {
-    const first = this._subscribers.get(orderTopic);
-    const second = driverTopic == null ? undefined : this._subscribers.get(driverTopic);
-    if (first === undefined && second === undefined) return 0;
+    const matched = this._matched;
+    matched.length = 0; // in case a send threw last time
+    this._subscribers.collect(orderTopic, matched);
+    if (driverTopic != null) this._subscribers.collect(driverTopic, matched);
+    if (matched.length === 0) return 0;
     // One conversion for all: `ws` would encode a string once per send.
     const payload = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     const size = frameBytes(payload.length);
     const sequence = ++this._sequence;
     let sent = 0;
-    if (first !== undefined) sent += this._fanOut(first, payload, size, sequence, publishNs);
-    if (second !== undefined) sent += this._fanOut(second, payload, size, sequence, publishNs);
+    for (let i = 0; i < matched.length; i += 1) {
+      sent += this._fanOut(matched[i], payload, size, sequence, publishNs);
+    }
+    matched.length = 0;
     return sent;
   }
 
@@ -598,11 +598,7 @@ class LegacyPath extends EventEmitter {
   _onClose(conn, wsCode) {
     const code = conn.closeCode !== 0 ? conn.closeCode : wsCode;
     clearTimeout(conn.expiryTimer);
-    for (const topic of conn.topics) {
-      const subscribers = this._subscribers.get(topic);
-      subscribers.delete(conn);
-      if (subscribers.size === 0) this._subscribers.delete(topic);
-    }
+    for (const topic of conn.topics) this._subscribers.remove(conn, topic);
     conn.topics.clear();
     this._connections.delete(conn.id);
     this._closedByCode[closeCodeKey(code)] += 1;

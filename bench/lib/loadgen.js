@@ -141,7 +141,7 @@ function driverSizes(total, cycle = [20, 40, 60, 80, 100]) {
 // (and a driver topic when fanoutEvery divides i).
 class Subscribers {
   constructor({ port, count, orders = count, connectRate, serverPid, fanoutEvery = 0, sizes = [],
-    splitPercent = -1, maxSeconds = 900, idleMs = 2000, drainMaxMs = 20000, perProcess = PER_PROCESS }) {
+    splitPercent = -1, maxSeconds = 900, idleMs = 2000, drainMaxMs = 20000, perProcess = PER_PROCESS, wildcard = false }) {
     this.count = count;
     this.orders = orders;
     this.drivers = sizes.length;
@@ -158,6 +158,8 @@ class Subscribers {
         args.push('--fanout-every', String(fanoutEvery), '--driver-sizes', sizes.join(','));
       }
       if (splitPercent >= 0) args.push('--split-percent', String(splitPercent), '--split-salt', 'ficus');
+      // Every subscriber follows order:* and expects every event (group 1).
+      if (wildcard) args.push('--wildcard', '1', '--client-prefix', 'w');
       this.procs.push(new LoadgenProcess(`subscribers[${p}]`, args, maxSeconds));
     }
   }

@@ -97,6 +97,17 @@ function evaluate(r) {
       addFloor('fanout', rt, nv, F('floor', rt), 'delivery');
     }
   }
+  if (r.wildcard) {
+    const W = (d) => find(r.wildcard.summary, (s) => s.server === 'native' && s.dashboards === d);
+    const without = W(0);
+    const withThem = W(r.wildcard.config.dashboards);
+    if (without && withThem) {
+      const a = without.serverCpuUsPerDelivery.median;
+      const b = withThem.serverCpuUsPerDelivery.median;
+      add(`native CPU per delivery with ${r.wildcard.config.dashboards} order:* dashboards ≤ 1.1× without (wildcard, ${rate(r.wildcard.config.rate)} ev/s)`,
+        `${us(b)} vs ${us(a)} µs = ${(b / a).toFixed(2)}×`, b <= a * 1.1, '', [a, b]);
+    }
+  }
   if (r.capacity) {
     const sizes = r.capacity.config.sizes;
     const top = sizes[sizes.length - 1];
@@ -284,6 +295,14 @@ function loadSection(l, { fanout = false } = {}) {
     sp(s.serverCpuPct, cpu), sp(s.serverCpuUsPerDelivery, us), sp(s.loadgenCpuPct, cpu), sp(s.otherCpuPct, cpu), sp(s.peakRss, mib)]);
   return table(['server', 'events/s', 'sent/s', ...(fanout ? ['× fan-out', 'deliveries/s'] : []), 'P50 ms', 'P90 ms', 'P99 ms', 'P99.9 ms', 'max ms',
     'delivered %', 'lost / dup / reordered', 'heartbeat pings in window', 'server CPU %', 'server µs / delivery', 'loadgen CPU %', 'other processes CPU %', 'peak RSS MB'], rows);
+}
+
+function wildcardSection(w) {
+  const rows = w.summary.map((s) => [s.server, fmt.int(s.dashboards), sp(s.achievedRate, fmt.int), sp(s.fanout, (x) => x.toFixed(1)),
+    sp(s.p50), sp(s.p99), sp(s.deliveredPct, pct), `${fmt.int(s.lost)} / ${fmt.int(s.dup)} / ${fmt.int(s.ooo)}`,
+    sp(s.serverCpuPct, cpu), sp(s.serverCpuUsPerDelivery, us), sp(s.serverCpuUsPerEvent, us), sp(s.otherCpuPct, cpu)]);
+  return table(['server', 'order:* dashboards', 'sent/s', '× fan-out', 'P50 ms', 'P99 ms', 'delivered %', 'lost / dup / reordered',
+    'server CPU %', 'server µs / delivery', 'server µs / event', 'other processes CPU %'], rows);
 }
 
 function rampSection(r) {
@@ -565,6 +584,7 @@ function build() {
     capacity: load('capacity'),
     load: load('load'),
     fanout: load('fanout'),
+    wildcard: load('wildcard'),
     ramp: load('ramp'),
     split: load('split'),
     gateway: load('gateway'),
@@ -666,6 +686,16 @@ function build() {
         'so it reaches its order\'s subscriber plus one driver topic\'s followers. CPU is per delivery (per event × fan-out).',
       modeNote(r.fanout),
       loadSection(r.fanout, { fanout: true }),
+    );
+  }
+  if (r.wildcard) {
+    section(
+      'Wildcards: order:* dashboards beside per-order subscribers',
+      `${fmt.int(r.wildcard.config.subscribers)} subscribers on their own order topic at ${fmt.int(r.wildcard.config.rate)} events/s, then the same load with ` +
+        `${fmt.int(r.wildcard.config.dashboards)} more subscribers on \`order:*\` (each receives every event) on the same gateway, in one run. ` +
+        'Each event costs one extra walk of the worker\'s prefix tree (O(topic length)); "µs / event" shows what the dashboards\' deliveries add.',
+      modeNote(r.wildcard),
+      wildcardSection(r.wildcard),
     );
   }
   if (r.ramp) {

@@ -26,6 +26,9 @@ class SubscriberMode final : public Engine {
     uint64_t count = static_cast<uint64_t>(a.num("count", 0));
     orders_ = static_cast<uint64_t>(a.num("orders", 0));
     fanout_every_ = static_cast<uint64_t>(a.num("fanout-every", 0));
+    // Dashboards: every subscriber of this process follows "order:*" and
+    // expects every event (latency group 1).
+    wildcard_ = a.has("wildcard");
     sizes_ = a.list("driver-sizes");
     drivers_ = sizes_.size();
     rate_ = a.real("connect-rate", 1000);
@@ -63,11 +66,13 @@ class SubscriberMode final : public Engine {
         }
       }
       std::string id = prefix + std::to_string(idx);
-      c.target = path + "?topics=order:o" + std::to_string(c.order);
+      c.target = wildcard_ ? path + "?topics=order:*"
+                           : path + "?topics=order:o" + std::to_string(c.order);
       if (c.driver >= 0) c.target += ",driver:d" + std::to_string(c.driver);
       c.target += "&client_id=" + id;
       if (split >= 0)
         c.group = routerBucket(id, salt) < static_cast<unsigned>(split) ? 1 : 0;
+      if (wildcard_) c.group = 1;
       groups_[c.group].subscribers += 1;
       pending_.push_back(static_cast<uint32_t>(i));
     }
@@ -205,7 +210,7 @@ class SubscriberMode final : public Engine {
       ++g.ooo;
     }
     uint64_t k = seq + pub;
-    if (k % orders_ != c.order &&
+    if (!wildcard_ && k % orders_ != c.order &&
         !(c.driver >= 0 && drivers_ > 0 &&
           k % drivers_ == static_cast<uint64_t>(c.driver))) {
       ++misrouted_;
@@ -213,6 +218,7 @@ class SubscriberMode final : public Engine {
   }
 
   uint64_t expectedFor(const Conn& c, uint64_t p, uint64_t sent) const {
+    if (wildcard_) return sent;
     uint64_t n = countCongruent(sent, modSub(c.order, p, orders_), orders_);
     if (c.driver >= 0 && drivers_ > 0) {
       uint64_t d = drivers_;
@@ -326,6 +332,7 @@ class SubscriberMode final : public Engine {
   std::vector<uint32_t> pending_;
   size_t head_ = 0;
   uint64_t first_ = 0, orders_ = 0, fanout_every_ = 0, drivers_ = 0;
+  bool wildcard_ = false;
   std::vector<int64_t> sizes_;
   double rate_ = 1000;
   uint64_t max_inflight_ = 256;

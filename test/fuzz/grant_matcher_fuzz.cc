@@ -1,9 +1,12 @@
 // libFuzzer target for the subscribe-authorization path: a grant's patterns
 // (GrantMatcher) and a client's subscribe message (decodeClientMessage),
-// as Connection::addTopics meets them. The input is patterns, one per line,
+// as Connection::addTopics meets them, then the allowed topics, wildcards
+// included, in a worker's TopicIndex. The input is patterns, one per line,
 // then a line "--", then the message. Every topic the decoder yields is
-// checked against a naive reading of the rules, and every refusal message
-// must be JSON that gives the topic back.
+// checked against a naive reading of the rules, every refusal message
+// must be JSON that gives the topic back, and an event must reach the
+// subscriber exactly when one of its subscriptions matches it, and only
+// when its grant allows the event's topic (a wildcard never widens it).
 
 #include <rapidjson/document.h>
 
@@ -17,6 +20,7 @@
 
 #include "ficus/event_decoder.h"
 #include "ficus/grant_matcher.h"
+#include "ficus/topic_index.h"
 
 namespace {
 
@@ -28,21 +32,81 @@ void failCheck(const char* condition, int line) {
 #define CHECK(condition) \
   ((condition) ? static_cast<void>(0) : failCheck(#condition, __LINE__))
 
-// The rules, written as plainly as possible.
+bool endsWithStar(std::string_view s) { return !s.empty() && s.back() == '*'; }
+bool startsWith(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && s.substr(0, prefix.size()) == prefix;
+}
+
+// The rules, written as plainly as possible. A wildcard topic ("a*") is
+// allowed only by a prefix pattern its prefix starts with. With `literal`
+// the topic is an event's (always a name, even when it ends in '*').
 bool naiveAllows(const std::vector<std::string>& patterns,
-                 std::string_view topic) {
+                 std::string_view topic, bool literal = false) {
+  const bool wildcard = !literal && endsWithStar(topic);
+  if (wildcard) topic.remove_suffix(1);
   for (const std::string& p : patterns) {
-    if (!p.empty() && p.back() == '*') {
-      std::string_view prefix(p.data(), p.size() - 1);
-      if (topic.size() >= prefix.size() &&
-          topic.substr(0, prefix.size()) == prefix) {
+    if (endsWithStar(p)) {
+      if (startsWith(topic, std::string_view(p).substr(0, p.size() - 1))) {
         return true;
       }
-    } else if (topic == p) {
+    } else if (!wildcard && topic == p) {
       return true;
     }
   }
   return false;
+}
+
+// Does a subscription to `subscribed` receive an event on `topic`?
+bool naiveMatches(std::string_view subscribed, std::string_view topic) {
+  if (!endsWithStar(subscribed)) return subscribed == topic;
+  return startsWith(topic, subscribed.substr(0, subscribed.size() - 1));
+}
+
+// Subscribes what the grant allows of `topics` (as addTopics would), then
+// publishes event topics derived from all of them and checks who is
+// reached; everything must be gone again after unsubscribeAll.
+void checkIndex(const std::vector<std::string>& patterns,
+                const ficus::GrantMatcher& matcher,
+                const std::vector<std::string>& topics) {
+  ficus::TopicIndex index;
+  ficus::Subscriber subscriber;
+  std::vector<std::string> subscribed;
+  for (const std::string& topic : topics) {
+    if (!matcher.allows(topic)) continue;
+    if (index.subscribe(subscriber, topic) ==
+        ficus::TopicIndex::Result::kAdded) {
+      subscribed.push_back(topic);
+    }
+  }
+  CHECK(subscriber.subscriptions().size() == subscribed.size());
+  std::vector<std::string> events;
+  for (const std::string& t : topics) {
+    events.push_back(t);
+    events.push_back(t + "x");
+    if (!t.empty()) events.push_back(t.substr(0, t.size() - 1));
+  }
+  for (const std::string& p : patterns) events.push_back(p + "1");
+  for (const std::string& event : events) {
+    size_t reached = 0;
+    index.forEachMatch(event, [&](const ficus::TopicEntry& entry) {
+      for (ficus::Subscriber* s : entry.subscribers)
+        reached += s == &subscriber;
+    });
+    size_t want = 0;
+    for (const std::string& s : subscribed) want += naiveMatches(s, event);
+    CHECK(reached == want);
+    if (reached != 0) CHECK(naiveAllows(patterns, event, /*literal=*/true));
+  }
+  // Half unsubscribed by name, the rest all at once.
+  for (size_t i = 0; i < subscribed.size(); i += 2) {
+    CHECK(index.unsubscribe(subscriber, subscribed[i]) ==
+          ficus::TopicIndex::Result::kRemoved);
+  }
+  index.unsubscribeAll(subscriber);
+  CHECK(index.topicCount() == 0 && index.prefixCount() == 0);
+  for (const std::string& event : events) {
+    index.forEachMatch(event, [](const ficus::TopicEntry&) { CHECK(false); });
+  }
 }
 
 void checkTopic(const ficus::GrantMatcher& matcher,
@@ -111,5 +175,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CHECK(!topic.empty() && topic.size() <= limits.max_topic_bytes);
     checkTopic(matcher, patterns, topic);
   }
+  std::vector<std::string> topics = decoded.topics;
+  for (const std::string& p : patterns) topics.push_back(p);
+  checkIndex(patterns, matcher, topics);
   return 0;
 }

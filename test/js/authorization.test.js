@@ -7,22 +7,13 @@
 
 const WebSocket = require('ws');
 const { startGateway } = require('./support/gateway');
-const { connect, closed, until, event } = require('./support/clients');
+const { connect, closed, until } = require('./support/clients');
+const grants = require('./support/grants');
+const { as, attach, subscribe, refusals, events } = grants;
 const { CLOSE, CLOSE_REASONS } = require('../../lib/protocol');
 const { refusalMessage, grantPatterns, GrantMatcher } = require('../../lib/grant');
 
 const PATHS = ['native', 'legacy'];
-// The test's Grant travels in a header: the authenticate below returns it.
-const as = (p, grant) => ({ headers: { 'x-ficus-path': p, 'x-grant': JSON.stringify(grant) } });
-const attach = {
-  nativePercent: 0,
-  overrideHeader: 'x-ficus-path',
-  authenticate: (req) => JSON.parse(req.headers['x-grant']),
-};
-const subscribe = (ws, topics) => ws.send(JSON.stringify({ type: 'subscribe', topics }));
-const refusals = (ws) => ws.received.filter((m) => m.startsWith('{"type":"error"'));
-const events = (ws) => ws.received.filter((m) => m.includes('"order_id"')).map((m) => JSON.parse(m))
-  .filter((e) => e.seq < 1000).map((e) => e.order_id);
 
 let gw;
 afterEach(async () => {
@@ -35,27 +26,8 @@ async function start(p, dispatcher = {}) {
   return p === 'legacy' || gw.dispatch.nativeAvailable;
 }
 
-// Sentinel events (seq >= 1000) on `order`, published until `ws` receives
-// one: the subscribes it sent before, and the events published before,
-// have all been processed by then (one connection's messages and one
-// dispatcher's publishes are each handled in order).
-let sentinels = 1000;
-async function sync(ws, order = 'o17') {
-  const first = sentinels;
-  const seen = () => ws.received.some((m) => m.includes('"seq":') && JSON.parse(m).seq >= first);
-  const deadline = Date.now() + 5000;
-  while (!seen()) {
-    if (Date.now() > deadline) throw new Error('no sentinel arrived');
-    gw.dispatch.publish(event(order, null, sentinels++));
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function publishAndSettle(ws, orders, sentinel = 'o17') {
-  await sync(ws, sentinel);
-  for (const [i, order] of orders.entries()) gw.dispatch.publish(event(order, null, i));
-  await sync(ws, sentinel);
-}
+const sync = (ws, order) => grants.sync(gw, ws, order);
+const publishAndSettle = (ws, orders, sentinel) => grants.publishAndSettle(gw, ws, orders, sentinel);
 
 describe.each(PATHS)('%s path', (p) => {
   test('a customer granted order:o17 gets no other order by message, pattern trick, look-alike or long topic', async () => {

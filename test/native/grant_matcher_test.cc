@@ -37,7 +37,7 @@ TEST(GrantMatcher, ExactTopicsAreExact) {
   EXPECT_FALSE(m.allows("order:o18"));
   EXPECT_FALSE(m.allows("order:o17x"));
   EXPECT_FALSE(m.allows("order:o1"));
-  EXPECT_FALSE(m.allows("order:o17*"));  // a literal topic, not granted
+  EXPECT_FALSE(m.allows("order:o17*"));  // a wildcard: never by an exact
   EXPECT_FALSE(m.allows("order:*"));
   EXPECT_FALSE(m.allows("ORDER:o17"));
   EXPECT_FALSE(m.allows(""));
@@ -47,7 +47,7 @@ TEST(GrantMatcher, OnlyATrailingStarIsAWildcard) {
   GrantMatcher m = make({"order:*", "a*b", "zone:o17*"});
   EXPECT_TRUE(m.allows("order:o18"));
   EXPECT_TRUE(m.allows("order:"));
-  EXPECT_TRUE(m.allows("order:*"));  // the topic named "order:*"
+  EXPECT_TRUE(m.allows("order:*"));  // the wildcard the pattern names
   EXPECT_FALSE(m.allows("order"));
   EXPECT_FALSE(m.allows("orders:o1"));
   EXPECT_TRUE(m.allows("a*b"));  // inner '*' is literal
@@ -56,6 +56,24 @@ TEST(GrantMatcher, OnlyATrailingStarIsAWildcard) {
   EXPECT_TRUE(m.allows("zone:o17"));
   EXPECT_TRUE(m.allows("zone:o17x"));  // a prefix grant, as documented
   EXPECT_FALSE(m.allows("zone:o1"));
+}
+
+TEST(GrantMatcher, AWildcardNeedsAPrefixPatternItStartsWith) {
+  GrantMatcher m = make({"order:*", "zone:o17*", "driver:d1", "a*b"});
+  EXPECT_TRUE(m.allows("order:*"));
+  EXPECT_TRUE(m.allows("order:o1*"));   // narrower than granted
+  EXPECT_TRUE(m.allows("order:o1**"));  // prefix "order:o1*", still inside
+  EXPECT_FALSE(m.allows("orde*"));      // wider than granted
+  EXPECT_FALSE(m.allows("*"));
+  EXPECT_FALSE(m.allows("zone:o1*"));
+  EXPECT_TRUE(m.allows("zone:o17*"));
+  EXPECT_TRUE(m.allows("zone:o170*"));
+  EXPECT_FALSE(m.allows("driver:d1*"));  // exact grants never allow one
+  EXPECT_FALSE(m.allows("driver:*"));
+  EXPECT_FALSE(m.allows("a*"));
+  EXPECT_FALSE(m.allows("\xD0\xBErder:*"));  // a look-alike prefix
+  EXPECT_TRUE(make({"*"}).allows("*"));
+  EXPECT_TRUE(GrantMatcher().allows("*"));  // unrestricted
 }
 
 TEST(GrantMatcher, BytesAreComparedAsTheyAre) {

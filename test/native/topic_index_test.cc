@@ -77,5 +77,88 @@ TEST(TopicIndex, HeterogeneousLookupDoesNotNeedAString) {
   EXPECT_EQ(index.find(view.substr(0, 6)), nullptr);
 }
 
+// Who an event on `topic` reaches, once each (the worker's dedupe).
+std::vector<Subscriber*> reached(const TopicIndex& index,
+                                 std::string_view topic) {
+  std::vector<Subscriber*> out;
+  index.forEachMatch(topic, [&](const TopicEntry& entry) {
+    for (Subscriber* s : entry.subscribers) {
+      if (!contains(out, s)) out.push_back(s);
+    }
+  });
+  return out;
+}
+
+TEST(TopicIndex, AWildcardIsAPrefixSubscription) {
+  TopicIndex index;
+  Subscriber dashboard, customer, firehose;
+  EXPECT_EQ(index.subscribe(dashboard, "order:*"), TopicIndex::Result::kAdded);
+  EXPECT_EQ(index.subscribe(dashboard, "order:*"),
+            TopicIndex::Result::kAlreadySubscribed);
+  index.subscribe(customer, "order:o17");
+  EXPECT_EQ(index.topicCount(), 2u);
+  EXPECT_EQ(index.prefixCount(), 1u);
+  EXPECT_NE(index.find("order:*"), nullptr);
+  EXPECT_EQ(index.find("order:"), nullptr);  // no exact topic of that name
+  EXPECT_EQ(reached(index, "order:o17"),
+            (std::vector<Subscriber*>{&customer, &dashboard}));
+  EXPECT_EQ(reached(index, "order:o18"),
+            (std::vector<Subscriber*>{&dashboard}));
+  EXPECT_EQ(reached(index, "order:*"), (std::vector<Subscriber*>{&dashboard}));
+  EXPECT_TRUE(reached(index, "driver:d1").empty());
+  index.subscribe(firehose, "*");
+  EXPECT_EQ(reached(index, "driver:d1"), (std::vector<Subscriber*>{&firehose}));
+  index.unsubscribeAll(firehose);
+  EXPECT_EQ(index.unsubscribe(dashboard, "order:"),
+            TopicIndex::Result::kNotSubscribed);
+  EXPECT_EQ(index.unsubscribe(dashboard, "order:*"),
+            TopicIndex::Result::kRemoved);
+  EXPECT_EQ(reached(index, "order:o18"), (std::vector<Subscriber*>{}));
+  EXPECT_EQ(index.prefixCount(), 0u);
+  EXPECT_EQ(index.topicCount(), 1u);
+}
+
+TEST(TopicIndex, AWildcardCostsASubscriptionNothingMore) {
+  // The flag sits in the slot's padding: connections stay as large as
+  // before (docs/benchmarks.md's bytes per connection).
+  EXPECT_EQ(sizeof(SubscriptionSlot), sizeof(void*) + sizeof(uint64_t));
+}
+
+TEST(TopicIndex, OverlappingSubscriptionsReachASubscriberOnceEach) {
+  TopicIndex index;
+  Subscriber a;
+  index.subscribe(a, "order:*");
+  index.subscribe(a, "order:o1*");
+  index.subscribe(a, "order:o17");
+  size_t entries = 0;
+  index.forEachMatch("order:o17", [&](const TopicEntry&) { ++entries; });
+  EXPECT_EQ(entries, 3u);  // the worker dedupes by delivery sequence
+  EXPECT_EQ(reached(index, "order:o17"), (std::vector<Subscriber*>{&a}));
+  EXPECT_EQ(a.subscriptions().size(), 3u);  // each counts toward the limit
+}
+
+TEST(TopicIndex, WildcardBackPointersSurviveSwapRemove) {
+  TopicIndex index;
+  std::vector<Subscriber> subs(30);
+  for (auto& s : subs) {
+    index.subscribe(s, "order:*");
+    index.subscribe(s, "order:o1*");
+    index.subscribe(s, "order:o1");
+  }
+  for (size_t i = 0; i < subs.size(); i += 4) index.unsubscribeAll(subs[i]);
+  for (size_t i = 1; i < subs.size(); i += 4) {
+    index.unsubscribe(subs[i], "order:o1*");
+  }
+  for (size_t i = 0; i < subs.size(); ++i) {
+    for (const SubscriptionSlot& slot : subs[i].subscriptions()) {
+      EXPECT_EQ(slot.topic->subscribers[slot.index], &subs[i]);
+    }
+    EXPECT_EQ(contains(reached(index, "order:o15"), &subs[i]), i % 4 != 0);
+  }
+  for (auto& s : subs) index.unsubscribeAll(s);
+  EXPECT_EQ(index.topicCount(), 0u);
+  EXPECT_EQ(index.prefixCount(), 0u);
+}
+
 }  // namespace
 }  // namespace ficus

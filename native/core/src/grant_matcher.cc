@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "ficus/wildcard.h"
+
 namespace ficus {
 
 namespace {
@@ -45,7 +47,7 @@ bool GrantMatcher::build(std::span<const std::string> patterns,
   writeU16(block.get(), patterns.size());
   unsigned char* p = block.get() + kHeaderBytes;
   for (const std::string& pattern : patterns) {
-    const bool prefix = pattern.back() == '*';
+    const bool prefix = isWildcard(pattern);
     const size_t length = prefix ? pattern.size() - 1 : pattern.size();
     writeU16(p, length);
     p[2] = prefix ? kPrefix : kExact;
@@ -58,6 +60,10 @@ bool GrantMatcher::build(std::span<const std::string> patterns,
 
 bool GrantMatcher::allows(std::string_view topic) const noexcept {
   if (!block_) return true;
+  // A wildcard is allowed only as a whole: by a prefix pattern its own
+  // prefix starts with. Then every topic it can match is allowed too.
+  const bool wildcard = isWildcard(topic);
+  if (wildcard) topic = wildcardPrefix(topic);
   const unsigned char* p = block_.get();
   const size_t count = readU16(p);
   p += kHeaderBytes;
@@ -66,7 +72,9 @@ bool GrantMatcher::allows(std::string_view topic) const noexcept {
     const bool prefix = p[2] == kPrefix;
     const std::string_view bytes(
         reinterpret_cast<const char*>(p) + kEntryHeaderBytes, length);
-    if (prefix ? topic.starts_with(bytes) : topic == bytes) return true;
+    if (prefix ? topic.starts_with(bytes) : !wildcard && topic == bytes) {
+      return true;
+    }
     p += kEntryHeaderBytes + length;
   }
   return false;

@@ -2,29 +2,38 @@
 
 #include <algorithm>
 
+#include "ficus/wildcard.h"
+
 namespace ficus {
 
 TopicIndex::Result TopicIndex::subscribe(Subscriber& subscriber,
                                          std::string_view topic) {
-  const uint64_t hash = TopicTable::hash(topic);
-  TopicEntry* found = topics_.find(topic, hash);
+  const bool prefix = isWildcard(topic);
+  TopicEntry* found = entryOf(topic, prefix);
   if (found == nullptr) {
-    found = &topics_.insert(topic, hash);
+    found = prefix ? &prefixes_.insert(wildcardPrefix(topic))
+                   : &topics_.insert(topic, TopicTable::hash(topic));
   } else {
     for (const SubscriptionSlot& slot : subscriber.subscriptions_) {
       if (slot.topic == found) return Result::kAlreadySubscribed;
     }
   }
   TopicEntry& entry = *found;
+  if (prefix && entry.subscribers.empty()) ++prefix_count_;
   subscriber.subscriptions_.push_back(
-      {&entry, static_cast<uint32_t>(entry.subscribers.size())});
+      {&entry, static_cast<uint32_t>(entry.subscribers.size()), prefix});
   entry.subscribers.push_back(&subscriber);
   return Result::kAdded;
 }
 
+TopicEntry* TopicIndex::entryOf(std::string_view topic, bool prefix) const {
+  return prefix ? prefixes_.find(wildcardPrefix(topic))
+                : topics_.find(topic, TopicTable::hash(topic));
+}
+
 TopicIndex::Result TopicIndex::unsubscribe(Subscriber& subscriber,
                                            std::string_view topic) {
-  const TopicEntry* entry = topics_.find(topic, TopicTable::hash(topic));
+  const TopicEntry* entry = entryOf(topic, isWildcard(topic));
   if (entry == nullptr) return Result::kNotSubscribed;
   auto& slots = subscriber.subscriptions_;
   for (size_t i = 0; i < slots.size(); ++i) {
@@ -44,7 +53,8 @@ void TopicIndex::unsubscribeAll(Subscriber& subscriber) {
 }
 
 const TopicEntry* TopicIndex::find(std::string_view topic) const {
-  return topics_.find(topic, TopicTable::hash(topic));
+  const TopicEntry* entry = entryOf(topic, isWildcard(topic));
+  return entry == nullptr || entry->subscribers.empty() ? nullptr : entry;
 }
 
 void TopicIndex::removeSlot(Subscriber& subscriber, size_t slot_index) {
@@ -67,7 +77,11 @@ void TopicIndex::removeSlot(Subscriber& subscriber, size_t slot_index) {
   slots[slot_index] = slots.back();
   slots.pop_back();
 
-  if (entry.subscribers.empty()) {
+  if (!entry.subscribers.empty()) return;
+  if (slot.prefix) {
+    --prefix_count_;
+    prefixes_.release(entry);
+  } else {
     topics_.erase(entry, TopicTable::hash(entry.name));
   }
 }

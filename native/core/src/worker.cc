@@ -296,13 +296,14 @@ void Worker::handle(PublishCommand& command) {
     for (unsigned t = 0; t < 2; ++t) {
       std::string_view topic = batch.topic(entry, t);
       if (topic.empty()) continue;
-      const TopicEntry* subscribers = topics.find(topic);
-      if (subscribers == nullptr) continue;
-      for (Subscriber* subscriber : subscribers->subscribers) {
-        if (subscriber->last_delivery == sequence) continue;  // once each
-        subscriber->last_delivery = sequence;
-        static_cast<Connection*>(subscriber)->send(ref, i);
-      }
+      // The topic's own subscribers, then its wildcard prefixes'.
+      topics.forEachMatch(topic, [&](const TopicEntry& subscribers) {
+        for (Subscriber* subscriber : subscribers.subscribers) {
+          if (subscriber->last_delivery == sequence) continue;  // once each
+          subscriber->last_delivery = sequence;
+          static_cast<Connection*>(subscriber)->send(ref, i);
+        }
+      });
     }
   }
   frames.release(ref);

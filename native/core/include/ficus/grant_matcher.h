@@ -3,8 +3,11 @@
 // topics and prefix patterns ending in '*' ("order:*"). Only a trailing '*'
 // is a wildcard; every other byte, '*' included, is literal, and topics are
 // compared byte for byte (no Unicode normalization: a look-alike is another
-// topic). A pure value: no I/O, no threads; a Connection owns one and uses
-// it on its loop thread.
+// topic). A subscribe to a wildcard ("order:o1*", wildcard.h) asks for
+// every topic with that prefix: a prefix pattern allows it when the
+// wildcard's prefix starts with the pattern's ("order:*" allows
+// "order:o1*"); an exact pattern never does. A pure value: no I/O, no threads;
+// a Connection owns one and uses it on its loop thread.
 //
 // A default-constructed matcher is unrestricted (allows every topic) and
 // owns nothing: 8 bytes, no heap, so connections without a grant cost

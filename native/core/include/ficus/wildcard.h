@@ -1,0 +1,21 @@
+#pragma once
+// What a trailing '*' means where a client or the embedder names topics.
+// In a subscribe (message, query, Grant topics, the embedder's own) a topic
+// ending in '*' is a prefix subscription: "order:*" receives every event
+// whose topic starts with "order:". In a Grant pattern the same spelling
+// is a prefix pattern. Published event topics are always literal.
+
+#include <string_view>
+
+namespace ficus {
+
+constexpr bool isWildcard(std::string_view topic) noexcept {
+  return !topic.empty() && topic.back() == '*';
+}
+
+// The prefix a wildcard stands for ("order:*" → "order:"; "*" → "").
+constexpr std::string_view wildcardPrefix(std::string_view topic) noexcept {
+  return topic.substr(0, topic.size() - 1);
+}
+
+}  // namespace ficus
