@@ -4,7 +4,7 @@
 // or a test:
 //   AUTH_SECRET=s node examples/gateway/mint-token.js --role customer --sub alice --order o17 --driver d3
 //   AUTH_SECRET=s node examples/gateway/mint-token.js --role publisher
-//   AUTH_SECRET=s node examples/gateway/mint-token.js --claims '{"sub":"x","topics":"order:*"}' --ttl -60
+//   AUTH_SECRET=s node examples/gateway/mint-token.js --claims '{"sub":"x","topics":"order:*"}' --ttl=-60
 // --claims signs exactly what it is given (plus iat and exp), so refusals
 // can be tried too; --ttl is in seconds, negative for an expired token.
 
@@ -18,7 +18,7 @@ const USAGE = `Usage: node examples/gateway/mint-token.js [--secret S] (--role R
   --order ID       customer: the order it may follow
   --driver ID      customer: its order's driver (optional); driver: its own id (default: --sub)
   --claims JSON    sign these claims as they are instead of a role's
-  --ttl SECONDS    lifetime (default ${DEFAULT_TTL_SECONDS}; negative: already expired)
+  --ttl SECONDS    lifetime (default ${DEFAULT_TTL_SECONDS}; negative, written --ttl=-60: already expired)
 `;
 
 function fail(message) {
