@@ -179,3 +179,35 @@ test('without a secret the gateway stays open: no token needed anywhere', async 
     await gw.stop();
   }
 });
+
+// --redis --workers 2: the bridged /publish (the gateway's own ws server,
+// not ficus's router) checks tokens too, and every worker reads the secret
+// (the simulated clients of worker 0 connect with theirs).
+test('cluster on Redis: bridged /publish needs a publisher token; simulated clients still connect', async () => {
+  const { startRedis } = require('./support/redis-server');
+  const redis = await startRedis();
+  let gw;
+  try {
+    gw = await startGatewayProcess(['--workers', '2', '--redis', redis.url, '--native-percent', '50', '--threads', '1', '--feed-rate', '0', '--clients', '4'],
+      { env: { AUTH_SECRET: SECRET } });
+    const stats = async () => (await (await fetch(gw.http('/stats'))).json()).gateway;
+    await until(async () => (await stats()).simulatedClients.open === 4, 15000, 'simulated clients open');
+
+    const customer = await mint(['--role', 'customer', '--sub', 'cl-alice', '--order', 'cl-o1']);
+    const ws = await connect(gw.ws('/ws?topics=order:cl-o1'), bearer(customer));
+    const before = (await stats()).auth.refused.publish;
+    await expect(connect(gw.ws('/publish'))).rejects.toThrow(/401/);
+    await expect(connect(gw.ws('/publish'), bearer(customer))).rejects.toThrow(/401/);
+    const after = (await stats()).auth.refused.publish;
+    expect([after.missing - before.missing, after.role - before.role]).toEqual([1, 1]);
+
+    const publisher = await connect(gw.ws('/publish'), bearer(await mint(['--role', 'publisher'])));
+    publisher.send(JSON.stringify(event('cl-o1', null, 1)));
+    await until(() => ws.received.length === 1, 5000, 'the delivery through Redis');
+    ws.terminate();
+    publisher.terminate();
+  } finally {
+    if (gw) await gw.stop();
+    await redis.stop();
+  }
+});
