@@ -78,6 +78,11 @@ describe('with --auth-secret', () => {
     if (gw) await gw.stop();
   });
 
+  test('the start line says tokens are required (and not the secret)', () => {
+    expect(gw.startLine).toMatch(/ — auth: HS256 tokens required$/);
+    expect(gw.output.join('\n')).not.toContain(SECRET);
+  });
+
   test('no token: 401 on every endpoint, counted as missing', async () => {
     const before = await auth();
     await refusedUpgrade(gw.ws('/ws?topics=order:o1'));
@@ -174,6 +179,7 @@ test('without a secret the gateway stays open: no token needed anywhere', async 
     publisher.terminate();
     const stats = await (await fetch(gw.http('/stats'))).json();
     expect(stats.gateway.auth).toEqual({ enabled: false });
+    expect(gw.startLine).not.toContain('auth');
     expect(await (await fetch(gw.http('/admin/dashboard-token?client_id=x'))).json()).toEqual({ auth: false });
   } finally {
     await gw.stop();
