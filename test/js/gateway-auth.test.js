@@ -6,25 +6,16 @@
 // its topics grant and nothing else; a customer may not publish. Without a
 // secret the gateway stays open.
 
-const path = require('node:path');
-const { execFile } = require('node:child_process');
-const { promisify } = require('node:util');
 const ficus = require('../../lib');
 const { startGatewayProcess } = require('./support/gateway-process');
 const { connect, until, event } = require('./support/clients');
+const tokens = require('./support/tokens');
 
 jest.setTimeout(60000);
 
 const SECRET = 'test-secret-0123456789abcdef0123';
-const MINT = path.resolve(__dirname, '../../examples/gateway/mint-token.js');
-const run = promisify(execFile);
-
-// Minted by the documented script (jose is ESM-only and Jest on Node 20
-// cannot require it, so the test does not sign tokens itself).
-async function mint(args, secret = SECRET) {
-  const { stdout } = await run(process.execPath, [MINT, '--secret', secret, ...args]);
-  return stdout.trim();
-}
+const mint = (args, secret = SECRET) => tokens.mint(args, secret);
+const { bearer } = tokens;
 const mintClaims = (claims, extra = []) => mint(['--claims', JSON.stringify(claims), ...extra]);
 
 const b64 = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -53,8 +44,6 @@ async function badTokens(sub) {
     { name: 'missing sub', reason: 'claims', token: await mintClaims({ role: 'publisher', topics: ['order:x'] }) },
   ];
 }
-
-const bearer = (token) => ({ headers: { authorization: `Bearer ${token}` } });
 
 describe('with --auth-secret', () => {
   let gw;
