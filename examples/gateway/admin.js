@@ -4,13 +4,17 @@
 // Unauthenticated: the gateway listens on loopback by default. In a cluster
 // (ctx.fleet) the split, its change and whereis concern every worker: the
 // worker asks all of them through the primary and adds the answers up.
+// With --auth-secret the dashboard's page gets its token here (a browser
+// cannot hold the secret), from loopback only.
 
 const ficus = require('../..');
 const { HttpError, json, readBody, parseJsonObject } = require('./http-util');
 const { combine, failures } = require('./aggregate');
+const { mintToken, roles } = require('./tokens');
 
 const MAX_ADMIN_BODY = 64 * 1024;
 const MAX_CLIENTS_PER_REQUEST = 1000;
+const MAX_CLIENT_ID = 128;
 
 function routing({ dispatch, router, salt }) {
   const stats = dispatch.stats();
@@ -72,6 +76,11 @@ async function clusterRouting(fleet, type, payload) {
   };
 }
 
+// 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6 addresses.
+function isLoopback(address) {
+  return /^(::ffff:)?127\./.test(address || '') || address === '::1';
+}
+
 function adminRoutes(ctx) {
   const { router, simClients, salt, fleet } = ctx;
   const queries = adminQueries(ctx);
@@ -115,6 +124,24 @@ function adminRoutes(ctx) {
           bucket,
           ...(workers ? { workers } : {}),
         });
+      },
+    },
+    {
+      // The order tracker's token: a dashboard's, for every order. Minting
+      // is handing out access, so unlike the rest of the (unauthenticated)
+      // admin API it stays loopback-only even with --host 0.0.0.0.
+      method: 'GET',
+      path: '/admin/dashboard-token',
+      async handle(req, res, params, url) {
+        if (!ctx.auth) {
+          json(res, 200, { auth: false });
+          return;
+        }
+        if (!isLoopback(req.socket.remoteAddress)) throw new HttpError(403, 'dashboard tokens are minted for loopback clients only');
+        // The page's client id becomes the token's sub: /admin/whereis finds it.
+        const sub = url.searchParams.get('client_id');
+        if (!sub || sub.length > MAX_CLIENT_ID) throw new HttpError(400, `client_id: 1 to ${MAX_CLIENT_ID} characters`);
+        json(res, 200, { auth: true, token: await mintToken(ctx.config.authSecret, roles.dashboard(sub)) });
       },
     },
     {

@@ -2,6 +2,7 @@
 // The public HTTP routes: health, event ingest and the order API.
 
 const { HttpError, json, text, readBody } = require('./http-util');
+const { AuthRefusal } = require('./auth');
 
 const MAX_EVENTS_BODY = 1024 * 1024; // POST /events: 1 MiB, else 413
 const MAX_ORDER_ID = 256;
@@ -54,7 +55,25 @@ async function clusterOrders(fleet) {
   return { orders: values.reduce((sum, v) => sum + v.orders, 0), recent };
 }
 
-function apiRoutes({ publish, store, fleet }) {
+// With --auth-secret, POST /events needs a publisher's token: 401 without a
+// valid one, 403 for a valid one without role 'publisher' (RFC 6750's
+// invalid_token and insufficient_scope). Checked before the body is read.
+async function requirePublisher(auth, req) {
+  try {
+    await auth.verify(req, 'events', { publisher: true });
+  } catch (err) {
+    if (!(err instanceof AuthRefusal)) throw err;
+    const forbidden = err.reason === 'role';
+    const challenge = err.reason === 'missing' ? 'Bearer realm="ficus"'
+      : `Bearer realm="ficus", error="${forbidden ? 'insufficient_scope' : 'invalid_token'}"`;
+    const refusal = new HttpError(forbidden ? 403 : 401, err.message);
+    // The unread body is not wanted.
+    refusal.headers = { 'WWW-Authenticate': challenge, Connection: 'close' };
+    throw refusal;
+  }
+}
+
+function apiRoutes({ publish, store, fleet, auth }) {
   const local = apiQueries({ store });
   return [
     {
@@ -68,6 +87,7 @@ function apiRoutes({ publish, store, fleet }) {
       method: 'POST',
       path: '/events',
       async handle(req, res) {
+        if (auth) await requirePublisher(auth, req);
         const body = await readBody(req, MAX_EVENTS_BODY);
         const items = eventItems(body);
         if (items.length === 0) throw new HttpError(400, 'empty body: send one JSON event or newline-delimited events');

@@ -30,6 +30,9 @@ const SETTINGS = [
   // a process): several workers serve more connections on one port.
   { name: 'workers', env: 'WORKERS', def: 1, kind: 'integer', min: 1, max: 64,
     help: 'processes sharing the port, each with its own native core (1 = no cluster; needs --redis)' },
+  // Prefer the environment variable: a flag shows in `ps` to every user.
+  { name: 'auth-secret', env: 'AUTH_SECRET', def: '', kind: 'secret',
+    help: 'HS256 key: /ws, /publish and POST /events need a JWT signed with it (auth.js)' },
 ];
 
 // A password never goes into a message.
@@ -47,6 +50,11 @@ function parseValue(setting, raw, label) {
     if (raw !== '' && !/^rediss?:\/\/\S+$/.test(raw)) {
       throw new ConfigError(`${label} must be a redis:// or rediss:// URL, got '${redactUrl(raw)}'`);
     }
+    return raw;
+  }
+  if (setting.kind === 'secret') {
+    // Never echoed: the value is the key.
+    if (raw === '' || /[\r\n]/.test(raw)) throw new ConfigError(`${label} must be a non-empty single line`);
     return raw;
   }
   if (setting.kind === 'host') {
@@ -114,7 +122,7 @@ const COLUMN = 26;
 
 function usage() {
   const lines = SETTINGS.map((s) => {
-    const flag = `  --${s.name} <${{ host: 'address', url: 'url' }[s.kind] || 'n'}>`.padEnd(COLUMN);
+    const flag = `  --${s.name} <${{ host: 'address', url: 'url', secret: 'secret' }[s.kind] || 'n'}>`.padEnd(COLUMN);
     return `${flag}${s.help}\n${' '.repeat(COLUMN)}(env ${s.env}, default ${s.def === '' ? 'off' : s.def})`;
   });
   return [

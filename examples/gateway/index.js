@@ -33,7 +33,8 @@ function startLine(config, { port, nativePercent, native, redis }) {
   const clients = config.clients > 0 ? ` — ${config.clients} simulated clients` : '';
   const where = config.workers > 1 ? `${config.workers} workers, ${native} each` : native;
   const bridged = config.redis ? ` — redis ${redactUrl(config.redis)} ${redis}` : '';
-  return `ficus gateway on http://${host}:${port}/ — ${nativePercent}% native (${where}) — ${feed}${clients}${bridged}`;
+  const authed = config.authSecret ? ' — auth: HS256 tokens required' : '';
+  return `ficus gateway on http://${host}:${port}/ — ${nativePercent}% native (${where}) — ${feed}${clients}${bridged}${authed}`;
 }
 
 // Runs stop() once on SIGINT/SIGTERM, then exits (1 if it fails or takes

@@ -10,6 +10,7 @@ const { performance } = require('node:perf_hooks');
 const { json, send } = require('./http-util');
 const { clusterStats, clusterMetrics } = require('./aggregate');
 const { loopDelayMonitor, loopDelaySummary } = require('./loop-delay');
+const { AUTH_OFF } = require('./auth');
 
 const WINDOW_MS = 1000; // event-loop figures are reported for the last second
 
@@ -59,7 +60,7 @@ class GatewayStats {
   }
 }
 
-function gatewayFigures({ gatewayStats, feed, publishers, simClients, store }) {
+function gatewayFigures({ gatewayStats, feed, publishers, simClients, store, auth }) {
   return {
     uptimeSeconds: gatewayStats.uptimeSeconds(),
     pid: process.pid,
@@ -71,6 +72,7 @@ function gatewayFigures({ gatewayStats, feed, publishers, simClients, store }) {
     publishers: publishers.stats(),
     simulatedClients: simClients.stats(),
     orders: store.size,
+    auth: auth ? auth.stats() : AUTH_OFF,
   };
 }
 
@@ -99,6 +101,14 @@ function gatewayMetrics(ctx) {
     [['', g.publishers.frames]]);
   metric('ficus_gateway_simulated_clients', 'gauge', 'Simulated subscribers the gateway opened.',
     [['', g.simulatedClients.count]]);
+  if (g.auth.enabled) {
+    // Endpoints and reasons are fixed lists (auth.js): the label set is bounded.
+    metric('ficus_gateway_auth_accepted_total', 'counter', 'Tokens accepted, by endpoint.',
+      Object.entries(g.auth.accepted).map(([endpoint, n]) => [`{endpoint="${endpoint}"}`, n]));
+    metric('ficus_gateway_auth_refused_total', 'counter', 'Requests and upgrades refused for their token (401/403), by endpoint and reason.',
+      Object.entries(g.auth.refused).flatMap(([endpoint, byReason]) =>
+        Object.entries(byReason).map(([reason, n]) => [`{endpoint="${endpoint}",reason="${reason}"}`, n])));
+  }
   metric('ficus_gateway_resident_memory_bytes', 'gauge', 'Resident set size of the gateway process.', [['', g.rssBytes]]);
   return `${lines.join('\n')}\n`;
 }

@@ -5,7 +5,9 @@
 // legacy path publishes each frame); with --redis, /publish is ours instead
 // (publishers.js), since its events must go through Redis (redis.js). Plain
 // routes serve the API, admin, stats and the dashboard. As a cluster worker
-// it also answers the primary's questions (fleet.js).
+// it also answers the primary's questions (fleet.js). With --auth-secret
+// every subscriber and publisher presents a JWT (auth.js), the gateway's
+// own clients included (tokens.js).
 
 const http = require('node:http');
 const ficus = require('../..');
@@ -22,6 +24,8 @@ const { SimClients } = require('./sim-clients');
 const { Whereabouts } = require('./whereabouts');
 const { bridgeGateway, waitForRedis } = require('./redis');
 const { Fleet } = require('./fleet');
+const { GatewayAuth, AuthRefusal } = require('./auth');
+const { mintToken } = require('./tokens');
 
 const SALT = 'ficus'; // the router's default; GET /admin/whereis hashes with it too
 
@@ -105,7 +109,14 @@ function rateLimitedLog(intervalMs) {
 function createGateway(config, { slot = null } = {}) {
   const dispatch = ficus.createDispatcher({ threads: config.threads });
   const server = http.createServer();
-  const router = dispatch.attach(server, { path: '/ws', nativePercent: config.nativePercent, key: clientKey, salt: SALT });
+  // Off (no secret): every upgrade is accepted and may subscribe to
+  // anything, as before. On: the token's `sub` is the identity (so the
+  // sticky key: a client cannot pick its bucket) and its `topics` the Grant.
+  const auth = config.authSecret ? new GatewayAuth(config.authSecret) : null;
+  const router = dispatch.attach(server, {
+    path: '/ws', nativePercent: config.nativePercent, key: clientKey, salt: SALT,
+    ...(auth ? { authenticate: (req) => auth.subscriber(req) } : {}),
+  });
   const store = new OrderStore({ shard: slot === null ? null : { index: slot, count: config.workers } });
   const gatewayStats = new GatewayStats();
   let stopping = false; // set when stop() begins
@@ -146,18 +157,25 @@ function createGateway(config, { slot = null } = {}) {
   // they never touch this event loop) — unless bridged: then their events
   // must go through Redis, which only the JS path below does.
   const ingest = bridge ? null
-    : dispatch.attach(server, { path: '/publish', role: 'publisher', nativePercent: dispatch.nativeAvailable ? 100 : 0 });
+    : dispatch.attach(server, {
+      path: '/publish', role: 'publisher', nativePercent: dispatch.nativeAvailable ? 100 : 0,
+      ...(auth ? { authenticate: (req) => auth.publisher(req) } : {}),
+    });
   const whereabouts = new Whereabouts().track(router, dispatch);
   const simClients = new SimClients({
     baseUrl: '', // set once listening
     topics: () => [`order:${feed.randomOrderId()}`, `driver:${feed.randomDriverId()}`],
+    // A customer's token: exactly the order and driver it follows.
+    headers: auth && (async (id, topics) => ({
+      Authorization: `Bearer ${await mintToken(config.authSecret, { sub: id, role: 'customer', topics })}`,
+    })),
   });
 
   router.on('routing', ({ nativePercent, previous, drain }) => {
     console.log(`${label}: routing ${previous}% -> ${nativePercent}% native${drain ? ' (draining native connections above it)' : ''}`);
   });
 
-  const ctx = { config, dispatch, router, bridge, store, feed, publishers, simClients, whereabouts, gatewayStats, salt: SALT, publish, fleet: null };
+  const ctx = { config, dispatch, router, bridge, store, feed, publishers, simClients, whereabouts, gatewayStats, auth, salt: SALT, publish, fleet: null };
   if (slot !== null) ctx.fleet = new Fleet({ index: slot, handlers: { ...apiQueries(ctx), ...adminQueries(ctx), ...observeQueries(ctx) } });
   const routes = [...apiRoutes(ctx), ...adminRoutes(ctx), ...observeRoutes(ctx), ...staticRoutes()];
   server.on('request', handleRequest(routes, gatewayStats));
@@ -177,7 +195,18 @@ function createGateway(config, { slot = null } = {}) {
     };
     if (pathname !== '/ws' && pathname !== '/publish') refuse(404);
     else if (routed || stopping) refuse(503);
-    else publishers.handleUpgrade(req, socket, head);
+    else if (!auth) publishers.handleUpgrade(req, socket, head);
+    else {
+      // 401 whatever the reason, as ficus's router answers an unbridged
+      // /publish; the reason is in the counters.
+      socket.on('error', () => {});
+      auth.verify(req, 'publish', { publisher: true }).then(() => {
+        if (!socket.destroyed) publishers.handleUpgrade(req, socket, head);
+      }, (err) => {
+        if (!(err instanceof AuthRefusal)) logError(`publisher auth: ${err.message}`);
+        refuse(401);
+      });
+    }
   });
 
   async function start() {

@@ -4,7 +4,9 @@
 // path) following one order and one driver of the feed. They behave like
 // well-mannered apps: on 1012 (drained during a rollback) they reconnect
 // after the server's jittered retry hint, keeping their client_id, and so
-// land on whichever path their bucket now maps to.
+// land on whichever path their bucket now maps to. With --auth-secret each
+// connect presents a fresh token granting what it subscribes to (so one
+// that expired, or a reconnect after it was closed, gets a new one).
 
 const crypto = require('node:crypto');
 const WebSocket = require('ws');
@@ -19,10 +21,13 @@ function retryDelay(code, reason) {
 }
 
 class SimClients {
-  // baseUrl: 'ws://127.0.0.1:8080'; topics(): a fresh topic list per connect.
-  constructor({ baseUrl, topics, maxClients = 5000 }) {
+  // baseUrl: 'ws://127.0.0.1:8080'; topics(): a fresh topic list per connect;
+  // headers(id, topics): resolves with the upgrade's extra headers (a
+  // bearer token), or null for none.
+  constructor({ baseUrl, topics, headers = null, maxClients = 5000 }) {
     this.baseUrl = baseUrl;
     this.topics = topics;
+    this.headers = headers;
     this.maxClients = maxClients;
     this.clients = new Set();
     this.stopped = false;
@@ -54,19 +59,29 @@ class SimClients {
 
   connect(client) {
     if (this.stopped) return;
-    const query = new URLSearchParams({ client_id: client.id, topics: this.topics().join(',') });
-    const ws = new WebSocket(`${this.baseUrl}/ws?${query}`, { perMessageDeflate: false });
+    const topics = this.topics();
+    Promise.resolve(this.headers ? this.headers(client.id, topics) : null)
+      .then((headers) => this.dial(client, topics, headers))
+      .catch(() => this.retry(client, 0, '')); // could not mint: try again later
+  }
+
+  dial(client, topics, headers) {
+    if (this.stopped) return;
+    const query = new URLSearchParams({ client_id: client.id, topics: topics.join(',') });
+    const ws = new WebSocket(`${this.baseUrl}/ws?${query}`, { perMessageDeflate: false, headers: headers || {} });
     client.ws = ws;
     ws.on('message', () => {
       this.received += 1;
     });
     ws.on('error', () => {}); // 'close' follows and decides what to do
-    ws.on('close', (code, reason) => {
-      if (this.stopped) return;
-      this.reconnects += 1;
-      client.timer = setTimeout(() => this.connect(client), retryDelay(code, reason.toString()));
-      client.timer.unref();
-    });
+    ws.on('close', (code, reason) => this.retry(client, code, reason.toString()));
+  }
+
+  retry(client, code, reason) {
+    if (this.stopped) return;
+    this.reconnects += 1;
+    client.timer = setTimeout(() => this.connect(client), retryDelay(code, reason));
+    client.timer.unref();
   }
 
   // Closes every client (1000) and waits, bounded, until they are closed.

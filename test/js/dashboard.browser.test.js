@@ -14,6 +14,7 @@ const path = require('node:path');
 const { chromium } = require('playwright-core');
 const { startGatewayProcess } = require('./support/gateway-process');
 const { event } = require('./support/clients');
+const { mint } = require('./support/tokens');
 
 jest.setTimeout(90000);
 
@@ -98,6 +99,33 @@ test('the track-an-order panel receives an event published for that order', asyn
   expect(res.status).toBe(200);
   await page.waitForFunction(() => /in_transit · driver d7/.test(document.getElementById('track-events').textContent),
     null, { timeout: 10000 });
+});
+
+// With --auth-secret the page asks the gateway for a dashboard's token
+// (order:*) and tracks with it; the event comes from a publisher's token.
+test('with --auth-secret the tracker gets its token and receives the event', async () => {
+  const secret = 'browser-test-secret';
+  const authed = await startGatewayProcess(['--feed-rate', '0', '--native-percent', '50', '--threads', '1'], { env: { AUTH_SECRET: secret } });
+  const authedPage = await browser.newPage();
+  try {
+    await authedPage.goto(authed.http('/'));
+    await authedPage.fill('#order-id', 'tracked-order-2');
+    await authedPage.click('#track');
+    await authedPage.waitForFunction(() => /served by the (native|legacy) path/.test(document.getElementById('track-state').textContent),
+      null, { timeout: 10000 });
+    const res = await fetch(authed.http('/events'), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await mint(['--role', 'publisher'], secret)}` },
+      body: JSON.stringify(event('tracked-order-2', 'd8', 1, { status: 'in_transit' })),
+    });
+    expect(res.status).toBe(200);
+    await authedPage.waitForFunction(() => /in_transit · driver d8/.test(document.getElementById('track-events').textContent),
+      null, { timeout: 10000 });
+    expect((await (await fetch(authed.http('/stats'))).json()).gateway.auth.accepted.ws).toBe(1);
+  } finally {
+    await authedPage.close();
+    await authed.stop();
+  }
 });
 
 test('moving the slider and pressing Apply changes the routing', async () => {

@@ -14,4 +14,7 @@ declare global {
   function yourAuth(req: IncomingMessage): Promise<{ id: string; topics: string[] } | null>;
   function yourPermissions(userId: string): Promise<{ role: string; orders: string[]; drivers: string[] }>;
   function onConnection(ws: unknown, req: IncomingMessage): void;
+  function yourJwtVerify(token: string): Promise<{ sub: string; topics: string[]; exp: number } | null>;
+  function sessionMiddleware(req: IncomingMessage, res: object, next: (err?: unknown) => void): void;
+  function sessionUserOf(req: IncomingMessage): { id: string; orders: string[] } | undefined;
 }

@@ -225,11 +225,27 @@
     while ($('track-events').children.length > MAX_TRACKED_EVENTS) $('track-events').lastChild.remove();
   }
 
-  function track(orderId) {
+  // With --auth-secret the gateway mints the page a dashboard's token
+  // (order:*); a browser's WebSocket cannot send headers, so it goes in
+  // the query.
+  async function trackerQuery(orderId) {
+    const query = new URLSearchParams({ topics: `order:${orderId}`, client_id: tracker.clientId });
+    const grant = await requestJson('GET', `/admin/dashboard-token?client_id=${encodeURIComponent(tracker.clientId)}`);
+    if (grant.auth) query.set('token', grant.token);
+    return query;
+  }
+
+  async function track(orderId) {
     stopTracking();
     $('track-events').replaceChildren();
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-    const query = new URLSearchParams({ topics: `order:${orderId}`, client_id: tracker.clientId });
+    let query;
+    try {
+      query = await trackerQuery(orderId);
+    } catch (err) {
+      setText('track-state', `cannot track: ${err.message}`);
+      return;
+    }
     const ws = new WebSocket(`${scheme}://${location.host}/ws?${query}`);
     tracker.ws = ws;
     $('untrack').disabled = false;
