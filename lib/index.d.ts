@@ -182,6 +182,8 @@ export interface NativeThreadStats {
   running: boolean;
   healthy: boolean;
   msSinceLastTick: number;
+  /** Loop wakeups at least 500 ms late (a blocked loop), since start. */
+  stalls: number;
   connections: number;
   topics: number;
   sendBufferBytes: number;
@@ -330,7 +332,34 @@ export declare class Router extends EventEmitter<RouterEvents> {
   detach(): void;
 }
 
+/** Rehearsal faults, off by default (docs/operations.md, "Failpoints"). */
+export type FaultName = 'native.worker.stall' | 'native.delivery.drop' | 'native.adopt.refuse' | 'router.authenticate.slow';
+
+export interface FaultParams {
+  /** Each worker blocks its loop for `ms` every `everyMs` (1..60000 each). */
+  'native.worker.stall': { ms: number; everyMs: number };
+  /** This share (above 0, at most 1) of native deliveries is skipped and counted as drops. */
+  'native.delivery.drop': { share: number };
+  /** Native adopts are refused: upgrades meant for native fall back (`stopped-or-busy`). */
+  'native.adopt.refuse': Record<string, never>;
+  /** `authenticate` answers `ms` later (1..60000), counted against `authenticateTimeoutMs`. */
+  'router.authenticate.slow': { ms: number };
+}
+
+export type ActiveFault = { [K in FaultName]: { name: K } & FaultParams[K] }[FaultName];
+
+export interface Faults {
+  /** Turns a fault on (or changes its parameters). Native ones need the native core. */
+  set<K extends FaultName>(name: K, ...params: FaultParams[K] extends Record<string, never> ? [params?: FaultParams[K]] : [params: FaultParams[K]]): this;
+  /** Turns one fault off, or all of them without a name. */
+  clear(name?: FaultName): this;
+  /** The faults on now. */
+  list(): ActiveFault[];
+}
+
 export declare class Dispatcher extends EventEmitter<DispatcherEvents> {
+  /** Rehearsal faults: break the native path on purpose (staging) and watch the guard act. */
+  readonly faults: Faults;
   /** true when the native core runs; otherwise see `nativeError`. */
   readonly nativeAvailable: boolean;
   readonly nativeError: FicusError | null;

@@ -87,6 +87,8 @@ function nativePath(s, nativeError, routing) {
       running: w.running,
       healthy: w.running && w.msSinceLastTick < STALL_MS,
       msSinceLastTick: w.msSinceLastTick,
+      // Loop wakeups at least 500 ms late (a blocked loop), since start.
+      stalls: w.stalls,
       connections: w.connections,
       topics: w.topics,
       sendBufferBytes: w.sendBufferBytes,

@@ -11,6 +11,7 @@ const { Drainer } = require('./drainer');
 const v = require('./validate');
 const { FicusError, codes, wrap, rethrowLater } = require('./errors');
 const { grantPatterns } = require('./grant');
+const { delayed } = require('./failpoints');
 
 const STATUS_TEXT = { 400: 'Bad Request', 401: 'Unauthorized', 500: 'Internal Server Error', 503: 'Service Unavailable' };
 
@@ -91,6 +92,7 @@ const ROUTER_DEFAULTS = {
 //   legacy  the LegacyPath
 //   slot    this router's number among the dispatcher's (connection routes)
 //   maxTopicBytes  the dispatcher's option (a Grant's patterns are checked)
+//   faults   the dispatcher's Faults (router.authenticate.slow)
 //   detached()  tells the dispatcher this router is gone
 class Router extends EventEmitter {
   constructor(host, server, options) {
@@ -317,9 +319,10 @@ class Router extends EventEmitter {
   }
 
   // authenticate(req), or AUTH_TIMED_OUT once authenticateTimeoutMs passed
-  // (0: no limit). A late answer is ignored.
+  // (0: no limit). A late answer is ignored. router.authenticate.slow's
+  // delay counts against the timeout, as a slow auth service's would.
   authenticate(req) {
-    const pending = Promise.resolve().then(() => this.options.authenticate(req));
+    const pending = delayed(this.host.faults).then(() => this.options.authenticate(req));
     const ms = this.options.authenticateTimeoutMs;
     if (ms === 0) return pending;
     let timer;

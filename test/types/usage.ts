@@ -77,3 +77,14 @@ void closedCode;
 dispatch.attach(server, { path: '/raw', key: (req) => req.headers['x-user-id'] });
 // Bring your own legacy path: the server's own 'upgrade' handler signature.
 dispatch.attach(server, { path: '/byo', legacy: (req, socket, head) => socket.end(head) });
+
+// Failpoints.
+dispatch.faults.set('native.worker.stall', { ms: 200, everyMs: 1000 }).set('native.adopt.refuse');
+dispatch.faults.set('native.delivery.drop', { share: 0.1 });
+dispatch.faults.clear('native.worker.stall').clear();
+const activeFaults: ficus.ActiveFault[] = dispatch.faults.list();
+void activeFaults;
+// @ts-expect-error the stall needs everyMs
+dispatch.faults.set('native.worker.stall', { ms: 200 });
+// @ts-expect-error no such fault
+dispatch.faults.set('native.worker.nap');
