@@ -105,6 +105,7 @@ class Dispatcher extends EventEmitter {
       // What a Grant's patterns are checked against (lib/grant.js).
       maxTopicBytes: this.options.maxTopicBytes,
       faults: this.faults,
+      stats: () => this.stats(),
       detached: () => this.#routers.delete(router),
     };
     const router = new Router(host, server, options);

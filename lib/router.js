@@ -12,6 +12,7 @@ const v = require('./validate');
 const { FicusError, codes, wrap, rethrowLater } = require('./errors');
 const { grantPatterns } = require('./grant');
 const { delayed } = require('./failpoints');
+const { Rollout } = require('./rollout');
 
 const STATUS_TEXT = { 400: 'Bad Request', 401: 'Unauthorized', 500: 'Internal Server Error', 503: 'Service Unavailable' };
 
@@ -64,6 +65,7 @@ const ROUTER_OPTIONS = {
   topicsFromQuery: v.boolean,
   overrideHeader: (value, name) => v.string(value, name, { nonEmpty: true }).toLowerCase(),
   drainRatePerSecond: (value, name) => v.integer(value, name, { min: 1, max: 100000 }),
+  rebalance: v.boolean,
   retryAfterMs: (value, name) => {
     const expected = '[minMs, maxMs] with 0 <= minMs <= maxMs';
     if (!Array.isArray(value) || value.length !== 2 || !value.every(Number.isInteger)) throw v.typeError(expected, name, value);
@@ -84,6 +86,7 @@ const ROUTER_DEFAULTS = {
   topicsFromQuery: true,
   overrideHeader: undefined,
   drainRatePerSecond: 200,
+  rebalance: false,
   retryAfterMs: [1000, 10000],
 };
 
@@ -93,6 +96,7 @@ const ROUTER_DEFAULTS = {
 //   slot    this router's number among the dispatcher's (connection routes)
 //   maxTopicBytes  the dispatcher's option (a Grant's patterns are checked)
 //   faults   the dispatcher's Faults (router.authenticate.slow)
+//   stats()  the dispatcher's stats (what a rollout's checks compare)
 //   detached()  tells the dispatcher this router is gone
 class Router extends EventEmitter {
   constructor(host, server, options) {
@@ -107,6 +111,7 @@ class Router extends EventEmitter {
     routersOn.set(server, routers);
     this.detached = false;
     this.host = host;
+    this.plan = null; // the latest Rollout, if any
     this.server = server;
     this.percent = this.options.nativePercent;
     this.counters = {
@@ -114,7 +119,10 @@ class Router extends EventEmitter {
       legacy: { upgrades: 0 },
       rejected: { unauthorized: 0, error: 0, closedDuringAuth: 0, authTimeout: 0, unservedPath: 0 },
     };
-    this.drainer = new Drainer(host.native, this, this.options);
+    // Down (rollback) drains native connections; up (rebalance) moves
+    // legacy ones, with the same rate and retry hints.
+    this.drainer = new Drainer(host.native, this, this.options, 'down');
+    this.rebalancer = new Drainer(host.legacy, this, this.options, 'up');
     // A throwing `path`, `key` or `authenticate` refuses that one upgrade;
     // it must never become an unhandled rejection that ends the gateway.
     this.listener = (req, socket, head) => {
@@ -138,27 +146,46 @@ class Router extends EventEmitter {
     return this.percent;
   }
 
-  // Applies to upgrades from now on. With { drain: true }, native
-  // connections whose bucket is no longer native are closed with 1012 at a
-  // bounded rate, so their clients reconnect (onto legacy) without a storm.
+  // Applies to upgrades from now on. With { drain: true }, a decrease
+  // closes native connections whose bucket is no longer native with 1012
+  // at a bounded rate, so their clients reconnect (onto legacy) without a
+  // storm; with { rebalance: true } (default: the router's option), an
+  // increase moves legacy connections whose bucket is now native the same
+  // way.
   setNativePercent(percent, options = {}) {
     if (this.detached) throw new FicusError(codes.CLOSED, 'this router was detached (or its dispatcher closed)');
     v.percent(percent, 'percent');
-    const { drain } = v.options(options, 'options', { drain: v.boolean }, { drain: false });
+    const { drain, rebalance } = v.options(options, 'options', { drain: v.boolean, rebalance: v.boolean },
+      { drain: false, rebalance: this.options.rebalance });
     const previous = this.percent;
     this.percent = percent;
-    if (drain && percent < previous) this.drainer.drainAbove(percent);
-    this.emit('routing', { nativePercent: percent, previous, drain });
+    if (drain && percent < previous) this.drainer.drain(percent);
+    if (rebalance && percent > previous) this.rebalancer.drain(percent);
+    this.emit('routing', { nativePercent: percent, previous, drain, rebalance });
     return this;
+  }
+
+  // Starts a rollout plan (lib/rollout.js); one at a time per router.
+  rollout(options) {
+    if (this.detached) throw new FicusError(codes.CLOSED, 'this router was detached (or its dispatcher closed)');
+    if (this.plan && this.plan.active) {
+      throw new FicusError(codes.ROLLOUT, `this router already has a rollout (${this.plan.state}): abort it first`);
+    }
+    const plan = new Rollout(this, this.host.stats, options);
+    this.plan = plan;
+    plan.start();
+    return plan;
   }
 
   detach() {
     if (this.detached) return;
+    if (this.plan && this.plan.active) this.plan.abort('the router was detached');
     this.detached = true;
     const routers = routersOn.get(this.server);
     routers.splice(routers.indexOf(this), 1);
     this.server.off('upgrade', this.listener);
     this.drainer.stop();
+    this.rebalancer.stop();
     this.host.detached();
   }
 
@@ -361,6 +388,8 @@ class Router extends EventEmitter {
       legacy: { upgrades: this.counters.legacy.upgrades },
       rejected: { ...this.counters.rejected },
       drain: this.drainer.stats(),
+      rebalance: this.rebalancer.stats(),
+      rollout: this.plan ? this.plan.stats() : null,
     };
   }
 }

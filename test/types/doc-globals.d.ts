@@ -13,5 +13,6 @@ declare global {
   const id: number | string;
   function yourAuth(req: IncomingMessage): Promise<{ id: string; topics: string[] } | null>;
   function yourPermissions(userId: string): Promise<{ role: string; orders: string[]; drivers: string[] }>;
+  function yourHttpP99Ms(): Promise<number>;
   function onConnection(ws: unknown, req: IncomingMessage): void;
 }
