@@ -12,6 +12,7 @@ const { FicusError, codes } = require('./errors');
 const { forEachLine, decodeEvent, eventJson } = require('./events');
 const { nowNs } = require('./histogram');
 const { pathStats } = require('./path-stats');
+const { Faults } = require('./failpoints');
 const { toPrometheus } = require('./prometheus');
 const { DEFAULTS, RANGES, LIMITS, isSendableCloseCode } = require('./protocol');
 const v = require('./validate');
@@ -76,6 +77,8 @@ class Dispatcher extends EventEmitter {
       this.#native.on('message', (m) => this.emit('message', { path: 'native', ...m }));
       this.#native.on('close', (m) => this.emit('close', { path: 'native', ...m }));
     }
+    // Rehearsal faults (lib/failpoints.js), all off.
+    this.faults = new Faults(this.#native, () => this.assertOpen());
     // process.exit() skips environment cleanup hooks: stop the threads here.
     this.exitHandler = () => this.#stopNative(0);
     process.on('exit', this.exitHandler);
@@ -101,6 +104,8 @@ class Dispatcher extends EventEmitter {
       slot: this.#nextRouterSlot,
       // What a Grant's patterns are checked against (lib/grant.js).
       maxTopicBytes: this.options.maxTopicBytes,
+      faults: this.faults,
+      stats: () => this.stats(),
       detached: () => this.#routers.delete(router),
     };
     const router = new Router(host, server, options);

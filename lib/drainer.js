@@ -1,8 +1,10 @@
 'use strict';
-// Rollback without a reconnect storm: native connections whose bucket is
-// no longer native are closed with 1012 (service restart) a few at a time.
-// The close reason carries a jittered retry hint so clients spread their
-// reconnects; they then land on the legacy path.
+// Moving connections between paths without a reconnect storm: on a
+// rollback, native connections whose bucket is no longer native; on a
+// rebalance upward, legacy connections whose bucket is now native. Either
+// way they are closed with 1012 (service restart) a few at a time, the
+// close reason carrying a jittered retry hint so clients spread their
+// reconnects, which then land on the other path.
 
 const { CLOSE, serviceRestartReason } = require('./protocol');
 
@@ -12,13 +14,29 @@ const TICK_MS = 100;
 // exactly, in integers.
 const ONE = 1000;
 
-// `path` is the path connections are drained from (the NativePath, or null
-// when there is none); it offers forEachAbove(slot, bucket, fn),
-// bucketOf(id) and drainConnection(id, code, reason).
+// Which connections a drainer moves, given the router's percent.
+const DIRECTIONS = {
+  // Rollback: native connections in buckets no longer native.
+  down: {
+    select: (path, slot, percent, fn) => path.forEachAbove(slot, percent, fn),
+    moves: (bucket, percent) => bucket >= percent,
+  },
+  // Rebalance upward: legacy connections in buckets now native.
+  up: {
+    select: (path, slot, percent, fn) => path.forEachBelow(slot, percent, fn),
+    moves: (bucket, percent) => bucket < percent,
+  },
+};
+
+// `path` is the path connections are moved off (the NativePath for 'down',
+// or null when there is none; the LegacyPath for 'up'); it offers
+// forEachAbove / forEachBelow(slot, bucket, fn), bucketOf(id) and
+// drainConnection(id, code, reason).
 class Drainer {
-  constructor(path, router, { drainRatePerSecond, retryAfterMs }) {
+  constructor(path, router, { drainRatePerSecond, retryAfterMs }, direction = 'down') {
     this.path = path;
     this.router = router;
+    this.direction = DIRECTIONS[direction];
     this.creditPerTick = (drainRatePerSecond * TICK_MS * ONE) / 1000;
     this.credit = 0;
     this.retryAfterMs = retryAfterMs;
@@ -27,10 +45,11 @@ class Drainer {
     this.timer = null;
   }
 
-  drainAbove(percent) {
+  // Queues the connections to move at `percent` (the router's new one).
+  drain(percent) {
     if (!this.path) return;
     const queued = new Set(this.queue);
-    this.path.forEachAbove(this.router.host.slot, percent, (id) => {
+    this.direction.select(this.path, this.router.host.slot, percent, (id) => {
       if (!queued.has(id)) this.queue.push(id);
     });
     if (this.queue.length > 0 && !this.timer) {
@@ -47,8 +66,8 @@ class Drainer {
     while (this.credit >= ONE && this.queue.length > 0) {
       const id = this.queue.shift();
       const bucket = this.path.bucketOf(id);
-      // Closed meanwhile, or native again since the percent went back up.
-      if (bucket === undefined || bucket < this.router.nativePercent) continue;
+      // Closed meanwhile, or where it belongs again since the percent moved back.
+      if (bucket === undefined || !this.direction.moves(bucket, this.router.nativePercent)) continue;
       const [min, max] = this.retryAfterMs;
       const retry = Math.round(min + Math.random() * (max - min));
       const result = this.path.drainConnection(id, CLOSE.SERVICE_RESTART, serviceRestartReason(retry));

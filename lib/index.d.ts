@@ -146,8 +146,13 @@ export interface AttachOptions {
   topicsFromQuery?: boolean;
   /** Header that forces a path per request ('native' | 'legacy'), for testing. Off unless set. */
   overrideHeader?: string;
-  /** Native connections closed per second while draining. Default 200. */
+  /** Connections closed per second while draining (native → legacy) or rebalancing (legacy → native). Default 200. */
   drainRatePerSecond?: number;
+  /**
+   * Whether a higher percent moves the legacy connections whose bucket is now native (1012 with a
+   * retry hint, at `drainRatePerSecond`), so the connection split follows. Default false.
+   */
+  rebalance?: boolean;
   /**
    * [min, max] retry hint (ms), jittered: in the 1012 close reason of a drain, and (in whole
    * seconds) in the Retry-After of an upgrade the rate brakes refused. Default [1000, 10000].
@@ -261,6 +266,8 @@ export interface NativeThreadStats {
   running: boolean;
   healthy: boolean;
   msSinceLastTick: number;
+  /** Loop wakeups at least 500 ms late (a blocked loop), since start. */
+  stalls: number;
   connections: number;
   topics: number;
   sendBufferBytes: number;
@@ -295,7 +302,12 @@ export interface Stats {
     /** Past maxIdentityUpgradesPerSecond/identityUpgradeBurst for one identity, answered 503 with Retry-After. */
     identityRate: number;
   };
+  /** Rollback drains (native → legacy). */
   drain: { pending: number; closed: number };
+  /** Rebalances upward (legacy → native). */
+  rebalance: { pending: number; closed: number };
+  /** Each router's rollout plan, once it has one (`router`: its position in attach order). */
+  rollouts: RolloutStats[];
   paths: { native: NativePathStats; legacy: PathStats };
   /** Present once `bridge()` was called. */
   bridge?: BridgeStats;
@@ -385,8 +397,137 @@ export interface CloseEvent {
   identity: string;
 }
 
+export type RolloutState = 'running' | 'paused' | 'completed' | 'rolledBack' | 'aborted';
+export type CheckResultKind = 'pass' | 'fail' | 'inconclusive';
+export type RolloutDecisionKind = 'start' | 'advance' | 'hold' | 'rollback' | 'complete' | 'pause' | 'resume' | 'abort';
+
+/** One path's figures over a rollout interval. */
+export interface IntervalPathFigures {
+  deliveries: number;
+  drops: number;
+  upgrades: number;
+  /** Open at the interval's start plus opened during it. */
+  connections: number;
+  closes: Record<string, number>;
+  latency: { count: number; p99Ms: number };
+}
+
+/** What a rollout check judges: the figures of one interval. */
+export interface RolloutInterval {
+  ms: number;
+  step: number;
+  nativePercent: number;
+  available: boolean;
+  native: IntervalPathFigures;
+  legacy: IntervalPathFigures;
+  fallbacks: Record<string, number>;
+  threads: { index: number; running: boolean; stalls: number }[];
+  eventLoopDelay: { p99Ms: number; maxMs: number };
+}
+
+export interface CheckOutcome {
+  result: CheckResultKind;
+  figures?: Record<string, unknown>;
+  reason?: string;
+}
+
+/** A rollout check: true passes, false fails; a throw (or a slower answer than `interval`) fails. */
+export type RolloutCheck = (interval: RolloutInterval) => boolean | CheckOutcome | Promise<boolean | CheckOutcome>;
+
+export interface CheckResult {
+  name: string;
+  result: CheckResultKind;
+  figures: Record<string, unknown>;
+  reason: string;
+  /** The error's message when the check threw or timed out. */
+  error?: string;
+}
+
+export interface RolloutDecision {
+  /** ISO 8601 time. */
+  at: string;
+  decision: RolloutDecisionKind;
+  state: RolloutState;
+  step: number;
+  previous: number;
+  nativePercent: number;
+  reason: string;
+  checks: CheckResult[];
+}
+
+export interface RolloutOptions {
+  /** Rising percents, each 0-100. */
+  steps: number[];
+  /** ms per analysis interval. Default 60000. */
+  interval?: number;
+  /** Default `checks.defaults()`. */
+  checks?: RolloutCheck[];
+  /** Failed intervals at one step that roll back. Default 2. */
+  threshold?: number;
+  /** Where a rollback goes. Default 'zero'. */
+  rollbackTo?: 'zero' | 'lastGood';
+  /** Each step up moves the legacy connections whose bucket is now native. Default true. */
+  rebalance?: boolean;
+}
+
+export interface RolloutStatus {
+  state: RolloutState;
+  step: number;
+  steps: number[];
+  nativePercent: number;
+  interval: number;
+  threshold: number;
+  rollbackTo: 'zero' | 'lastGood';
+  rebalance: boolean;
+  failedChecks: number;
+  lastGoodStep: number;
+  checks: string[];
+  lastChecks: CheckResult[];
+  history: RolloutDecision[];
+}
+
+export interface RolloutStats {
+  router: number;
+  state: RolloutState;
+  step: number;
+  stepPercent: number;
+  failedChecks: number;
+  decisions: Record<RolloutDecisionKind, number>;
+  lastChecks: { name: string; result: CheckResultKind }[];
+}
+
+export interface Rollout {
+  readonly state: RolloutState;
+  readonly step: number;
+  /** Holds at the current step. ERR_FICUS_ROLLOUT unless running. */
+  pause(): void;
+  /** Starts a fresh interval. ERR_FICUS_ROLLOUT unless paused. */
+  resume(): void;
+  /** Stops where it stands (the percent stays). ERR_FICUS_ROLLOUT once stopped. */
+  abort(): void;
+  status(): RolloutStatus;
+}
+
+interface PerPathCheckOptions {
+  maxRatio?: number;
+  minSamples?: number;
+}
+
+/** Factories of the built-in rollout checks. */
+export declare const checks: {
+  latencyP99(options?: PerPathCheckOptions & { maxMs?: number; slackMs?: number }): RolloutCheck;
+  drops(options?: PerPathCheckOptions & { maxPer1000?: number; slackPer1000?: number; closeCodes?: number[] }): RolloutCheck;
+  abnormalCloses(options?: PerPathCheckOptions & { codes?: number[]; maxPer1000?: number; slackPer1000?: number }): RolloutCheck;
+  fallbacks(options?: { max?: number; ignore?: string[] }): RolloutCheck;
+  threadHealth(): RolloutCheck;
+  eventLoopDelay(options?: { maxP99Ms?: number }): RolloutCheck;
+  defaults(): RolloutCheck[];
+};
+
 export interface RouterEvents {
-  routing: [e: { nativePercent: number; previous: number; drain: boolean }];
+  routing: [e: { nativePercent: number; previous: number; drain: boolean; rebalance: boolean }];
+  /** A rollout plan's decision. */
+  rollout: [e: RolloutDecision];
   fallback: [e: { reason: string }];
   /** Once a connection is open: native when the core took the socket, legacy when its handshake succeeded. */
   connection: [e: { path: PathName; id: number | string; identity: string }];
@@ -407,13 +548,44 @@ export declare class Router extends EventEmitter<RouterEvents> {
   /**
    * Changes the share for upgrades from now on. With `{ drain: true }` and a lower percent, native
    * connections whose bucket is no longer native are closed with 1012 at `drainRatePerSecond`.
+   * With `{ rebalance: true }` (default: the router's `rebalance` option) and a higher percent,
+   * legacy connections whose bucket is now native are moved the same way.
    */
-  setNativePercent(percent: number, options?: { drain?: boolean }): this;
+  setNativePercent(percent: number, options?: { drain?: boolean; rebalance?: boolean }): this;
+  /** Starts a rollout plan; ERR_FICUS_ROLLOUT while this router's last one is running or paused. */
+  rollout(plan: RolloutOptions): Rollout;
   /** Stops handling upgrades (existing connections stay). */
   detach(): void;
 }
 
+/** Rehearsal faults, off by default (docs/operations.md, "Failpoints"). */
+export type FaultName = 'native.worker.stall' | 'native.delivery.drop' | 'native.adopt.refuse' | 'router.authenticate.slow';
+
+export interface FaultParams {
+  /** Each worker blocks its loop for `ms` every `everyMs` (1..60000 each). */
+  'native.worker.stall': { ms: number; everyMs: number };
+  /** This share (above 0, at most 1) of native deliveries is skipped and counted as drops. */
+  'native.delivery.drop': { share: number };
+  /** Native adopts are refused: upgrades meant for native fall back (`stopped-or-busy`). */
+  'native.adopt.refuse': Record<string, never>;
+  /** `authenticate` answers `ms` later (1..60000), counted against `authenticateTimeoutMs`. */
+  'router.authenticate.slow': { ms: number };
+}
+
+export type ActiveFault = { [K in FaultName]: { name: K } & FaultParams[K] }[FaultName];
+
+export interface Faults {
+  /** Turns a fault on (or changes its parameters). Native ones need the native core. */
+  set<K extends FaultName>(name: K, ...params: FaultParams[K] extends Record<string, never> ? [params?: FaultParams[K]] : [params: FaultParams[K]]): this;
+  /** Turns one fault off, or all of them without a name. */
+  clear(name?: FaultName): this;
+  /** The faults on now. */
+  list(): ActiveFault[];
+}
+
 export declare class Dispatcher extends EventEmitter<DispatcherEvents> {
+  /** Rehearsal faults: break the native path on purpose (staging) and watch the guard act. */
+  readonly faults: Faults;
   /** true when the native core runs; otherwise see `nativeError`. */
   readonly nativeAvailable: boolean;
   readonly nativeError: FicusError | null;
@@ -455,7 +627,8 @@ export type FicusErrorCode =
   | 'ERR_FICUS_PATH_TAKEN'
   | 'ERR_FICUS_UPGRADE_REFUSED'
   | 'ERR_FICUS_REDIS'
-  | 'ERR_FICUS_MISSING_PEER';
+  | 'ERR_FICUS_MISSING_PEER'
+  | 'ERR_FICUS_ROLLOUT';
 
 export declare class FicusError extends Error {
   readonly code: FicusErrorCode;
@@ -470,6 +643,7 @@ export declare const errorCodes: {
   readonly UPGRADE_REFUSED: 'ERR_FICUS_UPGRADE_REFUSED';
   readonly REDIS: 'ERR_FICUS_REDIS';
   readonly MISSING_PEER: 'ERR_FICUS_MISSING_PEER';
+  readonly ROLLOUT: 'ERR_FICUS_ROLLOUT';
 };
 export declare const defaults: Readonly<Required<DispatcherOptions>>;
 /** Protocol limits both paths share (the addon reports the same; see docs/operations.md). */

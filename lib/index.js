@@ -9,6 +9,7 @@ const { FicusError, codes } = require('./errors');
 const { validateEventObject, decodeEvent } = require('./events');
 const { bucketOf } = require('./bucket');
 const { nativeAvailable } = require('./native-path');
+const { checks } = require('./rollout-checks');
 
 module.exports = {
   createDispatcher,
@@ -18,6 +19,8 @@ module.exports = {
   errorCodes: codes,
   defaults: DEFAULTS,
   limits: LIMITS,
+  // Rollout checks (router.rollout({ checks })): factories of the built-in ones.
+  checks,
   validateEvent(event) {
     if (typeof event !== 'string' && (event === null || typeof event !== 'object')) {
       throw require('./validate').typeError('an event object, a JSON string or a Buffer', 'event', event);

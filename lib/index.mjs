@@ -3,7 +3,7 @@
 import ficus from './index.js';
 
 export const {
-  createDispatcher, Dispatcher, Router, FicusError, errorCodes, defaults, limits, validateEvent, bucketOf,
+  createDispatcher, Dispatcher, Router, FicusError, errorCodes, defaults, limits, validateEvent, bucketOf, checks,
 } = ficus;
 // Read once at import: the addon loads (or fails to) once per process.
 export const nativeAvailable = ficus.nativeAvailable;

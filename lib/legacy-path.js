@@ -576,6 +576,13 @@ class LegacyPath extends EventEmitter {
     }
   }
 
+  // A rebalance upward moves these (lib/drainer.js, 'up').
+  forEachBelow(slot, bucket, fn) {
+    for (const conn of this._connections.values()) {
+      if (slotOfRoute(conn.route) === slot && bucketOfRoute(conn.route) < bucket) fn(conn.id);
+    }
+  }
+
   drainConnection(id, code, reason) {
     return this.closeConnection(id, code, reason) ? 'closed' : 'gone';
   }

@@ -192,6 +192,11 @@ class NativePath extends EventEmitter {
     this.#core.setMirrorIngest(on);
   }
 
+  // Rehearsal faults (lib/failpoints.js): the whole set at once.
+  setFailpoints(settings) {
+    this.#core.setFailpoints(settings);
+  }
+
   // ----------------------------------------------------------- connections
 
   subscribe(id, topics) {

@@ -43,6 +43,9 @@ function sumRouting(routing) {
       unauthorized: 0, error: 0, closedDuringAuth: 0, authTimeout: 0, unservedPath: 0, upgradeRate: 0, identityRate: 0,
     },
     drain: { pending: 0, closed: 0 },
+    rebalance: { pending: 0, closed: 0 },
+    // Each router's rollout plan, by the router's position in `routing`.
+    rollouts: routing.flatMap((r, router) => (r.rollout ? [{ router, ...r.rollout }] : [])),
   };
   for (const r of routing) {
     out.native.upgrades += r.native.upgrades;
@@ -54,6 +57,8 @@ function sumRouting(routing) {
     for (const key of Object.keys(out.rejected)) out.rejected[key] += r.rejected[key];
     out.drain.pending += r.drain.pending;
     out.drain.closed += r.drain.closed;
+    out.rebalance.pending += r.rebalance.pending;
+    out.rebalance.closed += r.rebalance.closed;
   }
   return out;
 }
@@ -104,6 +109,8 @@ function nativePath(s, nativeError, routing) {
       running: w.running,
       healthy: w.running && w.msSinceLastTick < STALL_MS,
       msSinceLastTick: w.msSinceLastTick,
+      // Loop wakeups at least 500 ms late (a blocked loop), since start.
+      stalls: w.stalls,
       connections: w.connections,
       topics: w.topics,
       sendBufferBytes: w.sendBufferBytes,
@@ -138,6 +145,8 @@ function pathStats({ native, nativeError, legacy, routing, events, closed }) {
     events: { ...events },
     rejectedUpgrades: r.rejected,
     drain: r.drain,
+    rebalance: r.rebalance,
+    rollouts: r.rollouts,
     paths: {
       native: nativePath(native, nativeError, r),
       legacy: legacyPath(legacy, r),

@@ -37,9 +37,10 @@ function registerMetrics(dispatch, registry = defaultRegistry()) {
     }
     return current;
   };
-  // Every family there can be (the bridge's too), so that one appearing
-  // later is exposed without registering again.
-  const all = families({ ...dispatch.stats(), bridge: { state: 'closed', channels: [] } });
+  // Every family there can be (a rollout's and the bridge's too), so that
+  // one appearing later is exposed without registering again.
+  const rollout = { router: 0, state: 'running', step: 0, stepPercent: 0, failedChecks: 0, decisions: {}, lastChecks: [] };
+  const all = families({ ...dispatch.stats(), rollouts: [rollout], bridge: { state: 'closed', channels: [] } });
   for (const { name, type, help } of all) {
     registry.registerMetric({
       name,

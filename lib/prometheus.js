@@ -80,11 +80,36 @@ function families(stats) {
       Object.entries(stats.paths).flatMap(([path, p]) =>
         Object.entries(p.closedByCode || {}).map(([code, n]) => [{ path, code }, n]))),
     family('ficus_drain_pending', 'gauge', 'Native connections waiting to be drained.', [[{}, stats.drain.pending]]),
+    family('ficus_rebalance_pending', 'gauge', 'Legacy connections waiting to be moved to native (rebalance upward).',
+      [[{}, stats.rebalance.pending]]),
     family('ficus_native_thread_healthy', 'gauge', '1 when the native worker loop woke recently.',
       stats.paths.native.threads.map((t) => [{ thread: t.index }, t.healthy ? 1 : 0])),
   ];
+  if (stats.rollouts.length > 0) out.push(...rolloutFamilies(stats.rollouts));
   if (stats.bridge) out.push(...bridgeFamilies(stats.bridge));
   return out;
+}
+
+const ROLLOUT_STATES = ['running', 'paused', 'completed', 'rolledBack', 'aborted'];
+
+// One series set per router with a rollout plan (label router: its
+// position among the dispatcher's routers).
+function rolloutFamilies(rollouts) {
+  const each = (pick) => rollouts.flatMap((r) => pick(r).map(([labels, value]) => [{ router: r.router, ...labels }, value]));
+  return [
+    family('ficus_rollout_state', 'gauge', 'Rollout plan state: 1 for the current one.',
+      each((r) => ROLLOUT_STATES.map((state) => [{ state }, r.state === state ? 1 : 0]))),
+    family('ficus_rollout_step', 'gauge', 'Index of the rollout plan\'s current step (0 = first).', each((r) => [[{}, r.step]])),
+    family('ficus_rollout_step_percent', 'gauge', 'Native percent of the rollout plan\'s current step.',
+      each((r) => [[{}, r.stepPercent]])),
+    family('ficus_rollout_failed_checks', 'gauge', 'Failed intervals at the current step (rolls back at the threshold).',
+      each((r) => [[{}, r.failedChecks]])),
+    family('ficus_rollout_decisions_total', 'counter', 'Rollout plan decisions, by kind.',
+      each((r) => Object.entries(r.decisions).map(([decision, n]) => [{ decision }, n]))),
+    family('ficus_rollout_check_result', 'gauge', 'Last result of each rollout check: 1 for the current one.',
+      each((r) => r.lastChecks.flatMap((c) => ['pass', 'fail', 'inconclusive'].map((result) =>
+        [{ check: c.name, result }, c.result === result ? 1 : 0])))),
+  ];
 }
 
 const BRIDGE_STATES = ['connecting', 'ready', 'reconnecting', 'closed'];

@@ -14,6 +14,8 @@ const { grantPatterns } = require('./grant');
 const { UpgradeRate } = require('./upgrade-rate');
 const { performance } = require('node:perf_hooks');
 const { Access, expiryOf } = require('./access');
+const { delayed } = require('./failpoints');
+const { Rollout } = require('./rollout');
 
 const STATUS_TEXT = { 400: 'Bad Request', 401: 'Unauthorized', 500: 'Internal Server Error', 503: 'Service Unavailable' };
 
@@ -70,6 +72,7 @@ const ROUTER_OPTIONS = {
   topicsFromQuery: v.boolean,
   overrideHeader: (value, name) => v.string(value, name, { nonEmpty: true }).toLowerCase(),
   drainRatePerSecond: (value, name) => v.integer(value, name, { min: 1, max: 100000 }),
+  rebalance: v.boolean,
   retryAfterMs: (value, name) => {
     const expected = '[minMs, maxMs] with 0 <= minMs <= maxMs';
     if (!Array.isArray(value) || value.length !== 2 || !value.every(Number.isInteger)) throw v.typeError(expected, name, value);
@@ -98,6 +101,7 @@ const ROUTER_DEFAULTS = {
   topicsFromQuery: true,
   overrideHeader: undefined,
   drainRatePerSecond: 200,
+  rebalance: false,
   retryAfterMs: [1000, 10000],
   // The reconnect-storm brake (lib/upgrade-rate.js): far above what one
   // gateway process admits in a normal second, and above the benchmarks'
@@ -114,6 +118,8 @@ const ROUTER_DEFAULTS = {
 //   legacy  the LegacyPath
 //   slot    this router's number among the dispatcher's (connection routes)
 //   maxTopicBytes  the dispatcher's option (a Grant's patterns are checked)
+//   faults   the dispatcher's Faults (router.authenticate.slow)
+//   stats()  the dispatcher's stats (what a rollout's checks compare)
 //   detached()  tells the dispatcher this router is gone
 class Router extends EventEmitter {
   constructor(host, server, options) {
@@ -128,6 +134,7 @@ class Router extends EventEmitter {
     routersOn.set(server, routers);
     this.detached = false;
     this.host = host;
+    this.plan = null; // the latest Rollout, if any
     this.server = server;
     this.percent = this.options.nativePercent;
     this.counters = {
@@ -138,7 +145,10 @@ class Router extends EventEmitter {
       },
     };
     this.upgradeRate = new UpgradeRate(this.options, performance.now());
-    this.drainer = new Drainer(host.native, this, this.options);
+    // Down (rollback) drains native connections; up (rebalance) moves
+    // legacy ones, with the same rate and retry hints.
+    this.drainer = new Drainer(host.native, this, this.options, 'down');
+    this.rebalancer = new Drainer(host.legacy, this, this.options, 'up');
     this.access = new Access(this.options, host.maxTopicBytes);
     // A throwing `path`, `key` or `authenticate` refuses that one upgrade;
     // it must never become an unhandled rejection that ends the gateway.
@@ -163,27 +173,46 @@ class Router extends EventEmitter {
     return this.percent;
   }
 
-  // Applies to upgrades from now on. With { drain: true }, native
-  // connections whose bucket is no longer native are closed with 1012 at a
-  // bounded rate, so their clients reconnect (onto legacy) without a storm.
+  // Applies to upgrades from now on. With { drain: true }, a decrease
+  // closes native connections whose bucket is no longer native with 1012
+  // at a bounded rate, so their clients reconnect (onto legacy) without a
+  // storm; with { rebalance: true } (default: the router's option), an
+  // increase moves legacy connections whose bucket is now native the same
+  // way.
   setNativePercent(percent, options = {}) {
     if (this.detached) throw new FicusError(codes.CLOSED, 'this router was detached (or its dispatcher closed)');
     v.percent(percent, 'percent');
-    const { drain } = v.options(options, 'options', { drain: v.boolean }, { drain: false });
+    const { drain, rebalance } = v.options(options, 'options', { drain: v.boolean, rebalance: v.boolean },
+      { drain: false, rebalance: this.options.rebalance });
     const previous = this.percent;
     this.percent = percent;
-    if (drain && percent < previous) this.drainer.drainAbove(percent);
-    this.emit('routing', { nativePercent: percent, previous, drain });
+    if (drain && percent < previous) this.drainer.drain(percent);
+    if (rebalance && percent > previous) this.rebalancer.drain(percent);
+    this.emit('routing', { nativePercent: percent, previous, drain, rebalance });
     return this;
+  }
+
+  // Starts a rollout plan (lib/rollout.js); one at a time per router.
+  rollout(options) {
+    if (this.detached) throw new FicusError(codes.CLOSED, 'this router was detached (or its dispatcher closed)');
+    if (this.plan && this.plan.active) {
+      throw new FicusError(codes.ROLLOUT, `this router already has a rollout (${this.plan.state}): abort it first`);
+    }
+    const plan = new Rollout(this, this.host.stats, options);
+    this.plan = plan;
+    plan.start();
+    return plan;
   }
 
   detach() {
     if (this.detached) return;
+    if (this.plan && this.plan.active) this.plan.abort('the router was detached');
     this.detached = true;
     const routers = routersOn.get(this.server);
     routers.splice(routers.indexOf(this), 1);
     this.server.off('upgrade', this.listener);
     this.drainer.stop();
+    this.rebalancer.stop();
     this.host.detached();
   }
 
@@ -387,9 +416,10 @@ class Router extends EventEmitter {
   }
 
   // authenticate(req), or AUTH_TIMED_OUT once authenticateTimeoutMs passed
-  // (0: no limit). A late answer is ignored.
+  // (0: no limit). A late answer is ignored. router.authenticate.slow's
+  // delay counts against the timeout, as a slow auth service's would.
   authenticate(req) {
-    const pending = Promise.resolve().then(() => this.options.authenticate(req));
+    const pending = delayed(this.host.faults).then(() => this.options.authenticate(req));
     const ms = this.options.authenticateTimeoutMs;
     if (ms === 0) return pending;
     let timer;
@@ -428,6 +458,8 @@ class Router extends EventEmitter {
       legacy: { upgrades: this.counters.legacy.upgrades },
       rejected: { ...this.counters.rejected },
       drain: this.drainer.stats(),
+      rebalance: this.rebalancer.stats(),
+      rollout: this.plan ? this.plan.stats() : null,
     };
   }
 }

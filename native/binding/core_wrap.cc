@@ -41,6 +41,7 @@ Napi::Function CoreWrap::Define(Napi::Env env) {
           InstanceMethod<&CoreWrap::Stop>("stop"),
           InstanceMethod<&CoreWrap::ThreadCount>("threadCount"),
           InstanceMethod<&CoreWrap::SetMirrorIngest>("setMirrorIngest"),
+          InstanceMethod<&CoreWrap::SetFailpoints>("setFailpoints"),
       });
 }
 
@@ -291,6 +292,21 @@ Napi::Value CoreWrap::Stop(const Napi::CallbackInfo& info) {
 // setMirrorIngest(on): hand events from ingest connections to JS too.
 Napi::Value CoreWrap::SetMirrorIngest(const Napi::CallbackInfo& info) {
   dispatcher(info.Env()).setMirrorIngest(info[0].ToBoolean().Value());
+  return info.Env().Undefined();
+}
+
+// setFailpoints({ stallMs, stallEveryMs, dropPerMillion, refuseAdopt }):
+// the whole set at once (lib/failpoints.js validated it); missing is off.
+Napi::Value CoreWrap::SetFailpoints(const Napi::CallbackInfo& info) {
+  Napi::Object o = info[0].As<Napi::Object>();
+  auto number = [&](const char* name) {
+    Napi::Value value = o.Get(name);
+    return value.IsNumber() ? value.As<Napi::Number>().Uint32Value() : 0u;
+  };
+  Failpoints& failpoints = dispatcher(info.Env()).failpoints();
+  failpoints.setWorkerStall({number("stallMs"), number("stallEveryMs")});
+  failpoints.setDeliveryDrop(number("dropPerMillion"));
+  failpoints.setRefuseAdopt(o.Get("refuseAdopt").ToBoolean().Value());
   return info.Env().Undefined();
 }
 

@@ -47,6 +47,7 @@ class CoreWrap : public Napi::ObjectWrap<CoreWrap> {
   Napi::Value Stop(const Napi::CallbackInfo& info);
   Napi::Value ThreadCount(const Napi::CallbackInfo& info);
   Napi::Value SetMirrorIngest(const Napi::CallbackInfo& info);
+  Napi::Value SetFailpoints(const Napi::CallbackInfo& info);
 
   Napi::Array takeNotifications(Napi::Env env);
   Core& dispatcher(Napi::Env env);

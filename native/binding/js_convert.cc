@@ -56,6 +56,7 @@ Napi::Object workerToJs(Napi::Env env, const WorkerStats& w) {
   setCounter(o, "sendBufferBytes", w.send_buffer_bytes);
   setCounter(o, "topics", w.topics);
   setCounter(o, "loopIterations", w.loop_iterations);
+  setCounter(o, "stalls", w.stalls);
   return o;
 }
 

@@ -34,7 +34,7 @@ test.each([1, 5, 15, 40, 200])('drainRatePerSecond %d closes that many a second'
   const ids = Array.from({ length: 1000 }, (_, i) => i + 1);
   const { path, closes } = fakePath(ids);
   const drainer = new Drainer(path, router(), { drainRatePerSecond: rate, retryAfterMs: [0, 0] });
-  drainer.drainAbove(0);
+  drainer.drain(0);
   jest.advanceTimersByTime(100);
   expect(closes.length).toBe(Math.max(1, Math.floor(rate / 10))); // the first tick starts at once
   jest.advanceTimersByTime(2900);
@@ -49,7 +49,7 @@ test('stops once the queue is empty, and skips connections that closed meanwhile
   const { path, closes } = fakePath([1, 2, 3, 4]);
   path.connections.delete(2);
   const drainer = new Drainer(path, router(), { drainRatePerSecond: 200, retryAfterMs: [10, 50] });
-  drainer.drainAbove(0);
+  drainer.drain(0);
   jest.advanceTimersByTime(100);
   expect(closes.map((c) => c.id)).toEqual([1, 3, 4]);
   for (const c of closes) {
@@ -65,7 +65,7 @@ test('connections whose bucket is native again (the percent went back up) are no
   const { path, closes } = fakePath([1, 2, 3, 4], { buckets: { 1: 10, 2: 60, 3: 30, 4: 70 } });
   const r = router(0);
   const drainer = new Drainer(path, r, { drainRatePerSecond: 10, retryAfterMs: [0, 0] });
-  drainer.drainAbove(0);
+  drainer.drain(0);
   jest.advanceTimersByTime(100);
   expect(closes.map((c) => c.id)).toEqual([1]);
   r.nativePercent = 50; // buckets below 50 stay native from now on
@@ -77,12 +77,33 @@ test('connections whose bucket is native again (the percent went back up) are no
 test('a close the core refuses as busy is tried again; one it cannot do is not counted', () => {
   const { path, closes } = fakePath([1, 2], { answers: ['busy', 'busy', 'gone'] });
   const drainer = new Drainer(path, router(), { drainRatePerSecond: 10, retryAfterMs: [0, 0] });
-  drainer.drainAbove(0);
+  drainer.drain(0);
   jest.advanceTimersByTime(100);
   expect(drainer.stats()).toEqual({ pending: 2, closed: 0 });
   jest.advanceTimersByTime(100);
   expect(drainer.stats()).toEqual({ pending: 2, closed: 0 });
   jest.advanceTimersByTime(2000);
   expect(closes.map((c) => c.id)).toEqual([2]); // 1 was refused as unknown after two busy answers
+  expect(drainer.stats()).toEqual({ pending: 0, closed: 1 });
+});
+
+test("'up' moves legacy connections whose bucket is now native, at the same rate, and skips ones no longer native", () => {
+  const { path, closes } = fakePath([1, 2, 3, 4], { buckets: { 1: 10, 2: 20, 3: 30, 4: 40 } });
+  const selected = [];
+  path.forEachBelow = (slot, bucket, fn) => {
+    selected.push(bucket);
+    for (const [id, b] of path.connections) if (b < bucket) fn(id);
+  };
+  const r = router(35);
+  const drainer = new Drainer(path, r, { drainRatePerSecond: 10, retryAfterMs: [0, 0] }, 'up');
+  drainer.drain(35);
+  expect(selected).toEqual([35]);
+  expect(drainer.stats()).toEqual({ pending: 3, closed: 0 });
+  jest.advanceTimersByTime(100);
+  expect(closes.map((c) => c.id)).toEqual([1]);
+  r.nativePercent = 15; // lowered again: buckets 20 and 30 stay legacy
+  jest.advanceTimersByTime(1000);
+  expect(closes.map((c) => c.id)).toEqual([1]);
+  expect(closes[0].code).toBe(1012);
   expect(drainer.stats()).toEqual({ pending: 0, closed: 1 });
 });

@@ -13,6 +13,6 @@ test('every documented named export imports under ESM', () => {
   const checks = JSON.parse(out.trim().split('\n').pop());
   expect(checks).toEqual({
     dispatcher: true, router: true, error: true, defaults: true, limits: true, validateEvent: true, bucketOf: true,
-    nativeAvailable: true, default: true,
+    nativeAvailable: true, checks: true, default: true,
   });
 });

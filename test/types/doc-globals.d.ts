@@ -13,6 +13,7 @@ declare global {
   const id: number | string;
   function yourAuth(req: IncomingMessage): Promise<{ id: string; topics: string[] } | null>;
   function yourPermissions(userId: string): Promise<{ role: string; orders: string[]; drivers: string[] }>;
+  function yourHttpP99Ms(): Promise<number>;
   function onConnection(ws: unknown, req: IncomingMessage): void;
   function yourJwtVerify(token: string): Promise<{ sub: string; topics: string[]; exp: number } | null>;
   function sessionMiddleware(req: IncomingMessage, res: object, next: (err?: unknown) => void): void;

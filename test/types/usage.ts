@@ -89,3 +89,43 @@ void closedCode;
 dispatch.attach(server, { path: '/raw', key: (req) => req.headers['x-user-id'] });
 // Bring your own legacy path: the server's own 'upgrade' handler signature.
 dispatch.attach(server, { path: '/byo', legacy: (req, socket, head) => socket.end(head) });
+
+// Failpoints.
+dispatch.faults.set('native.worker.stall', { ms: 200, everyMs: 1000 }).set('native.adopt.refuse');
+dispatch.faults.set('native.delivery.drop', { share: 0.1 });
+dispatch.faults.clear('native.worker.stall').clear();
+const activeFaults: ficus.ActiveFault[] = dispatch.faults.list();
+void activeFaults;
+// @ts-expect-error the stall needs everyMs
+dispatch.faults.set('native.worker.stall', { ms: 200 });
+// @ts-expect-error no such fault
+dispatch.faults.set('native.worker.nap');
+
+// Rollout plans.
+const plan = router.rollout({
+  steps: [1, 5, 25, 50, 100],
+  interval: 60_000,
+  checks: [
+    ...ficus.checks.defaults(),
+    ficus.checks.latencyP99({ maxMs: 100, minSamples: 200 }),
+    async (interval) => ({ result: interval.native.drops === 0 ? 'pass' : 'fail', figures: { drops: interval.native.drops } }),
+    (interval) => interval.eventLoopDelay.p99Ms < 50,
+  ],
+  threshold: 3,
+  rollbackTo: 'lastGood',
+  rebalance: true,
+});
+router.on('rollout', (d) => {
+  const failed: string[] = d.checks.filter((c) => c.result === 'fail').map((c) => `${c.name}: ${c.reason}`);
+  void failed;
+});
+const rolloutState: ficus.RolloutState = plan.status().state;
+void rolloutState;
+plan.pause();
+plan.resume();
+plan.abort();
+router.setNativePercent(50, { rebalance: true });
+// @ts-expect-error rollbackTo is 'zero' or 'lastGood'
+router.rollout({ steps: [10], rollbackTo: 'previous' });
+// @ts-expect-error a check is a function
+router.rollout({ steps: [10], checks: ['latencyP99'] });

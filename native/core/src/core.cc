@@ -56,7 +56,9 @@ Core::Core(Options options, NotifyFn notify)
   }
   std::vector<Worker*> peers;
   for (auto& worker : workers_) peers.push_back(worker.get());
-  for (auto& worker : workers_) worker->connectPeers(peers, &mirror_ingest_);
+  for (auto& worker : workers_) {
+    worker->connectPeers(peers, &mirror_ingest_, &failpoints_);
+  }
 }
 
 Core::~Core() { stop(); }
@@ -134,6 +136,8 @@ AdoptResult Core::adopt(int fd, std::string_view initial_bytes,
                         UpgradeRequest request) {
   if (!running()) return {CallStatus::kStopped, 0};
   if (fd < 0) return {CallStatus::kInvalidArgument, 0};
+  if (failpoints_.refuseAdopt()) [[unlikely]]
+    return {CallStatus::kBusy, 0};
   Worker* worker = pickWorkerForAdopt();
   if (worker == nullptr) return {CallStatus::kFull, 0};
   UniqueFd copy(fcntl(fd, F_DUPFD_CLOEXEC, 0));

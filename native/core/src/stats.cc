@@ -37,6 +37,7 @@ constexpr MetricField<Counter> kCounterFields[] = {
     {&WorkerStats::notifications_dropped,
      &WorkerMetrics::notifications_dropped},
     {&WorkerStats::loop_iterations, &WorkerMetrics::loop_iterations},
+    {&WorkerStats::stalls, &WorkerMetrics::stalls},
 };
 
 uint64_t dropCount(const WorkerMetrics& m, DropReason reason) {

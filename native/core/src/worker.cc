@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <chrono>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -27,6 +28,12 @@ constexpr unsigned kCommandsPerFlush = 16;
 constexpr size_t kPeerInboxCapacity = 1024;
 // Giving idle memory back to the system: at most this often.
 constexpr uint64_t kIdleReleaseIntervalMs = 10'000;
+// A wakeup this long after the previous one counts as a stall: the tick
+// timer wakes the loop at least every 50 ms (Options::deadlineTickMs), so
+// only a blocked loop (or a starved thread) goes this long.
+constexpr uint64_t kStallMs = 500;
+// Workers of a core without failpoints (tests that build one alone).
+const Failpoints kNoFailpoints;
 
 uint64_t monotonicMs() { return uv_hrtime() / 1'000'000; }
 
@@ -44,6 +51,7 @@ Worker::Worker(unsigned index, const Options& options, unsigned producers,
       index_(index),
       outbox_(options.outbox_capacity, bell,
               mutableMetrics().notifications_dropped),
+      failpoints_(&kNoFailpoints),
       idle_release_(kIdleReleaseIntervalMs),
       ingest_(decoderLimits(), mutableMetrics(), outbox_,
               [this](SharedFrameBatch batch) {
@@ -89,8 +97,10 @@ void Worker::stop() {
 }
 
 void Worker::connectPeers(std::vector<Worker*> workers,
-                          const std::atomic<bool>* mirror_ingest) {
+                          const std::atomic<bool>* mirror_ingest,
+                          const Failpoints* failpoints) {
   peers_ = std::move(workers);
+  failpoints_ = failpoints;
   ingest_.setMirrorFlag(mirror_ingest);
 }
 
@@ -200,8 +210,22 @@ void Worker::initLoop() {
 }
 
 void Worker::touch() noexcept {
-  last_tick_ms_.store(monotonicMs(), std::memory_order_relaxed);
+  const uint64_t now = monotonicMs();
+  // Only this thread writes last_tick_ms_.
+  const uint64_t last = last_tick_ms_.load(std::memory_order_relaxed);
+  if (last != 0 && now >= last + kStallMs) mutableMetrics().stalls.add();
+  last_tick_ms_.store(now, std::memory_order_relaxed);
   mutableMetrics().loop_iterations.add();
+}
+
+void Worker::maybeStall() {
+  const Failpoints::Stall stall = failpoints_->workerStall();
+  if (stall.every_ms == 0) [[likely]]
+    return;
+  const uint64_t now = monotonicMs();
+  if (now < last_stall_ms_ + stall.every_ms) return;
+  std::this_thread::sleep_for(std::chrono::milliseconds(stall.ms));
+  last_stall_ms_ = monotonicMs();
 }
 
 void Worker::onDoorbell(uv_async_t* handle) {
@@ -290,6 +314,8 @@ void Worker::handle(PublishCommand& command) {
   TopicIndex& topics = this->topics();
   FrameRef* ref = frames.acquire(command.batch);
   mutableMetrics().publishes_received.add(batch.size());
+  // native.delivery.drop, read once per batch.
+  const uint32_t drop = failpoints_->deliveryDrop();
   for (uint32_t i = 0; i < batch.size(); ++i) {
     const FrameBatch::Entry& entry = batch.entry(i);
     const uint64_t sequence = ++delivery_sequence_;
@@ -301,6 +327,13 @@ void Worker::handle(PublishCommand& command) {
         for (Subscriber* subscriber : subscribers.subscribers) {
           if (subscriber->last_delivery == sequence) continue;  // once each
           subscriber->last_delivery = sequence;
+          if (drop != 0 && drop_dice_() % Failpoints::kPerMillion < drop) {
+            // Counted as a full send buffer's skip is, so the guard sees it.
+            mutableMetrics()
+                .drops[static_cast<size_t>(DropReason::kBackpressure)]
+                .add();
+            continue;
+          }
           static_cast<Connection*>(subscriber)->send(ref, i);
         }
       });
@@ -373,7 +406,9 @@ void Worker::onCheck(uv_check_t* handle) {
 }
 
 void Worker::onPrepare(uv_prepare_t* handle) {
-  static_cast<Worker*>(handle->data)->flushDirty();
+  auto* self = static_cast<Worker*>(handle->data);
+  self->flushDirty();
+  self->maybeStall();  // once per loop iteration, before it polls
 }
 
 void Worker::onTick(uv_timer_t* handle) {

@@ -17,6 +17,7 @@
 
 #include "ficus/command.h"
 #include "ficus/event_decoder.h"
+#include "ficus/failpoints.h"
 #include "ficus/metrics.h"
 #include "ficus/options.h"
 #include "ficus/stats.h"
@@ -115,6 +116,9 @@ class Core {
     mirror_ingest_.store(on, std::memory_order_relaxed);
   }
 
+  // Rehearsal faults (failpoints.h), all off until set. Any thread.
+  Failpoints& failpoints() noexcept { return failpoints_; }
+
   // Hands pending notifications to `fn` (up to `max`). Returns how many.
   size_t takeNotifications(const NotificationFn& fn, size_t max = SIZE_MAX);
 
@@ -142,6 +146,8 @@ class Core {
   // Set once, upon creation.
   const Options options_;
   NotifyBell bell_;
+  // Before the workers, which read it until they are joined.
+  Failpoints failpoints_;
   std::vector<std::unique_ptr<Worker>> workers_;
 
   // Owner thread only.

@@ -86,6 +86,7 @@ struct WorkerMetrics {
   Gauge send_buffer_bytes;        // bytes queued, all connections
   Gauge topics;                   // distinct topics on this worker
   Counter loop_iterations;
+  Counter stalls;  // loop wakeups late enough to mean it was blocked
   // Publish call → bytes handed to the kernel, per delivery.
   LatencyHistogram delivery_latency;
 };

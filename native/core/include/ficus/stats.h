@@ -37,6 +37,7 @@ struct WorkerStats {
   uint64_t send_buffer_bytes = 0;
   uint64_t topics = 0;
   uint64_t loop_iterations = 0;
+  uint64_t stalls = 0;
 
   static WorkerStats from(const WorkerMetrics& metrics);
   // Adds every counter and gauge of `other` (totals over workers).

@@ -17,6 +17,7 @@
 #include <future>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string_view>
 #include <thread>
 #include <unordered_map>
@@ -25,6 +26,7 @@
 #include "ficus/command.h"
 #include "ficus/connection.h"
 #include "ficus/connection_host.h"
+#include "ficus/failpoints.h"
 #include "ficus/idle_memory.h"
 #include "ficus/ingest_batcher.h"
 #include "ficus/listener.h"
@@ -58,10 +60,11 @@ class Worker final : public ConnectionHost {
 
   // Set once, by the owning thread, before start(): the other workers (an
   // ingest connection publishes to all of them; this worker is producer
-  // 1 + index() of each), and the flag telling whether the embedder wants
-  // ingested events mirrored to it.
+  // 1 + index() of each), the flag telling whether the embedder wants
+  // ingested events mirrored to it, and the core's failpoints (read only).
   void connectPeers(std::vector<Worker*> workers,
-                    const std::atomic<bool>* mirror_ingest);
+                    const std::atomic<bool>* mirror_ingest,
+                    const Failpoints* failpoints);
 
   // --- Called by producer thread `producer` only ---
   // Waits up to enqueue_timeout_ms for room; false (command dropped) when
@@ -122,6 +125,8 @@ class Worker final : public ConnectionHost {
   void beginShutdown();
   void maybeFinishShutdown();
   void touch() noexcept;
+  // native.worker.stall (failpoints.h): blocks the loop when one is due.
+  void maybeStall();
 
   // Set once, upon creation.
   const unsigned index_;
@@ -145,6 +150,7 @@ class Worker final : public ConnectionHost {
 
   // Set once, before start.
   std::vector<Worker*> peers_;
+  const Failpoints* failpoints_;
 
   // Loop thread only.
   uv_async_t doorbell_;
@@ -158,6 +164,8 @@ class Worker final : public ConnectionHost {
   IngestBatcher ingest_;
   uint64_t next_accept_sequence_ = 1;
   uint64_t delivery_sequence_ = 0;
+  uint64_t last_stall_ms_ = 0;  // when native.worker.stall last blocked
+  std::minstd_rand drop_dice_;  // native.delivery.drop's choices
   bool stopping_ = false;
   bool loop_handles_closed_ = false;
 };

@@ -1,0 +1,109 @@
+'use strict';
+// What a rollout's checks judge: the difference between two snapshots of
+// the dispatcher's counters, taken at the start and the end of an
+// interval, per path. Counters only grow, so an interval's figures are
+// end minus start; the latency histograms likewise (their buckets are the
+// same on both paths, lib/histogram.js), so the P99 is that of this
+// interval's deliveries, not of everything since start.
+
+const NS_PER_MS = 1e6;
+
+// What one snapshot keeps of a path.
+function pathCounters(p) {
+  return {
+    deliveries: p.delivered,
+    drops: p.drops,
+    upgrades: p.upgrades,
+    connections: p.connections,
+    closedByCode: { ...(p.closedByCode || {}) },
+    latency: p.latencyHistogram,
+  };
+}
+
+// `stats`: Dispatcher#stats(); `routing`: this router's Router#stats().
+function snapshot(stats, routing) {
+  const native = stats.paths.native;
+  return {
+    at: Date.now(),
+    available: native.available,
+    native: pathCounters(native),
+    legacy: pathCounters(stats.paths.legacy),
+    fallbacksByReason: { ...routing.native.fallbacksByReason },
+    threads: native.threads.map((t) => ({ index: t.index, running: t.running, stalls: t.stalls })),
+  };
+}
+
+function countsOf(buckets) {
+  const counts = new Map();
+  for (let i = 0; i < buckets.length; i += 2) counts.set(buckets[i], buckets[i + 1]);
+  return counts;
+}
+
+// The P99 (ms) of the deliveries between two histogram snapshots, by the
+// rule of HistogramSnapshot::percentile: the upper bound of the bucket
+// holding the value of rank floor(0.99 * count), at least 1.
+function intervalLatency(start, end) {
+  const before = countsOf(start.buckets);
+  const buckets = [];
+  let count = 0;
+  for (let i = 0; i < end.buckets.length; i += 2) {
+    const n = end.buckets[i + 1] - (before.get(end.buckets[i]) || 0);
+    if (n > 0) {
+      buckets.push([end.buckets[i], n]);
+      count += n;
+    }
+  }
+  if (count === 0) return { count: 0, p99Ms: 0 };
+  buckets.sort((a, b) => a[0] - b[0]);
+  const rank = Math.max(1, Math.floor(0.99 * count));
+  let seen = 0;
+  for (const [bound, n] of buckets) {
+    seen += n;
+    if (seen >= rank) return { count, p99Ms: bound / NS_PER_MS };
+  }
+  return { count, p99Ms: buckets[buckets.length - 1][0] / NS_PER_MS };
+}
+
+// What each key of a counter map gained between two snapshots (only gains).
+function increases(start, end) {
+  const closes = {};
+  for (const [code, n] of Object.entries(end)) {
+    const d = n - (start[code] || 0);
+    if (d > 0) closes[code] = d;
+  }
+  return closes;
+}
+
+function pathInterval(a, b) {
+  return {
+    deliveries: b.deliveries - a.deliveries,
+    drops: b.drops - a.drops,
+    upgrades: b.upgrades - a.upgrades,
+    // Connections this interval served: those open at its start and those
+    // opened during it.
+    connections: a.connections + (b.upgrades - a.upgrades),
+    closes: increases(a.closedByCode, b.closedByCode),
+    latency: intervalLatency(a.latency, b.latency),
+  };
+}
+
+// The figures of one interval; `eventLoopDelay` as measured by the
+// rollout over it ({ p99Ms, maxMs }).
+function intervalBetween(start, end, eventLoopDelay) {
+  const before = new Map(start.threads.map((t) => [t.index, t]));
+  return {
+    ms: end.at - start.at,
+    available: end.available,
+    native: pathInterval(start.native, end.native),
+    legacy: pathInterval(start.legacy, end.legacy),
+    fallbacks: increases(start.fallbacksByReason, end.fallbacksByReason),
+    threads: end.threads.map((t) => ({
+      index: t.index,
+      running: t.running,
+      stalls: t.stalls - (before.has(t.index) ? before.get(t.index).stalls : 0),
+    })),
+    eventLoopDelay,
+  };
+}
+
+module.exports = { snapshot, intervalBetween, intervalLatency };
