@@ -104,8 +104,12 @@ function evaluate(r) {
     if (without && withThem) {
       const a = without.serverCpuUsPerDelivery.median;
       const b = withThem.serverCpuUsPerDelivery.median;
+      // Not judged yet: the dashboards multiply the fan-out, and the cost
+      // per delivery falls with fan-out whatever the index costs, so this
+      // ratio would pass even for a slow walk. Judging it needs a control
+      // phase of equal fan-out without wildcards.
       add(`native CPU per delivery with ${r.wildcard.config.dashboards} order:* dashboards ≤ 1.1× without (wildcard, ${rate(r.wildcard.config.rate)} ev/s)`,
-        `${us(b)} vs ${us(a)} µs = ${(b / a).toFixed(2)}×`, b <= a * 1.1, '', [a, b]);
+        `${us(b)} vs ${us(a)} µs = ${(b / a).toFixed(2)}× (not judged: no equal-fan-out control yet)`, null, '', [a, b]);
     }
   }
   if (r.capacity) {
