@@ -281,7 +281,8 @@ export interface NativePathStats extends PathStats {
   /** Events from native publisher connections. */
   ingested?: number;
   ingestRejected?: number;
-  ingestDropped?: number;
+  /** Events a native worker never delivered: the stream trimmed them before it read them (it stalled). */
+  eventsMissed?: number;
   notificationsDropped?: number;
   commandsDropped?: number;
 }

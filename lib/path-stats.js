@@ -97,7 +97,7 @@ function nativePath(s, nativeError, routing) {
     // Events from native ingest connections (publishers routed native).
     ingested: s.total.eventsIngested,
     ingestRejected: s.total.eventsIngestRejected,
-    ingestDropped: s.total.ingestDropped,
+    eventsMissed: s.total.eventsMissed,
     handshakesRejected: s.total.handshakesRejected,
     subscribesRefused: s.total.subscribesRefused,
     rateLimited: s.total.rateLimited,

@@ -30,6 +30,13 @@ const DEFAULTS = Object.freeze({
   // messageBurst; one more closes it with 1008. Publishers are not limited.
   maxMessagesPerSecond: 100,
   messageBurst: 200,
+  // The stream's history, what reconnecting clients recover from: the
+  // newest historyMaxEvents events, none older than historyMaxAgeMs (0: no
+  // age bound); replays examine at most replayEventsPerTick events per
+  // worker loop iteration.
+  historyMaxEvents: 100_000,
+  historyMaxAgeMs: 300_000,
+  replayEventsPerTick: 2_000,
 });
 
 const MAX_TIMER_MS = 2 ** 31 - 1; // what setTimeout and uv timers take
@@ -51,6 +58,9 @@ const RANGES = Object.freeze({
   maxRefusedSubscribes: [0, 65535],
   maxMessagesPerSecond: [0, 1_000_000],
   messageBurst: [1, 1_000_000],
+  historyMaxEvents: [0, 10_000_000],
+  historyMaxAgeMs: [0, MAX_TIMER_MS],
+  replayEventsPerTick: [1, 1_000_000],
 });
 
 const LIMITS = Object.freeze({
@@ -98,6 +108,8 @@ const CLOSE_REASONS = Object.freeze({
   tooManyRefusedSubscribes: 'too many refused subscribes',
   messageRateExceeded: 'message rate limit exceeded',
   tokenExpired: 'token expired',
+  recoveryOvertaken: 'recovery overtaken',
+  invalidSince: 'invalid since',
 });
 
 // The rollback drain's reason carries a retry hint, so clients spread their
