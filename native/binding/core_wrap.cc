@@ -45,6 +45,8 @@ Napi::Function CoreWrap::Define(Napi::Env env) {
           InstanceMethod<&CoreWrap::ReadStream>("readStream"),
           InstanceMethod<&CoreWrap::StreamHead>("streamHead"),
           InstanceMethod<&CoreWrap::FindPosition>("findPosition"),
+          InstanceMethod<&CoreWrap::UseSharedStream>("useSharedStream"),
+          InstanceMethod<&CoreWrap::LastPosition>("lastPosition"),
       });
 }
 
@@ -171,10 +173,13 @@ Napi::Value CoreWrap::Adopt(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// publishEvents(ndjson: Buffer | string, routes: Array | undefined)
-// -> { accepted, rejected, status, ok }. With `routes`, pushes for each
-// accepted event [byteStart, byteEnd, orderTopic, driverTopic | null] so the
-// caller can deliver the same bytes on its own path.
+// publishEvents(ndjson: Buffer | string, routes: Array | undefined,
+//               ids: string[] | undefined)
+// -> { accepted, rejected, duplicates, status }. With `routes`, pushes for
+// each accepted event [byteStart, byteEnd, orderTopic, driverTopic | null]
+// so the caller can deliver the same bytes on its own path. `ids`: for a
+// shared stream (useSharedStream), each non-blank line's id there
+// ("<ms>-<n>"); lines at or before the newest one appended are duplicates.
 Napi::Value CoreWrap::PublishEvents(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string storage;
@@ -194,8 +199,49 @@ Napi::Value CoreWrap::PublishEvents(const Napi::CallbackInfo& info) {
                                            : env.Null());
     };
   }
-  return publishResultToJs(env,
-                           dispatcher(env).publishEvents(bytes, on_accepted));
+  std::optional<std::vector<Position>> positions;
+  if (info[2].IsArray()) {
+    Napi::Array ids = info[2].As<Napi::Array>();
+    positions.emplace();
+    positions->reserve(ids.Length());
+    for (uint32_t i = 0; i < ids.Length(); ++i) {
+      Napi::Value id = ids.Get(i);
+      std::optional<Position> p =
+          id.IsString()
+              ? Position::parseStreamId(id.As<Napi::String>().Utf8Value())
+              : std::nullopt;
+      if (!p)
+        throw Napi::TypeError::New(
+            env, "ids[" + std::to_string(i) + "]: not a stream id <ms>-<n>");
+      positions->push_back(*p);
+    }
+  }
+  return publishResultToJs(
+      env, dispatcher(env).publishEvents(bytes, on_accepted,
+                                         positions ? &*positions : nullptr));
+}
+
+// useSharedStream(epoch: 16 hex digits): the stream is a copy of a shared
+// one from now on (see Core::useSharedStream); the history of the old
+// epoch is dropped.
+Napi::Value CoreWrap::UseSharedStream(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::optional<uint64_t> epoch =
+      info[0].IsString()
+          ? Position::parseEpoch(info[0].As<Napi::String>().Utf8Value())
+          : std::nullopt;
+  if (!epoch) throw Napi::TypeError::New(env, "epoch: 16 lowercase hex digits");
+  dispatcher(env).useSharedStream(*epoch);
+  return env.Undefined();
+}
+
+// lastPosition() -> the newest position appended ("<epoch>-<ms>-<n>"), or
+// null: where a shared stream's reader resumes after a reconnect.
+Napi::Value CoreWrap::LastPosition(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::optional<Position> last = dispatcher(env).stream().last();
+  return last ? Napi::Value(Napi::String::New(env, last->toString()))
+              : env.Null();
 }
 
 // readStream(fromSeq, maxEvents, untilSeq?) -> { next, missed, events }:

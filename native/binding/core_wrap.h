@@ -51,6 +51,8 @@ class CoreWrap : public Napi::ObjectWrap<CoreWrap> {
   Napi::Value ReadStream(const Napi::CallbackInfo& info);
   Napi::Value StreamHead(const Napi::CallbackInfo& info);
   Napi::Value FindPosition(const Napi::CallbackInfo& info);
+  Napi::Value UseSharedStream(const Napi::CallbackInfo& info);
+  Napi::Value LastPosition(const Napi::CallbackInfo& info);
 
   Napi::Array takeNotifications(Napi::Env env);
   Core& dispatcher(Napi::Env env);

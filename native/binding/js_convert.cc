@@ -239,6 +239,8 @@ Napi::Object publishResultToJs(Napi::Env env, const PublishResult& result) {
   o.Set("accepted",
         Napi::Number::New(env, static_cast<double>(result.accepted)));
   o.Set("status", statusToJs(env, result.status));
+  o.Set("duplicates",
+        Napi::Number::New(env, static_cast<double>(result.duplicates)));
   Napi::Array rejected = Napi::Array::New(env, result.rejected.size());
   for (uint32_t i = 0; i < result.rejected.size(); ++i) {
     Napi::Object r = Napi::Object::New(env);

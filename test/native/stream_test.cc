@@ -228,3 +228,37 @@ TEST(Stream, ConcurrentAppendsAreReadInOneOrderByEveryReader) {
 
 }  // namespace
 }  // namespace ficus
+
+namespace ficus {
+namespace {
+
+// A copy of a shared stream (the Redis bridge): positions come with each
+// append, a new epoch forgets the old history.
+TEST(SharedStream, TakesTheSharedPositionsAndForgetsTheOldEpoch) {
+  Stream stream(kEpoch, limits(100), 1);
+  stream.stopReading(0);
+  stream.append(batchOf(2), 1000);
+  const uint64_t shared = 0x1111222233334444;
+  stream.becomeExternal(shared);
+  EXPECT_TRUE(stream.external());
+  EXPECT_EQ(stream.epoch(), shared);
+  EXPECT_EQ(stream.snapshot().events, 0u);
+  EXPECT_FALSE(stream.after({kEpoch, 1000, 0}, 2000).has_value());
+  EXPECT_FALSE(stream.last().has_value());
+  stream.append(batchOf(3), {{0, 5000, 0}, {0, 5000, 7}, {0, 5003, 0}}, 2000);
+  stream.append(batchOf(1), {{0, 5010, 2}}, 2000);
+  ASSERT_TRUE(stream.last().has_value());
+  EXPECT_EQ(*stream.last(), (Position{shared, 5010, 2}));
+  // Lookups by the shared positions, gaps between them included.
+  EXPECT_EQ(stream.after({shared, 5000, 0}, 2000), 3u);
+  EXPECT_EQ(stream.after({shared, 5000, 3}, 2000), 3u);
+  EXPECT_EQ(stream.after({shared, 5003, 0}, 2000), 5u);
+  EXPECT_EQ(stream.after({shared, 5010, 2}, 2000), 6u);
+  std::vector<Stream::RecordRef> records;
+  stream.read(2, UINT64_MAX, SIZE_MAX, records);
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0]->position(1).toString(), "1111222233334444-5000-7");
+}
+
+}  // namespace
+}  // namespace ficus

@@ -174,22 +174,38 @@ AdoptResult Core::adopt(int fd, std::string_view initial_bytes,
 }
 
 PublishResult Core::publishEvents(std::string_view ndjson,
-                                  const AcceptedFn& on_accepted) {
+                                  const AcceptedFn& on_accepted,
+                                  const std::vector<Position>* positions) {
   PublishResult result;
   if (!running()) {
     result.status = CallStatus::kStopped;
     return result;
   }
+  if (stream_->external() && positions == nullptr) {
+    result.status = CallStatus::kInvalidArgument;
+    return result;
+  }
   auto batch = std::make_shared<FrameBatch>();
+  std::vector<Position> batch_positions;
+  // Only the owner appends to a shared stream's copy: this read stays true.
+  std::optional<Position> last = positions ? stream_->last() : std::nullopt;
   // A batch's offsets are 32-bit: more than 4 GiB goes as several batches.
   auto sendBatch = [&] {
     if (batch->empty()) return;
     result.accepted += batch->size();
-    broadcast(std::move(batch));
+    broadcast(std::move(batch), std::move(batch_positions));
     batch = std::make_shared<FrameBatch>();
+    batch_positions.clear();
   };
   const uint64_t now = steadyNowNs();
   forEachLine(ndjson, [&](std::string_view line, size_t index) {
+    if (positions != nullptr) {
+      if (index >= positions->size() ||
+          (last && (*positions)[index] <= *last)) {
+        ++result.duplicates;
+        return;
+      }
+    }
     EventDecodeResult decoded = decoder_.decode(line);
     if (!decoded.ok) {
       result.rejected.push_back({index, std::move(decoded.error)});
@@ -201,6 +217,10 @@ PublishResult Core::publishEvents(std::string_view ndjson,
                event.driver_topic ? std::string_view(*event.driver_topic)
                                   : std::string_view{},
                now);
+    if (positions != nullptr) {
+      last = (*positions)[index];
+      batch_positions.push_back(*last);
+    }
     if (on_accepted) on_accepted(line, event);
   });
   sendBatch();
@@ -208,6 +228,8 @@ PublishResult Core::publishEvents(std::string_view ndjson,
   events_rejected_.add(result.rejected.size());
   return result;
 }
+
+void Core::useSharedStream(uint64_t epoch) { stream_->becomeExternal(epoch); }
 
 CallStatus Core::publish(std::string_view topic, std::string_view payload) {
   if (topic.empty() || topic.size() > options_.max_topic_bytes) {
@@ -224,10 +246,18 @@ CallStatus Core::publishBatch(SharedFrameBatch batch) {
   return broadcast(batch);
 }
 
-CallStatus Core::broadcast(SharedFrameBatch batch) {
+CallStatus Core::broadcast(SharedFrameBatch batch,
+                           std::vector<Position> positions) {
+  if (positions.empty() && stream_->external()) {
+    return CallStatus::kInvalidArgument;  // only the shared stream orders
+  }
   // Never waits: a worker that falls behind reads it later, or misses it
   // (counted) once it falls past the stream's backlog bound.
-  stream_->append(std::move(batch), wallNowMs());
+  if (positions.empty()) {
+    stream_->append(std::move(batch), wallNowMs());
+  } else {
+    stream_->append(std::move(batch), std::move(positions), wallNowMs());
+  }
   for (auto& worker : workers_) worker->wake();
   return CallStatus::kOk;
 }

@@ -49,14 +49,10 @@ std::string Position::toString() const {
   return text;
 }
 
-std::optional<Position> Position::parse(std::string_view text) noexcept {
-  if (text.size() > kMaxPositionChars || text.size() < 16 + 4 ||
-      text[16] != '-') {
-    return std::nullopt;
-  }
-  Position position;
-  for (size_t i = 0; i < 16; ++i) {
-    const char c = text[i];
+std::optional<uint64_t> Position::parseEpoch(std::string_view text) noexcept {
+  if (text.size() != 16) return std::nullopt;
+  uint64_t epoch = 0;
+  for (const char c : text) {
     uint64_t digit;
     if (c >= '0' && c <= '9') {
       digit = static_cast<uint64_t>(c - '0');
@@ -65,17 +61,31 @@ std::optional<Position> Position::parse(std::string_view text) noexcept {
     } else {
       return std::nullopt;
     }
-    position.epoch = position.epoch << 4 | digit;
+    epoch = epoch << 4 | digit;
   }
-  std::string_view rest = text.substr(17);
-  const size_t dash = rest.find('-');
+  return epoch;
+}
+
+std::optional<Position> Position::parseStreamId(
+    std::string_view text) noexcept {
+  const size_t dash = text.find('-');
   if (dash == std::string_view::npos) return std::nullopt;
-  auto ms = parseDecimal<uint64_t>(rest.substr(0, dash), 16, kMaxMs);
-  auto n = parseDecimal<uint32_t>(rest.substr(dash + 1), 10, UINT32_MAX);
+  auto ms = parseDecimal<uint64_t>(text.substr(0, dash), 16, kMaxMs);
+  auto n = parseDecimal<uint32_t>(text.substr(dash + 1), 10, UINT32_MAX);
   if (!ms || !n) return std::nullopt;
-  position.ms = *ms;
-  position.n = *n;
-  return position;
+  return Position{0, *ms, *n};
+}
+
+std::optional<Position> Position::parse(std::string_view text) noexcept {
+  if (text.size() > kMaxPositionChars || text.size() < 16 + 4 ||
+      text[16] != '-') {
+    return std::nullopt;
+  }
+  const std::optional<uint64_t> epoch = parseEpoch(text.substr(0, 16));
+  std::optional<Position> rest = parseStreamId(text.substr(17));
+  if (!epoch || !rest) return std::nullopt;
+  rest->epoch = *epoch;
+  return rest;
 }
 
 }  // namespace ficus

@@ -8,6 +8,26 @@ Stream::Record::Record(uint64_t first_seq, Position first,
                        SharedFrameBatch batch)
     : first_seq_(first_seq), first_(first), batch_(std::move(batch)) {}
 
+Stream::Record::Record(uint64_t first_seq, std::vector<Position> positions,
+                       SharedFrameBatch batch)
+    : first_seq_(first_seq),
+      first_(positions.front()),
+      positions_(std::move(positions)),
+      batch_(std::move(batch)) {}
+
+uint32_t Stream::Record::countUpTo(const Position& p) const noexcept {
+  if (!positions_.empty()) {
+    return static_cast<uint32_t>(
+        std::upper_bound(positions_.begin(), positions_.end(), p) -
+        positions_.begin());
+  }
+  // One millisecond, consecutive counts.
+  if (p.ms < first_.ms || (p.ms == first_.ms && p.n < first_.n)) return 0;
+  if (p.ms > first_.ms) return size();
+  return static_cast<uint32_t>(
+      std::min<uint64_t>(uint64_t{p.n} - first_.n + 1, size()));
+}
+
 const SharedFrameBatch& Stream::Record::positioned() const {
   std::call_once(positioned_once_, [this] {
     auto framed = std::make_shared<FrameBatch>();
@@ -38,19 +58,60 @@ Stream::Stream(uint64_t epoch, StreamLimits limits, unsigned readers)
 
 uint64_t Stream::append(SharedFrameBatch batch, uint64_t now_ms) {
   std::lock_guard lock(mutex_);
-  const uint64_t first_seq = head_.load(std::memory_order_relaxed);
   Position first{epoch_, std::max(now_ms, last_.ms), 0};
   if (appended_ && first.ms == last_.ms) first.n = last_.n + 1;
-  if (!appended_) first_ever_ = first;
-  auto record = std::make_shared<const Record>(first_seq, first, batch);
-  last_ = first.plus(record->size() - 1);
+  return linkLocked(std::make_shared<const Record>(
+                        head_.load(std::memory_order_relaxed), first, batch),
+                    now_ms);
+}
+
+uint64_t Stream::append(SharedFrameBatch batch, std::vector<Position> positions,
+                        uint64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  for (Position& p : positions) p.epoch = epoch_;
+  return linkLocked(
+      std::make_shared<const Record>(head_.load(std::memory_order_relaxed),
+                                     std::move(positions), std::move(batch)),
+      now_ms);
+}
+
+uint64_t Stream::linkLocked(std::shared_ptr<const Record> record,
+                            uint64_t now_ms) {
+  const uint64_t first_seq = record->firstSeq();
+  if (!appended_) first_ever_ = record->first();
+  last_ = record->position(record->size() - 1);
   appended_ = true;
   events_ += record->size();
   bytes_ += record->memoryBytes();
+  head_.store(record->endSeq(), std::memory_order_release);
   records_.push_back(std::move(record));
-  head_.store(first_seq + batch->size(), std::memory_order_release);
   trimLocked(now_ms);
   return first_seq;
+}
+
+uint64_t Stream::epoch() const {
+  std::lock_guard lock(mutex_);
+  return epoch_;
+}
+
+std::optional<Position> Stream::last() const {
+  std::lock_guard lock(mutex_);
+  return appended_ ? std::optional<Position>(last_) : std::nullopt;
+}
+
+void Stream::becomeExternal(uint64_t epoch) {
+  std::lock_guard lock(mutex_);
+  epoch_ = epoch;
+  external_.store(true, std::memory_order_release);
+  // Nothing of the old epoch can be resumed from now: forget it all (a
+  // replay reading it is overtaken and its client resumes, into
+  // complete:false).
+  records_.clear();
+  events_ = 0;
+  bytes_ = 0;
+  appended_ = false;
+  trimmed_ = false;
+  last_ = {};
 }
 
 bool Stream::frontExpiredLocked(uint64_t now_ms) const {
@@ -137,12 +198,7 @@ std::optional<uint64_t> Stream::after(const Position& since, uint64_t now_ms) {
                              });
   if (it == records_.end()) return head_.load(std::memory_order_relaxed);
   const Record& record = **it;
-  // Events of `record` at or before `since` (its positions share one ms).
-  uint64_t at_or_before = 0;
-  if (since.ms == record.first().ms && since.n >= record.first().n) {
-    at_or_before = since.n - record.first().n + 1;
-  }
-  const uint64_t seq = record.firstSeq() + at_or_before;
+  const uint64_t seq = record.firstSeq() + record.countUpTo(since);
   // Readers may still hold older records, but the history promises only
   // its bounds: the answer must not depend on how fast a worker reads.
   const uint64_t head = head_.load(std::memory_order_relaxed);

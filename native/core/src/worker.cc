@@ -361,6 +361,9 @@ void Worker::deliver(const Stream::Record& record) {
 }
 
 void Worker::publishIngested(SharedFrameBatch batch) {
+  // A shared stream orders its events itself: the embedder, which has them
+  // mirrored, publishes them through it.
+  if (stream_->external()) return;
   stream_->append(std::move(batch), wallNowMs());
   for (Worker* peer : peers_) peer->wake();
 }

@@ -45,7 +45,11 @@ struct PublishRejection {
 struct PublishResult {
   size_t accepted = 0;
   std::vector<PublishRejection> rejected;
-  // kOk when every accepted event reached every worker's inbox.
+  // Events of a shared stream at or before the newest position already
+  // appended (a reader's replay after a reconnect): skipped, not delivered.
+  size_t duplicates = 0;
+  // kOk; kStopped; kInvalidArgument: events without positions for a stream
+  // that takes them from a shared one (nothing appended).
   CallStatus status = CallStatus::kOk;
 };
 
@@ -92,8 +96,16 @@ class Core {
   // (the embedder delivers the same events on its own path).
   using AcceptedFn =
       std::function<void(std::string_view line, const DeliveryEvent& event)>;
+  // `positions`, for a stream copied from a shared one (useSharedStream):
+  // the shared stream's position of each non-blank line, in order.
   PublishResult publishEvents(std::string_view ndjson,
-                              const AcceptedFn& on_accepted = nullptr);
+                              const AcceptedFn& on_accepted = nullptr,
+                              const std::vector<Position>* positions = nullptr);
+  // From now on the stream is a copy of a shared one (the Redis bridge's
+  // Redis Stream) whose epoch is `epoch`: publishEvents() must bring each
+  // event's position, and ingest connections' events go only to the
+  // embedder (mirror), which publishes them through the shared stream.
+  void useSharedStream(uint64_t epoch);
   // A text message to one topic, without schema.
   CallStatus publish(std::string_view topic, std::string_view payload);
   // A batch the embedder has framed and routed itself.
@@ -154,7 +166,8 @@ class Core {
   const Options& options() const noexcept { return options_; }
 
  private:
-  CallStatus broadcast(SharedFrameBatch batch);
+  CallStatus broadcast(SharedFrameBatch batch,
+                       std::vector<Position> positions = {});
   // The embedder's reader index in the stream (after the workers').
   unsigned ownerReader() const noexcept { return threadCount(); }
   CallStatus postTo(unsigned worker, Command command);

@@ -33,6 +33,11 @@ struct Position {
   // '-', 1..10 digits (at most 2^32 - 1), nothing else. A client's text
   // that is not a position at all is a 400 at upgrade, so nothing lenient.
   static std::optional<Position> parse(std::string_view text) noexcept;
+  // A shared stream's id without the epoch ("<ms>-<n>", a Redis stream
+  // id), with the same rules for the two numbers; epoch 0.
+  static std::optional<Position> parseStreamId(std::string_view text) noexcept;
+  // The epoch alone: 16 lowercase hex digits.
+  static std::optional<uint64_t> parseEpoch(std::string_view text) noexcept;
 };
 
 // The longest text parse() accepts.

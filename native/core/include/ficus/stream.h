@@ -48,12 +48,19 @@ class Stream {
   class Record {
    public:
     Record(uint64_t first_seq, Position first, SharedFrameBatch batch);
+    // With the positions a shared stream gave the events (one each).
+    Record(uint64_t first_seq, std::vector<Position> positions,
+           SharedFrameBatch batch);
     uint64_t firstSeq() const noexcept { return first_seq_; }
     uint64_t endSeq() const noexcept { return first_seq_ + batch_->size(); }
     uint32_t size() const noexcept {
       return static_cast<uint32_t>(batch_->size());
     }
-    Position position(uint32_t i) const noexcept { return first_.plus(i); }
+    Position position(uint32_t i) const noexcept {
+      return positions_.empty() ? first_.plus(i) : positions_[i];
+    }
+    // How many of its events are at or before `p`.
+    uint32_t countUpTo(const Position& p) const noexcept;
     const Position& first() const noexcept { return first_; }
     const SharedFrameBatch& batch() const noexcept { return batch_; }
     // The same events framed as {"pos":"<position>","event":<payload>},
@@ -67,6 +74,7 @@ class Stream {
    private:
     const uint64_t first_seq_;
     const Position first_;
+    const std::vector<Position> positions_;  // empty: first_, first_ + 1, ...
     const SharedFrameBatch batch_;
     mutable std::once_flag positioned_once_;
     mutable SharedFrameBatch positioned_;
@@ -93,13 +101,30 @@ class Stream {
   Stream(const Stream&) = delete;
   Stream& operator=(const Stream&) = delete;
 
-  uint64_t epoch() const noexcept { return epoch_; }
+  uint64_t epoch() const;
+  // Whether positions come from a shared stream (Redis) with each append
+  // rather than from this one.
+  bool external() const noexcept {
+    return external_.load(std::memory_order_acquire);
+  }
+  // From now on the stream is a copy of a shared one: a new epoch, an empty
+  // history (positions of the old epoch are foreign now: complete:false),
+  // and positions given with each append. Called again when the shared
+  // stream's epoch changes (a Redis restart without persistence).
+  void becomeExternal(uint64_t epoch);
+  // The newest position appended (of the current epoch), if any.
+  std::optional<Position> last() const;
   const StreamLimits& limits() const noexcept { return limits_; }
 
   // Links a non-empty batch in at the end; returns its first sequence
   // number. `now_ms` is wall-clock milliseconds (positions follow it, but
   // never go backwards).
   uint64_t append(SharedFrameBatch batch, uint64_t now_ms);
+  // The same with the shared stream's positions, one per event, each
+  // after last() (the caller drops the ones that are not: replays of the
+  // shared stream after a reconnect).
+  uint64_t append(SharedFrameBatch batch, std::vector<Position> positions,
+                  uint64_t now_ms);
 
   // The sequence number the next appended event will get.
   uint64_t head() const noexcept {
@@ -132,13 +157,16 @@ class Stream {
  private:
   static constexpr uint64_t kNotReading = UINT64_MAX;
 
+  uint64_t linkLocked(std::shared_ptr<const Record> record, uint64_t now_ms);
   void trimLocked(uint64_t now_ms);
   // Whether the front record goes: out of the history's bounds and read by
   // every reader, or past the backlog bound regardless.
   bool frontExpiredLocked(uint64_t now_ms) const;
   size_t indexOfLocked(uint64_t seq) const;
 
-  const uint64_t epoch_;
+  // Written under mutex_ (becomeExternal); read under it too.
+  uint64_t epoch_;
+  std::atomic<bool> external_{false};
   const StreamLimits limits_;
   std::atomic<uint64_t> head_{0};
 
