@@ -20,7 +20,7 @@ const { machine } = require('./lib/proc');
 const { ROOT, addonEnv } = require('./lib/gateway');
 const report = require('./lib/report');
 
-const SCENARIOS = ['capacity', 'load', 'fanout', 'wildcard', 'ramp', 'split', 'gateway'];
+const SCENARIOS = ['capacity', 'load', 'fanout', 'wildcard', 'history', 'ramp', 'split', 'gateway'];
 const RELEASE_DIR = path.join(ROOT, 'build-native', 'release');
 const MICRO_DIR = path.join(ROOT, 'build-native', 'bench');
 const ADDON = path.join(ROOT, 'build', 'Release', 'ficus.node');

@@ -98,6 +98,10 @@ function nativePath(s, nativeError, routing) {
     ingested: s.total.eventsIngested,
     ingestRejected: s.total.eventsIngestRejected,
     eventsMissed: s.total.eventsMissed,
+    // The stream's history (what clients recover from) and recoveries.
+    history: s.history,
+    recoveries: s.total.recoveries,
+    replayedEvents: s.total.replayedEvents,
     handshakesRejected: s.total.handshakesRejected,
     subscribesRefused: s.total.subscribesRefused,
     rateLimited: s.total.rateLimited,

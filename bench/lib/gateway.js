@@ -91,8 +91,10 @@ class Gateway {
   // nodeFlags: extra flags for node itself (e.g. --expose-gc), before the script.
   // addon: a ficus.node to load instead of build/Release's (FICUS_ADDON_PATH).
   // loopProbe: preload bench/lib/loop-probe.js, for loopMark().
-  constructor({ nativePercent, threads, nodeFlags = [], addon = null, loopProbe = false }) {
+  // historyMaxEvents: the stream's history (null: the gateway's default).
+  constructor({ nativePercent, threads, nodeFlags = [], addon = null, loopProbe = false, historyMaxEvents = null }) {
     this.nativePercent = nativePercent;
+    this.historyMaxEvents = historyMaxEvents;
     this.threads = threads;
     this.nodeFlags = loopProbe ? [...nodeFlags, '--require', LOOP_PROBE] : nodeFlags;
     this.loopProbe = loopProbe;
@@ -109,7 +111,8 @@ class Gateway {
 
   get args() {
     return [...this.nodeFlags, GATEWAY, '--port', '0', '--native-percent', String(this.nativePercent),
-      '--feed-rate', '0', '--threads', String(this.threads)];
+      '--feed-rate', '0', '--threads', String(this.threads),
+      ...(this.historyMaxEvents === null ? [] : ['--history-max-events', String(this.historyMaxEvents)])];
   }
 
   get command() {

@@ -50,6 +50,12 @@ struct Conn {
   uint32_t order = 0;
   int32_t driver = -1;
   std::vector<int64_t> last_seq;  // per publisher; -1 = nothing yet
+  // Recovery (--recover): the last position received, and, in a storm,
+  // when to reconnect with since= and whether it is live again.
+  std::string last_pos;
+  uint64_t reconnect_ns = 0;  // 0: not away
+  uint64_t back_ns = 0;       // realtime, when it reconnected
+  bool recovering = false;
 };
 
 class Engine {

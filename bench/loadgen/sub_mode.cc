@@ -1,4 +1,8 @@
 // --mode sub: subscribers that count, check and time what they receive.
+// With --recover they opt in to positions (recover=1) and keep the last
+// one; the storm command then drops some of them, and brings them back a
+// while later with since=<last position>: they must receive every event
+// they missed, in order, once, then {"type":"recovered",...}.
 
 #include <cstdio>
 #include <cstdlib>
@@ -41,6 +45,11 @@ class SubscriberMode final : public Engine {
     std::string salt = a.str("split-salt", "ficus");
     std::string prefix = a.str("client-prefix", "c");
     std::string path = a.str("path", "/ws");
+    recover_ = a.has("recover");
+    // The first storm-group subscribers of this process are the ones the
+    // storm command drops: latency group 1 from the start, so the other
+    // group holds only those that stay connected.
+    const auto storm_group = static_cast<uint64_t>(a.num("storm-group", 0));
     if (count == 0 || orders_ == 0) {
       std::fprintf(stderr,
                    "ficus_loadgen: sub mode needs --count and --orders\n");
@@ -70,9 +79,11 @@ class SubscriberMode final : public Engine {
                            : path + "?topics=order:o" + std::to_string(c.order);
       if (c.driver >= 0) c.target += ",driver:d" + std::to_string(c.driver);
       c.target += "&client_id=" + id;
+      if (recover_) c.target += "&recover=1";
       if (split >= 0)
         c.group = routerBucket(id, salt) < static_cast<unsigned>(split) ? 1 : 0;
       if (wildcard_) c.group = 1;
+      if (i < storm_group) c.group = 1;
       groups_[c.group].subscribers += 1;
       pending_.push_back(static_cast<uint32_t>(i));
     }
@@ -90,9 +101,83 @@ class SubscriberMode final : public Engine {
     }
   };
 
-  int pollTimeoutMs() const override { return connect_done_ ? 20 : 1; }
+  int pollTimeoutMs() const override {
+    return connect_done_ && !storm_.active ? 20 : 1;
+  }
+
+  // A storm in progress: who went away, and how they came back.
+  struct Storm {
+    bool active = false;
+    uint64_t count = 0;        // dropped
+    uint64_t started_ns = 0;   // when the first of them came back (realtime)
+    uint64_t reconnected = 0;  // opened again
+    uint64_t complete = 0, incomplete = 0, failed = 0;
+    uint64_t last_live_ns = 0;  // the last "recovered"
+    uint64_t deadline_ns = 0;
+    Histogram live;  // reconnect start → "recovered", per client
+  };
+
+  // Drops the open subscribers of the storm group that hold a position.
+  void startStorm(uint64_t away_ms, uint64_t spread_ms) {
+    storm_ = Storm{};
+    storm_.active = true;
+    const uint64_t now = monoNs();
+    uint64_t dropped = 0;
+    for (Conn& c : conns_) {
+      if (c.group != 1 || c.state != State::kOpen || c.last_pos.empty()) {
+        continue;
+      }
+      closeConn(c, nullptr);
+      c.recovering = true;
+      const uint64_t jitter =
+          spread_ms == 0 ? 0 : rng_.next() % (spread_ms * kNsPerMs);
+      c.reconnect_ns = now + away_ms * kNsPerMs + jitter;
+      ++dropped;
+    }
+    storm_.count = dropped;
+    storm_.deadline_ns = now + (away_ms + spread_ms + 120'000) * kNsPerMs;
+  }
+
+  void tickStorm(uint64_t now) {
+    for (Conn& c : conns_) {
+      if (c.reconnect_ns == 0 || now < c.reconnect_ns) continue;
+      // Realtime, as the receive times the recovery is timed against.
+      const uint64_t real = realtimeNs();
+      if (storm_.started_ns == 0) storm_.started_ns = real;
+      c.reconnect_ns = 0;
+      c.back_ns = real;
+      const std::string base = c.target.substr(0, c.target.find("&since="));
+      c.target = base + "&since=" + c.last_pos;
+      if (!startConnect(c)) {
+        ++storm_.failed;
+        c.recovering = false;
+      }
+    }
+    const uint64_t settled =
+        storm_.complete + storm_.incomplete + storm_.failed;
+    if (settled >= storm_.count || now > storm_.deadline_ns) {
+      storm_.active = false;
+      emit(JsonLine("storm")
+               .num("dropped", storm_.count)
+               .num("reconnected", storm_.reconnected)
+               .num("complete", storm_.complete)
+               .num("incomplete", storm_.incomplete)
+               .num("failed", storm_.failed)
+               .real("all_live_ms",
+                     storm_.last_live_ns > storm_.started_ns
+                         ? static_cast<double>(storm_.last_live_ns -
+                                               storm_.started_ns) /
+                               1e6
+                         : 0)
+               .histogram("live_ns", storm_.live)
+               .str("ended", settled >= storm_.count ? "settled" : "timeout")
+               .raw("failures", failuresJson())
+               .take());
+    }
+  }
 
   void tick(uint64_t now) override {
+    if (storm_.active) tickStorm(now);
     if (!connect_done_) {
       uint64_t allowed =
           static_cast<uint64_t>(
@@ -162,6 +247,11 @@ class SubscriberMode final : public Engine {
   }
 
   void onOpen(Conn& c) override {
+    if (c.recovering) {  // back from a storm: its sequence goes on
+      ++open_;
+      ++storm_.reconnected;
+      return;
+    }
     --inflight_;
     ++open_;
     connect_hist_.record(monoNs() - c.started_ns);
@@ -169,6 +259,14 @@ class SubscriberMode final : public Engine {
   }
 
   void onEnded(Conn& c, bool failed) override {
+    if (c.recovering) {
+      // Back from the storm but gone again before "recovered": failed
+      // (counted once).
+      ++storm_.failed;
+      if (!failed) --open_;
+      c.recovering = false;
+      return;
+    }
     if (failed) {
       --inflight_;
       retryOrFail(c);
@@ -184,6 +282,7 @@ class SubscriberMode final : public Engine {
       ++stale_;
       return;
     }
+    if (recover_ && !notePosition(c, payload, recv_ns)) return;
     uint64_t ph = 0, pub = 0, seq = 0, sent = 0;
     if (!findU64(payload, "\"ph\":", ph) ||
         !findU64(payload, "\"pub\":", pub) ||
@@ -215,6 +314,32 @@ class SubscriberMode final : public Engine {
           k % drivers_ == static_cast<uint64_t>(c.driver))) {
       ++misrouted_;
     }
+  }
+
+  // Keeps the position of an event frame; counts the end of a recovery.
+  // False when the message is not an event.
+  bool notePosition(Conn& c, std::string_view payload, uint64_t recv_ns) {
+    static constexpr std::string_view kPos = R"({"pos":")";
+    static constexpr std::string_view kRecovered = R"({"type":"recovered")";
+    if (payload.substr(0, kPos.size()) == kPos) {
+      const size_t end = payload.find('"', kPos.size());
+      if (end != std::string_view::npos) {
+        c.last_pos.assign(payload.substr(kPos.size(), end - kPos.size()));
+      }
+      return true;
+    }
+    if (payload.substr(0, kRecovered.size()) == kRecovered) {
+      if (c.recovering) {
+        const bool complete =
+            payload.find("\"complete\":true") != std::string_view::npos;
+        ++(complete ? storm_.complete : storm_.incomplete);
+        storm_.live.record(recv_ns > c.back_ns ? recv_ns - c.back_ns : 0);
+        storm_.last_live_ns = recv_ns;
+        c.recovering = false;
+      }
+      return false;
+    }
+    return true;
   }
 
   uint64_t expectedFor(const Conn& c, uint64_t p, uint64_t sent) const {
@@ -277,6 +402,8 @@ class SubscriberMode final : public Engine {
       waiting_ = true;
       expect_start_ = last_progress_ = monoNs();
       last_distinct_ = UINT64_MAX;
+    } else if (w[0] == "storm" && w.size() >= 3) {
+      startStorm(std::stoull(w[1]), std::stoull(w[2]));
     } else if (w[0] == "status") {
       emit(JsonLine("status")
                .num("open", open_)
@@ -333,6 +460,8 @@ class SubscriberMode final : public Engine {
   size_t head_ = 0;
   uint64_t first_ = 0, orders_ = 0, fanout_every_ = 0, drivers_ = 0;
   bool wildcard_ = false;
+  bool recover_ = false;
+  Storm storm_;
   std::vector<int64_t> sizes_;
   double rate_ = 1000;
   uint64_t max_inflight_ = 256;

@@ -16,6 +16,8 @@ const SETTINGS = [
     help: 'share of new WebSocket upgrades routed to the native core' },
   { name: 'threads', env: 'FICUS_THREADS', def: 0, kind: 'integer', min: 0, max: 64,
     help: 'native worker threads (0 = one per CPU)' },
+  { name: 'history-max-events', env: 'HISTORY_MAX_EVENTS', def: 100000, kind: 'integer', min: 0, max: 10000000,
+    help: 'events kept for clients that resume with since= (0 = no history)' },
   { name: 'feed-rate', env: 'FEED_RATE', def: 20, kind: 'number', min: 0, max: 100000,
     help: 'simulated delivery events per second (0 = off)' },
   // Each in-process client holds two descriptors (its end and the server's)

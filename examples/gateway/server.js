@@ -107,7 +107,7 @@ function rateLimitedLog(intervalMs) {
 
 // `slot`: this worker's index when run by cluster.js, else null.
 function createGateway(config, { slot = null } = {}) {
-  const dispatch = ficus.createDispatcher({ threads: config.threads });
+  const dispatch = ficus.createDispatcher({ threads: config.threads, historyMaxEvents: config.historyMaxEvents });
   const server = http.createServer();
   // Off (no secret): every upgrade is accepted and may subscribe to
   // anything, as before. On: the token's `sub` is the identity (so the

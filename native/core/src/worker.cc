@@ -20,6 +20,8 @@ namespace {
 // Commands one wakeup executes before yielding to I/O, so a flood of
 // publishes cannot starve reads and writes (Node uses 1000 likewise).
 constexpr unsigned kCommandsPerTick = 1024;
+// Events a replay examines at least when its turn comes (runReplays).
+constexpr size_t kMinReplayShare = 64;
 // Commands between flushes of the connections they made dirty: small enough
 // that a burst is written while it is still arriving, large enough that
 // several events for one connection still leave in one send.
@@ -394,21 +396,24 @@ void Worker::recover(Connection& connection, std::string_view since,
 
 void Worker::runReplays() {
   if (replays_.empty()) return;
-  // One budget for the worker, shared fairly: each replay in turn gets an
-  // equal share, so thousands resuming at once slow each other down, not
-  // the live delivery to everyone else.
+  // One budget for the worker, so thousands resuming at once slow each
+  // other down, not the live delivery to everyone else. The replays take
+  // turns (a queue): each gets an equal share of the budget, but at least
+  // kMinReplayShare events, since a turn has a fixed cost (finding the
+  // connection, reading the stream); whoever did not get a turn this time
+  // is first next time.
   size_t budget = options().replay_events_per_tick;
-  const size_t share = std::max<size_t>(1, budget / replays_.size());
-  size_t kept = 0;
-  for (size_t i = 0; i < replays_.size(); ++i) {
+  const size_t turns = replays_.size();
+  const size_t share = std::max(kMinReplayShare, budget / turns);
+  for (size_t turn = 0; turn < turns && budget > 0; ++turn) {
+    Replay replay = std::move(replays_.front());
+    replays_.pop_front();
     size_t allowance = std::min(share, budget);
     const size_t before = allowance;
-    const bool over =
-        allowance == 0 ? false : advanceReplay(replays_[i], allowance);
+    const bool over = advanceReplay(replay, allowance);
     budget -= before - allowance;
-    if (!over) replays_[kept++] = std::move(replays_[i]);
+    if (!over) replays_.push_back(std::move(replay));
   }
-  replays_.resize(kept);
   flushDirty();
   if (!replays_.empty()) uv_async_send(&doorbell_);  // more next iteration
 }

@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include <atomic>
+#include <deque>
 #include <cstdint>
 #include <future>
 #include <memory>
@@ -181,7 +182,7 @@ class Worker final : public ConnectionHost {
   // The stream: the next event this worker delivers, and the replays in
   // progress (one per recovering connection, oldest first).
   uint64_t stream_cursor_ = 0;
-  std::vector<Replay> replays_;
+  std::deque<Replay> replays_;
   std::vector<Stream::RecordRef> read_scratch_;
   uint64_t last_stall_ms_ = 0;  // when native.worker.stall last blocked
   std::minstd_rand drop_dice_;  // native.delivery.drop's choices
