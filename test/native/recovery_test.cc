@@ -298,3 +298,46 @@ TEST(Recovery, ConcurrentIngestIsDeliveredInOneOrderEverywhere) {
 
 }  // namespace
 }  // namespace ficus::test
+
+namespace ficus::test {
+namespace {
+
+// A gap far larger than the send buffer: the replay waits for the client
+// to read instead of filling the buffer (which closes a positioned
+// connection), so a slow reader still recovers it all.
+TEST(Recovery, AGapLargerThanTheSendBufferIsPacedByTheClient) {
+  Options options = recoveryOptions();
+  options.max_buffered_bytes = 64 * 1024;
+  RunningCore core = startCore(options);
+  std::string last;
+  {
+    TestClient client =
+        TestClient::open(core.port, "/ws?topics=order:p1&recover=1");
+    ASSERT_TRUE(waitOpen(core, 1));
+    core->publishEvents(event("p1", "", 0));
+    auto frame = client.readData();
+    ASSERT_TRUE(frame);
+    last = split(frame->payload).pos;
+  }
+  ASSERT_TRUE(waitOpen(core, 0));
+  constexpr int kEvents = 5000;  // ~1 MB of frames, 16 send buffers
+  for (int seq = 1; seq <= kEvents; ++seq) {
+    core->publishEvents(event("p1", "", seq));
+  }
+  TestClient back =
+      TestClient::open(core.port, "/ws?topics=order:p1&since=" + last);
+  back.shrinkReceiveBuffer(4096);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // slow
+  for (int seq = 1; seq <= kEvents; ++seq) {
+    auto frame = back.readData();
+    ASSERT_TRUE(frame) << seq;
+    ASSERT_EQ(seqOf(split(frame->payload).event), seq);
+  }
+  auto done = back.readData();
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->payload, kRecoveredComplete);
+  EXPECT_EQ(core->stats().total.drops_backpressure, 0u);
+}
+
+}  // namespace
+}  // namespace ficus::test

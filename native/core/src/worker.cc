@@ -405,17 +405,22 @@ void Worker::runReplays() {
   size_t budget = options().replay_events_per_tick;
   const size_t turns = replays_.size();
   const size_t share = std::max(kMinReplayShare, budget / turns);
+  bool progressed = false;
   for (size_t turn = 0; turn < turns && budget > 0; ++turn) {
     Replay replay = std::move(replays_.front());
     replays_.pop_front();
     size_t allowance = std::min(share, budget);
     const size_t before = allowance;
+    const uint64_t cursor = replay.cursor;
     const bool over = advanceReplay(replay, allowance);
     budget -= before - allowance;
+    progressed = progressed || over || replay.cursor != cursor;
     if (!over) replays_.push_back(std::move(replay));
   }
   flushDirty();
-  if (!replays_.empty()) uv_async_send(&doorbell_);  // more next iteration
+  // More next iteration; but when every replay waits for its client to
+  // read (paced), the tick timer comes back instead of a busy loop.
+  if (progressed && !replays_.empty()) uv_async_send(&doorbell_);
 }
 
 bool Worker::advanceReplay(Replay& replay, size_t& budget) {
@@ -425,7 +430,13 @@ bool Worker::advanceReplay(Replay& replay, size_t& budget) {
   }
   WorkerMetrics& m = mutableMetrics();
   FramePool& frames = this->frames();
-  while (budget > 0 && replay.cursor < stream_cursor_) {
+  // Paced by the client: a gap larger than its send buffer would otherwise
+  // close it (positioned connections are closed, not skipped, when full),
+  // and it would resume into the same wall again. Past half the buffer it
+  // waits for its next turn, when the kernel has taken some.
+  const size_t pace = options().max_buffered_bytes / 2;
+  while (budget > 0 && replay.cursor < stream_cursor_ &&
+         connection->bufferedBytes() < pace) {
     read_scratch_.clear();
     const Stream::ReadResult read =
         stream_->read(replay.cursor, stream_cursor_, 1, read_scratch_);
@@ -443,7 +454,9 @@ bool Worker::advanceReplay(Replay& replay, size_t& budget) {
     FrameRef* ref = nullptr;
     const auto first = static_cast<uint32_t>(replay.cursor - record.firstSeq());
     uint32_t i = first;
-    for (; i < record.size() && budget > 0; ++i, --budget) {
+    for (;
+         i < record.size() && budget > 0 && connection->bufferedBytes() < pace;
+         ++i, --budget) {
       const FrameBatch& batch = *record.batch();
       const FrameBatch::Entry& entry = batch.entry(i);
       const uint64_t seq = record.firstSeq() + i;
@@ -537,6 +550,8 @@ void Worker::onTick(uv_timer_t* handle) {
   // destroyed later, in its uv_close callback.
   self->deadlines().advance(
       now, [now](Connection& connection) { connection.onDeadline(now); });
+  // Replays waiting for their clients to read come back at least here.
+  self->runReplays();
 }
 
 void Worker::onConnectionClosed(Connection& connection) {
