@@ -341,3 +341,29 @@ TEST(Recovery, AGapLargerThanTheSendBufferIsPacedByTheClient) {
 
 }  // namespace
 }  // namespace ficus::test
+
+namespace ficus::test {
+namespace {
+
+// A copy of a shared stream: publishes bring the shared ids; one already
+// appended is a duplicate, in the same call or a later one.
+TEST(SharedStream, PublishesWithIdsSkipOnlyWhatIsAlreadyThere) {
+  RunningCore core = startCore(recoveryOptions());
+  core->useSharedStream(0x0123456789abcdef);
+  EXPECT_EQ(core->publishEvents(event("x1", "", 1)).status,
+            CallStatus::kInvalidArgument);  // no ids: refused
+  std::vector<Position> ids = {{0, 5000, 0}, {0, 5000, 1}};
+  PublishResult first = core->publishEvents(
+      event("x1", "", 1) + "\n" + event("x1", "", 2), nullptr, &ids);
+  EXPECT_EQ(first.accepted, 2u);
+  EXPECT_EQ(first.duplicates, 0u);
+  ids = {{0, 5000, 1}, {0, 5001, 0}};
+  PublishResult second = core->publishEvents(
+      event("x1", "", 2) + "\n" + event("x1", "", 3), nullptr, &ids);
+  EXPECT_EQ(second.accepted, 1u);
+  EXPECT_EQ(second.duplicates, 1u);
+  EXPECT_EQ(core->stream().last()->toString(), "0123456789abcdef-5001-0");
+}
+
+}  // namespace
+}  // namespace ficus::test

@@ -262,3 +262,52 @@ TEST(SharedStream, TakesTheSharedPositionsAndForgetsTheOldEpoch) {
 
 }  // namespace
 }  // namespace ficus
+
+namespace ficus {
+namespace {
+
+// What a replay of some topics reads: only their events, in order, each
+// once, and where to go on when it stopped at `max`.
+TEST(StreamTopics, CollectsTheEventsOfSomeTopicsOnly) {
+  Stream stream(kEpoch, limits(6), 1);
+  stream.stopReading(0);
+  auto batch = std::make_shared<FrameBatch>();
+  // seq: 0 a, 1 b, 2 a+b, 3 c, 4 a
+  batch->add("{}", "a", {}, 0);
+  batch->add("{}", "b", {}, 0);
+  batch->add("{}", "a", "b", 0);
+  batch->add("{}", "c", {}, 0);
+  batch->add("{}", "a", {}, 0);
+  stream.append(batch, 1000);
+  std::vector<Stream::Hit> hits;
+  auto seqs = [&] {
+    std::vector<uint64_t> out;
+    for (const auto& h : hits) out.push_back(h.record->firstSeq() + h.index);
+    hits.clear();
+    return out;
+  };
+  Stream::ReadResult r = stream.collect({"a", "b"}, 0, 5, 10, hits);
+  EXPECT_EQ(seqs(), (std::vector<uint64_t>{0, 1, 2, 4}));
+  EXPECT_EQ(r.next, 5u);
+  r = stream.collect({"b", "a"}, 1, 5, 2, hits);
+  EXPECT_EQ(seqs(), (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(r.next, 3u);
+  r = stream.collect({"nobody"}, 0, 5, 10, hits);
+  EXPECT_TRUE(seqs().empty());
+  EXPECT_EQ(r.next, 5u);
+  // Exactly `max` left: all of them, and nothing after.
+  r = stream.collect({"a"}, 0, 5, 3, hits);
+  EXPECT_EQ(seqs(), (std::vector<uint64_t>{0, 2, 4}));
+  EXPECT_EQ(r.next, 5u);
+  // The index follows trimming: six more events push out the first batch
+  // (whole batches, at least 6 kept), and a collect from before it is
+  // overtaken.
+  stream.append(batchOf(6, "a"), 1001);
+  r = stream.collect({"a"}, 0, 11, 10, hits);
+  EXPECT_EQ(r.missed, 5u);
+  r = stream.collect({"a", "b"}, 5, 11, 10, hits);
+  EXPECT_EQ(seqs(), (std::vector<uint64_t>{5, 6, 7, 8, 9, 10}));
+}
+
+}  // namespace
+}  // namespace ficus

@@ -189,6 +189,7 @@ PublishResult Core::publishEvents(std::string_view ndjson,
   std::vector<Position> batch_positions;
   // Only the owner appends to a shared stream's copy: this read stays true.
   std::optional<Position> last = positions ? stream_->last() : std::nullopt;
+  if (last) last->epoch = 0;  // the ids carry none: compare (ms, n) only
   // A batch's offsets are 32-bit: more than 4 GiB goes as several batches.
   auto sendBatch = [&] {
     if (batch->empty()) return;

@@ -83,6 +83,7 @@ uint64_t Stream::linkLocked(std::shared_ptr<const Record> record,
   appended_ = true;
   events_ += record->size();
   bytes_ += record->memoryBytes();
+  topics_.add(*record->batch(), first_seq);
   head_.store(record->endSeq(), std::memory_order_release);
   records_.push_back(std::move(record));
   trimLocked(now_ms);
@@ -107,6 +108,7 @@ void Stream::becomeExternal(uint64_t epoch) {
   // replay reading it is overtaken and its client resumes, into
   // complete:false).
   records_.clear();
+  topics_.clear();
   events_ = 0;
   bytes_ = 0;
   appended_ = false;
@@ -135,6 +137,7 @@ void Stream::trimLocked(uint64_t now_ms) {
     trimmed_ = true;
     events_ -= front.size();
     bytes_ -= front.memoryBytes();
+    topics_.remove(*front.batch(), front.firstSeq());
     records_.pop_front();
   }
 }
@@ -169,6 +172,31 @@ Stream::ReadResult Stream::read(uint64_t from, uint64_t until,
     result.next = records_[i]->endSeq();
   }
   if (reader) readers_[*reader] = result.next;
+  return result;
+}
+
+Stream::ReadResult Stream::collect(const std::vector<std::string_view>& topics,
+                                   uint64_t from, uint64_t until, size_t max,
+                                   std::vector<Hit>& out) {
+  std::lock_guard lock(mutex_);
+  ReadResult result;
+  const uint64_t oldest = records_.empty()
+                              ? head_.load(std::memory_order_relaxed)
+                              : records_.front()->firstSeq();
+  if (from < oldest) {
+    result.missed = oldest - from;
+    result.next = from;
+    return result;
+  }
+  seq_scratch_.clear();
+  result.next = topics_.collect(topics, from, until, max, seq_scratch_);
+  size_t r = indexOfLocked(from);
+  for (uint64_t seq : seq_scratch_) {
+    while (r < records_.size() && records_[r]->endSeq() <= seq) ++r;
+    if (r == records_.size()) break;
+    out.push_back(
+        {records_[r], static_cast<uint32_t>(seq - records_[r]->firstSeq())});
+  }
   return result;
 }
 
@@ -215,7 +243,7 @@ Stream::Snapshot Stream::snapshot() const {
   Snapshot s;
   s.epoch = epoch_;
   s.events = events_;
-  s.bytes = bytes_;
+  s.bytes = bytes_ + topics_.memoryBytes();
   s.head = head_.load(std::memory_order_relaxed);
   s.oldest_seq = records_.empty() ? s.head : records_.front()->firstSeq();
   return s;

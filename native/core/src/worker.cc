@@ -12,6 +12,7 @@
 #include "ficus/close_codes.h"
 #include "ficus/connection_id.h"
 #include "ficus/position.h"
+#include "ficus/wildcard.h"
 
 namespace ficus {
 
@@ -430,6 +431,9 @@ bool Worker::advanceReplay(Replay& replay, size_t& budget) {
   }
   WorkerMetrics& m = mutableMetrics();
   FramePool& frames = this->frames();
+  if (advanceIndexedReplay(*connection, replay, budget)) {
+    return finishReplay(*connection, replay);
+  }
   // Paced by the client: a gap larger than its send buffer would otherwise
   // close it (positioned connections are closed, not skipped, when full),
   // and it would resume into the same wall again. Past half the buffer it
@@ -476,10 +480,78 @@ bool Worker::advanceReplay(Replay& replay, size_t& budget) {
     replay.cursor = record.firstSeq() + i;
     if (connection->state() != ConnectionState::kOpen) return true;
   }
+  return finishReplay(*connection, replay);
+}
+
+bool Worker::finishReplay(Connection& connection, const Replay& replay) {
+  if (connection.state() != ConnectionState::kOpen) return true;
   if (replay.cursor < stream_cursor_) return false;
-  connection->setHeld(false);
-  m.recoveries_complete.add();
-  connection->sendText(kRecoveredComplete);
+  connection.setHeld(false);
+  mutableMetrics().recoveries_complete.add();
+  connection.sendText(kRecoveredComplete);
+  return true;
+}
+
+bool Worker::advanceIndexedReplay(Connection& connection, Replay& replay,
+                                  size_t& budget) {
+  // Literal topics only: a wildcard's events are found by walking.
+  std::vector<std::string_view>& topics = topic_scratch_;
+  topics.clear();
+  const bool own = replay.topics.empty() || replay.cursor >= replay.live_from;
+  if (own) {
+    for (const SubscriptionSlot& slot : connection.subscriptions()) {
+      if (slot.prefix) return false;
+      topics.push_back(slot.topic->name);
+    }
+  } else {
+    for (const std::string& topic : replay.topics) {
+      if (isWildcard(topic)) return false;
+      topics.push_back(topic);
+    }
+  }
+  WorkerMetrics& m = mutableMetrics();
+  FramePool& frames = this->frames();
+  const size_t pace = options().max_buffered_bytes / 2;
+  while (budget > 0 && replay.cursor < stream_cursor_ &&
+         connection.bufferedBytes() < pace) {
+    // The events of the other topics before live_from were live already.
+    const uint64_t until = own ? stream_cursor_ : replay.live_from;
+    if (!own && replay.cursor >= until) return true;  // switch lists
+    std::vector<Stream::Hit>& hits = hit_scratch_;
+    hits.clear();
+    const Stream::ReadResult read =
+        stream_->collect(topics, replay.cursor, until, budget, hits);
+    if (read.missed != 0) {
+      m.recoveries_overtaken.add();
+      connection.setHeld(false);
+      connection.close(close_code::kTryAgainLater,
+                       close_reason::kRecoveryOvertaken);
+      hits.clear();
+      return true;
+    }
+    // A fixed cost per call, and one per event sent.
+    budget -= std::min(budget, hits.size() + 1);
+    replay.cursor = read.next;
+    const Stream::Record* last = nullptr;
+    FrameRef* ref = nullptr;
+    for (const Stream::Hit& hit : hits) {
+      if (connection.bufferedBytes() >= pace ||
+          connection.state() != ConnectionState::kOpen) {
+        replay.cursor = hit.record->firstSeq() + hit.index;  // from here
+        break;
+      }
+      if (hit.record.get() != last) {
+        if (ref != nullptr) frames.release(ref);
+        ref = frames.acquire(hit.record->positioned());
+        last = hit.record.get();
+      }
+      m.replayed_events.add();
+      connection.send(ref, hit.index);
+    }
+    if (ref != nullptr) frames.release(ref);
+    hits.clear();
+    if (!own && replay.cursor >= replay.live_from) return true;
+  }
   return true;
 }
 

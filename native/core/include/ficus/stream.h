@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "ficus/frame_batch.h"
+#include "ficus/history_topics.h"
 #include "ficus/position.h"
 
 namespace ficus {
@@ -140,6 +141,18 @@ class Stream {
                   std::vector<RecordRef>& out,
                   std::optional<unsigned> reader = std::nullopt);
 
+  // One event of a record, as collect() finds it.
+  struct Hit {
+    RecordRef record;
+    uint32_t index;
+  };
+  // The events on any of `topics` (literal names) with sequence numbers in
+  // [from, until), in order, each once, at most `max`: what a replay of
+  // those topics sends. `next`: where to continue; `missed`: events from
+  // `from` on already trimmed (the replay is overtaken).
+  ReadResult collect(const std::vector<std::string_view>& topics, uint64_t from,
+                     uint64_t until, size_t max, std::vector<Hit>& out);
+
   // Marks `reader`'s cursor without reading (the reader skips to `seq`).
   void markRead(unsigned reader, uint64_t seq);
   // `reader` holds nothing back until it reads again (it stopped, or does
@@ -180,6 +193,8 @@ class Stream {
   bool trimmed_ = false;
   Position first_ever_{};
   std::vector<uint64_t> readers_;
+  HistoryTopics topics_;
+  std::vector<uint64_t> seq_scratch_;  // collect()'s
 };
 
 }  // namespace ficus

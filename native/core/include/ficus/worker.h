@@ -14,8 +14,8 @@
 #include <uv.h>
 
 #include <atomic>
-#include <deque>
 #include <cstdint>
+#include <deque>
 #include <future>
 #include <memory>
 #include <optional>
@@ -119,6 +119,13 @@ class Worker final : public ConnectionHost {
   void runReplays();
   // Advances one replay by up to `budget` events; true when it is over.
   bool advanceReplay(Replay& replay, size_t& budget);
+  // Through the stream's topic index, when every topic it replays is
+  // literal; false (nothing done) when one is a wildcard.
+  bool advanceIndexedReplay(Connection& connection, Replay& replay,
+                            size_t& budget);
+  // Releases the connection with complete:true once the replay is at the
+  // cursor; whether it is over.
+  bool finishReplay(Connection& connection, const Replay& replay);
   void execute(Command& command);
   void handle(AdoptCommand& command);
   void handle(ListenCommand& command);
@@ -184,6 +191,8 @@ class Worker final : public ConnectionHost {
   uint64_t stream_cursor_ = 0;
   std::deque<Replay> replays_;
   std::vector<Stream::RecordRef> read_scratch_;
+  std::vector<Stream::Hit> hit_scratch_;
+  std::vector<std::string_view> topic_scratch_;
   uint64_t last_stall_ms_ = 0;  // when native.worker.stall last blocked
   std::minstd_rand drop_dice_;  // native.delivery.drop's choices
   bool stopping_ = false;
