@@ -1,0 +1,274 @@
+'use strict';
+// The Redis bridge's stream mode against real redis-server and gateway
+// processes (nothing mocked): positions are Redis Stream ids, the same on
+// every gateway, so a client whose gateway was SIGKILLed resumes on another
+// with since=<last position> and gets every event it missed, in order, once,
+// then {"type":"recovered","complete":true}, then live events. A Redis
+// restarted without persistence is a new epoch: old positions resume into
+// complete:false, live delivery goes on. A Redis restarted from its RDB
+// file is the same epoch: a client resuming on the gateway that reconnected
+// to it loses nothing.
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { createClient } = require('redis');
+const { startRedis } = require('./support/redis-server');
+const { startGatewayProcess } = require('./support/gateway-process');
+const { connect, until, event } = require('./support/clients');
+
+jest.setTimeout(60000);
+
+const STREAM = 'ficus:stream';
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const GATEWAY_ARGS = ['--native-percent', '100', '--threads', '2', '--feed-rate', '0'];
+
+const sockets = [];
+const started = [];
+
+afterEach(async () => {
+  for (const ws of sockets.splice(0)) ws.terminate();
+  for (const s of started.splice(0).reverse()) await s.stop();
+});
+
+async function gateway(redis) {
+  const gw = await startGatewayProcess(['--redis', redis.url, ...GATEWAY_ARGS]);
+  started.push(gw);
+  return gw;
+}
+
+async function redisServer(options) {
+  const redis = await startRedis(options);
+  started.push(redis);
+  return redis;
+}
+
+async function getJson(gw, target) {
+  return (await fetch(gw.http(target))).json();
+}
+
+async function postEvents(gw, events) {
+  const res = await fetch(gw.http('/events'), { method: 'POST', body: events.map((e) => JSON.stringify(e)).join('\n') });
+  expect(res.status).toBe(200);
+  return res.json();
+}
+
+// A frame as { pos, seq, order } (an event with its position) or
+// { recovered: complete }.
+function frame(text) {
+  const msg = JSON.parse(text);
+  if (msg.type === 'recovered') return { recovered: msg.complete };
+  if (typeof msg.pos !== 'string' || !msg.event) throw new Error(`not a positioned frame: ${text}`);
+  return { pos: msg.pos, seq: msg.event.seq, order: msg.event.order_id };
+}
+
+async function subscriber(gw, topic, id, query) {
+  const ws = await connect(gw.ws(`/ws?topics=order:${topic}&client_id=${id}&${query}`));
+  sockets.push(ws);
+  ws.topic = topic;
+  return ws;
+}
+
+// Publishes through `gw` until stop(): batches of one event per topic, each
+// POST awaited, so Redis holds them in seq order. Remembers each topic's seqs.
+function publisher(gw, topics) {
+  const published = new Map(topics.map((t) => [t, []]));
+  let seq = 0;
+  let stopped = false;
+  const done = (async () => {
+    while (!stopped) {
+      const batch = topics.map((t) => {
+        seq += 1;
+        published.get(t).push(seq);
+        return event(t, null, seq);
+      });
+      await postEvents(gw, batch);
+      await sleep(5);
+    }
+  })();
+  return {
+    published,
+    get seq() {
+      return seq;
+    },
+    async stop() {
+      stopped = true;
+      await done;
+    },
+  };
+}
+
+const lastPos = (ws) => ws.received.map(frame).filter((f) => f.pos).at(-1).pos;
+
+test('a gateway SIGKILLed mid-stream: its clients resume on another gateway with since= and miss nothing, in order, once', async () => {
+  const redis = await redisServer();
+  const a = await gateway(redis);
+  const b = await gateway(redis);
+  const topics = Array.from({ length: 20 }, (_, i) => `k${i}`);
+  const CLIENTS = 200;
+  const clients = [];
+  for (let i = 0; i < CLIENTS; i += 1) clients.push(await subscriber(a, topics[i % topics.length], `c${i}`, 'recover=1'));
+  await until(async () => (await getJson(a, '/stats')).paths.native.connections === CLIENTS, 10000, 'every client native on A');
+
+  const pub = publisher(b, topics);
+  await until(() => clients.every((ws) => ws.received.length >= 5), 15000, 'events with positions on A');
+  const positions = clients[0].received.map(frame).map((f) => f.pos);
+  expect(positions[0]).toMatch(/^[0-9a-f]{16}-\d+-\d+$/);
+
+  a.child.kill('SIGKILL');
+  await a.exited;
+  await until(() => clients.every((ws) => ws.readyState === ws.CLOSED), 5000, 'A\'s clients cut off');
+  await sleep(300); // events go on meanwhile
+  const before = new Map(clients.map((ws) => [ws, ws.received.map(frame)]));
+
+  const back = [];
+  for (const [i, ws] of clients.entries()) {
+    const again = await subscriber(b, ws.topic, `c${i}`, `recover=1&since=${lastPos(ws)}`);
+    back.push(again);
+  }
+  await sleep(300); // and live events after the resume
+  await pub.stop();
+  const last = pub.seq;
+  await until(() => back.every((ws) => {
+    const f = ws.received.map(frame).filter((x) => x.seq !== undefined);
+    return f.length > 0 && f.at(-1).seq === pub.published.get(ws.topic).at(-1);
+  }), 15000, 'every resumed client up to the last event');
+
+  const epoch = positions[0].slice(0, 16);
+  for (const [i, ws] of clients.entries()) {
+    const first = before.get(ws);
+    const after = back[i].received.map(frame);
+    // Exactly one recovered, complete, before any live event past the gap.
+    const marks = after.map((f, at) => (f.recovered !== undefined ? at : -1)).filter((at) => at >= 0);
+    expect({ i, marks: marks.length, complete: after[marks[0]].recovered }).toEqual({ i, marks: 1, complete: true });
+    // Something was missed while A was gone, and it came before the mark.
+    expect(marks[0]).toBeGreaterThan(0);
+    const seqs = [...first, ...after].filter((f) => f.seq !== undefined).map((f) => f.seq);
+    const want = pub.published.get(ws.topic).filter((s) => s >= seqs[0]);
+    expect({ i, seqs }).toEqual({ i, seqs: want });
+    // Positions: one epoch, strictly increasing across both gateways.
+    const pos = [...first, ...after].filter((f) => f.pos).map((f) => f.pos);
+    for (const p of pos) expect(p.slice(0, 16)).toBe(epoch);
+    const ids = pos.map((p) => p.slice(17).split('-').map(BigInt));
+    for (let k = 1; k < ids.length; k += 1) {
+      const [pm, pn] = ids[k - 1];
+      const [m, n] = ids[k];
+      expect(m > pm || (m === pm && n > pn)).toBe(true);
+    }
+  }
+  const stats = await getJson(b, '/stats');
+  expect(stats.bridge).toMatchObject({ mode: 'stream', state: 'ready', rejected: 0, dropped: 0 });
+  expect(stats.bridge.stream).toMatchObject({ key: STREAM, epoch, epochChanges: 0, gaps: 0, duplicates: 0 });
+  expect(stats.bridge.stream.read).toBe(last);
+  const metrics = await (await fetch(b.http('/metrics'))).text();
+  expect(metrics).toMatch(new RegExp(`^ficus_bridge_stream_read_events_total ${last}$`, 'm'));
+});
+
+test('events XADDed by another service in the entry format reach subscribers with positions; malformed entries are counted', async () => {
+  const redis = await redisServer();
+  const gw = await gateway(redis);
+  const plain = createClient({ url: redis.url });
+  await plain.connect();
+  try {
+    const ws = await subscriber(gw, 'x1', 'x', 'recover=1');
+    await until(async () => (await getJson(gw, '/stats')).paths.native.connections === 1, 5000, 'the subscriber');
+    await plain.sendCommand(['XADD', STREAM, 'MAXLEN', '~', '100000', '*', 'data', JSON.stringify(event('x1', null, 1))]);
+    await plain.sendCommand(['XADD', STREAM, '*', 'other', 'x']);
+    await plain.sendCommand(['XADD', STREAM, '*', 'data', `${JSON.stringify(event('x1', null, 2))}\n${JSON.stringify(event('x1', null, 3))}`]);
+    await plain.sendCommand(['XADD', STREAM, '*', 'data', JSON.stringify(event('x1', null, 4))]);
+    await until(() => ws.received.length >= 2, 5000, 'the two well-formed events');
+    const got = ws.received.map(frame);
+    expect(got.map((f) => f.seq)).toEqual([1, 4]);
+    const ids = (await plain.sendCommand(['XRANGE', STREAM, '-', '+'])).map((e) => String(e[0]));
+    expect(got.map((f) => f.pos.slice(17))).toEqual([ids[0], ids[3]]);
+    const { bridge } = await getJson(gw, '/stats');
+    expect(bridge.stream).toMatchObject({ read: 4, invalid: 2 });
+    expect(bridge.rejected).toBe(2);
+  } finally {
+    plain.destroy();
+  }
+});
+
+test('Redis restarted without persistence: a new epoch; old positions resume into complete:false; live delivery goes on', async () => {
+  let redis = await redisServer();
+  const gw = await gateway(redis);
+  const live = await subscriber(gw, 'e1', 'live', 'recover=1');
+  await until(async () => (await getJson(gw, '/stats')).paths.native.connections === 1, 5000, 'the subscriber');
+  await postEvents(gw, [event('e1', null, 1), event('e1', null, 2)]);
+  await until(() => live.received.length === 2, 5000, 'two events');
+  const oldPos = lastPos(live);
+  const oldEpoch = (await getJson(gw, '/stats')).bridge.stream.epoch;
+  expect(oldPos.slice(0, 16)).toBe(oldEpoch);
+
+  await redis.kill();
+  redis = await redisServer({ port: redis.port }); // empty: no RDB, no AOF
+  await until(async () => {
+    const { bridge } = await getJson(gw, '/stats');
+    return bridge.state === 'ready' && bridge.stream.epochChanges === 1;
+  }, 15000, 'the bridge on the new epoch');
+  const { bridge } = await getJson(gw, '/stats');
+  expect(bridge.stream.epoch).not.toBe(oldEpoch);
+  expect(bridge.reconnects).toBeGreaterThanOrEqual(1);
+
+  // The connected client stays and gets what is published now, in the new epoch.
+  await postEvents(gw, [event('e1', null, 3)]);
+  await until(() => live.received.length === 3, 5000, 'the live event after the restart');
+  expect(frame(live.received[2])).toMatchObject({ seq: 3, pos: expect.stringMatching(new RegExp(`^${bridge.stream.epoch}-`)) });
+
+  // A client resuming from the old epoch: complete:false, nothing replayed, then live.
+  const late = await subscriber(gw, 'e1', 'late', `recover=1&since=${oldPos}`);
+  await until(() => late.received.length >= 1, 5000, 'the recovered answer');
+  expect(late.received.map(frame)).toEqual([{ recovered: false }]);
+  await postEvents(gw, [event('e1', null, 4)]);
+  await until(() => late.received.length === 2 && live.received.length === 4, 5000, 'live after complete:false');
+  expect(frame(late.received[1]).seq).toBe(4);
+  expect(frame(live.received[3]).seq).toBe(4);
+  // A position of the new epoch resumes completely.
+  const newPos = frame(live.received[2]).pos;
+  const fresh = await subscriber(gw, 'e1', 'fresh', `since=${newPos}`);
+  await until(() => fresh.received.length >= 2, 5000, 'the replay');
+  expect(fresh.received.map(frame).map((f) => f.seq ?? f.recovered)).toEqual([4, true]);
+});
+
+test('Redis restarted from its RDB file: the same epoch; a client resuming on the reconnected gateway loses nothing', async () => {
+  const dbfilename = `ficus-stream-test-${process.pid}.rdb`;
+  const args = ['--dbfilename', dbfilename];
+  let redis = await redisServer({ args });
+  try {
+    const gw = await gateway(redis);
+    const plain = createClient({ url: redis.url, socket: { reconnectStrategy: (n) => Math.min(50 * 2 ** n, 500) } });
+    plain.on('error', () => {});
+    await plain.connect();
+    const ws = await subscriber(gw, 'p1', 'p', 'recover=1');
+    await until(async () => (await getJson(gw, '/stats')).paths.native.connections === 1, 5000, 'the subscriber');
+    await postEvents(gw, [event('p1', null, 1), event('other', null, 2)]);
+    await until(() => ws.received.length === 1, 5000, 'the first event');
+    const pos = lastPos(ws);
+    ws.terminate();
+    await postEvents(gw, [event('p1', null, 3), event('other', null, 4), event('p1', null, 5)]);
+    await until(async () => (await getJson(gw, '/stats')).bridge.stream.read === 5, 5000, 'read back');
+    const { epoch } = (await getJson(gw, '/stats')).bridge.stream;
+    expect(await plain.sendCommand(['SAVE'])).toBe('OK');
+    plain.destroy();
+
+    await redis.kill();
+    // Published while Redis is away: held by the gateway, sent when it is back.
+    await postEvents(gw, [event('p1', null, 6)]);
+    redis = await redisServer({ port: redis.port, args });
+    await until(async () => {
+      const { bridge } = await getJson(gw, '/stats');
+      return bridge.state === 'ready' && bridge.stream.read === 6;
+    }, 15000, 'the bridge back, reading where it was');
+    const { bridge } = await getJson(gw, '/stats');
+    expect(bridge.stream).toMatchObject({ epoch, epochChanges: 0, gaps: 0 });
+    expect(bridge.reconnects).toBeGreaterThanOrEqual(1);
+    await postEvents(gw, [event('p1', null, 7)]);
+    await until(async () => (await getJson(gw, '/stats')).bridge.stream.read === 7, 5000, 'the event after the restart');
+
+    const back = await subscriber(gw, 'p1', 'p', `recover=1&since=${pos}`);
+    await until(() => back.received.length >= 5, 5000, 'the replay');
+    expect(back.received.map(frame).map((f) => f.seq ?? f.recovered)).toEqual([3, 5, 6, 7, true]);
+  } finally {
+    fs.rmSync(path.join(os.tmpdir(), dbfilename), { force: true });
+  }
+});
