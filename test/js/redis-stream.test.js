@@ -74,9 +74,9 @@ async function subscriber(gw, topic, id, query) {
 function publisher(gw, topics) {
   const published = new Map(topics.map((t) => [t, []]));
   let seq = 0;
-  let stopped = false;
+  const state = { stopped: false };
   const done = (async () => {
-    while (!stopped) {
+    while (!state.stopped) {
       const batch = topics.map((t) => {
         seq += 1;
         published.get(t).push(seq);
@@ -92,7 +92,7 @@ function publisher(gw, topics) {
       return seq;
     },
     async stop() {
-      stopped = true;
+      state.stopped = true;
       await done;
     },
   };
@@ -190,7 +190,7 @@ test('events XADDed by another service in the entry format reach subscribers wit
 });
 
 test('Redis restarted without persistence: a new epoch; old positions resume into complete:false; live delivery goes on', async () => {
-  let redis = await redisServer();
+  const redis = await redisServer();
   const gw = await gateway(redis);
   const live = await subscriber(gw, 'e1', 'live', 'recover=1');
   await until(async () => (await getJson(gw, '/stats')).paths.native.connections === 1, 5000, 'the subscriber');
@@ -201,7 +201,7 @@ test('Redis restarted without persistence: a new epoch; old positions resume int
   expect(oldPos.slice(0, 16)).toBe(oldEpoch);
 
   await redis.kill();
-  redis = await redisServer({ port: redis.port }); // empty: no RDB, no AOF
+  await redisServer({ port: redis.port }); // empty: no RDB, no AOF
   await until(async () => {
     const { bridge } = await getJson(gw, '/stats');
     return bridge.state === 'ready' && bridge.stream.epochChanges === 1;
