@@ -10,6 +10,7 @@
 // to it loses nothing.
 
 const fs = require('node:fs');
+const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const { createClient } = require('redis');
@@ -43,14 +44,31 @@ async function redisServer(options) {
   return redis;
 }
 
+// A new connection for every request (agent: false): a kept-alive socket
+// the gateway closes as it idles out would fail a request now and then.
+function request(gw, target, { method = 'GET', body } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(gw.http(target), { method, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => {
+        text += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 async function getJson(gw, target) {
-  return (await fetch(gw.http(target))).json();
+  return JSON.parse((await request(gw, target)).text);
 }
 
 async function postEvents(gw, events) {
-  const res = await fetch(gw.http('/events'), { method: 'POST', body: events.map((e) => JSON.stringify(e)).join('\n') });
+  const res = await request(gw, '/events', { method: 'POST', body: events.map((e) => JSON.stringify(e)).join('\n') });
   expect(res.status).toBe(200);
-  return res.json();
+  return JSON.parse(res.text);
 }
 
 // A frame as { pos, seq, order } (an event with its position) or
@@ -160,7 +178,7 @@ test('a gateway SIGKILLed mid-stream: its clients resume on another gateway with
   expect(stats.bridge).toMatchObject({ mode: 'stream', state: 'ready', rejected: 0, dropped: 0 });
   expect(stats.bridge.stream).toMatchObject({ key: STREAM, epoch, epochChanges: 0, gaps: 0, duplicates: 0 });
   expect(stats.bridge.stream.read).toBe(last);
-  const metrics = await (await fetch(b.http('/metrics'))).text();
+  const metrics = (await request(b, '/metrics')).text;
   expect(metrics).toMatch(new RegExp(`^ficus_bridge_stream_read_events_total ${last}$`, 'm'));
 });
 
@@ -266,9 +284,100 @@ test('Redis restarted from its RDB file: the same epoch; a client resuming on th
     await until(async () => (await getJson(gw, '/stats')).bridge.stream.read === 7, 5000, 'the event after the restart');
 
     const back = await subscriber(gw, 'p1', 'p', `recover=1&since=${pos}`);
-    await until(() => back.received.length >= 5, 5000, 'the replay');
+    await until(() => back.received.map(frame).some((f) => f.recovered !== undefined), 5000, 'the replay');
     expect(back.received.map(frame).map((f) => f.seq ?? f.recovered)).toEqual([3, 5, 6, 7, true]);
   } finally {
     fs.rmSync(path.join(os.tmpdir(), dbfilename), { force: true });
   }
+});
+
+describe('stream mode in a process', () => {
+  const ficus = require('../..');
+  const { startGateway } = require('./support/gateway');
+  let gw;
+  afterEach(async () => {
+    if (gw) await gw.close();
+    gw = null;
+  });
+
+  test('publishers on both paths go through Redis and reach subscribers on both paths once; close() goes back to local delivery on an epoch of its own', async () => {
+    const redis = await redisServer();
+    gw = await startGateway({ attach: { nativePercent: 50, overrideHeader: 'x-ficus-path' } });
+    gw.dispatch.attach(gw.server, { path: '/publish', role: 'publisher', overrideHeader: 'x-ficus-path' });
+    const bridge = gw.dispatch.bridge(redis.url, { stream: 'test:s1' });
+    await bridge.ready();
+    const { epoch } = bridge.stats().stream;
+    const native = await connect(gw.url('/ws?topics=order:g1&recover=1'), { headers: { 'x-ficus-path': 'native' } });
+    const legacy = await connect(gw.url('/ws?topics=order:g1'), { headers: { 'x-ficus-path': 'legacy' } });
+    sockets.push(native, legacy);
+    const publishers = [];
+    for (const p of ['native', 'legacy']) {
+      publishers.push(await connect(gw.url('/publish'), { headers: { 'x-ficus-path': p } }));
+    }
+    sockets.push(...publishers);
+    for (let seq = 0; seq < 100; seq += 1) publishers[seq % 2].send(JSON.stringify(event('g1', null, seq)));
+    gw.dispatch.publish(event('g1', null, 100));
+    await until(() => native.received.length === 101 && legacy.received.length === 101, 10000, 'every event on both paths');
+    await sleep(100); // a duplicate would come now
+    const seqs = (ws) => ws.received.map((m) => JSON.parse(m)).map((m) => (m.event ? m.event.seq : m.seq));
+    expect(seqs(native).sort((x, y) => x - y)).toEqual(Array.from({ length: 101 }, (_, i) => i));
+    // Both paths in the stream's one order.
+    expect(seqs(legacy)).toEqual(seqs(native));
+    const positions = native.received.map((m) => JSON.parse(m).pos);
+    expect(new Set(positions.map((p) => p.slice(0, 16)))).toEqual(new Set([epoch]));
+    // Everything went through Redis: 101 entries, one per event.
+    const plain = createClient({ url: redis.url });
+    await plain.connect();
+    expect(await plain.sendCommand(['XLEN', 'test:s1'])).toBe(101);
+    plain.destroy();
+    const stats = gw.dispatch.stats();
+    expect(stats.bridge).toMatchObject({ published: 101, received: 101, dropped: 0, stream: { read: 101, duplicates: 0 } });
+    expect(stats.paths.native.ingested).toBe(50);
+    expect(gw.dispatch.lastPosition()).toBe(positions.at(-1));
+
+    await bridge.close();
+    // Local again, on an epoch of this process's own: the old positions are foreign.
+    gw.dispatch.publish(event('g1', null, 101));
+    await until(() => native.received.length === 102, 5000, 'the local event');
+    const local = JSON.parse(native.received.at(-1));
+    expect(local.event.seq).toBe(101);
+    expect(local.pos.slice(0, 16)).not.toBe(epoch);
+    const resumed = await connect(gw.url(`/ws?topics=order:g1&since=${positions[50]}`), { headers: { 'x-ficus-path': 'native' } });
+    sockets.push(resumed);
+    await until(() => resumed.received.length >= 1, 5000, 'the recovered answer');
+    expect(JSON.parse(resumed.received[0])).toEqual({ type: 'recovered', complete: false });
+  });
+
+  test('needs the native core; pub/sub does not; publishLocal and useSharedStream check their arguments', async () => {
+    const redis = await redisServer();
+    const legacyOnly = ficus.createDispatcher({ native: false });
+    try {
+      expect(() => legacyOnly.bridge(redis.url)).toThrow(expect.objectContaining({
+        code: 'ERR_FICUS_NATIVE_UNAVAILABLE',
+        message: expect.stringMatching(/^mode 'stream' needs the native core.*native core disabled by options\.native = false.*use \{ mode: 'pubsub' \}$/),
+      }));
+      await legacyOnly.bridge(redis.url, { mode: 'pubsub' }).ready();
+      expect(() => legacyOnly.publishLocal('{}', { ids: ['1-0'] })).toThrow(/needs the native core/);
+    } finally {
+      await legacyOnly.close();
+    }
+    gw = await startGateway();
+    const d = gw.dispatch;
+    expect(() => d.publishLocal('{}', { ids: 'x' })).toThrow(
+      new TypeError('Expected an array of stream ids "<ms>-<n>" for options.ids but received the string "x"'));
+    expect(() => d.publishLocal('{}', { ids: ['1-0', '2'] })).toThrow(
+      new TypeError('Expected a stream id "<ms>-<n>" for options.ids[1] but received the string "2"'));
+    expect(() => d.publishLocal('{}', { idz: [] })).toThrow(/Unknown option options.idz/);
+    expect(() => d.useSharedStream('ABC', () => {})).toThrow(
+      new TypeError('Expected 16 lowercase hex digits for epoch but received the string "ABC"'));
+    expect(() => d.useSharedStream('0123456789abcdef')).toThrow(
+      new TypeError('Expected a function for onIngest but received undefined undefined'));
+    expect(d.lastPosition()).toBeNull();
+    // Ids given: duplicates are skipped and counted.
+    d.useSharedStream('0123456789abcdef', () => {});
+    const line = JSON.stringify(event('d1', null, 1));
+    expect(d.publishLocal(`${line}\n${line}`, { ids: ['5-0', '5-1'] })).toEqual({ accepted: 2, rejected: [], duplicates: 0 });
+    expect(d.publishLocal(`${line}\n${line}`, { ids: ['5-1', '6-0'] })).toEqual({ accepted: 1, rejected: [], duplicates: 1 });
+    expect(d.lastPosition()).toBe('0123456789abcdef-6-0');
+  });
 });
