@@ -29,6 +29,7 @@ const { forEachLine, decodeEvent } = require('./events');
 const { FicusError, codes, wrap } = require('./errors');
 const v = require('./validate');
 const { StreamReader, appendCommand } = require('./redis-stream');
+const { randomEpoch } = require('./shared-stream');
 
 const positive = (min, max) => (value, name) => v.integer(value, name, { min, max });
 
@@ -170,7 +171,7 @@ class Bridge extends EventEmitter {
     this.inflight = new Set(); // publish-through PUBLISH commands not yet answered
     this.inflightBytes = 0;
 
-    const { createClient } = requireRedis();
+    const { createClient, RESP_TYPES } = requireRedis();
     if (this.mode === 'stream' && !dispatcher.nativeAvailable) {
       throw new FicusError(codes.NATIVE_UNAVAILABLE,
         `mode 'stream' needs the native core, whose history hands out the positions (${dispatcher.nativeError.message}); use { mode: 'pubsub' }`,
@@ -204,9 +205,13 @@ class Bridge extends EventEmitter {
         readCount: this.options.readCount,
         readBlockMs: this.options.readBlockMs,
         backoff: backoff(this.options.backoffMinMs, this.options.backoffMaxMs),
+        respTypes: RESP_TYPES,
       });
       this.streamMaxLen = this.options.streamMaxLen ?? dispatcher.options.historyMaxEvents;
       this.held = []; // publishes before the reader's first sync (see send())
+      // Shared from now on, under a placeholder epoch until the reader
+      // learns the stream's: ingested events already go through Redis.
+      dispatcher.useSharedStream(randomEpoch(), (data) => this.publishIngested(data));
     } else {
       this.subscriber.on('ready', () => {
         if (!this.subscribed && !this.subscribing) this.subscribe();

@@ -38,8 +38,17 @@ function appendCommand(key, maxLen, lines) {
   return ['EVAL', APPEND_SCRIPT, '1', key, String(maxLen), ...lines];
 }
 
-// Lines forEachLine would skip (lib/events/lines.js): no id may go to one.
-const BLANK = /^[ \t]*\r?$/;
+const NEWLINE = Buffer.from('\n');
+
+// Whether forEachLine (lib/events/lines.js) would skip these bytes as a
+// blank line: no id may go to one.
+function isBlank(bytes) {
+  const end = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.length - 1 : bytes.length;
+  for (let i = 0; i < end; i += 1) {
+    if (bytes[i] !== 0x20 && bytes[i] !== 0x09) return false;
+  }
+  return true;
+}
 
 function fieldOf(fields, name) {
   for (let i = 0; i + 1 < fields.length; i += 2) {
@@ -62,6 +71,7 @@ class StreamReader {
   #count;
   #blockMs;
   #backoff;
+  #asBytes;
   #stopped = false;
   #epoch = null;
   #lastId = null; // the last entry read (or where reading starts)
@@ -70,7 +80,10 @@ class StreamReader {
   #counters = { read: 0, invalid: 0, duplicates: 0, epochChanges: 0, gaps: 0 };
   #lagMs = 0;
 
-  constructor(bridge, client, { key, readCount, readBlockMs, backoff }) {
+  // `respTypes`: the `redis` package's RESP_TYPES (loaded by the bridge:
+  // an optional peer dependency).
+  constructor(bridge, client, { key, readCount, readBlockMs, backoff, respTypes }) {
+    this.#asBytes = { typeMapping: { [respTypes.BLOB_STRING]: Buffer } };
     this.#bridge = bridge;
     this.#client = client;
     this.#key = key;
@@ -127,8 +140,11 @@ class StreamReader {
         await this.#whenReady();
         if (this.#stopped) return;
         if (this.#syncedGeneration !== this.#generation) await this.#sync();
+        // As bytes: invalid UTF-8 must reach the core's decoder as it is
+        // (rejected), not turned into U+FFFD by the client.
         const reply = await this.#client.sendCommand([
-          'XREAD', 'BLOCK', String(this.#blockMs), 'COUNT', String(this.#count), 'STREAMS', this.#key, this.#lastId]);
+          'XREAD', 'BLOCK', String(this.#blockMs), 'COUNT', String(this.#count), 'STREAMS', this.#key, this.#lastId],
+        this.#asBytes);
         if (this.#stopped) return;
         failures = 0;
         if (reply) {
@@ -212,13 +228,12 @@ class StreamReader {
     for (const [id, fields] of entries) {
       this.#lastId = String(id);
       const data = fieldOf(fields, 'data');
-      const text = data === undefined ? undefined : String(data);
       // One event per entry: a newline would make two lines for one id.
-      if (text === undefined || text.includes('\n') || BLANK.test(text)) {
+      if (data === undefined || data.includes(0x0a) || isBlank(data)) {
         invalid += 1;
         continue;
       }
-      lines.push(text);
+      lines.push(data, NEWLINE);
       ids.push(this.#lastId);
     }
     this.#counters.read += entries.length;
@@ -228,7 +243,8 @@ class StreamReader {
       this.#bridge.rejectedEntries(invalid, "stream entry: expected one event in a 'data' field");
     }
     if (lines.length === 0 || this.#bridge.dispatcher.closed) return;
-    const data = lines.join('\n');
+    lines.pop();
+    const data = Buffer.concat(lines);
     const result = this.#bridge.dispatcher.publishLocal(data, { ids });
     this.#counters.duplicates += result.duplicates;
     this.#bridge.delivered(data, result);

@@ -182,7 +182,7 @@ test('a gateway SIGKILLed mid-stream: its clients resume on another gateway with
   expect(metrics).toMatch(new RegExp(`^ficus_bridge_stream_read_events_total ${last}$`, 'm'));
 });
 
-test('events XADDed by another service in the entry format reach subscribers with positions; malformed entries are counted', async () => {
+test('events XADDed by another service in the entry format reach subscribers with positions; malformed entries and invalid events are counted', async () => {
   const redis = await redisServer();
   const gw = await gateway(redis);
   const plain = createClient({ url: redis.url });
@@ -193,15 +193,18 @@ test('events XADDed by another service in the entry format reach subscribers wit
     await plain.sendCommand(['XADD', STREAM, 'MAXLEN', '~', '100000', '*', 'data', JSON.stringify(event('x1', null, 1))]);
     await plain.sendCommand(['XADD', STREAM, '*', 'other', 'x']);
     await plain.sendCommand(['XADD', STREAM, '*', 'data', `${JSON.stringify(event('x1', null, 2))}\n${JSON.stringify(event('x1', null, 3))}`]);
+    // Invalid UTF-8 reaches the decoder as bytes, and is rejected there.
+    const badUtf8 = Buffer.concat([Buffer.from('{"order_id":"x1","status":"'), Buffer.from([0xff]), Buffer.from('","timestamp":"2026-11-27T10:00:00Z"}')]);
+    await plain.sendCommand(['XADD', STREAM, '*', 'data', badUtf8]);
     await plain.sendCommand(['XADD', STREAM, '*', 'data', JSON.stringify(event('x1', null, 4))]);
     await until(() => ws.received.length >= 2, 5000, 'the two well-formed events');
     const got = ws.received.map(frame);
     expect(got.map((f) => f.seq)).toEqual([1, 4]);
     const ids = (await plain.sendCommand(['XRANGE', STREAM, '-', '+'])).map((e) => String(e[0]));
-    expect(got.map((f) => f.pos.slice(17))).toEqual([ids[0], ids[3]]);
+    expect(got.map((f) => f.pos.slice(17))).toEqual([ids[0], ids[4]]);
     const { bridge } = await getJson(gw, '/stats');
-    expect(bridge.stream).toMatchObject({ read: 4, invalid: 2 });
-    expect(bridge.rejected).toBe(2);
+    expect(bridge.stream).toMatchObject({ read: 5, invalid: 2 });
+    expect(bridge.rejected).toBe(3);
   } finally {
     plain.destroy();
   }
