@@ -116,6 +116,15 @@ function publisher(gw, topics) {
   };
 }
 
+// fn(0 .. count - 1), 50 at a time, results in order.
+async function inBatches(count, fn) {
+  const out = [];
+  for (let i = 0; i < count; i += 50) {
+    out.push(...await Promise.all(Array.from({ length: Math.min(50, count - i) }, (_, k) => fn(i + k))));
+  }
+  return out;
+}
+
 const lastPos = (ws) => ws.received.map(frame).filter((f) => f.pos).at(-1).pos;
 
 test('a gateway SIGKILLed mid-stream: its clients resume on another gateway with since= and miss nothing, in order, once', async () => {
@@ -123,9 +132,8 @@ test('a gateway SIGKILLed mid-stream: its clients resume on another gateway with
   const a = await gateway(redis);
   const b = await gateway(redis);
   const topics = Array.from({ length: 20 }, (_, i) => `k${i}`);
-  const CLIENTS = 200;
-  const clients = [];
-  for (let i = 0; i < CLIENTS; i += 1) clients.push(await subscriber(a, topics[i % topics.length], `c${i}`, 'recover=1'));
+  const CLIENTS = 300;
+  const clients = await inBatches(CLIENTS, (i) => subscriber(a, topics[i % topics.length], `c${i}`, 'recover=1'));
   await until(async () => (await getJson(a, '/stats')).paths.native.connections === CLIENTS, 10000, 'every client native on A');
 
   const pub = publisher(b, topics);
@@ -139,11 +147,7 @@ test('a gateway SIGKILLed mid-stream: its clients resume on another gateway with
   await sleep(300); // events go on meanwhile
   const before = new Map(clients.map((ws) => [ws, ws.received.map(frame)]));
 
-  const back = [];
-  for (const [i, ws] of clients.entries()) {
-    const again = await subscriber(b, ws.topic, `c${i}`, `recover=1&since=${lastPos(ws)}`);
-    back.push(again);
-  }
+  const back = await inBatches(CLIENTS, (i) => subscriber(b, clients[i].topic, `c${i}`, `recover=1&since=${lastPos(clients[i])}`));
   await sleep(300); // and live events after the resume
   await pub.stop();
   const last = pub.seq;
