@@ -20,13 +20,13 @@
 // would reach subscribers as if they were new.
 //
 // Gaps: while the reader was away (or behind), MAXLEN may have trimmed
-// entries it had not read; XREAD would silently skip them. Redis 7 reports
-// the newest deleted id (XINFO STREAM max-deleted-entry-id): past the last
-// id read, the history is dropped as on an epoch change (same epoch), and
-// the gap counted.
+// entries it had not read; XREAD would silently skip them. XINFO STREAM
+// tells (trimmedAfter below), checked on every reconnect and after a full
+// batch: then the history is dropped as on an epoch change (same epoch),
+// and the gap counted.
 
 const { FicusError, codes } = require('./errors');
-const { randomEpoch, isEpoch, compareStreamIds, parseStreamId } = require('./shared-stream');
+const { randomEpoch, isEpoch, compareStreamIds } = require('./shared-stream');
 
 // One command per turn of published events, each its own entry, in order.
 const APPEND_SCRIPT = `for i = 2, #ARGV do
@@ -55,6 +55,28 @@ function fieldOf(fields, name) {
     if (String(fields[i]) === name) return fields[i + 1];
   }
   return undefined;
+}
+
+// Whether XINFO STREAM `info` says entries after `lastId` were removed
+// before they could be read. Trimming (MAXLEN) removes the oldest entries,
+// and Redis 7.0 does not report them in max-deleted-entry-id (only XDEL
+// does), so: from the start ("0-0"), any entry ever added and no longer
+// there (entries-added, Redis >= 7); else, a first entry after `lastId`
+// (lastId itself trimmed, with at least one node of newer entries kept:
+// almost surely some of them unread; at worst a resume is answered
+// complete:false), or an empty stream whose last id is after it.
+function trimmedAfter(info, lastId) {
+  const length = Number(fieldOf(info, 'length'));
+  if (lastId === '0-0') {
+    const added = fieldOf(info, 'entries-added');
+    return added !== undefined && Number(added) > length;
+  }
+  if (length === 0) {
+    const last = fieldOf(info, 'last-generated-id');
+    return last !== undefined && compareStreamIds(String(last), lastId) > 0;
+  }
+  const first = fieldOf(info, 'first-entry');
+  return Array.isArray(first) && compareStreamIds(String(first[0]), lastId) > 0;
 }
 
 function sleep(ms) {
@@ -209,15 +231,13 @@ class StreamReader {
       if (/no such key/i.test(error.message)) return; // nothing written yet
       throw error;
     }
-    const deleted = info ? fieldOf(info, 'max-deleted-entry-id') : undefined;
-    if (deleted === undefined || parseStreamId(String(deleted)) === null) return; // Redis < 7: not known
-    if (compareStreamIds(String(deleted), this.#lastId) <= 0) return;
+    if (!trimmedAfter(info, this.#lastId)) return;
     // Entries after the last one read are gone: what this core holds can
     // no longer be resumed from without a hole. Same epoch, fresh history.
     this.#counters.gaps += 1;
     this.#bridge.dispatcher.useSharedStream(this.#epoch, (data) => this.#bridge.publishIngested(data));
     this.#bridge.noteError(new FicusError(codes.REDIS,
-      `stream ${this.#key}: entries up to ${deleted} were trimmed before this gateway read them (after ${this.#lastId}); history dropped`));
+      `stream ${this.#key}: entries after ${this.#lastId} were trimmed before this gateway read them; history dropped`));
   }
 
   // One XREAD batch: every well-formed entry with its id, in order.

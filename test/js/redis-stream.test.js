@@ -388,3 +388,46 @@ describe('stream mode in a process', () => {
     expect(d.lastPosition()).toBe('0123456789abcdef-6-0');
   });
 });
+
+test('entries trimmed before a reconnecting bridge read them: history dropped, the gap counted, old positions resume into complete:false', async () => {
+  const ficus = require('../..');
+  const { startGateway } = require('./support/gateway');
+  const redis = await redisServer();
+  const gw = await startGateway({ attach: { nativePercent: 100 } });
+  started.push({ stop: () => gw.close() });
+  const bridge = gw.dispatch.bridge(redis.url, { stream: 'test:gap' });
+  const errors = [];
+  bridge.on('error', (error) => errors.push(error));
+  await bridge.ready();
+  const ws = await connect(gw.url('/ws?topics=order:g1&recover=1'), { headers: { 'x-client-id': 'g' } });
+  sockets.push(ws);
+  gw.dispatch.publish(event('g1', null, 1));
+  await until(() => ws.received.length === 1, 5000, 'the first event');
+  const pos = JSON.parse(ws.received[0]).pos;
+
+  const plain = createClient({ url: redis.url });
+  await plain.connect();
+  try {
+    // One transaction: the bridge's connections are cut, then 300 entries
+    // are appended and all but 10 trimmed before it can read any of them.
+    const multi = plain.multi().addCommand(['CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes']);
+    for (let seq = 100; seq < 400; seq += 1) {
+      multi.addCommand(['XADD', 'test:gap', 'MAXLEN', '10', '*', 'data', JSON.stringify(event('g1', null, seq))]);
+    }
+    await multi.exec();
+  } finally {
+    plain.destroy();
+  }
+  await until(() => bridge.stats().stream.gaps === 1 && bridge.state === 'ready', 10000, 'the gap seen');
+  expect(errors.map((e) => e.message)).toContainEqual(expect.stringMatching(/were trimmed before this gateway read them/));
+  expect(errors.every((e) => e instanceof ficus.FicusError && e.code === 'ERR_FICUS_REDIS')).toBe(true);
+  // What is left of the stream arrives; what was trimmed cannot.
+  await until(() => ws.received.length === 11, 5000, 'the ten entries left');
+  expect(ws.received.slice(1).map((m) => JSON.parse(m).event.seq)).toEqual(Array.from({ length: 10 }, (_, i) => 390 + i));
+  // Resuming from before the hole: complete:false, nothing replayed.
+  const resumed = await connect(gw.url(`/ws?topics=order:g1&since=${pos}`), { headers: { 'x-client-id': 'g2' } });
+  sockets.push(resumed);
+  await until(() => resumed.received.length >= 1, 5000, 'the recovered answer');
+  expect(JSON.parse(resumed.received[0])).toEqual({ type: 'recovered', complete: false });
+  expect(bridge.stats().stream).toMatchObject({ epochChanges: 0, gaps: 1 });
+});
