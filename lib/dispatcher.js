@@ -16,7 +16,7 @@ const { Faults } = require('./failpoints');
 const { toPrometheus } = require('./prometheus');
 const { DEFAULTS, RANGES, LIMITS, isSendableCloseCode } = require('./protocol');
 const v = require('./validate');
-const { isEpoch, parseStreamId } = require('./shared-stream');
+const { isEpoch, isStreamId } = require('./shared-stream');
 
 const inRange = ([min, max]) => (value, name) => v.integer(value, name, { min, max });
 
@@ -36,7 +36,7 @@ function checkIds(options, native) {
   if (ids === undefined) return undefined;
   if (!Array.isArray(ids)) throw v.typeError('an array of stream ids "<ms>-<n>"', 'options.ids', ids);
   ids.forEach((id, i) => {
-    if (parseStreamId(id) === null) throw v.typeError('a stream id "<ms>-<n>"', `options.ids[${i}]`, id);
+    if (!isStreamId(id)) throw v.typeError('a stream id "<ms>-<n>"', `options.ids[${i}]`, id);
   });
   if (!native) throw new FicusError(codes.NATIVE_UNAVAILABLE, 'publishLocal(input, { ids }) needs the native core');
   return ids;

@@ -26,7 +26,7 @@
 // and the gap counted.
 
 const { FicusError, codes } = require('./errors');
-const { randomEpoch, isEpoch, compareStreamIds } = require('./shared-stream');
+const { randomEpoch, isEpoch, compareStreamIds, fitsPosition } = require('./shared-stream');
 
 // One command per turn of published events, each its own entry, in order.
 const APPEND_SCRIPT = `for i = 2, #ARGV do
@@ -248,8 +248,10 @@ class StreamReader {
     for (const [id, fields] of entries) {
       this.#lastId = String(id);
       const data = fieldOf(fields, 'data');
-      // One event per entry: a newline would make two lines for one id.
-      if (data === undefined || data.includes(0x0a) || isBlank(data)) {
+      // One event per entry: a newline would make two lines for one id. An
+      // id beyond what a position holds would make the core throw, here,
+      // at every retry: such an entry is skipped and counted instead.
+      if (data === undefined || data.includes(0x0a) || isBlank(data) || !fitsPosition(this.#lastId)) {
         invalid += 1;
         continue;
       }

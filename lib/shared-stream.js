@@ -17,8 +17,26 @@ function randomEpoch() {
   return crypto.randomBytes(8).toString('hex');
 }
 
+// Shape only (the core checks the range): cheap enough for every event.
+function isStreamId(value) {
+  return typeof value === 'string' && STREAM_ID.test(value);
+}
+
 function isEpoch(value) {
   return typeof value === 'string' && EPOCH.test(value);
+}
+
+const MAX_MS = 2n ** 53n; // Position::parseStreamId's bounds (position.cc)
+const MAX_N = 2n ** 32n - 1n;
+
+// Whether the core takes `id` as a position: a Redis id may be larger
+// (XADD with an explicit id), and then it cannot be one.
+function fitsPosition(id) {
+  const dash = id.indexOf('-');
+  // The usual case without BigInts: under 16 and 10 digits always fit.
+  if (dash > 0 && dash < 16 && id.length - dash - 1 < 10 && isStreamId(id)) return true;
+  const parsed = parseStreamId(id);
+  return parsed !== null && parsed[0] <= MAX_MS && parsed[1] <= MAX_N;
 }
 
 // "<ms>-<n>" as [ms, n] BigInts, or null.
@@ -34,15 +52,6 @@ function compareStreamIds(a, b) {
   if (am !== bm) return am < bm ? -1 : 1;
   if (an !== bn) return an < bn ? -1 : 1;
   return 0;
-}
-
-// The "<ms>-<n>" part of a position "<epoch>-<ms>-<n>".
-function streamIdOf(position) {
-  return position.slice(17);
-}
-
-function epochOf(position) {
-  return position.slice(0, 16);
 }
 
 // Once a core has left a shared stream it still refuses publishes without
@@ -80,4 +89,4 @@ class LocalIds {
   }
 }
 
-module.exports = { randomEpoch, isEpoch, parseStreamId, compareStreamIds, streamIdOf, epochOf, LocalIds };
+module.exports = { randomEpoch, isEpoch, isStreamId, fitsPosition, parseStreamId, compareStreamIds, LocalIds };
