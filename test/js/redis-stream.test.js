@@ -436,3 +436,16 @@ test('entries trimmed before a reconnecting bridge read them: history dropped, t
   expect(JSON.parse(resumed.received[0])).toEqual({ type: 'recovered', complete: false });
   expect(bridge.stats().stream).toMatchObject({ epochChanges: 0, gaps: 1 });
 });
+
+test('the example gateway: --redis-mode takes stream or pubsub, and says so', async () => {
+  const { runGatewayToExit } = require('./support/gateway-process');
+  const bad = await runGatewayToExit(['--redis', 'redis://127.0.0.1:1', '--redis-mode', 'streams']);
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toContain("--redis-mode must be one of stream, pubsub, got 'streams'");
+  const help = await runGatewayToExit(['--help']);
+  expect(help.stdout).toMatch(/--redis-mode <stream\|pubsub>/);
+  const redis = await redisServer();
+  const pubsub = await startGatewayProcess(['--redis', redis.url, '--redis-mode', 'pubsub', ...GATEWAY_ARGS]);
+  started.push(pubsub);
+  expect((await getJson(pubsub, '/stats')).bridge).toMatchObject({ mode: 'pubsub', channels: ['ficus:events'], publishThrough: true });
+});
