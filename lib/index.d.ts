@@ -344,7 +344,7 @@ export interface StreamBridgeOptions extends CommonBridgeOptions {
   publishThrough?: true;
   /** The stream's key; its epoch is in `<stream>:epoch`. Default 'ficus:stream'. */
   stream?: string;
-  /** XADD MAXLEN ~ this. Default: the dispatcher's historyMaxEvents (100000). */
+  /** XADD MAXLEN ~ this. Default: the dispatcher's historyMaxEvents (100000), at least 10000. */
   streamMaxLen?: number;
   /** Entries per XREAD. Default 1000. */
   readCount?: number;

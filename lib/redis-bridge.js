@@ -35,6 +35,7 @@ const { OPTIONS, DEFAULTS, checkMode, checkUrl, backoff } = require('./redis-opt
 const NEWLINE = Buffer.from('\n');
 const CLOSE_FLUSH_MS = 1000;
 const MAX_MESSAGE_BYTES = 1024 * 1024; // publish-through: a bigger turn is sent in several messages
+const MIN_DEFAULT_MAXLEN = 10000; // stream mode's default MAXLEN, at least
 
 // Strings and Buffers, newline-separated: a string if all are strings.
 function joinLines(lines) {
@@ -119,7 +120,10 @@ class Bridge extends EventEmitter {
         backoff: backoff(this.options.backoffMinMs, this.options.backoffMaxMs),
         respTypes: RESP_TYPES,
       });
-      this.streamMaxLen = this.options.streamMaxLen ?? dispatcher.options.historyMaxEvents;
+      // Redis keeps what a core can replay; and, whatever the history, some
+      // slack for a reader that falls behind or reconnects (a core without
+      // history, historyMaxEvents 0, still needs the stream to read).
+      this.streamMaxLen = this.options.streamMaxLen ?? Math.max(dispatcher.options.historyMaxEvents, MIN_DEFAULT_MAXLEN);
       this.held = []; // publishes before the reader's first sync (see send())
       // Shared from now on, under a placeholder epoch until the reader
       // learns the stream's: ingested events already go through Redis.

@@ -42,7 +42,7 @@ const DEFAULTS = {
   maxQueuedPublishBytes: 64 * 1024 * 1024, // ... and their bytes: a message can be 1 MiB
   batchWindowMs: 0, // publish-through: 0 = one message per event-loop turn
   stream: 'ficus:stream',
-  streamMaxLen: undefined, // the dispatcher's historyMaxEvents: Redis keeps what a core can replay
+  streamMaxLen: undefined, // the dispatcher's historyMaxEvents, at least 10,000 (redis-bridge.js)
   readCount: 1000, // entries per XREAD
   readBlockMs: 1000, // how long one XREAD waits for new entries
 };
