@@ -200,10 +200,12 @@ class StreamReader {
     }
     if (epoch !== this.#epoch) {
       const first = this.#epoch === null;
+      // Asked before anything changes: a sync cut off here starts over.
+      const start = first ? await this.#endId() : '0-0';
       this.#bridge.dispatcher.useSharedStream(epoch, (data) => this.#bridge.publishIngested(data));
       if (!first) this.#counters.epochChanges += 1;
       this.#epoch = epoch;
-      this.#lastId = first ? await this.#endId() : '0-0';
+      this.#lastId = start;
     } else {
       await this.#checkGap();
     }
@@ -216,22 +218,28 @@ class StreamReader {
     this.#bridge.update();
   }
 
-  // The id of the stream's newest entry ("0-0" for none): XREAD with "$"
-  // again after a timeout would skip what came between two calls.
+  // The id the stream's newest entry got, even if since deleted ("0-0"
+  // without a stream): XREAD with "$" again after a timeout would skip what
+  // came between two calls.
   async #endId() {
-    const newest = await this.#client.sendCommand(['XREVRANGE', this.#key, '+', '-', 'COUNT', '1']);
-    return newest && newest.length > 0 ? String(newest[0][0]) : '0-0';
+    const info = await this.#info();
+    const last = info === null ? undefined : fieldOf(info, 'last-generated-id');
+    return last === undefined ? '0-0' : String(last);
+  }
+
+  // XINFO STREAM as [name, value, ...], or null without a stream.
+  async #info() {
+    try {
+      return await this.#client.sendCommand(['XINFO', 'STREAM', this.#key]);
+    } catch (error) {
+      if (/no such key/i.test(error.message)) return null;
+      throw error;
+    }
   }
 
   async #checkGap() {
-    let info;
-    try {
-      info = await this.#client.sendCommand(['XINFO', 'STREAM', this.#key]);
-    } catch (error) {
-      if (/no such key/i.test(error.message)) return; // nothing written yet
-      throw error;
-    }
-    if (!trimmedAfter(info, this.#lastId)) return;
+    const info = await this.#info();
+    if (info === null || !trimmedAfter(info, this.#lastId)) return; // no stream: nothing written yet
     // Entries after the last one read are gone: what this core holds can
     // no longer be resumed from without a hole. Same epoch, fresh history.
     this.#counters.gaps += 1;

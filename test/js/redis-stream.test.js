@@ -7,7 +7,11 @@
 // restarted without persistence is a new epoch: old positions resume into
 // complete:false, live delivery goes on. A Redis restarted from its RDB
 // file is the same epoch: a client resuming on the gateway that reconnected
-// to it loses nothing.
+// to it loses nothing. Entries trimmed before a bridge read them are a gap:
+// history dropped, complete:false. Entries XADDed by other services;
+// malformed ones counted. In a process: publishers on both paths go through
+// the stream; close() goes back to local delivery; argument checks. The
+// example gateway's --redis-mode.
 
 const fs = require('node:fs');
 const http = require('node:http');
