@@ -29,9 +29,17 @@ function batchItems(data) {
 function bridgeGateway({ config, dispatch, store, log, label = 'ficus gateway' }) {
   // Stream mode publishes through Redis by nature; pub/sub is told to.
   const mode = config.redisMode || 'stream';
-  const bridge = dispatch.bridge(config.redis, {
-    mode, ...(mode === 'pubsub' ? { publishThrough: true } : {}), batchWindowMs: config.redisBatchMs,
-  });
+  let bridge;
+  try {
+    bridge = dispatch.bridge(config.redis, {
+      mode, ...(mode === 'pubsub' ? { publishThrough: true } : {}), batchWindowMs: config.redisBatchMs,
+    });
+  } catch (error) {
+    // Said in the gateway's own terms: which flag to change.
+    if (error.code !== 'ERR_FICUS_NATIVE_UNAVAILABLE') throw error;
+    throw new Error(`--redis-mode stream needs the native core (${dispatch.nativeError.message}); start with --redis-mode pubsub`,
+      { cause: error });
+  }
   const where = redactUrl(config.redis);
   bridge.on('state', ({ state, previous }) => {
     // Losing Redis and getting it back are news; the first connection is in

@@ -446,6 +446,11 @@ test('the example gateway: --redis-mode takes stream or pubsub, and says so', as
   const bad = await runGatewayToExit(['--redis', 'redis://127.0.0.1:1', '--redis-mode', 'streams']);
   expect(bad.code).toBe(2);
   expect(bad.stderr).toContain("--redis-mode must be one of stream, pubsub, got 'streams'");
+  // Without the native core, stream mode cannot start: the gateway says which flag to use.
+  const legacyOnly = await runGatewayToExit(['--port', '0', '--redis', 'redis://127.0.0.1:1', '--feed-rate', '0'],
+    { env: { FICUS_ADDON_PATH: path.join(os.tmpdir(), 'no-such-ficus-addon.node') } });
+  expect(legacyOnly.code).toBe(1);
+  expect(legacyOnly.stderr).toMatch(/--redis-mode stream needs the native core \(.*\); start with --redis-mode pubsub/);
   const help = await runGatewayToExit(['--help']);
   expect(help.stdout).toMatch(/--redis-mode <stream\|pubsub>/);
   const redis = await redisServer();
