@@ -16,6 +16,7 @@ const { Faults } = require('./failpoints');
 const { toPrometheus } = require('./prometheus');
 const { DEFAULTS, RANGES, LIMITS, isSendableCloseCode } = require('./protocol');
 const v = require('./validate');
+const { isEpoch, isStreamId } = require('./shared-stream');
 
 const inRange = ([min, max]) => (value, name) => v.integer(value, name, { min, max });
 
@@ -27,6 +28,20 @@ function isNativeId(id) {
   return true;
 }
 
+// publishLocal's options.ids: stream ids "<ms>-<n>", one per non-blank line.
+function checkIds(options, native) {
+  if (options === undefined) return undefined;
+  v.options(options, 'options', { ids: (value) => value }, {});
+  const { ids } = options;
+  if (ids === undefined) return undefined;
+  if (!Array.isArray(ids)) throw v.typeError('an array of stream ids "<ms>-<n>"', 'options.ids', ids);
+  ids.forEach((id, i) => {
+    if (!isStreamId(id)) throw v.typeError('a stream id "<ms>-<n>"', `options.ids[${i}]`, id);
+  });
+  if (!native) throw new FicusError(codes.NATIVE_UNAVAILABLE, 'publishLocal(input, { ids }) needs the native core');
+  return ids;
+}
+
 // Shared by both paths, so a client cannot tell them apart.
 const OPTIONS = {
   ...Object.fromEntries(Object.entries(RANGES).map(([name, range]) => [name, inRange(range)])),
@@ -36,6 +51,7 @@ const OPTIONS = {
 
 class Dispatcher extends EventEmitter {
   #native = null; // the NativePath, while the native core runs
+  #sharedIngest = null; // fn(data): where ingested events go while the stream is shared
   #nativeError = null; // why there is none
   #legacy;
   #routers = new Set();
@@ -73,7 +89,7 @@ class Dispatcher extends EventEmitter {
       this.#nativeError = new FicusError(codes.NATIVE_UNAVAILABLE, 'native core disabled by options.native = false');
     }
     if (this.#native) {
-      this.#native.on('event', (e) => this.#legacy.deliver(e.orderTopic, e.driverTopic, e.data, e.publishNs));
+      this.#native.on('event', (e) => this.#onIngested(e));
       this.#native.on('message', (m) => this.emit('message', { path: 'native', ...m }));
       this.#native.on('close', (m) => this.emit('close', { path: 'native', ...m }));
     }
@@ -132,16 +148,21 @@ class Dispatcher extends EventEmitter {
   }
 
   // publish() to this process's subscribers only (what a bridge delivers).
-  publishLocal(input) {
+  // `options.ids`: a shared stream's id of each event (lib/redis-stream.js);
+  // then the result also has `duplicates`.
+  publishLocal(input, options) {
+    const ids = checkIds(options, this.#native !== null);
     const started = nowNs();
     const batch = this.normalize(input);
     let { rejected } = batch;
     let accepted = 0;
+    let duplicates;
     const { bytes, indexOf } = batch;
     if (bytes.length > 0 && this.#native) {
       const routes = this.#legacy.connectionCount > 0 ? [] : undefined;
       const payload = routes && typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
-      const result = this.#native.publish(payload, routes);
+      const result = this.#native.publish(payload, routes, ids);
+      if (ids !== undefined) duplicates = result.duplicates;
       if (result.error !== null) {
         this.events.nativeFailures += result.accepted;
         // Counted either way; reported to 'error' listeners only, so an app
@@ -174,6 +195,7 @@ class Dispatcher extends EventEmitter {
     this.events.published += accepted + rejected.length;
     this.events.accepted += accepted;
     this.events.rejected += rejected.length;
+    if (ids !== undefined) return { accepted, rejected, duplicates: duplicates || 0 };
     return { accepted, rejected };
   }
 
@@ -240,7 +262,41 @@ class Dispatcher extends EventEmitter {
   }
 
   #updateMirror() {
-    if (this.#native) this.#native.setMirror(this.#legacy.connectionCount > 0);
+    if (this.#native) this.#native.setMirror(this.#sharedIngest !== null || this.#legacy.connectionCount > 0);
+  }
+
+  // ------------------------------------------------------ shared stream
+  // For the Redis bridge's stream mode (lib/redis-stream.js): positions come
+  // from a Redis Stream. While shared, native publisher connections' events
+  // are not delivered here but handed to `onIngest(data)`, which publishes
+  // them through Redis (they are delivered when they come back).
+
+  useSharedStream(epoch, onIngest) {
+    this.assertOpen();
+    if (!isEpoch(epoch)) throw v.typeError('16 lowercase hex digits', 'epoch', epoch);
+    v.fn(onIngest, 'onIngest');
+    if (this.#native === null) throw this.#nativeError;
+    this.#native.useSharedStream(epoch);
+    this.#sharedIngest = onIngest;
+    this.#updateMirror();
+  }
+
+  // Back to a stream of this process's own (a new epoch; see native-path.js).
+  leaveSharedStream() {
+    if (this.#native === null || this.#sharedIngest === null) return;
+    this.#sharedIngest = null;
+    if (!this.closed) this.#native.leaveSharedStream();
+    this.#updateMirror();
+  }
+
+  // "<epoch>-<ms>-<n>" of the newest event in this process's history, or null.
+  lastPosition() {
+    return this.#native === null ? null : this.#native.lastPosition();
+  }
+
+  #onIngested(e) {
+    if (this.#sharedIngest !== null) this.#sharedIngest(e.data);
+    else this.#legacy.deliver(e.orderTopic, e.driverTopic, e.data, e.publishNs);
   }
 
   // The path a connection id belongs to: numbers are native, strings

@@ -314,16 +314,8 @@ export interface Stats {
   bridge?: BridgeStats;
 }
 
-/** Options of `dispatcher.bridge()`. */
-export interface BridgeOptions {
-  /** Channels subscribed; publish-through sends to the first. Default ['ficus:events']. */
-  channels?: string[];
-  /**
-   * true: `publish()` validates here and sends the valid events to Redis instead of delivering
-   * them; every bridged instance, this one included, delivers them once when they come back.
-   * Default false.
-   */
-  publishThrough?: boolean;
+/** Options of `dispatcher.bridge()` in either mode. */
+export interface CommonBridgeOptions {
   /** Reconnect backoff: doubles from this (jittered)... Default 100. */
   backoffMinMs?: number;
   /** ...up to this. Default 5000. */
@@ -341,10 +333,70 @@ export interface BridgeOptions {
   batchWindowMs?: number;
 }
 
+/**
+ * Stream mode (the default): a Redis Stream is the one ordered stream of events; its entry ids are
+ * the positions clients resume from, on any gateway sharing it. Everything published goes
+ * through Redis. Needs the native core (else `bridge()` throws ERR_FICUS_NATIVE_UNAVAILABLE).
+ */
+export interface StreamBridgeOptions extends CommonBridgeOptions {
+  mode?: 'stream';
+  /** Always true in stream mode (false throws a RangeError). */
+  publishThrough?: true;
+  /** The stream's key; its epoch is in `<stream>:epoch`. Default 'ficus:stream'. */
+  stream?: string;
+  /** XADD MAXLEN ~ this. Default: the dispatcher's historyMaxEvents (100000), at least 10000. */
+  streamMaxLen?: number;
+  /** Entries per XREAD. Default 1000. */
+  readCount?: number;
+  /** How long one XREAD blocks waiting for entries. Default 1000. */
+  readBlockMs?: number;
+}
+
+/** Pub/sub mode: at-most-once, no positions shared across gateways. */
+export interface PubSubBridgeOptions extends CommonBridgeOptions {
+  mode: 'pubsub';
+  /** Channels subscribed; publish-through sends to the first. Default ['ficus:events']. */
+  channels?: string[];
+  /**
+   * true: `publish()` validates here and sends the valid events to Redis instead of delivering
+   * them; every bridged instance, this one included, delivers them once when they come back.
+   * Default false.
+   */
+  publishThrough?: boolean;
+}
+
+/** Options of `dispatcher.bridge()`. */
+export type BridgeOptions = StreamBridgeOptions | PubSubBridgeOptions;
+
+export type BridgeMode = 'stream' | 'pubsub';
+
+/** Stream mode's reader (`stats().bridge.stream`). */
+export interface BridgeStreamStats {
+  key: string;
+  /** The stream's epoch (16 hex digits), null before the first connection. */
+  epoch: string | null;
+  /** The id of the last entry read ("<ms>-<n>"), where reading resumes after a reconnect. */
+  lastId: string | null;
+  /** Entries read, valid or not. */
+  read: number;
+  /** Entries that are not one event in a `data` field (also in `rejected`). */
+  invalid: number;
+  /** Entries at or before the newest already appended: skipped. */
+  duplicates: number;
+  /** Times Redis had lost the stream (a new epoch): history dropped, clients resuming from the old one get complete:false. */
+  epochChanges: number;
+  /** Times entries not yet read had been trimmed (MAXLEN): history dropped likewise. */
+  gaps: number;
+  /** Age of the newest entry read when it was read (Redis's clock against ours). */
+  lagMs: number;
+}
+
 export type BridgeState = 'connecting' | 'ready' | 'reconnecting' | 'closed';
 
 export interface BridgeStats {
   state: BridgeState;
+  mode: BridgeMode;
+  /** Pub/sub: the channels; stream mode: []. */
   channels: string[];
   publishThrough: boolean;
   /** Events received from Redis, valid or not. */
@@ -360,6 +412,8 @@ export interface BridgeStats {
   lastError: string | null;
   /** Total time not connected and subscribed, the first connection included. */
   disconnectedMs: number;
+  /** Stream mode only. */
+  stream?: BridgeStreamStats;
 }
 
 export interface BridgeEvents {
@@ -372,9 +426,10 @@ export interface BridgeEvents {
   error: [error: FicusError];
 }
 
-/** A dispatcher's link to Redis pub/sub (`dispatcher.bridge()`). */
+/** A dispatcher's link to Redis, a stream or pub/sub (`dispatcher.bridge()`). */
 export interface Bridge extends EventEmitter<BridgeEvents> {
   readonly state: BridgeState;
+  readonly mode: BridgeMode;
   readonly channels: string[];
   /** Resolves once connected and subscribed; rejects with ERR_FICUS_CLOSED if closed first. */
   ready(): Promise<Bridge>;
@@ -609,11 +664,29 @@ export declare class Dispatcher extends EventEmitter<DispatcherEvents> {
    */
   registerMetrics(registry?: PromClientRegistry): () => void;
   /**
-   * Subscribes to Redis pub/sub and delivers what arrives to both paths (one publish per
-   * event-loop turn); with `publishThrough`, `publish()` goes through Redis. One open bridge
-   * per dispatcher; `close()` closes it.
+   * Runs this dispatcher on Redis. Stream mode (default): reads a Redis Stream in order and
+   * delivers each event with its entry id as position; `publish()` goes through it. Pub/sub:
+   * subscribes and delivers what arrives (one publish per event-loop turn); with
+   * `publishThrough`, `publish()` goes through Redis. One open bridge per dispatcher;
+   * `close()` closes it.
    */
   bridge(redisUrl: string, options?: BridgeOptions): Bridge;
+  /**
+   * `publish()` to this process's subscribers only (what a bridge delivers). `options.ids`: a
+   * shared stream's id ("<ms>-<n>") for each event, in order; then the result has `duplicates`
+   * (events at or before the newest already appended, skipped).
+   */
+  publishLocal(input: PublishInput, options?: { ids?: string[] }): PublishResult & { duplicates?: number };
+  /**
+   * For a stream bridge: from now on positions come from a shared stream whose epoch is `epoch`
+   * (16 lowercase hex digits); history of the old epoch is dropped; native publisher
+   * connections' events go to `onIngest` instead of being delivered.
+   */
+  useSharedStream(epoch: string, onIngest: (data: Buffer) => void): void;
+  /** Back to a stream of this process's own, on a new epoch. */
+  leaveSharedStream(): void;
+  /** The newest position in this process's history ("<epoch>-<ms>-<n>"), or null. */
+  lastPosition(): string | null;
   /** Closes the bridge and every connection (1001), stops the native threads. Idempotent. */
   close(): Promise<void>;
 }

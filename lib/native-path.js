@@ -16,6 +16,7 @@ const { rethrowLater } = require('./errors');
 const { nowNs } = require('./histogram');
 const { bucketOfRoute, slotOfRoute } = require('./bucket');
 const { OUTCOME, accessCounters, refreshRequest } = require('./access');
+const { LocalIds, randomEpoch } = require('./shared-stream');
 
 // ------------------------------------------------------------ the addon
 
@@ -92,6 +93,7 @@ class NativePath extends EventEmitter {
   #access = new Map(); // id -> the router's hook record (lib/access.js), if any
   #accessCounters = accessCounters();
   #mirroring = false;
+  #localIds = new LocalIds(); // after leaveSharedStream()
 
   // Starts the core's threads; throws (with the reason) when the addon is
   // missing or the core cannot start.
@@ -178,10 +180,42 @@ class NativePath extends EventEmitter {
   // each accepted event, so the caller can deliver it on the legacy path.
   // Returns { accepted, rejected: [{ index, reason }], error }: `error` says
   // why the accepted events did not all reach every worker.
-  publish(ndjson, routes) {
-    const result = this.#core.publishEvents(ndjson, routes);
+  // `ids`: for a shared stream, each non-blank line's id there ("<ms>-<n>");
+  // lines at or before the newest appended are skipped (`duplicates`).
+  publish(ndjson, routes, ids) {
+    const given = ids === undefined ? this.#localIds.idsFor(ndjson) : ids;
+    const result = this.#core.publishEvents(ndjson, routes, given);
     const name = statusName(result.status);
-    return { accepted: result.accepted, rejected: result.rejected, error: name === 'ok' ? null : STATUS_MESSAGES[name] };
+    return {
+      accepted: result.accepted,
+      rejected: result.rejected,
+      duplicates: result.duplicates || 0,
+      error: name === 'ok' ? null : STATUS_MESSAGES[name],
+    };
+  }
+
+  // --------------------------------------------------------- shared stream
+  // The Redis bridge's stream mode (lib/redis-stream.js): positions come
+  // from a Redis Stream whose epoch is `epoch` (16 lowercase hex); the
+  // core drops the old epoch's history, refuses publishes without ids and
+  // hands ingested events to JS only (mirror). See lib/shared-stream.js.
+
+  useSharedStream(epoch) {
+    this.#core.useSharedStream(epoch);
+    this.#localIds.stop();
+  }
+
+  // The bridge closed: the core cannot go back to numbering its events
+  // itself, so it moves to an epoch of its own (old positions resume into
+  // complete:false, never into a gap) and ids are made here.
+  leaveSharedStream() {
+    this.#core.useSharedStream(randomEpoch());
+    this.#localIds.start();
+  }
+
+  // "<epoch>-<ms>-<n>" of the newest event appended, or null.
+  lastPosition() {
+    return this.#core.lastPosition();
   }
 
   // Events that native publisher connections ingest reach JS ('event')

@@ -9,7 +9,8 @@ const { families } = require('./prometheus');
 const { FicusError, codes } = require('./errors');
 const v = require('./validate');
 
-const MAX_AGGREGATED = new Set(['ficus_native_percent', 'ficus_native_available', 'ficus_bridge_up']);
+const MAX_AGGREGATED = new Set(['ficus_native_percent', 'ficus_native_available', 'ficus_bridge_up',
+  'ficus_bridge_stream_lag_seconds']);
 
 function defaultRegistry() {
   try {
@@ -40,7 +41,8 @@ function registerMetrics(dispatch, registry = defaultRegistry()) {
   // Every family there can be (a rollout's and the bridge's too), so that
   // one appearing later is exposed without registering again.
   const rollout = { router: 0, state: 'running', step: 0, stepPercent: 0, failedChecks: 0, decisions: {}, lastChecks: [] };
-  const all = families({ ...dispatch.stats(), rollouts: [rollout], bridge: { state: 'closed', channels: [] } });
+  const stream = { read: 0, invalid: 0, duplicates: 0, epochChanges: 0, gaps: 0, lagMs: 0 };
+  const all = families({ ...dispatch.stats(), rollouts: [rollout], bridge: { state: 'closed', channels: [], stream } });
   for (const { name, type, help } of all) {
     registry.registerMetric({
       name,

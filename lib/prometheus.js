@@ -126,6 +126,19 @@ function bridgeFamilies(b) {
     family('ficus_bridge_dropped_events_total', 'counter', 'Publish-through events Redis never took.', [[{}, b.dropped]]),
     family('ficus_bridge_reconnects_total', 'counter', 'Times the bridge got Redis back.', [[{}, b.reconnects]]),
     family('ficus_bridge_disconnected_seconds_total', 'counter', 'Time spent without Redis.', [[{}, b.disconnectedMs / 1000]]),
+    ...(b.stream ? streamFamilies(b.stream) : []),
+  ];
+}
+
+// Stream mode (lib/redis-stream.js).
+function streamFamilies(s) {
+  return [
+    family('ficus_bridge_stream_read_events_total', 'counter', 'Redis Stream entries read (valid or not).', [[{}, s.read]]),
+    family('ficus_bridge_stream_invalid_entries_total', 'counter', 'Stream entries that are not one event in a data field.', [[{}, s.invalid]]),
+    family('ficus_bridge_stream_duplicate_events_total', 'counter', 'Entries read again at or before the newest appended (skipped).', [[{}, s.duplicates]]),
+    family('ficus_bridge_stream_epoch_changes_total', 'counter', 'Times the stream had a new epoch (Redis lost it): history dropped.', [[{}, s.epochChanges]]),
+    family('ficus_bridge_stream_gaps_total', 'counter', 'Times unread entries had been trimmed (MAXLEN): history dropped.', [[{}, s.gaps]]),
+    family('ficus_bridge_stream_lag_seconds', 'gauge', 'Age of the newest entry read, when it was read (Redis clock vs ours).', [[{}, s.lagMs / 1000]]),
   ];
 }
 

@@ -1,6 +1,14 @@
 'use strict';
-// Runs a Dispatcher on Redis pub/sub, so that several gateway processes (or
-// hosts) deliver the same events. Whatever arrives on the channels is
+// Runs a Dispatcher on Redis, so that several gateway processes (or hosts)
+// deliver the same events. Two modes:
+//
+// - 'stream' (the default): a Redis Stream is the one ordered stream of
+//   events; every gateway reads it (lib/redis-stream.js) and hands out its
+//   entry ids as positions, so a client resumes on any gateway. Everything
+//   published goes through it (publish-through is implied).
+// - 'pubsub': Redis pub/sub, at-most-once, described below.
+//
+// Pub/sub: whatever arrives on the channels is
 // delivered to this process's subscribers on both paths, the messages of one
 // event-loop turn in one publish. With publishThrough, dispatcher.publish()
 // validates here and sends the valid events to Redis instead of delivering
@@ -20,66 +28,14 @@ const { EventEmitter } = require('node:events');
 const { forEachLine, decodeEvent } = require('./events');
 const { FicusError, codes, wrap } = require('./errors');
 const v = require('./validate');
-
-const positive = (min, max) => (value, name) => v.integer(value, name, { min, max });
-
-const OPTIONS = {
-  channels: (value, name) => {
-    if (!Array.isArray(value)) throw v.typeError('an array of 1 to 64 channel names', name, value);
-    if (value.length === 0 || value.length > 64) throw v.rangeError('an array of 1 to 64 channel names', name, value);
-    value.forEach((channel, i) => v.string(channel, `${name}[${i}]`, { nonEmpty: true }));
-    return [...new Set(value)];
-  },
-  publishThrough: v.boolean,
-  backoffMinMs: positive(1, 60000),
-  backoffMaxMs: positive(1, 600000),
-  connectTimeoutMs: positive(100, 600000),
-  maxQueuedPublishes: positive(1, 1 << 20),
-  maxQueuedPublishBytes: positive(1024 * 1024, 2 ** 40),
-  batchWindowMs: positive(0, 1000),
-};
-
-const DEFAULTS = {
-  channels: ['ficus:events'],
-  publishThrough: false,
-  backoffMinMs: 100, // first retry after 50-100 ms ...
-  backoffMaxMs: 5000, // ... doubling up to 2.5-5 s
-  connectTimeoutMs: 5000,
-  maxQueuedPublishes: 10000, // publish-through messages held while Redis is away
-  maxQueuedPublishBytes: 64 * 1024 * 1024, // ... and their bytes: a message can be 1 MiB
-  batchWindowMs: 0, // publish-through: 0 = one message per event-loop turn
-};
+const { StreamReader, appendCommand } = require('./redis-stream');
+const { randomEpoch } = require('./shared-stream');
+const { OPTIONS, DEFAULTS, checkMode, checkUrl, backoff } = require('./redis-options');
 
 const NEWLINE = Buffer.from('\n');
 const CLOSE_FLUSH_MS = 1000;
 const MAX_MESSAGE_BYTES = 1024 * 1024; // publish-through: a bigger turn is sent in several messages
-
-// Exponential backoff with "equal jitter": half the delay fixed, half random.
-function backoff(minMs, maxMs) {
-  return (retries) => {
-    const cap = Math.min(maxMs, minMs * 2 ** Math.min(retries, 30));
-    return Math.round(cap / 2 + Math.random() * (cap / 2));
-  };
-}
-
-// A password never goes into an error message.
-function redact(url) {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
-}
-
-function checkUrl(url) {
-  v.string(url, 'redisUrl', { nonEmpty: true });
-  let protocol = null;
-  try {
-    ({ protocol } = new URL(url));
-  } catch {
-    // reported below
-  }
-  if (protocol !== 'redis:' && protocol !== 'rediss:') {
-    throw v.rangeError('a redis:// or rediss:// URL', 'redisUrl', redact(url));
-  }
-  return url;
-}
+const MIN_DEFAULT_MAXLEN = 10000; // stream mode's default MAXLEN, at least
 
 // Strings and Buffers, newline-separated: a string if all are strings.
 function joinLines(lines) {
@@ -106,13 +62,14 @@ class Bridge extends EventEmitter {
   constructor(dispatcher, redisUrl, options) {
     super();
     checkUrl(redisUrl);
-    this.options = v.options(options, 'options', OPTIONS, DEFAULTS);
+    this.options = checkMode(options, v.options(options, 'options', OPTIONS, DEFAULTS));
+    this.mode = this.options.mode;
     if (this.options.backoffMinMs > this.options.backoffMaxMs) {
       throw v.rangeError(`an integer of at least options.backoffMinMs (${this.options.backoffMinMs})`,
         'options.backoffMaxMs', this.options.backoffMaxMs);
     }
     this.dispatcher = dispatcher;
-    this.channels = this.options.channels;
+    this.channels = this.mode === 'pubsub' ? this.options.channels : [];
     this.state = 'connecting';
     this.everReady = false;
     this.subscribed = false;
@@ -127,7 +84,12 @@ class Bridge extends EventEmitter {
     this.inflight = new Set(); // publish-through PUBLISH commands not yet answered
     this.inflightBytes = 0;
 
-    const { createClient } = requireRedis();
+    const { createClient, RESP_TYPES } = requireRedis();
+    if (this.mode === 'stream' && !dispatcher.nativeAvailable) {
+      throw new FicusError(codes.NATIVE_UNAVAILABLE,
+        `mode 'stream' needs the native core, whose history hands out the positions (${dispatcher.nativeError.message}); use { mode: 'pubsub' }`,
+        { cause: dispatcher.nativeError });
+    }
     const newClient = (extra) => createClient({
       url: redisUrl,
       socket: {
@@ -136,9 +98,11 @@ class Bridge extends EventEmitter {
       },
       ...extra,
     });
-    // A subscribed connection can run nothing but (un)subscribe: publishing
-    // needs a second one, whose offline queue is bounded.
-    this.subscriber = newClient();
+    // A subscribed connection can run nothing but (un)subscribe, a reader's
+    // blocks in XREAD: publishing needs a second one, whose offline queue
+    // is bounded. The reader queues nothing while offline: a command that
+    // waited for a reconnect would run before the reader learns the epoch.
+    this.subscriber = newClient(this.mode === 'stream' ? { disableOfflineQueue: true } : {});
     this.publisher = this.options.publishThrough
       ? newClient({ commandsQueueMaxLength: this.options.maxQueuedPublishes })
       : null;
@@ -146,12 +110,32 @@ class Bridge extends EventEmitter {
       client.on('error', (error) => this.noteError(error));
       for (const event of ['connect', 'ready', 'reconnecting', 'end']) client.on(event, () => this.update());
     }
-    this.subscriber.on('ready', () => {
-      if (!this.subscribed && !this.subscribing) this.subscribe();
-    });
     this.downSince = Date.now();
+    this.reader = null;
+    if (this.mode === 'stream') {
+      this.reader = new StreamReader(this, this.subscriber, {
+        key: this.options.stream,
+        readCount: this.options.readCount,
+        readBlockMs: this.options.readBlockMs,
+        backoff: backoff(this.options.backoffMinMs, this.options.backoffMaxMs),
+        respTypes: RESP_TYPES,
+      });
+      // Redis keeps what a core can replay; and, whatever the history, some
+      // slack for a reader that falls behind or reconnects (a core without
+      // history, historyMaxEvents 0, still needs the stream to read).
+      this.streamMaxLen = this.options.streamMaxLen ?? Math.max(dispatcher.options.historyMaxEvents, MIN_DEFAULT_MAXLEN);
+      this.held = []; // publishes before the reader's first sync (see send())
+      // Shared from now on, under a placeholder epoch until the reader
+      // learns the stream's: ingested events already go through Redis.
+      dispatcher.useSharedStream(randomEpoch(), (data) => this.publishIngested(data));
+    } else {
+      this.subscriber.on('ready', () => {
+        if (!this.subscribed && !this.subscribing) this.subscribe();
+      });
+    }
     for (const client of this.clients()) client.connect().catch((error) => this.noteError(error));
-    this.subscribe(); // queued until the connection is up
+    if (this.reader) this.reader.start();
+    else this.subscribe(); // queued until the connection is up
   }
 
   clients() {
@@ -236,7 +220,18 @@ class Bridge extends EventEmitter {
     this.inbox = [];
     if (batch.length === 0 || this.dispatcher.closed) return;
     const data = batch.length === 1 ? batch[0] : joinLines(batch);
-    const result = this.dispatcher.publishLocal(data);
+    this.delivered(data, this.dispatcher.publishLocal(data));
+  }
+
+  // Stream entries that are not one event (no `data`, several lines).
+  rejectedEntries(count, reason) {
+    this.counters.received += count;
+    this.counters.rejected += count;
+    if (this.listenerCount('rejected') > 0) this.emit('rejected', { count, reason });
+  }
+
+  // Counts what a batch from Redis became, and tells listeners.
+  delivered(data, result) {
     this.counters.received += result.accepted + result.rejected.length;
     this.counters.rejected += result.rejected.length;
     if (result.rejected.length > 0 && this.listenerCount('rejected') > 0) {
@@ -257,18 +252,26 @@ class Bridge extends EventEmitter {
       else rejected.push({ index: indexOf(index), reason: decoded.error });
     });
     rejected.sort((a, b) => a.index - b.index);
-    if (lines.length > 0) this.queue(joinLines(lines), lines.length);
+    if (lines.length > 0) this.queue(lines);
     return { accepted: lines.length, rejected };
+  }
+
+  // Stream mode: an event a native publisher connection ingested (already
+  // validated by the core) goes to Redis, and is delivered when it comes back.
+  publishIngested(data) {
+    if (this.state !== 'closed') this.queue([data]);
   }
 
   // Everything published in one turn (or batchWindowMs) goes as one
   // message, in order: a caller publishing event by event does not cost a
   // message each, and every instance wakes once per message, not per event.
-  queue(payload, count) {
+  queue(lines) {
     const out = this.outbox;
-    out.parts.push(payload);
-    out.events += count;
-    out.bytes += payload.length;
+    for (const line of lines) {
+      out.parts.push(line);
+      out.bytes += line.length;
+    }
+    out.events += lines.length;
     if (out.bytes >= MAX_MESSAGE_BYTES) {
       this.flushOutbox();
     } else if (!this.outboxScheduled) {
@@ -286,19 +289,52 @@ class Bridge extends EventEmitter {
     const out = this.outbox;
     if (out.parts.length === 0) return;
     this.outbox = { parts: [], events: 0, bytes: 0 };
-    this.send(joinLines(out.parts), out.events);
+    if (this.mode === 'stream') this.append(out.parts, out.bytes);
+    else this.send(joinLines(out.parts), out.events);
+  }
+
+  // Stream mode: the events of one turn as one command (a script that
+  // XADDs each, one entry and id per event, in order). Until the reader
+  // has learnt where the stream ends for the first time they are held, or
+  // this gateway could miss its own first events (it reads from there on).
+  append(lines, bytes) {
+    if (this.reader.everSynced || this.state === 'closed') {
+      this.transmit(appendCommand(this.options.stream, this.streamMaxLen, lines), lines.length, bytes);
+      return;
+    }
+    if (this.inflightBytes + bytes > this.options.maxQueuedPublishBytes) {
+      this.counters.dropped += lines.length;
+      this.noteError(new Error(`publish-through: more than ${this.options.maxQueuedPublishBytes} bytes waiting for Redis, ${lines.length} events dropped`));
+      return;
+    }
+    this.inflightBytes += bytes;
+    this.held.push({ lines, bytes });
+  }
+
+  // The reader knows where it reads from: what was held goes now.
+  releaseHeld() {
+    const held = this.held;
+    this.held = [];
+    for (const { lines, bytes } of held) {
+      this.inflightBytes -= bytes;
+      this.append(lines, bytes);
+    }
   }
 
   send(payload, count) {
+    this.transmit(['PUBLISH', this.channels[0], payload], count, payload.length);
+  }
+
+  transmit(command, count, bytes) {
     // The client's offline queue counts commands, not bytes: bounded here
     // too, or a Redis outage under big messages would hold gigabytes.
-    if (this.inflightBytes + payload.length > this.options.maxQueuedPublishBytes) {
+    if (this.inflightBytes + bytes > this.options.maxQueuedPublishBytes) {
       this.counters.dropped += count;
       this.noteError(new Error(`publish-through: more than ${this.options.maxQueuedPublishBytes} bytes waiting for Redis, ${count} events dropped`));
       return;
     }
-    this.inflightBytes += payload.length;
-    const sent = this.publisher.publish(this.channels[0], payload).then(() => {
+    this.inflightBytes += bytes;
+    const sent = this.publisher.sendCommand(command).then(() => {
       this.counters.published += count;
     }, (error) => {
       // Offline queue full, or cut off before Redis answered.
@@ -308,7 +344,7 @@ class Bridge extends EventEmitter {
     this.inflight.add(sent);
     sent.finally(() => {
       this.inflight.delete(sent);
-      this.inflightBytes -= payload.length;
+      this.inflightBytes -= bytes;
     });
   }
 
@@ -316,11 +352,13 @@ class Bridge extends EventEmitter {
     const down = this.state !== 'ready' && this.state !== 'closed' ? Date.now() - this.downSince : 0;
     return {
       state: this.state,
+      mode: this.mode,
       channels: [...this.channels],
       publishThrough: this.options.publishThrough,
       ...this.counters,
       lastError: this.lastError,
       disconnectedMs: this.disconnectedMs + down,
+      ...(this.reader ? { stream: this.reader.stats() } : {}),
     };
   }
 
@@ -333,6 +371,14 @@ class Bridge extends EventEmitter {
     this.state = 'closed';
     this.emit('state', { state: 'closed', previous });
     if (this.publisher) this.flushOutbox();
+    if (this.reader) {
+      // Held publishes never learnt where to go: dropped, counted.
+      for (const { lines } of this.held) this.counters.dropped += lines.length;
+      this.held = [];
+      this.reader.stop();
+      // publish() delivers locally again, on an epoch of this process's own.
+      this.dispatcher.leaveSharedStream();
+    }
     this.closing = (async () => {
       if (this.publisher && this.publisher.isReady && this.inflight.size > 0) {
         let timer;

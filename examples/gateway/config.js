@@ -26,6 +26,8 @@ const SETTINGS = [
     help: 'simulated WebSocket clients the gateway opens against its own /ws' },
   { name: 'redis', env: 'REDIS_URL', def: '', kind: 'url',
     help: 'Redis for events: every instance subscribes, /events and /publish go through it' },
+  { name: 'redis-mode', env: 'REDIS_MODE', def: 'stream', kind: 'choice', choices: ['stream', 'pubsub'],
+    help: 'with --redis: stream (a Redis Stream: positions shared, clients resume on any instance) or pubsub (at-most-once)' },
   { name: 'redis-batch-ms', env: 'REDIS_BATCH_MS', def: 0, kind: 'integer', min: 0, max: 1000,
     help: 'with --redis: collect published events this long into one Redis message (0 = one per event-loop turn)' },
   // Each worker holds its own subscribers' descriptors (at most 20,000 files
@@ -52,6 +54,10 @@ function parseValue(setting, raw, label) {
     if (raw !== '' && !/^rediss?:\/\/\S+$/.test(raw)) {
       throw new ConfigError(`${label} must be a redis:// or rediss:// URL, got '${redactUrl(raw)}'`);
     }
+    return raw;
+  }
+  if (setting.kind === 'choice') {
+    if (!setting.choices.includes(raw)) throw new ConfigError(`${label} must be one of ${setting.choices.join(', ')}, got '${raw}'`);
     return raw;
   }
   if (setting.kind === 'secret') {
@@ -124,7 +130,7 @@ const COLUMN = 26;
 
 function usage() {
   const lines = SETTINGS.map((s) => {
-    const flag = `  --${s.name} <${{ host: 'address', url: 'url', secret: 'secret' }[s.kind] || 'n'}>`.padEnd(COLUMN);
+    const flag = `  --${s.name} <${{ host: 'address', url: 'url', secret: 'secret', choice: s.choices && s.choices.join('|') }[s.kind] || 'n'}>`.padEnd(COLUMN);
     return `${flag}${s.help}\n${' '.repeat(COLUMN)}(env ${s.env}, default ${s.def === '' ? 'off' : s.def})`;
   });
   return [

@@ -1,7 +1,8 @@
 'use strict';
-// --redis: the gateway on Redis pub/sub. ficus's bridge subscribes, and
-// every publish (POST /events, /publish frames, the feed) goes through Redis
-// (publishThrough), so each gateway instance (worker, process or host)
+// --redis: the gateway on Redis, a Redis Stream (--redis-mode stream, the
+// default: positions shared, clients resume on any instance) or pub/sub.
+// ficus's bridge reads or subscribes, and every publish (POST /events,
+// /publish frames, the feed) goes through Redis, so each gateway instance (worker, process or host)
 // delivers each event to its own subscribers once, whoever received it.
 // The order store learns events from what comes back, so every instance's
 // order API knows them all.
@@ -26,7 +27,19 @@ function batchItems(data) {
 }
 
 function bridgeGateway({ config, dispatch, store, log, label = 'ficus gateway' }) {
-  const bridge = dispatch.bridge(config.redis, { publishThrough: true, batchWindowMs: config.redisBatchMs });
+  // Stream mode publishes through Redis by nature; pub/sub is told to.
+  const mode = config.redisMode || 'stream';
+  let bridge;
+  try {
+    bridge = dispatch.bridge(config.redis, {
+      mode, ...(mode === 'pubsub' ? { publishThrough: true } : {}), batchWindowMs: config.redisBatchMs,
+    });
+  } catch (error) {
+    // Said in the gateway's own terms: which flag to change.
+    if (error.code !== 'ERR_FICUS_NATIVE_UNAVAILABLE') throw error;
+    throw new Error(`--redis-mode stream needs the native core (${dispatch.nativeError.message}); start with --redis-mode pubsub`,
+      { cause: error });
+  }
   const where = redactUrl(config.redis);
   bridge.on('state', ({ state, previous }) => {
     // Losing Redis and getting it back are news; the first connection is in

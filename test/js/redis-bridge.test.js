@@ -86,7 +86,7 @@ beforeAll(async () => {
   plain.on('error', () => {}); // the restart test kills Redis under it
   await plain.connect();
   for (let i = 0; i < 2; i += 1) {
-    gateways.push(await startGatewayProcess(['--redis', redis.url, '--native-percent', '50', '--threads', '2', '--feed-rate', '0']));
+    gateways.push(await startGatewayProcess(['--redis', redis.url, '--redis-mode', 'pubsub', '--native-percent', '50', '--threads', '2', '--feed-rate', '0']));
   }
 });
 
@@ -239,7 +239,20 @@ describe('dispatch.bridge() in a process', () => {
     expect(() => dispatch.bridge(redis.url, { publishThrough: 'yes' })).toThrow(
       new TypeError('Expected a boolean for options.publishThrough but received the string "yes"'));
     expect(() => dispatch.bridge(redis.url, { backoffMinMs: 500, backoffMaxMs: 100 })).toThrow(RangeError);
-    expect(() => dispatch.bridge(redis.url, { channel: 'x' })).toThrow(/Unknown option options.channel \(known: channels, publishThrough/);
+    expect(() => dispatch.bridge(redis.url, { channel: 'x' })).toThrow(/Unknown option options.channel \(known: mode, channels, publishThrough/);
+    expect(() => dispatch.bridge(redis.url, { mode: 'streams' })).toThrow(
+      new RangeError('Expected one of "stream", "pubsub" for options.mode but received the string "streams"'));
+    // Options of the other mode are refused, not ignored.
+    expect(() => dispatch.bridge(redis.url, { channels: ['c'] })).toThrow(
+      new RangeError("options.channels is for mode 'pubsub' (this bridge's mode is 'stream')"));
+    expect(() => dispatch.bridge(redis.url, { mode: 'pubsub', stream: 's' })).toThrow(
+      new RangeError("options.stream is for mode 'stream' (this bridge's mode is 'pubsub')"));
+    expect(() => dispatch.bridge(redis.url, { publishThrough: false })).toThrow(/mode 'stream' publishes through Redis/);
+    expect(() => dispatch.bridge(redis.url, { stream: '' })).toThrow(
+      new RangeError('Expected a non-empty string for options.stream but received the string ""'));
+    expect(() => dispatch.bridge(redis.url, { streamMaxLen: 0 })).toThrow(RangeError);
+    expect(() => dispatch.bridge(redis.url, { readBlockMs: 'x' })).toThrow(TypeError);
+    expect(dispatch.stats().bridge).toBeUndefined();
   });
 
   test('publish-through delivers once on both paths, one open bridge at a time, close() goes back to local delivery', async () => {
@@ -249,7 +262,7 @@ describe('dispatch.bridge() in a process', () => {
     await new Promise((r) => server.listen(0, '127.0.0.1', r));
     const channel = `ficus:test:${process.pid}`;
     try {
-      const bridge = dispatch.bridge(redis.url, { channels: [channel], publishThrough: true });
+      const bridge = dispatch.bridge(redis.url, { mode: 'pubsub', channels: [channel], publishThrough: true });
       expect(() => dispatch.bridge(redis.url)).toThrow(/already has an open bridge/);
       expect(() => dispatch.bridge(redis.url)).toThrow(expect.objectContaining({ code: 'ERR_FICUS_BRIDGED' }));
       expect(['connecting', 'ready']).toContain(bridge.state);
@@ -290,7 +303,7 @@ describe('dispatch.bridge() in a process', () => {
       clear(subs);
       dispatch.publish(event('ip1', null, 2)); // local again, at once
       await expectExactlyOnce(subs, [2], 'the local event');
-      const again = dispatch.bridge(redis.url, { channels: [channel] });
+      const again = dispatch.bridge(redis.url, { mode: 'pubsub', channels: [channel] });
       await again.ready();
     } finally {
       await dispatch.close();
@@ -302,7 +315,7 @@ describe('dispatch.bridge() in a process', () => {
   test('batchWindowMs: events published over several turns go as one message', async () => {
     dispatch = ficus.createDispatcher({ threads: 1 });
     const channel = `ficus:window:${process.pid}`;
-    const bridge = dispatch.bridge(redis.url, { channels: [channel], publishThrough: true, batchWindowMs: 100 });
+    const bridge = dispatch.bridge(redis.url, { mode: 'pubsub', channels: [channel], publishThrough: true, batchWindowMs: 100 });
     await bridge.ready();
     const messages = [];
     const listener = createClient({ url: redis.url });
@@ -324,7 +337,7 @@ describe('dispatch.bridge() in a process', () => {
     const { freePort } = require('./support/redis-server');
     const port = await freePort();
     dispatch = ficus.createDispatcher({ threads: 1, maxEventBytes: 1024 * 1024 });
-    const bridge = dispatch.bridge(`redis://127.0.0.1:${port}`, { publishThrough: true, maxQueuedPublishBytes: 1024 * 1024 });
+    const bridge = dispatch.bridge(`redis://127.0.0.1:${port}`, { mode: 'pubsub', publishThrough: true, maxQueuedPublishBytes: 1024 * 1024 });
     bridge.on('error', () => {});
     const big = (seq) => event('q1', null, seq, { pad: 'x'.repeat(300 * 1024) });
     for (let seq = 1; seq <= 10; seq += 1) {
@@ -340,7 +353,7 @@ describe('dispatch.bridge() in a process', () => {
     const { freePort } = require('./support/redis-server');
     const port = await freePort();
     dispatch = ficus.createDispatcher({ threads: 1 });
-    const bridge = dispatch.bridge(`redis://127.0.0.1:${port}`, { backoffMaxMs: 200 });
+    const bridge = dispatch.bridge(`redis://127.0.0.1:${port}`, { mode: 'pubsub', backoffMaxMs: 200 });
     const states = [];
     bridge.on('state', ({ state }) => states.push(state));
     await until(() => bridge.stats().lastError !== null, 5000, 'a connection error');

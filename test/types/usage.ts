@@ -47,7 +47,15 @@ dispatch.on('message', (m) => (typeof m.id === 'number' ? m.path : m.data));
 void dispatch.close().then(() => undefined);
 void [firstReason, p99, healthy, text];
 
-const bridge: ficus.Bridge = dispatch.bridge('redis://127.0.0.1:6379', { channels: ['ficus:events'], publishThrough: true });
+const bridge: ficus.Bridge = dispatch.bridge('redis://127.0.0.1:6379', { mode: 'pubsub', channels: ['ficus:events'], publishThrough: true });
+const streamed: ficus.Bridge = dispatch.bridge('redis://127.0.0.1:6379', { stream: 'ficus:stream', streamMaxLen: 100000 });
+const epochChanges: number = streamed.stats().stream?.epochChanges ?? 0;
+const position: string | null = dispatch.lastPosition();
+void [epochChanges, position, streamed.mode === 'stream'];
+// @ts-expect-error: channels belong to mode 'pubsub'
+dispatch.bridge('redis://127.0.0.1:6379', { channels: ['ficus:events'] });
+// @ts-expect-error: stream mode always publishes through Redis
+dispatch.bridge('redis://127.0.0.1:6379', { publishThrough: false });
 bridge.on('state', (e) => e.state === 'reconnecting' && e.previous === 'ready');
 bridge.on('rejected', (e) => e.count + e.reason.length);
 const bridged: ficus.BridgeStats | undefined = dispatch.stats().bridge;
@@ -55,7 +63,7 @@ const gapMs: number = (bridged?.disconnectedMs ?? 0) + bridge.stats().reconnects
 void bridge.ready().then((b) => b.close());
 void gapMs;
 // @ts-expect-error: channels is an array of names
-dispatch.bridge('redis://127.0.0.1:6379', { channels: 'ficus:events' });
+dispatch.bridge('redis://127.0.0.1:6379', { mode: 'pubsub', channels: 'ficus:events' });
 
 // @ts-expect-error: backpressure is 'drop' | 'close'
 ficus.createDispatcher({ backpressure: 'block' });

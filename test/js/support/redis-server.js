@@ -28,10 +28,12 @@ function redisEnv() {
   return env;
 }
 
-function spawnRedis(port, timeoutMs) {
+// `args`: more redis-server arguments (later ones win), e.g. a
+// --dbfilename of the test's own for a restart from an RDB file.
+function spawnRedis(port, timeoutMs, args) {
   const child = spawn('redis-server', [
     '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-    '--dir', os.tmpdir(), '--daemonize', 'no',
+    '--dir', os.tmpdir(), '--daemonize', 'no', ...args,
   ], { stdio: ['ignore', 'pipe', 'pipe'], env: redisEnv() });
   const output = [];
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
@@ -89,11 +91,11 @@ function spawnRedis(port, timeoutMs) {
 
 // On a free port unless one is given (a restart); a few tries, since a port
 // found free may be taken before redis-server binds it.
-async function startRedis({ port, timeoutMs = 10000 } = {}) {
+async function startRedis({ port, timeoutMs = 10000, args = [] } = {}) {
   let lastError;
   for (let attempt = 0; attempt < 3; attempt += 1) {
     try {
-      return await spawnRedis(port ?? await freePort(), timeoutMs);
+      return await spawnRedis(port ?? await freePort(), timeoutMs, args);
     } catch (err) {
       lastError = err;
       if (port !== undefined && !/Address already in use/.test(err.message)) break;

@@ -1,0 +1,97 @@
+'use strict';
+// The Redis bridge's options (lib/redis-bridge.js): their checks, defaults
+// and the rules between them (each mode refuses the other's options), the
+// URL check and the reconnect backoff.
+
+const v = require('./validate');
+
+const positive = (min, max) => (value, name) => v.integer(value, name, { min, max });
+
+const OPTIONS = {
+  mode: (value, name) => v.oneOf(value, name, ['stream', 'pubsub']),
+  channels: (value, name) => {
+    if (!Array.isArray(value)) throw v.typeError('an array of 1 to 64 channel names', name, value);
+    if (value.length === 0 || value.length > 64) throw v.rangeError('an array of 1 to 64 channel names', name, value);
+    value.forEach((channel, i) => v.string(channel, `${name}[${i}]`, { nonEmpty: true }));
+    return [...new Set(value)];
+  },
+  publishThrough: v.boolean,
+  backoffMinMs: positive(1, 60000),
+  backoffMaxMs: positive(1, 600000),
+  connectTimeoutMs: positive(100, 600000),
+  maxQueuedPublishes: positive(1, 1 << 20),
+  maxQueuedPublishBytes: positive(1024 * 1024, 2 ** 40),
+  batchWindowMs: positive(0, 1000),
+  // Stream mode only (lib/redis-stream.js).
+  stream: (value, name) => v.string(value, name, { nonEmpty: true }),
+  streamMaxLen: positive(1, 1e9),
+  readCount: positive(1, 100000),
+  readBlockMs: positive(10, 60000),
+};
+const PUBSUB_ONLY = ['channels'];
+const STREAM_ONLY = ['stream', 'streamMaxLen', 'readCount', 'readBlockMs'];
+
+const DEFAULTS = {
+  mode: 'stream',
+  channels: ['ficus:events'],
+  publishThrough: undefined, // stream mode: true (and only true); pub/sub: false
+  backoffMinMs: 100, // first retry after 50-100 ms ...
+  backoffMaxMs: 5000, // ... doubling up to 2.5-5 s
+  connectTimeoutMs: 5000,
+  maxQueuedPublishes: 10000, // publish-through messages held while Redis is away
+  maxQueuedPublishBytes: 64 * 1024 * 1024, // ... and their bytes: a message can be 1 MiB
+  batchWindowMs: 0, // publish-through: 0 = one message per event-loop turn
+  stream: 'ficus:stream',
+  streamMaxLen: undefined, // the dispatcher's historyMaxEvents, at least 10,000 (redis-bridge.js)
+  readCount: 1000, // entries per XREAD
+  readBlockMs: 1000, // how long one XREAD waits for new entries
+};
+
+// Options that belong to the other mode are refused rather than ignored.
+function checkMode(given, options) {
+  const foreign = options.mode === 'stream' ? PUBSUB_ONLY : STREAM_ONLY;
+  for (const key of foreign) {
+    if (given && given[key] !== undefined) {
+      throw new RangeError(`options.${key} is for mode '${options.mode === 'stream' ? 'pubsub' : 'stream'}' (this bridge's mode is '${options.mode}')`);
+    }
+  }
+  if (options.mode === 'stream') {
+    if (options.publishThrough === false) {
+      throw v.rangeError("true or undefined (mode 'stream' publishes through Redis: positions come from the stream)",
+        'options.publishThrough', false);
+    }
+    options.publishThrough = true;
+  } else if (options.publishThrough === undefined) {
+    options.publishThrough = false;
+  }
+  return options;
+}
+
+// Exponential backoff with "equal jitter": half the delay fixed, half random.
+function backoff(minMs, maxMs) {
+  return (retries) => {
+    const cap = Math.min(maxMs, minMs * 2 ** Math.min(retries, 30));
+    return Math.round(cap / 2 + Math.random() * (cap / 2));
+  };
+}
+
+// A password never goes into an error message.
+function redact(url) {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}
+
+function checkUrl(url) {
+  v.string(url, 'redisUrl', { nonEmpty: true });
+  let protocol = null;
+  try {
+    ({ protocol } = new URL(url));
+  } catch {
+    // reported below
+  }
+  if (protocol !== 'redis:' && protocol !== 'rediss:') {
+    throw v.rangeError('a redis:// or rediss:// URL', 'redisUrl', redact(url));
+  }
+  return url;
+}
+
+module.exports = { OPTIONS, DEFAULTS, checkMode, checkUrl, redact, backoff };
