@@ -7,6 +7,8 @@
 const { EventEmitter } = require('node:events');
 const { NativePath, warnIfUnavailable } = require('./native-path');
 const { LegacyPath } = require('./legacy-path');
+const { History } = require('./history');
+const { StreamFeed } = require('./stream-feed');
 const { Router } = require('./router');
 const { FicusError, codes } = require('./errors');
 const { forEachLine, decodeEvent, eventJson } = require('./events');
@@ -38,6 +40,8 @@ class Dispatcher extends EventEmitter {
   #native = null; // the NativePath, while the native core runs
   #nativeError = null; // why there is none
   #legacy;
+  #history = null; // lib/history.js, only without the native core
+  #feed; // the legacy path's live delivery, from the stream
   #routers = new Set();
   #nextRouterSlot = 0;
 
@@ -72,8 +76,17 @@ class Dispatcher extends EventEmitter {
     } else {
       this.#nativeError = new FicusError(codes.NATIVE_UNAVAILABLE, 'native core disabled by options.native = false');
     }
+    // One stream of accepted events, with positions: the core's history
+    // when the core runs (both paths read it), else a JS one.
+    if (this.#native === null) {
+      this.#history = new History({ maxEvents: this.options.historyMaxEvents, maxAgeMs: this.options.historyMaxAgeMs });
+    }
+    this.#feed = new StreamFeed(this.#native || this.#history, this.#legacy);
+    this.#legacy.useStream(this.#native || this.#history, this.#feed);
     if (this.#native) {
-      this.#native.on('event', (e) => this.#legacy.deliver(e.orderTopic, e.driverTopic, e.data, e.publishNs));
+      // Native ingest connections' events are in the stream already; the
+      // notification says when to read it.
+      this.#native.on('events', (e) => this.#feed.pump(e.events, e.publishNs));
       this.#native.on('message', (m) => this.emit('message', { path: 'native', ...m }));
       this.#native.on('close', (m) => this.emit('close', { path: 'native', ...m }));
     }
@@ -152,14 +165,22 @@ class Dispatcher extends EventEmitter {
       }
       accepted = result.accepted;
       rejected = rejected.concat(result.rejected.map((r) => ({ index: indexOf(r.index), reason: r.reason })));
+      // The legacy path delivers from the stream, in stream order (with any
+      // ingested events between); the routes are what it falls back to
+      // when the history could not hold the batch (StreamFeed.pump).
       if (routes) {
+        const fallback = [];
         for (let i = 0; i < routes.length; i += 4) {
-          this.#legacy.deliver(routes[i + 2], routes[i + 3], payload.subarray(routes[i], routes[i + 1]), started);
+          fallback.push(routes[i + 2], routes[i + 3], payload.subarray(routes[i], routes[i + 1]));
         }
+        this.#feed.pump(fallback, started);
+      } else {
+        this.#feed.pump(null, started);
       }
     } else if (bytes.length > 0) {
       // Buffers stay bytes: invalid UTF-8 is rejected as the core would, not
       // turned into U+FFFD by a conversion.
+      const fallback = [];
       forEachLine(bytes, (line, index) => {
         const decoded = decodeEvent(line, this.options);
         if (!decoded.ok) {
@@ -167,8 +188,11 @@ class Dispatcher extends EventEmitter {
           return;
         }
         accepted += 1;
-        this.#legacy.deliver(decoded.orderTopic, decoded.driverTopic, line, started);
+        const payload = typeof line === 'string' ? Buffer.from(line, 'utf8') : line;
+        this.#history.append(payload, decoded.orderTopic, decoded.driverTopic);
+        fallback.push(decoded.orderTopic, decoded.driverTopic, payload);
       });
+      this.#feed.pump(fallback, started);
     }
     rejected.sort((a, b) => a.index - b.index);
     this.events.published += accepted + rejected.length;
@@ -271,8 +295,10 @@ class Dispatcher extends EventEmitter {
 
   stats() {
     const routing = [...this.#routers].map((r) => r.stats());
+    const native = this.#native && this.#native.stats();
     const stats = pathStats({
-      native: this.#native && this.#native.stats(),
+      native,
+      history: native ? native.history : this.#history.stats(),
       nativeError: this.#nativeError,
       legacy: this.#legacy.stats(),
       routing,

@@ -16,6 +16,7 @@ const { performance } = require('node:perf_hooks');
 const { Access, expiryOf } = require('./access');
 const { delayed } = require('./failpoints');
 const { Rollout } = require('./rollout');
+const { recoveryOf } = require('./recovery-query');
 
 const STATUS_TEXT = { 400: 'Bad Request', 401: 'Unauthorized', 500: 'Internal Server Error', 503: 'Service Unavailable' };
 
@@ -142,6 +143,7 @@ class Router extends EventEmitter {
       legacy: { upgrades: 0 },
       rejected: {
         unauthorized: 0, error: 0, closedDuringAuth: 0, authTimeout: 0, unservedPath: 0, upgradeRate: 0, identityRate: 0,
+        badPosition: 0,
       },
     };
     this.upgradeRate = new UpgradeRate(this.options, performance.now());
@@ -282,6 +284,14 @@ class Router extends EventEmitter {
     // uncaught exception. Its upgrade is counted as refused or as
     // closedDuringAuth; ws and the core handle the socket after hand-off.
     socket.on('error', peerWentAway);
+    // A `since` that is not a position is refused here, before routing, so
+    // both paths answer it alike (the core would answer 400 too).
+    const recovery = recoveryOf(query);
+    if (recovery === null) {
+      this.counters.rejected.badPosition += 1;
+      refuse(socket, 400);
+      return;
+    }
     // Before authenticate: a storm of upgrades costs the auth service nothing.
     const gatewayWait = this.upgradeRate.admitUpgrade(performance.now());
     if (gatewayWait !== null) {
@@ -372,6 +382,8 @@ class Router extends EventEmitter {
     const connection = {
       pathname, query, identity, topics, publisher, grant: permissions,
       route: this.routeOf(bucket), handle, expiresAt: publisher ? null : expiresAt, access,
+      // The legacy path's; the core reads recover and since from `query`.
+      recover: recovery.recover, since: recovery.since,
     };
     let legacyHead = head;
     if (path === 'native') {
