@@ -180,7 +180,6 @@ class Dispatcher extends EventEmitter {
     } else if (bytes.length > 0) {
       // Buffers stay bytes: invalid UTF-8 is rejected as the core would, not
       // turned into U+FFFD by a conversion.
-      const fallback = [];
       forEachLine(bytes, (line, index) => {
         const decoded = decodeEvent(line, this.options);
         if (!decoded.ok) {
@@ -189,10 +188,9 @@ class Dispatcher extends EventEmitter {
         }
         accepted += 1;
         const payload = typeof line === 'string' ? Buffer.from(line, 'utf8') : line;
-        this.#history.append(payload, decoded.orderTopic, decoded.driverTopic);
-        fallback.push(decoded.orderTopic, decoded.driverTopic, payload);
+        const position = this.#history.append(payload, decoded.orderTopic, decoded.driverTopic);
+        this.#feed.deliverAppended(decoded.orderTopic, decoded.driverTopic, payload, started, position);
       });
-      this.#feed.pump(fallback, started);
     }
     rejected.sort((a, b) => a.index - b.index);
     this.events.published += accepted + rejected.length;

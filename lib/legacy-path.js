@@ -622,7 +622,7 @@ class LegacyPath extends EventEmitter {
       let bytesSize = size;
       if (conn.recover && (this._position !== null || this._trimmed)) {
         if (this._trimmed) {
-          this._recoveries.overtaken += 1;
+          if (conn.ws.readyState === OPEN) this._recoveries.overtaken += 1;
           this._closeConnection(conn, CLOSE.TRY_AGAIN_LATER, CLOSE_REASONS.recoveryOvertaken);
           continue;
         }

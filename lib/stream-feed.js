@@ -36,6 +36,16 @@ class StreamFeed {
     this.#cursor = this.#stream.streamHead();
   }
 
+  // Delivers the event just appended at the head (lib/history.js, without
+  // the addon: nothing else appends, so the stream's order is the order of
+  // these calls, and an event is delivered before a small history can
+  // trim it).
+  deliverAppended(orderTopic, driverTopic, payload, publishNs, position) {
+    this.#cursor = this.#stream.streamHead();
+    if (this.#legacy.connectionCount === 0) return;
+    this.#legacy.deliver(orderTopic, driverTopic, payload, publishNs, position);
+  }
+
   // Delivers every event appended since the last call, in stream order.
   // `fallback`: the events the caller knows were just appended, flat as
   // [orderTopic, driverTopic, payload, ...]: when the history trimmed
