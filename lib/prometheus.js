@@ -89,6 +89,8 @@ function families(stats) {
     family('ficus_recoveries_total', 'counter', 'Resumes from a position: complete, incomplete (gap not covered) or overtaken (closed 1013).',
       Object.entries(stats.paths).flatMap(([path, p]) =>
         ['complete', 'incomplete', 'overtaken'].map((result) => [{ path, result }, p.recoveries[result]]))),
+    family('ficus_replayed_events_total', 'counter', 'Events sent to resuming clients by replays.',
+      perPath(stats, (p) => p.replayedEvents)),
     family('ficus_events_missed_total', 'counter', 'Events a path could not deliver from the stream because they were gone (trimmed or not taken).',
       perPath(stats, (p) => p.eventsMissed)),
     family('ficus_native_thread_healthy', 'gauge', '1 when the native worker loop woke recently.',
