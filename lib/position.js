@@ -9,12 +9,17 @@
 
 const { randomBytes } = require('node:crypto');
 
-// Digits are bounded so that both parts are safe integers in JS (and fit
-// the core's 64-bit fields).
-const POSITION = /^([0-9a-f]{16})-(0|[1-9][0-9]{0,14})-(0|[1-9][0-9]{0,14})$/;
+// What the core's Position::parse (native/core/src/position.cc) takes, so
+// that both paths judge a `since` alike: 16 lowercase hex digits, then ms
+// in at most 16 decimal digits and at most 2^53 (exact in a JS number),
+// then n in at most 10 digits and at most 2^32 - 1. Leading zeros are
+// allowed (the value counts).
+const POSITION = /^([0-9a-f]{16})-([0-9]{1,16})-([0-9]{1,10})$/;
+const MAX_MS = 2 ** 53;
+const MAX_N = 2 ** 32 - 1;
 
 function isPosition(text) {
-  return typeof text === 'string' && POSITION.test(text);
+  return parsePosition(text) !== null;
 }
 
 // { epoch, ms, n }, or null when `text` is not a position.
@@ -22,7 +27,10 @@ function parsePosition(text) {
   if (typeof text !== 'string') return null;
   const match = POSITION.exec(text);
   if (match === null) return null;
-  return { epoch: match[1], ms: Number(match[2]), n: Number(match[3]) };
+  const ms = Number(match[2]);
+  const n = Number(match[3]);
+  if (ms > MAX_MS || n > MAX_N) return null;
+  return { epoch: match[1], ms, n };
 }
 
 function formatPosition(epoch, ms, n) {

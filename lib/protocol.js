@@ -112,6 +112,9 @@ const CLOSE_REASONS = Object.freeze({
   // With 1013: a replaying connection fell behind the history's trimming;
   // the client resumes from the last position it received.
   recoveryOvertaken: 'recovery overtaken',
+  // HTTP 400's body for a `since` that is not a position (the core's answer;
+  // the router answers before routing, the same way).
+  invalidSince: 'invalid since',
 });
 
 // What a recovering client is told once its replay is over: complete, or

@@ -1,6 +1,6 @@
 // The cross-thread publish queue: ficus::SpscChannel carrying owned
-// commands (a PublishCommand holds a shared frame batch) from the
-// embedder's thread to a worker.
+// commands (a SendCommand holds a shared frame batch, as a publish once did)
+// from the embedder's thread to a worker.
 
 #include <benchmark/benchmark.h>
 
@@ -20,7 +20,7 @@ void BM_SpscPushPopSameThread(benchmark::State& state) {
   ficus::SpscChannel<ficus::Command> channel(1024);
   auto batch = ficus::makeRawBatch("x");
   for (auto _ : state) {
-    auto cmd = std::make_unique<ficus::Command>(ficus::PublishCommand{batch});
+    auto cmd = std::make_unique<ficus::Command>(ficus::SendCommand{0, batch});
     channel.push(cmd);
     benchmark::DoNotOptimize(channel.pop());
   }
@@ -49,7 +49,7 @@ void BM_SpscCrossThread(benchmark::State& state) {
   uint64_t produced = 0;
   for (auto _ : state) {
     for (uint64_t i = 0; i < per_iteration; ++i) {
-      auto cmd = std::make_unique<ficus::Command>(ficus::PublishCommand{batch});
+      auto cmd = std::make_unique<ficus::Command>(ficus::SendCommand{0, batch});
       while (!channel.push(cmd)) std::this_thread::yield();
     }
     produced += per_iteration;

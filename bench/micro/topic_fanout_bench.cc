@@ -1,5 +1,5 @@
 // Topic lookup and fan-out inside one worker, without sockets: what
-// Worker::handle(PublishCommand) does per event (find the topics, hand the
+// Worker::deliver does per event (find the topics, hand the
 // shared frame to each local subscriber once), using ficus::TopicIndex,
 // ficus::FrameBatch and ficus::FramePool directly. A subscriber's queue is
 // a plain vector here (Connection::send also checks its buffer limit and

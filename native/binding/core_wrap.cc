@@ -42,6 +42,9 @@ Napi::Function CoreWrap::Define(Napi::Env env) {
           InstanceMethod<&CoreWrap::ThreadCount>("threadCount"),
           InstanceMethod<&CoreWrap::SetMirrorIngest>("setMirrorIngest"),
           InstanceMethod<&CoreWrap::SetFailpoints>("setFailpoints"),
+          InstanceMethod<&CoreWrap::ReadStream>("readStream"),
+          InstanceMethod<&CoreWrap::StreamHead>("streamHead"),
+          InstanceMethod<&CoreWrap::FindPosition>("findPosition"),
       });
 }
 
@@ -193,6 +196,95 @@ Napi::Value CoreWrap::PublishEvents(const Napi::CallbackInfo& info) {
   }
   return publishResultToJs(env,
                            dispatcher(env).publishEvents(bytes, on_accepted));
+}
+
+// readStream(fromSeq, maxEvents, untilSeq?) -> { next, missed, events }:
+// the stream's events with sequence numbers in [fromSeq, untilSeq) (to the
+// head without untilSeq), at most about maxEvents (whole appended batches),
+// each [position, payload: Buffer, orderTopic, driverTopic | null], in
+// the order the workers deliver them. `missed`: events from fromSeq on the
+// stream had already trimmed. Marks the JS path's cursor at `next`.
+Napi::Value CoreWrap::ReadStream(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Core& core = dispatcher(env);
+  const auto from =
+      static_cast<uint64_t>(std::max(0.0, info[0].ToNumber().DoubleValue()));
+  const auto max_events =
+      static_cast<uint64_t>(std::max(1.0, info[1].ToNumber().DoubleValue()));
+  const uint64_t until = info[2].IsNumber()
+                             ? static_cast<uint64_t>(std::max(
+                                   0.0, info[2].ToNumber().DoubleValue()))
+                             : UINT64_MAX;
+  std::vector<Stream::RecordRef> records;
+  Stream::ReadResult read{0, from};
+  // Whole batches, one at a time, until about max_events are read.
+  uint64_t events = 0;
+  while (events < max_events) {
+    const size_t before = records.size();
+    const Stream::ReadResult step =
+        core.readStream(read.next, until, 1, records);
+    read.missed += step.missed;
+    if (records.size() == before) {
+      read.next = step.next;
+      break;
+    }
+    events += records.back()->endSeq() -
+              std::max(read.next, records.back()->firstSeq());
+    read.next = step.next;
+  }
+  Napi::Array out = Napi::Array::New(env);
+  uint32_t n = 0;
+  const uint64_t start = from + read.missed;
+  std::string position;
+  for (const Stream::RecordRef& record : records) {
+    const FrameBatch& batch = *record->batch();
+    for (uint32_t i = 0; i < record->size(); ++i) {
+      const uint64_t seq = record->firstSeq() + i;
+      if (seq < start || seq >= until) continue;
+      const FrameBatch::Entry& entry = batch.entry(i);
+      std::string_view payload = batch.payload(entry);
+      std::string_view driver = batch.topic(entry, 1);
+      position.clear();
+      record->position(i).appendTo(position);
+      Napi::Array event = Napi::Array::New(env, 4);
+      event.Set(0u, Napi::String::New(env, position));
+      event.Set(1u,
+                Napi::Buffer<char>::Copy(env, payload.data(), payload.size()));
+      event.Set(2u, Napi::String::New(env, std::string(batch.topic(entry, 0))));
+      event.Set(3u, driver.empty() ? env.Null()
+                                   : Napi::Value(Napi::String::New(
+                                         env, std::string(driver))));
+      out.Set(n++, event);
+    }
+  }
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("next", Napi::Number::New(
+                         env, static_cast<double>(std::min(read.next, until))));
+  result.Set("missed",
+             Napi::Number::New(env, static_cast<double>(read.missed)));
+  result.Set("events", out);
+  return result;
+}
+
+// streamHead(skip?: boolean) -> the sequence number the next event gets.
+// With `skip`, the JS path has read everything before it (nobody there to
+// deliver to), so the stream keeps nothing for it.
+Napi::Value CoreWrap::StreamHead(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const bool skip = info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value();
+  return Napi::Number::New(
+      env, static_cast<double>(dispatcher(env).streamHead(skip)));
+}
+
+// findPosition(since: string) -> the sequence number of the first event
+// after `since`, or -1 when the history does not cover the gap (another
+// epoch, trimmed, from the future, or not a position at all).
+Napi::Value CoreWrap::FindPosition(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) return Napi::Number::New(env, -1);
+  std::optional<uint64_t> seq =
+      dispatcher(env).findPosition(info[0].As<Napi::String>().Utf8Value());
+  return Napi::Number::New(env, seq ? static_cast<double>(*seq) : -1.0);
 }
 
 // publishRaw(topic, payload: Buffer | string) -> status code

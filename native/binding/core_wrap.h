@@ -48,6 +48,9 @@ class CoreWrap : public Napi::ObjectWrap<CoreWrap> {
   Napi::Value ThreadCount(const Napi::CallbackInfo& info);
   Napi::Value SetMirrorIngest(const Napi::CallbackInfo& info);
   Napi::Value SetFailpoints(const Napi::CallbackInfo& info);
+  Napi::Value ReadStream(const Napi::CallbackInfo& info);
+  Napi::Value StreamHead(const Napi::CallbackInfo& info);
+  Napi::Value FindPosition(const Napi::CallbackInfo& info);
 
   Napi::Array takeNotifications(Napi::Env env);
   Core& dispatcher(Napi::Env env);

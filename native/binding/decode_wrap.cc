@@ -104,7 +104,7 @@ Napi::Value DecodeEvent(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// -> { type: 'subscribe' | 'unsubscribe', topics: string[] }
+// -> { type: 'subscribe' | 'unsubscribe', topics: string[], since? }
 //  | { type: 'invalid', error } | { type: 'other' }
 Napi::Value DecodeClientMessage(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -123,6 +123,9 @@ Napi::Value DecodeClientMessage(const Napi::CallbackInfo& info) {
         topics.Set(i, Napi::String::New(env, message.topics[i]));
       }
       out.Set("topics", topics);
+      // A subscribe's resume point as sent ('' when it cannot be one).
+      if (message.since)
+        out.Set("since", Napi::String::New(env, *message.since));
       break;
     }
     case ClientMessage::Type::kInvalid:

@@ -1,5 +1,7 @@
 #include "js_convert.h"
 
+#include "ficus/position.h"
+
 namespace ficus::binding {
 
 namespace {
@@ -49,7 +51,13 @@ Napi::Object workerToJs(Napi::Env env, const WorkerStats& w) {
   setCounter(o, "deliveries", w.deliveries);
   setCounter(o, "eventsIngested", w.events_ingested);
   setCounter(o, "eventsIngestRejected", w.events_ingest_rejected);
-  setCounter(o, "ingestDropped", w.ingest_dropped);
+  setCounter(o, "eventsMissed", w.events_missed);
+  setCounter(o, "replayedEvents", w.replayed_events);
+  Napi::Object recoveries = Napi::Object::New(env);
+  setCounter(recoveries, "complete", w.recoveries_complete);
+  setCounter(recoveries, "incomplete", w.recoveries_incomplete);
+  setCounter(recoveries, "overtaken", w.recoveries_overtaken);
+  o.Set("recoveries", recoveries);
   setCounter(o, "dropsBackpressure", w.drops_backpressure);
   setCounter(o, "dropsClosing", w.drops_closing);
   setCounter(o, "notificationsDropped", w.notifications_dropped);
@@ -142,6 +150,15 @@ Napi::Object statsToJs(Napi::Env env, const CoreStats& stats) {
   setCounter(o, "eventsAccepted", stats.events_accepted);
   setCounter(o, "eventsRejected", stats.events_rejected);
   setCounter(o, "commandsDropped", stats.commands_dropped);
+  Napi::Object history = Napi::Object::New(env);
+  setCounter(history, "events", stats.history_events);
+  setCounter(history, "bytes", stats.history_bytes);
+  setCounter(history, "maxEvents", stats.history_max_events);
+  setCounter(history, "maxAgeMs", stats.history_max_age_ms);
+  // The epoch as positions spell it (position.h).
+  history.Set("epoch",
+              Position{stats.history_epoch, 0, 0}.toString().substr(0, 16));
+  o.Set("history", history);
   o.Set("total", workerToJs(env, stats.total));
   Napi::Array workers = Napi::Array::New(env, stats.workers.size());
   for (uint32_t i = 0; i < stats.workers.size(); ++i) {

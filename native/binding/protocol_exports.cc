@@ -80,6 +80,8 @@ Napi::Object closeReasons(Napi::Env env) {
   o.Set("tooManyRefusedSubscribes", close_reason::kTooManyRefusedSubscribes);
   o.Set("messageRateExceeded", close_reason::kMessageRateExceeded);
   o.Set("tokenExpired", close_reason::kTokenExpired);
+  o.Set("recoveryOvertaken", close_reason::kRecoveryOvertaken);
+  o.Set("invalidSince", close_reason::kInvalidSince);
   return o;
 }
 

@@ -133,7 +133,12 @@ test('the upgrade query: recover=1, since=<position>, a since that is not one', 
   expect(recoveryOf('topics=order:1&recover=1')).toEqual({ recover: true, since: undefined });
   expect(recoveryOf('recover=0')).toEqual({ recover: false, since: undefined });
   expect(recoveryOf(`since=${pos}&topics=a`)).toEqual({ recover: true, since: pos });
-  for (const bad of ['', 'abc', '3f2a9c0d1e4b5a6-1-0', '3F2A9C0D1E4B5A69-1-0', `${pos}-1`, '3f2a9c0d1e4b5a69-01-0', '3f2a9c0d1e4b5a69--0']) {
+  // As the core's Position::parse: leading zeros count by value; ms at most 2^53, n at most 2^32 - 1.
+  expect(recoveryOf('since=3f2a9c0d1e4b5a69-0001733385600123-007').since).toBe('3f2a9c0d1e4b5a69-0001733385600123-007');
+  expect(recoveryOf(`since=3f2a9c0d1e4b5a69-${2 ** 53}-${2 ** 32 - 1}`).recover).toBe(true);
+  for (const bad of ['', 'abc', '3f2a9c0d1e4b5a6-1-0', '3F2A9C0D1E4B5A69-1-0', `${pos}-1`, '3f2a9c0d1e4b5a69--0',
+    '3f2a9c0d1e4b5a69-1-', '3f2a9c0d1e4b5a69-+1-0', `3f2a9c0d1e4b5a69-${2 ** 53 + 2}-0`, `3f2a9c0d1e4b5a69-1-${2 ** 32}`,
+    '3f2a9c0d1e4b5a69-12345678901234567-0', '3f2a9c0d1e4b5a69-1-12345678901', ` ${pos}`]) {
     expect([bad, recoveryOf(`since=${encodeURIComponent(bad)}`)]).toEqual([bad, null]);
   }
 });

@@ -9,6 +9,8 @@
 #include "ficus/close_codes.h"
 #include "ficus/connection_host.h"
 #include "ficus/event_decoder.h"
+#include "ficus/position.h"
+#include "ficus/wildcard.h"
 
 namespace ficus {
 
@@ -135,6 +137,15 @@ void Connection::upgrade(const UpgradeRequest& request,
     rejectHandshake(400, close_reason::kTooManyTopics);
     return;
   }
+  // since=<position> resumes (and implies recover=1); a since that is not
+  // a position at all is the client's bug, answered before the upgrade.
+  const std::optional<std::string> since = queryParam(request.query, "since");
+  if (since && !Position::parse(*since)) {
+    rejectHandshake(400, close_reason::kInvalidSince);
+    return;
+  }
+  positioned_ =
+      since.has_value() || queryParam(request.query, "recover") == "1";
   for (const std::string& topic : request.topics) {
     if (topic.empty() || topic.size() > host_.options().max_topic_bytes) {
       rejectHandshake(400, close_reason::kBadTopicName);
@@ -169,6 +180,11 @@ void Connection::upgrade(const UpgradeRequest& request,
   if (!publisher_ && !subscribeRequested(request.topics, &error)) {
     fail(close_code::kPolicyViolation, error);
     return;
+  }
+  if (publisher_) {
+    positioned_ = false;
+  } else if (since) {
+    host_.recover(*this, *since, {});
   }
   if (!reading_) {
     if (uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), onAlloc, onRead) !=
@@ -439,6 +455,11 @@ void Connection::handleClientText(std::string_view text) {
       std::string error;
       if (!subscribeRequested(message.topics, &error)) {
         fail(close_code::kPolicyViolation, error);
+        return;
+      }
+      if (message.since) {
+        positioned_ = true;
+        host_.recover(*this, *message.since, std::move(message.topics));
       }
       return;
     }
@@ -644,6 +665,17 @@ void Connection::sendControl(std::string bytes) {
   host_.frames().release(ref);
 }
 
+bool Connection::subscribedTo(std::string_view topic) const noexcept {
+  for (const SubscriptionSlot& slot : subscriptions()) {
+    if (subscriptionMatches(slot.topic->name, topic)) return true;
+  }
+  return false;
+}
+
+void Connection::sendText(std::string_view text) {
+  sendControl(encodeFrame(Opcode::kText, text));
+}
+
 SendStatus Connection::send(FrameRef* ref, uint32_t entry, bool control) {
   WorkerMetrics& m = host_.mutableMetrics();
   if (state_ == ConnectionState::kClosed ||
@@ -655,7 +687,10 @@ SendStatus Connection::send(FrameRef* ref, uint32_t entry, bool control) {
   const uint32_t size = ref->batch->entry(entry).frame_size;
   if (!control && buffered_ + size > host_.options().max_buffered_bytes) {
     m.drops[static_cast<size_t>(DropReason::kBackpressure)].add();
-    if (host_.options().backpressure == BackpressurePolicy::kClose) {
+    // A client that asked for positions resumes from its last one: closing
+    // it is lossless, skipping an event silently is not.
+    if (host_.options().backpressure == BackpressurePolicy::kClose ||
+        positioned_) {
       close(close_code::kPolicyViolation, close_reason::kSendBufferFull);
     }
     return SendStatus::kDropped;

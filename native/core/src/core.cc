@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <random>
 #include <stdexcept>
 #include <system_error>
 
@@ -22,6 +24,22 @@ const Options& validated(const Options& options) {
     throw std::invalid_argument(error);
   }
   return options;
+}
+
+// Unread records the stream keeps beyond its history, so a stalled worker
+// cannot make it grow without bound.
+constexpr size_t kMinBacklogEvents = size_t{1} << 18;
+
+StreamLimits streamLimits(const Options& options) {
+  return {options.history_max_events, options.history_max_age_ms,
+          std::max(options.history_max_events, kMinBacklogEvents)};
+}
+
+// A new epoch for each core: positions of an earlier run (or of another
+// process) are foreign here.
+uint64_t newEpoch() {
+  std::random_device random;
+  return (uint64_t{random()} << 32) ^ random();
 }
 
 }  // namespace
@@ -49,15 +67,17 @@ Core::Core(Options options, NotifyFn notify)
       bell_(std::move(notify)),
       decoder_(options_.decoderLimits()) {
   const unsigned threads = options_.resolvedThreads();
-  // Inbox 0 is the owner's; inbox 1 + w is worker w's (ingest).
+  // Readers: each worker, then the embedder (only while it reads).
+  stream_ =
+      std::make_unique<Stream>(newEpoch(), streamLimits(options_), threads + 1);
+  stream_->stopReading(threads);
   for (unsigned i = 0; i < threads; ++i) {
-    workers_.push_back(
-        std::make_unique<Worker>(i, options_, 1 + threads, bell_));
+    workers_.push_back(std::make_unique<Worker>(i, options_, bell_));
   }
   std::vector<Worker*> peers;
   for (auto& worker : workers_) peers.push_back(worker.get());
   for (auto& worker : workers_) {
-    worker->connectPeers(peers, &mirror_ingest_, &failpoints_);
+    worker->connectPeers(peers, &mirror_ingest_, &failpoints_, stream_.get());
   }
 }
 
@@ -81,6 +101,8 @@ void Core::stop(std::optional<uint32_t> timeout_ms) {
   // Ask every worker first so they wind down in parallel, then join.
   for (auto& worker : workers_) worker->requestStop(timeout_ms);
   for (auto& worker : workers_) worker->stop();
+  // Stopped readers hold nothing back: what is kept is the history alone.
+  for (unsigned i = 0; i < workers_.size(); ++i) stream_->stopReading(i);
 }
 
 bool Core::loopsClosedCleanly() const {
@@ -163,8 +185,7 @@ PublishResult Core::publishEvents(std::string_view ndjson,
   auto sendBatch = [&] {
     if (batch->empty()) return;
     result.accepted += batch->size();
-    CallStatus status = broadcast(std::move(batch));
-    if (status != CallStatus::kOk) result.status = status;
+    broadcast(std::move(batch));
     batch = std::make_shared<FrameBatch>();
   };
   const uint64_t now = steadyNowNs();
@@ -203,13 +224,30 @@ CallStatus Core::publishBatch(SharedFrameBatch batch) {
   return broadcast(batch);
 }
 
-CallStatus Core::broadcast(const SharedFrameBatch& batch) {
-  CallStatus status = CallStatus::kOk;
-  for (unsigned i = 0; i < workers_.size(); ++i) {
-    CallStatus s = postTo(i, PublishCommand{batch});
-    if (s != CallStatus::kOk) status = s;
-  }
-  return status;
+CallStatus Core::broadcast(SharedFrameBatch batch) {
+  // Never waits: a worker that falls behind reads it later, or misses it
+  // (counted) once it falls past the stream's backlog bound.
+  stream_->append(std::move(batch), wallNowMs());
+  for (auto& worker : workers_) worker->wake();
+  return CallStatus::kOk;
+}
+
+Stream::ReadResult Core::readStream(uint64_t from, uint64_t until,
+                                    size_t max_records,
+                                    std::vector<Stream::RecordRef>& out) {
+  return stream_->read(from, until, max_records, out, ownerReader());
+}
+
+uint64_t Core::streamHead(bool skip) {
+  const uint64_t head = stream_->head();
+  if (skip) stream_->markRead(ownerReader(), head);
+  return head;
+}
+
+std::optional<uint64_t> Core::findPosition(std::string_view since) {
+  const std::optional<Position> position = Position::parse(since);
+  if (!position) return std::nullopt;
+  return stream_->after(*position, wallNowMs());
 }
 
 CallStatus Core::subscribe(uint64_t id, std::vector<std::string> topics) {
@@ -260,8 +298,8 @@ CallStatus Core::updateGrant(GrantUpdateCommand update) {
 
 CallStatus Core::postTo(unsigned worker, Command command) {
   if (!running()) return CallStatus::kStopped;
-  if (workers_[worker]->post(kOwner,
-                             std::make_unique<Command>(std::move(command)))) {
+  if (workers_[worker]->post(std::make_unique<Posted>(
+          Posted{std::move(command), stream_->head()}))) {
     return CallStatus::kOk;
   }
   commands_dropped_.add();
@@ -302,6 +340,12 @@ CoreStats Core::stats() const {
   stats.events_accepted = events_accepted_.get();
   stats.events_rejected = events_rejected_.get();
   stats.commands_dropped = commands_dropped_.get();
+  const Stream::Snapshot history = stream_->snapshot();
+  stats.history_epoch = history.epoch;
+  stats.history_events = history.events;
+  stats.history_bytes = history.bytes;
+  stats.history_max_events = options_.history_max_events;
+  stats.history_max_age_ms = options_.history_max_age_ms;
   return stats;
 }
 

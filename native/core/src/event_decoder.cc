@@ -333,7 +333,9 @@ class EventHandler : public SaxAdapter<EventHandler> {
 // ---------------------------------------------------------------------------
 // Client messages
 
-enum class ClientField : uint8_t { kNone, kType, kTopics };
+enum class ClientField : uint8_t { kNone, kType, kTopics, kSince };
+// Longer than any position (position.h): not kept.
+constexpr size_t kMaxSinceChars = 64;
 
 class ClientMessageHandler : public SaxAdapter<ClientMessageHandler> {
  public:
@@ -350,6 +352,8 @@ class ClientMessageHandler : public SaxAdapter<ClientMessageHandler> {
     } else if (key == "topics") {
       pending_ = ClientField::kTopics;
       ++topics_keys_;
+    } else if (key == "since") {
+      pending_ = ClientField::kSince;
     } else {
       pending_ = ClientField::kNone;
     }
@@ -372,6 +376,13 @@ class ClientMessageHandler : public SaxAdapter<ClientMessageHandler> {
             } else {
               setError("topics: expected an array of non-empty strings");
             }
+            break;
+          case ClientField::kSince:
+            // Kept only as long as a position can be: anything else (a
+            // number, a long string) is not one, and fails to parse later.
+            since_ = kind == JsonKind::kString && text.size() <= kMaxSinceChars
+                         ? std::string(text)
+                         : std::string();
             break;
           case ClientField::kNone:
             break;
@@ -409,6 +420,7 @@ class ClientMessageHandler : public SaxAdapter<ClientMessageHandler> {
       return;
     }
     message.type = type_;
+    if (type_ == ClientMessage::Type::kSubscribe) message.since = since_;
   }
 
  private:
@@ -456,6 +468,7 @@ class ClientMessageHandler : public SaxAdapter<ClientMessageHandler> {
   ClientField pending_ = ClientField::kNone;
   bool in_topics_ = false;  // depth-2 values are elements of "topics"
   bool control_type_seen_ = false;
+  std::optional<std::string> since_;
   ClientMessage::Type type_ = ClientMessage::Type::kOther;
   unsigned type_keys_ = 0;
   unsigned topics_keys_ = 0;

@@ -38,6 +38,14 @@ void FrameBatch::add(std::string_view payload, std::string_view topic1,
   entries_.push_back(e);
 }
 
+std::string_view FrameBatch::payload(const Entry& e) const noexcept {
+  std::string_view frame = this->frame(e);
+  if (frame.size() < 2) return {};
+  const uint8_t length = static_cast<uint8_t>(frame[1]) & 0x7F;
+  const size_t header = length < 126 ? 2 : length == 126 ? 4 : 10;
+  return frame.size() < header ? std::string_view{} : frame.substr(header);
+}
+
 void FrameBatch::addRaw(std::string_view bytes) {
   Entry e{};
   e.frame_offset = static_cast<uint32_t>(bytes_.size());

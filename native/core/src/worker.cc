@@ -11,6 +11,7 @@
 #include "ficus/clock.h"
 #include "ficus/close_codes.h"
 #include "ficus/connection_id.h"
+#include "ficus/position.h"
 
 namespace ficus {
 
@@ -23,9 +24,6 @@ constexpr unsigned kCommandsPerTick = 1024;
 // that a burst is written while it is still arriving, large enough that
 // several events for one connection still leave in one send.
 constexpr unsigned kCommandsPerFlush = 16;
-// Ingest batches a peer worker may have queued here before it drops
-// (counted as ingest_dropped): each is a whole read of events.
-constexpr size_t kPeerInboxCapacity = 1024;
 // Giving idle memory back to the system: at most this often.
 constexpr uint64_t kIdleReleaseIntervalMs = 10'000;
 // A wakeup this long after the previous one counts as a stall: the tick
@@ -45,10 +43,10 @@ void checkUv(int rc, const char* what) {
 
 }  // namespace
 
-Worker::Worker(unsigned index, const Options& options, unsigned producers,
-               NotifyBell& bell)
+Worker::Worker(unsigned index, const Options& options, NotifyBell& bell)
     : ConnectionHost(options),
       index_(index),
+      inbox_(options.inbox_capacity),
       outbox_(options.outbox_capacity, bell,
               mutableMetrics().notifications_dropped),
       failpoints_(&kNoFailpoints),
@@ -56,16 +54,7 @@ Worker::Worker(unsigned index, const Options& options, unsigned producers,
       ingest_(decoderLimits(), mutableMetrics(), outbox_,
               [this](SharedFrameBatch batch) {
                 publishIngested(std::move(batch));
-              }) {
-  for (unsigned i = 0; i < producers; ++i) {
-    // Producer 0 (the owner) sends a command per publish call; a peer
-    // worker sends one per read of an ingest connection, so far fewer.
-    size_t capacity =
-        i == 0 ? options.inbox_capacity
-               : std::min<size_t>(options.inbox_capacity, kPeerInboxCapacity);
-    inboxes_.push_back(std::make_unique<SpscChannel<Command>>(capacity));
-  }
-}
+              }) {}
 
 Worker::~Worker() { stop(); }
 
@@ -98,9 +87,10 @@ void Worker::stop() {
 
 void Worker::connectPeers(std::vector<Worker*> workers,
                           const std::atomic<bool>* mirror_ingest,
-                          const Failpoints* failpoints) {
+                          const Failpoints* failpoints, Stream* stream) {
   peers_ = std::move(workers);
   failpoints_ = failpoints;
+  stream_ = stream;
   ingest_.setMirrorFlag(mirror_ingest);
 }
 
@@ -113,21 +103,17 @@ bool Worker::atConnectionLimit() const noexcept {
   return open >= options().max_connections;
 }
 
-bool Worker::tryPost(unsigned producer, std::unique_ptr<Command>& command) {
-  if (!running() || stop_requested_.load(std::memory_order_acquire)) {
-    return false;
+void Worker::wake() noexcept {
+  if (running() && !stop_requested_.load(std::memory_order_acquire)) {
+    uv_async_send(&doorbell_);
   }
-  if (!inboxes_[producer]->push(command)) return false;
-  uv_async_send(&doorbell_);
-  return true;
 }
 
-bool Worker::post(unsigned producer, std::unique_ptr<Command> command) {
+bool Worker::post(std::unique_ptr<Posted> command) {
   if (!running() || stop_requested_.load(std::memory_order_acquire)) {
     return false;
   }
-  SpscChannel<Command>& inbox = *inboxes_[producer];
-  if (inbox.push(command)) {
+  if (inbox_.push(command)) {
     uv_async_send(&doorbell_);
     return true;
   }
@@ -137,7 +123,7 @@ bool Worker::post(unsigned producer, std::unique_ptr<Command> command) {
   const uint64_t deadline = monotonicMs() + options().enqueue_timeout_ms;
   while (monotonicMs() < deadline) {
     std::this_thread::yield();
-    if (inbox.push(command)) {
+    if (inbox_.push(command)) {
       uv_async_send(&doorbell_);
       return true;
     }
@@ -240,22 +226,42 @@ void Worker::onDoorbell(uv_async_t* handle) {
 
 void Worker::runCommands() {
   unsigned done = 0;
-  bool more = true;
-  // Round-robin over producers so one cannot starve another.
-  while (more && done < kCommandsPerTick) {
-    more = false;
-    for (auto& inbox : inboxes_) {
-      if (std::unique_ptr<Command> command = inbox->pop()) {
-        execute(*command);
-        more = true;
-        // A busy publisher keeps the inbox full: write out what the last
-        // few commands queued instead of holding it until the inbox is
-        // empty, or the first event of a burst waits for the last.
-        if (++done % kCommandsPerFlush == 0) flushDirty();
-      }
+  while (done < kCommandsPerTick) {
+    // The head first, then the inbox: a command posted after an event this
+    // read sees is visible too (the stream's lock orders them), so no event
+    // published after a command is delivered before it.
+    const uint64_t head = stream_->head();
+    Posted* next = inbox_.peek();
+    const uint64_t limit = next ? std::min(head, next->stream_mark) : head;
+    if (stream_cursor_ < limit) {
+      done += deliverStream(limit, kCommandsPerTick - done);
+    } else if (next != nullptr) {
+      std::unique_ptr<Posted> posted = inbox_.pop();
+      execute(posted->command);
+      ++done;
+    } else {
+      break;
     }
+    // A busy publisher keeps the stream growing: write out what the last
+    // few records and commands queued instead of holding it until the
+    // stream is read up, or the first event of a burst waits for the last.
+    if (done % kCommandsPerFlush == 0) flushDirty();
   }
-  if (more) uv_async_send(&doorbell_);  // the rest on the next iteration
+  if (done >= kCommandsPerTick) uv_async_send(&doorbell_);  // the rest later
+  runReplays();
+}
+
+unsigned Worker::deliverStream(uint64_t limit, unsigned max_records) {
+  read_scratch_.clear();
+  const Stream::ReadResult read = stream_->read(
+      stream_cursor_, limit, std::min(max_records, kCommandsPerFlush),
+      read_scratch_, index_);
+  if (read.missed != 0) mutableMetrics().events_missed.add(read.missed);
+  stream_cursor_ = read.next;
+  for (const Stream::RecordRef& record : read_scratch_) deliver(*record);
+  const auto count = static_cast<unsigned>(read_scratch_.size());
+  read_scratch_.clear();  // the records go when the last reader lets go
+  return std::max(count, 1u);
 }
 
 void Worker::execute(Command& command) {
@@ -308,11 +314,13 @@ void Worker::accept(Listener& listener) {
   connection.startHandshake(&listener.paths());
 }
 
-void Worker::handle(PublishCommand& command) {
-  const FrameBatch& batch = *command.batch;
+void Worker::deliver(const Stream::Record& record) {
+  const FrameBatch& batch = *record.batch();
   FramePool& frames = this->frames();
   TopicIndex& topics = this->topics();
-  FrameRef* ref = frames.acquire(command.batch);
+  FrameRef* ref = frames.acquire(record.batch());
+  // The same events with their positions, only if a subscriber asked.
+  FrameRef* positioned = nullptr;
   mutableMetrics().publishes_received.add(batch.size());
   // native.delivery.drop, read once per batch.
   const uint32_t drop = failpoints_->deliveryDrop();
@@ -334,24 +342,124 @@ void Worker::handle(PublishCommand& command) {
                 .add();
             continue;
           }
-          static_cast<Connection*>(subscriber)->send(ref, i);
+          auto* connection = static_cast<Connection*>(subscriber);
+          if (connection->held()) continue;  // its replay sends it
+          if (!connection->positioned()) [[likely]] {
+            connection->send(ref, i);
+            continue;
+          }
+          if (positioned == nullptr) {
+            positioned = frames.acquire(record.positioned());
+          }
+          connection->send(positioned, i);
         }
       });
     }
   }
   frames.release(ref);
+  if (positioned != nullptr) frames.release(positioned);
 }
 
 void Worker::publishIngested(SharedFrameBatch batch) {
-  for (Worker* peer : peers_) {
-    if (peer == this) continue;
-    auto command = std::make_unique<Command>(PublishCommand{batch});
-    if (!peer->tryPost(1 + index_, command)) {
-      mutableMetrics().ingest_dropped.add(batch->size());
-    }
+  stream_->append(std::move(batch), wallNowMs());
+  for (Worker* peer : peers_) peer->wake();
+}
+
+void Worker::recover(Connection& connection, std::string_view since,
+                     std::vector<std::string> topics) {
+  WorkerMetrics& m = mutableMetrics();
+  const std::optional<Position> position = Position::parse(since);
+  std::optional<uint64_t> from;
+  if (position) from = stream_->after(*position, wallNowMs());
+  const bool busy = connection.held();  // one recovery at a time
+  if (!from || busy) {
+    m.recoveries_incomplete.add();
+    connection.sendText(kRecoveredIncomplete);
+    return;
   }
-  PublishCommand local{std::move(batch)};
-  handle(local);
+  if (*from >= stream_cursor_) {
+    // Nothing this worker has delivered since: live from here on.
+    m.recoveries_complete.add();
+    connection.sendText(kRecoveredComplete);
+    return;
+  }
+  connection.setHeld(true);
+  replays_.push_back(
+      Replay{connection.id(), *from, stream_cursor_, std::move(topics)});
+  uv_async_send(&doorbell_);  // replays run after the commands
+}
+
+void Worker::runReplays() {
+  if (replays_.empty()) return;
+  // One budget for the worker, shared fairly: each replay in turn gets an
+  // equal share, so thousands resuming at once slow each other down, not
+  // the live delivery to everyone else.
+  size_t budget = options().replay_events_per_tick;
+  const size_t share = std::max<size_t>(1, budget / replays_.size());
+  size_t kept = 0;
+  for (size_t i = 0; i < replays_.size(); ++i) {
+    size_t allowance = std::min(share, budget);
+    const size_t before = allowance;
+    const bool over =
+        allowance == 0 ? false : advanceReplay(replays_[i], allowance);
+    budget -= before - allowance;
+    if (!over) replays_[kept++] = std::move(replays_[i]);
+  }
+  replays_.resize(kept);
+  flushDirty();
+  if (!replays_.empty()) uv_async_send(&doorbell_);  // more next iteration
+}
+
+bool Worker::advanceReplay(Replay& replay, size_t& budget) {
+  Connection* connection = find(replay.connection_id);
+  if (connection == nullptr || connection->state() != ConnectionState::kOpen) {
+    return true;  // gone: nothing to finish
+  }
+  WorkerMetrics& m = mutableMetrics();
+  FramePool& frames = this->frames();
+  while (budget > 0 && replay.cursor < stream_cursor_) {
+    read_scratch_.clear();
+    const Stream::ReadResult read =
+        stream_->read(replay.cursor, stream_cursor_, 1, read_scratch_);
+    if (read.missed != 0 || read_scratch_.empty()) {
+      // The history let go of what it still had to send: a partial replay
+      // would be a silent gap, so the client resumes again instead.
+      read_scratch_.clear();
+      m.recoveries_overtaken.add();
+      connection->setHeld(false);
+      connection->close(close_code::kTryAgainLater,
+                        close_reason::kRecoveryOvertaken);
+      return true;
+    }
+    const Stream::Record& record = *read_scratch_.front();
+    FrameRef* ref = nullptr;
+    const auto first = static_cast<uint32_t>(replay.cursor - record.firstSeq());
+    uint32_t i = first;
+    for (; i < record.size() && budget > 0; ++i, --budget) {
+      const FrameBatch& batch = *record.batch();
+      const FrameBatch::Entry& entry = batch.entry(i);
+      const uint64_t seq = record.firstSeq() + i;
+      bool wanted = false;
+      for (unsigned t = 0; t < 2 && !wanted; ++t) {
+        std::string_view topic = batch.topic(entry, t);
+        wanted = !topic.empty() &&
+                 replay.wants(seq, topic, connection->subscribedTo(topic));
+      }
+      if (!wanted) continue;
+      if (ref == nullptr) ref = frames.acquire(record.positioned());
+      m.replayed_events.add();
+      connection->send(ref, i);
+    }
+    if (ref != nullptr) frames.release(ref);
+    read_scratch_.clear();
+    replay.cursor = record.firstSeq() + i;
+    if (connection->state() != ConnectionState::kOpen) return true;
+  }
+  if (replay.cursor < stream_cursor_) return false;
+  connection->setHeld(false);
+  m.recoveries_complete.add();
+  connection->sendText(kRecoveredComplete);
+  return true;
 }
 
 void Worker::handle(SubscribeCommand& command) {
@@ -464,9 +572,7 @@ void Worker::maybeFinishShutdown() {
   loop_handles_closed_ = true;
   // Drop whatever arrived since (adopted descriptors close with their
   // commands).
-  for (auto& inbox : inboxes_) {
-    while (inbox->pop()) {
-    }
+  while (inbox_.pop()) {
   }
   // With these closed the loop has nothing left and uv_run returns.
   uv_close(reinterpret_cast<uv_handle_t*>(&doorbell_), nullptr);

@@ -14,4 +14,13 @@ inline uint64_t steadyNowNs() {
           .count());
 }
 
+// Wall-clock milliseconds since the Unix epoch: what stream positions
+// carry (position.h), so a position also tells roughly when it was made.
+inline uint64_t wallNowMs() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+
 }  // namespace ficus

@@ -56,5 +56,11 @@ inline constexpr const char* kMessageRateExceeded =
     "message rate limit exceeded";
 // With close_code::kTokenExpired.
 inline constexpr const char* kTokenExpired = "token expired";
+// With close_code::kTryAgainLater: a replay fell so far behind that the
+// history trimmed what it had still to send; the client resumes from the
+// last position it received.
+inline constexpr const char* kRecoveryOvertaken = "recovery overtaken";
+// The answer (400) to since=<text> that is not a position (position.h).
+inline constexpr const char* kInvalidSince = "invalid since";
 
 }  // namespace ficus::close_reason

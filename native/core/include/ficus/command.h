@@ -1,7 +1,7 @@
 #pragma once
-// Commands from a producer thread (the embedder's) to one worker, and
-// notifications from a worker back to the embedder. Both cross threads by
-// SpscChannel, owned.
+// Commands from the embedder's thread to one worker, and notifications from
+// a worker back to the embedder. Both cross threads by SpscChannel, owned.
+// Events do not: they reach the workers through the Stream (stream.h).
 
 #include <cstdint>
 #include <string>
@@ -25,10 +25,6 @@ struct AdoptCommand {
 struct ListenCommand {
   UniqueFd fd;  // bound, listening socket (SO_REUSEPORT, one per worker)
   ListenPaths paths;
-};
-
-struct PublishCommand {
-  SharedFrameBatch batch;
 };
 
 struct SubscribeCommand {
@@ -74,10 +70,18 @@ struct GrantUpdateCommand {
   std::string answer;
 };
 
-using Command =
-    std::variant<AdoptCommand, ListenCommand, PublishCommand, SubscribeCommand,
-                 UnsubscribeCommand, SendCommand, CloseCommand,
-                 AuthorizeAnswerCommand, GrantUpdateCommand>;
+using Command = std::variant<AdoptCommand, ListenCommand, SubscribeCommand,
+                             UnsubscribeCommand, SendCommand, CloseCommand,
+                             AuthorizeAnswerCommand, GrantUpdateCommand>;
+
+// A command as the embedder posted it: with the stream's head at that
+// moment, so the worker delivers every event published before the command
+// first (a subscribe, then a publish, reaches the new subscriber; an adopt,
+// then a publish, too), as when both travelled one queue.
+struct Posted {
+  Command command;
+  uint64_t stream_mark = 0;
+};
 
 struct Notification {
   enum class Kind : uint8_t {

@@ -106,6 +106,19 @@ class Connection final : public Subscriber,
   bool dirty() const noexcept { return dirty_; }
   void setDirty(bool dirty) noexcept { dirty_ = dirty; }
 
+  // Positions (stream.h): whether the client opted in (recover=1, since=,
+  // or a subscribe with "since"), so its events go out as
+  // {"pos":...,"event":...}; and whether a replay holds its live events
+  // back (replay.h).
+  bool positioned() const noexcept { return positioned_; }
+  bool held() const noexcept { return held_; }
+  void setHeld(bool held) noexcept { held_ = held; }
+  // Whether an event on `topic` reaches it (one of its topics or prefixes).
+  bool subscribedTo(std::string_view topic) const noexcept;
+  // A text message of our own (the end of a recovery), queued in order
+  // with the events before it.
+  void sendText(std::string_view text);
+
  private:
   static constexpr unsigned kMaxIov = 64;
 
@@ -181,6 +194,8 @@ class Connection final : public Subscriber,
   bool counted_open_ = false;
   uint8_t pongs_queued_ = 0;  // since the send queue was last empty
   bool dirty_ = false;
+  bool positioned_ = false;
+  bool held_ = false;
   uint16_t close_code_ = 0;  // reported when the connection ends
   uint16_t refused_ = 0;     // subscribes the grant refused (saturates)
   uint32_t out_head_ = 0;

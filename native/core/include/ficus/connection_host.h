@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -77,6 +78,11 @@ class ConnectionHost {
   virtual void flushIngest() = 0;
   // A connection's uv_close callback: forget and destroy it.
   virtual void onConnectionClosed(Connection& connection) = 0;
+  // The client asked to resume from `since` (its text, not yet parsed):
+  // replays what it missed on `topics` (empty: every topic it holds), or
+  // tells it the history does not cover the gap (replay.h).
+  virtual void recover(Connection& connection, std::string_view since,
+                       std::vector<std::string> topics) = 0;
 
  protected:
   explicit ConnectionHost(const Options& options);

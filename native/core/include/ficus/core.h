@@ -21,6 +21,7 @@
 #include "ficus/metrics.h"
 #include "ficus/options.h"
 #include "ficus/stats.h"
+#include "ficus/stream.h"
 #include "ficus/worker.h"
 
 namespace ficus {
@@ -116,6 +117,21 @@ class Core {
     mirror_ingest_.store(on, std::memory_order_relaxed);
   }
 
+  // The stream (stream.h) as the embedder's own path reads it: events from
+  // `from` up to `until` (at most `max_records` records), in the order the
+  // workers deliver them. Reading marks the embedder's cursor, which holds
+  // unread records back from trimming like a worker's.
+  Stream::ReadResult readStream(uint64_t from, uint64_t until,
+                                size_t max_records,
+                                std::vector<Stream::RecordRef>& out);
+  // The sequence number the next event will get. With `skip`, the
+  // embedder has read everything before it (it has nobody to deliver to).
+  uint64_t streamHead(bool skip = false);
+  // The sequence number of the first event after the position `since`, or
+  // nullopt when the history does not cover the gap (or it is no position).
+  std::optional<uint64_t> findPosition(std::string_view since);
+  const Stream& stream() const noexcept { return *stream_; }
+
   // Rehearsal faults (failpoints.h), all off until set. Any thread.
   Failpoints& failpoints() noexcept { return failpoints_; }
 
@@ -138,16 +154,18 @@ class Core {
   const Options& options() const noexcept { return options_; }
 
  private:
-  static constexpr unsigned kOwner = 0;  // producer index of the owner
-  CallStatus broadcast(const SharedFrameBatch& batch);
+  CallStatus broadcast(SharedFrameBatch batch);
+  // The embedder's reader index in the stream (after the workers').
+  unsigned ownerReader() const noexcept { return threadCount(); }
   CallStatus postTo(unsigned worker, Command command);
   Worker* pickWorkerForAdopt();
 
   // Set once, upon creation.
   const Options options_;
   NotifyBell bell_;
-  // Before the workers, which read it until they are joined.
+  // Before the workers, which read them until they are joined.
   Failpoints failpoints_;
+  std::unique_ptr<Stream> stream_;
   std::vector<std::unique_ptr<Worker>> workers_;
 
   // Owner thread only.

@@ -80,6 +80,9 @@ struct ClientMessage {
   Type type = Type::kOther;
   std::vector<std::string> topics;  // for kSubscribe / kUnsubscribe
   std::string error;                // for kInvalid
+  // kSubscribe's "since": where to resume from (position.h), as sent; an
+  // empty string when it was not a string or too long for a position.
+  std::optional<std::string> since;
 };
 
 // {"type":"subscribe","topics":["order:o17",...]} and "unsubscribe" are

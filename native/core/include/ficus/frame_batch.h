@@ -43,7 +43,14 @@ class FrameBatch {
     size_t offset = e.topic_offset + (which == 1 ? e.topic_sizes[0] : 0);
     return {topics_.data() + offset, e.topic_sizes[which]};
   }
+  // The message a frame carries (server frames are never masked).
+  std::string_view payload(const Entry& e) const noexcept;
   size_t byteSize() const noexcept { return bytes_.size(); }
+  // What the batch holds in memory, allocations included.
+  size_t memoryBytes() const noexcept {
+    return sizeof(*this) + bytes_.capacity() + topics_.capacity() +
+           entries_.capacity() * sizeof(Entry);
+  }
 
  private:
   std::string bytes_;   // concatenated frames

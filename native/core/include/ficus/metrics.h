@@ -80,7 +80,15 @@ struct WorkerMetrics {
   Counter deliveries;          // published messages fully handed to the kernel
   Counter events_ingested;     // valid events from ingest connections
   Counter events_ingest_rejected;  // invalid ones (never delivered)
-  Counter ingest_dropped;          // events a peer worker's full inbox refused
+  // Events this worker never delivered because the stream trimmed them
+  // before it read them (a worker stalled past the backlog bound).
+  Counter events_missed;
+  // Recoveries (since=...): the whole gap replayed, none (history does
+  // not cover it), cut short (the history trimmed what it was replaying).
+  Counter recoveries_complete;
+  Counter recoveries_incomplete;
+  Counter recoveries_overtaken;
+  Counter replayed_events;  // events sent by replays
   std::array<Counter, static_cast<size_t>(DropReason::kCount)> drops;
   Counter notifications_dropped;  // embedder outbox full
   Gauge send_buffer_bytes;        // bytes queued, all connections

@@ -49,6 +49,9 @@ inline constexpr OptionRange kMaxRefusedSubscribes{0, 65535};
 inline constexpr OptionRange kMaxMessagesPerSecond{0, 1'000'000};
 inline constexpr OptionRange kMessageBurst{1, 1'000'000};
 static_assert(kMessageBurst.max <= TokenBucket::kMaxBurst);
+inline constexpr OptionRange kHistoryMaxEvents{0, 10'000'000};
+inline constexpr OptionRange kHistoryMaxAgeMs{0, kMaxTimerMs};
+inline constexpr OptionRange kReplayEventsPerTick{1, 1'000'000};
 }  // namespace option_range
 
 struct Options {
@@ -98,6 +101,18 @@ struct Options {
   // How long stop() lets connections flush and finish closing.
   uint32_t shutdown_timeout_ms = 2'000;
 
+  // The stream's history (stream.h), what a reconnecting client recovers
+  // from: the newest history_max_events events, none older than
+  // history_max_age_ms (0: no age bound). 0 events: no history, a client
+  // can only resume from the newest position. Memory is about the events'
+  // own bytes plus ~100 per appended batch (stats: history.bytes).
+  size_t history_max_events = 100'000;
+  uint64_t history_max_age_ms = 300'000;
+  // Events of the history one worker examines per loop iteration for the
+  // clients it is replaying to, so a reconnect storm shares the loop with
+  // live delivery instead of stopping it.
+  size_t replay_events_per_tick = 2'000;
+
   // Commands each worker's inbox holds from one producer. A full inbox
   // makes the producer wait up to enqueue_timeout_ms, then fail the call.
   size_t inbox_capacity = 16 * 1024;
@@ -146,6 +161,10 @@ void forEachTunableOption(Opts& o, F&& f) {
   f("max_messages_per_second", o.max_messages_per_second,
     r::kMaxMessagesPerSecond);
   f("message_burst", o.message_burst, r::kMessageBurst);
+  f("history_max_events", o.history_max_events, r::kHistoryMaxEvents);
+  f("history_max_age_ms", o.history_max_age_ms, r::kHistoryMaxAgeMs);
+  f("replay_events_per_tick", o.replay_events_per_tick,
+    r::kReplayEventsPerTick);
 }
 
 }  // namespace ficus

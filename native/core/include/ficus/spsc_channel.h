@@ -37,6 +37,10 @@ class SpscChannel {
     return ring_.pop(item) ? std::unique_ptr<T>{item} : nullptr;
   }
 
+  // Consumer thread only: the next item, left in place; nullptr when
+  // nothing is queued.
+  T* peek() { return ring_.read_available() == 0 ? nullptr : ring_.front(); }
+
   // Any thread; approximate.
   bool empty() const { return ring_.read_available() == 0; }
   // Producer thread only: slots free for push().

@@ -30,7 +30,11 @@ struct WorkerStats {
   uint64_t deliveries = 0;
   uint64_t events_ingested = 0;
   uint64_t events_ingest_rejected = 0;
-  uint64_t ingest_dropped = 0;
+  uint64_t events_missed = 0;
+  uint64_t recoveries_complete = 0;
+  uint64_t recoveries_incomplete = 0;
+  uint64_t recoveries_overtaken = 0;
+  uint64_t replayed_events = 0;
   uint64_t drops_backpressure = 0;
   uint64_t drops_closing = 0;
   uint64_t notifications_dropped = 0;
@@ -51,6 +55,12 @@ struct CoreStats {
   uint64_t events_accepted = 0;
   uint64_t events_rejected = 0;
   uint64_t commands_dropped = 0;  // inbox full past the enqueue timeout
+  // The stream's history (stream.h).
+  uint64_t history_epoch = 0;
+  uint64_t history_events = 0;
+  uint64_t history_bytes = 0;
+  uint64_t history_max_events = 0;
+  uint64_t history_max_age_ms = 0;
 };
 
 }  // namespace ficus

@@ -18,4 +18,12 @@ constexpr std::string_view wildcardPrefix(std::string_view topic) noexcept {
   return topic.substr(0, topic.size() - 1);
 }
 
+// Whether an event on `topic` reaches a subscription to `subscribed`.
+constexpr bool subscriptionMatches(std::string_view subscribed,
+                                   std::string_view topic) noexcept {
+  return isWildcard(subscribed) ? topic.substr(0, subscribed.size() - 1) ==
+                                      wildcardPrefix(subscribed)
+                                : subscribed == topic;
+}
+
 }  // namespace ficus

@@ -1,9 +1,10 @@
 #pragma once
 // A worker: one thread running one libuv loop that owns a share of the
-// connections. The embedder's thread talks to it only through its inboxes
+// connections. The embedder's thread talks to it only through its inbox
 // (commands in) and its outbox (notifications out), with a uv_async_t as the
-// doorbell; other workers post to it through inboxes of their own (events
-// from ingest connections).
+// doorbell. Events reach it through the Stream, which it reads from its own
+// cursor, in stream order, whoever appended them (the embedder, or any
+// worker's ingest connections).
 //
 // Threading contract: each method says which thread may call it. What the
 // loop thread shares with the connections is in ConnectionHost; the
@@ -32,16 +33,15 @@
 #include "ficus/listener.h"
 #include "ficus/options.h"
 #include "ficus/outbox.h"
+#include "ficus/replay.h"
 #include "ficus/spsc_channel.h"
+#include "ficus/stream.h"
 
 namespace ficus {
 
 class Worker final : public ConnectionHost {
  public:
-  // `producers` fixes how many threads may post commands: each gets its own
-  // single-producer inbox.
-  Worker(unsigned index, const Options& options, unsigned producers,
-         NotifyBell& bell);
+  Worker(unsigned index, const Options& options, NotifyBell& bell);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -59,19 +59,22 @@ class Worker final : public ConnectionHost {
   bool loopClosedCleanly() const noexcept { return loop_closed_clean_; }
 
   // Set once, by the owning thread, before start(): the other workers (an
-  // ingest connection publishes to all of them; this worker is producer
-  // 1 + index() of each), the flag telling whether the embedder wants
-  // ingested events mirrored to it, and the core's failpoints (read only).
+  // ingest connection's events wake all of them), the flag telling whether
+  // the embedder wants ingested events mirrored to it, the core's
+  // failpoints (read only) and the stream (this worker is its reader
+  // index()).
   void connectPeers(std::vector<Worker*> workers,
                     const std::atomic<bool>* mirror_ingest,
-                    const Failpoints* failpoints);
+                    const Failpoints* failpoints, Stream* stream);
 
-  // --- Called by producer thread `producer` only ---
+  // --- Called by the embedder's thread only ---
   // Waits up to enqueue_timeout_ms for room; false (command dropped) when
   // still full or the worker is stopped.
-  bool post(unsigned producer, std::unique_ptr<Command> command);
-  // Never waits (a worker must not block on another): false when full.
-  bool tryPost(unsigned producer, std::unique_ptr<Command>& command);
+  bool post(std::unique_ptr<Posted> command);
+
+  // --- Any thread ---
+  // Rings the doorbell: something was appended to the stream.
+  void wake() noexcept;
 
   // --- Called by the embedder's thread only ---
   std::unique_ptr<Notification> popNotification() { return outbox_.pop(); }
@@ -94,6 +97,8 @@ class Worker final : public ConnectionHost {
   void ingest(std::string_view event) override { ingest_.add(event); }
   void flushIngest() override { ingest_.flush(); }
   void onConnectionClosed(Connection& connection) override;
+  void recover(Connection& connection, std::string_view since,
+               std::vector<std::string> topics) override;
 
   void run(std::promise<void> ready);
   void initLoop();
@@ -103,11 +108,19 @@ class Worker final : public ConnectionHost {
   static void onPrepare(uv_prepare_t* handle);
   static void onShutdownDeadline(uv_timer_t* handle);
 
+  // Commands and stream events, in the order they were posted and appended.
   void runCommands();
+  // Delivers whole records from the cursor up to `limit` (a command's mark
+  // or the head), at most `max_records`; returns how many.
+  unsigned deliverStream(uint64_t limit, unsigned max_records);
+  void deliver(const Stream::Record& record);
+  // A share of every replay in progress (replay_events_per_tick events).
+  void runReplays();
+  // Advances one replay by up to `budget` events; true when it is over.
+  bool advanceReplay(Replay& replay, size_t& budget);
   void execute(Command& command);
   void handle(AdoptCommand& command);
   void handle(ListenCommand& command);
-  void handle(PublishCommand& command);
   void handle(SubscribeCommand& command);
   void handle(UnsubscribeCommand& command);
   void handle(SendCommand& command);
@@ -116,8 +129,8 @@ class Worker final : public ConnectionHost {
   void handle(GrantUpdateCommand& command);
   // A connection waits on `listener`.
   void accept(Listener& listener);
-  // A batch from this worker's ingest connections: to every other worker,
-  // and delivered here.
+  // A batch from this worker's ingest connections: into the stream, and
+  // every worker (this one too) woken to read it.
   void publishIngested(SharedFrameBatch batch);
   Connection* find(uint64_t id);
   Connection& createConnection(uint64_t id, std::string identity);
@@ -131,8 +144,8 @@ class Worker final : public ConnectionHost {
   // Set once, upon creation.
   const unsigned index_;
 
-  // Producer side: inbox i is written by producer i only.
-  std::vector<std::unique_ptr<SpscChannel<Command>>> inboxes_;
+  // Written by the embedder's thread only.
+  SpscChannel<Posted> inbox_;
   // Worker → embedder: the loop thread pushes, the embedder pops.
   Outbox outbox_;
 
@@ -151,6 +164,7 @@ class Worker final : public ConnectionHost {
   // Set once, before start.
   std::vector<Worker*> peers_;
   const Failpoints* failpoints_;
+  Stream* stream_ = nullptr;
 
   // Loop thread only.
   uv_async_t doorbell_;
@@ -164,6 +178,11 @@ class Worker final : public ConnectionHost {
   IngestBatcher ingest_;
   uint64_t next_accept_sequence_ = 1;
   uint64_t delivery_sequence_ = 0;
+  // The stream: the next event this worker delivers, and the replays in
+  // progress (one per recovering connection, oldest first).
+  uint64_t stream_cursor_ = 0;
+  std::vector<Replay> replays_;
+  std::vector<Stream::RecordRef> read_scratch_;
   uint64_t last_stall_ms_ = 0;  // when native.worker.stall last blocked
   std::minstd_rand drop_dice_;  // native.delivery.drop's choices
   bool stopping_ = false;

@@ -1,0 +1,300 @@
+// Positions and recovery on real sockets: opted-in clients get
+// {"pos":...,"event":...} frames, a client resuming with since= gets
+// exactly what it missed on its topics, in order, once, then
+// {"type":"recovered","complete":true}; anything the history cannot cover
+// whole gets complete:false and nothing replayed; and every worker hands
+// out the events of concurrent publishers in one order.
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "ficus/position.h"
+#include "ficus/replay.h"
+#include "support/core_fixture.h"
+#include "support/test_client.h"
+
+namespace ficus::test {
+namespace {
+
+struct Positioned {
+  std::string pos;
+  std::string event;
+};
+
+// A positioned frame's two parts; fails the test on anything else.
+Positioned split(const std::string& payload) {
+  static const std::string kHead = R"({"pos":")";
+  static const std::string kMiddle = R"(","event":)";
+  const size_t middle = payload.find(kMiddle);
+  EXPECT_EQ(payload.rfind(kHead, 0), 0u) << payload;
+  EXPECT_NE(middle, std::string::npos) << payload;
+  EXPECT_EQ(payload.back(), '}') << payload;
+  if (middle == std::string::npos) return {};
+  return {payload.substr(kHead.size(), middle - kHead.size()),
+          payload.substr(middle + kMiddle.size(),
+                         payload.size() - middle - kMiddle.size() - 1)};
+}
+
+// The "seq" an event() carries.
+int seqOf(const std::string& event) {
+  const size_t at = event.find("\"seq\":");
+  return at == std::string::npos ? -1 : std::stoi(event.substr(at + 6));
+}
+
+Options recoveryOptions() {
+  Options options;
+  options.threads = 2;
+  return options;
+}
+
+TEST(Recovery, OnlyOptedInClientsGetPositions) {
+  RunningCore core = startCore(recoveryOptions());
+  TestClient opted =
+      TestClient::open(core.port, "/ws?topics=order:r1&recover=1");
+  TestClient plain = TestClient::open(core.port, "/ws?topics=order:r1");
+  ASSERT_TRUE(waitOpen(core, 2));
+  core->publishEvents(event("r1", "", 1));
+  auto a = opted.readData();
+  auto b = plain.readData();
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(b->payload, event("r1", "", 1));
+  Positioned p = split(a->payload);
+  EXPECT_EQ(p.event, event("r1", "", 1));
+  EXPECT_TRUE(Position::parse(p.pos).has_value()) << p.pos;
+}
+
+TEST(Recovery, ResumesWithExactlyTheMissedEventsOfItsTopics) {
+  RunningCore core = startCore(recoveryOptions());
+  std::string last;
+  {
+    TestClient client =
+        TestClient::open(core.port, "/ws?topics=order:r2&recover=1");
+    ASSERT_TRUE(waitOpen(core, 1));
+    core->publishEvents(event("r2", "", 0));
+    auto frame = client.readData();
+    ASSERT_TRUE(frame);
+    last = split(frame->payload).pos;
+  }
+  ASSERT_TRUE(waitOpen(core, 0));
+  for (int seq = 1; seq <= 1000; ++seq) {
+    core->publishEvents(event("r2", "", seq));
+    core->publishEvents(event("elsewhere", "", seq));
+  }
+  TestClient back =
+      TestClient::open(core.port, "/ws?topics=order:r2&since=" + last);
+  std::string previous = last;
+  for (int seq = 1; seq <= 1000; ++seq) {
+    auto frame = back.readData();
+    ASSERT_TRUE(frame) << seq;
+    Positioned p = split(frame->payload);
+    ASSERT_EQ(p.event, event("r2", "", seq));
+    ASSERT_LT(*Position::parse(previous), *Position::parse(p.pos));
+    previous = p.pos;
+  }
+  auto done = back.readData();
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->payload, kRecoveredComplete);
+  core->publishEvents(event("r2", "", 1001));
+  auto live = back.readData();
+  ASSERT_TRUE(live);
+  EXPECT_EQ(split(live->payload).event, event("r2", "", 1001));
+  EXPECT_FALSE(back.readData(100).has_value());
+  CoreStats stats = core->stats();
+  EXPECT_EQ(stats.total.recoveries_complete, 1u);
+  EXPECT_EQ(stats.total.replayed_events, 1000u);
+  EXPECT_EQ(stats.history_events, 2002u);
+}
+
+// Live events published while the replay runs (a few events per loop
+// iteration) are neither lost nor sent twice at the seam.
+TEST(Recovery, TheSeamBetweenReplayAndLiveLosesAndRepeatsNothing) {
+  Options options = recoveryOptions();
+  options.replay_events_per_tick = 7;
+  RunningCore core = startCore(options);
+  std::string last;
+  {
+    TestClient client =
+        TestClient::open(core.port, "/ws?topics=order:s1&recover=1");
+    ASSERT_TRUE(waitOpen(core, 1));
+    core->publishEvents(event("s1", "", 0));
+    auto frame = client.readData();
+    ASSERT_TRUE(frame);
+    last = split(frame->payload).pos;
+  }
+  ASSERT_TRUE(waitOpen(core, 0));
+  for (int seq = 1; seq <= 2000; ++seq)
+    core->publishEvents(event("s1", "", seq));
+  TestClient back =
+      TestClient::open(core.port, "/ws?topics=order:s1&since=" + last);
+  // Live events race the replay.
+  for (int seq = 2001; seq <= 2600; ++seq)
+    core->publishEvents(event("s1", "", seq));
+  int expected = 1;
+  int markers = 0;
+  while (expected <= 2600) {
+    auto frame = back.readData();
+    ASSERT_TRUE(frame) << "waiting for " << expected;
+    if (frame->payload == kRecoveredComplete) {
+      ++markers;
+      continue;
+    }
+    ASSERT_EQ(seqOf(split(frame->payload).event), expected);
+    ++expected;
+  }
+  if (markers == 0) {
+    auto frame = back.readData();
+    ASSERT_TRUE(frame);
+    EXPECT_EQ(frame->payload, kRecoveredComplete);
+    ++markers;
+  }
+  EXPECT_EQ(markers, 1);
+  EXPECT_FALSE(back.readData(100).has_value());
+}
+
+TEST(Recovery, WhatTheHistoryNoLongerCoversIsCompleteFalseWithNothingReplayed) {
+  Options options = recoveryOptions();
+  options.history_max_events = 10;
+  RunningCore core = startCore(options);
+  TestClient first =
+      TestClient::open(core.port, "/ws?topics=order:t1&recover=1");
+  ASSERT_TRUE(waitOpen(core, 1));
+  core->publishEvents(event("t1", "", 0));
+  auto frame = first.readData();
+  ASSERT_TRUE(frame);
+  const std::string old = split(frame->payload).pos;
+  for (int seq = 1; seq <= 50; ++seq) core->publishEvents(event("t1", "", seq));
+  for (int seq = 1; seq <= 50; ++seq) ASSERT_TRUE(first.readData());
+
+  const Position p = *Position::parse(old);
+  const std::string foreign = Position{p.epoch ^ 1, p.ms, p.n}.toString();
+  const std::string future = Position{p.epoch, p.ms + 3'600'000, 0}.toString();
+  for (const std::string& since : {old, foreign, future}) {
+    TestClient back =
+        TestClient::open(core.port, "/ws?topics=order:t1&since=" + since);
+    auto answer = back.readData();
+    ASSERT_TRUE(answer) << since;
+    EXPECT_EQ(answer->payload, kRecoveredIncomplete) << since;
+    // Live from then on, positioned.
+    core->publishEvents(event("t1", "", 99));
+    ASSERT_TRUE(first.readData());
+    auto live = back.readData();
+    ASSERT_TRUE(live);
+    EXPECT_EQ(split(live->payload).event, event("t1", "", 99));
+  }
+  EXPECT_EQ(core->stats().total.recoveries_incomplete, 3u);
+  // The history keeps 10; a worker that has not read yet may hold a few more.
+  EXPECT_GE(core->stats().history_events, 10u);
+  EXPECT_LE(core->stats().history_events, 20u);
+}
+
+TEST(Recovery, ASinceThatIsNoPositionIsABadRequest) {
+  RunningCore core = startCore(recoveryOptions());
+  for (const char* since : {"yesterday", "", "0123456789abcdef-1", "%00"}) {
+    TestClient client = TestClient::tcp(core.port);
+    client.sendRaw(std::string("GET /ws?topics=order:u1&since=") + since +
+                   " HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                   "Connection: Upgrade\r\n"
+                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                   "Sec-WebSocket-Version: 13\r\n\r\n");
+    EXPECT_EQ(client.readHttpHead().rfind("HTTP/1.1 400", 0), 0u) << since;
+  }
+}
+
+// A subscribe message with "since" replays the new topics only: the
+// topics it already held were live all along.
+TEST(Recovery, ASubscribeWithSinceReplaysOnlyItsOwnTopics) {
+  RunningCore core = startCore(recoveryOptions());
+  TestClient client =
+      TestClient::open(core.port, "/ws?topics=order:v1&recover=1");
+  ASSERT_TRUE(waitOpen(core, 1));
+  core->publishEvents(event("v1", "", 0));
+  auto first = client.readData();
+  ASSERT_TRUE(first);
+  const std::string from = split(first->payload).pos;
+  core->publishEvents(event("v2", "", 1));
+  core->publishEvents(event("v1", "", 2));
+  core->publishEvents(event("v2", "", 3));
+  auto live = client.readData();
+  ASSERT_TRUE(live);
+  EXPECT_EQ(split(live->payload).event, event("v1", "", 2));
+  client.sendText(R"({"type":"subscribe","topics":["order:v2"],"since":")" +
+                  from + R"("})");
+  for (int seq : {1, 3}) {
+    auto frame = client.readData();
+    ASSERT_TRUE(frame);
+    EXPECT_EQ(split(frame->payload).event, event("v2", "", seq));
+  }
+  auto done = client.readData();
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->payload, kRecoveredComplete);
+  // A since that is no position, by message: complete:false, still open.
+  client.sendText(R"({"type":"subscribe","topics":["order:v3"],"since":7})");
+  auto refused = client.readData();
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->payload, kRecoveredIncomplete);
+  core->publishEvents(event("v3", "", 4));
+  auto after = client.readData();
+  ASSERT_TRUE(after);
+  EXPECT_EQ(split(after->payload).event, event("v3", "", 4));
+}
+
+// Publisher connections on different workers ingest at once: every
+// subscriber, on either worker, sees the same events in the same order,
+// and the positions increase.
+TEST(Recovery, ConcurrentIngestIsDeliveredInOneOrderEverywhere) {
+  Options options = recoveryOptions();
+  RunningCore core = startCore(options);
+  std::vector<TestClient> subscribers;
+  for (int i = 0; i < 6; ++i) {
+    subscribers.push_back(
+        TestClient::open(core.port, "/ws?topics=order:*&recover=1"));
+  }
+  ASSERT_TRUE(waitOpen(core, 6));
+  constexpr int kPublishers = 4;
+  constexpr int kEach = 300;
+  std::vector<TestClient> publishers;
+  for (int i = 0; i < kPublishers; ++i) {
+    publishers.push_back(TestClient::open(core.port, "/publish"));
+  }
+  ASSERT_TRUE(waitOpen(core, 6 + kPublishers));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kPublishers; ++i) {
+    threads.emplace_back([&, i] {
+      for (int seq = 0; seq < kEach; ++seq) {
+        publishers[i].sendText(event("w" + std::to_string(i), "", seq));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::vector<std::string> reference;
+  for (size_t s = 0; s < subscribers.size(); ++s) {
+    std::vector<std::string> seen;
+    std::optional<Position> previous;
+    std::vector<int> next(kPublishers, 0);
+    for (int n = 0; n < kPublishers * kEach; ++n) {
+      auto frame = subscribers[s].readData();
+      ASSERT_TRUE(frame) << "subscriber " << s << " event " << n;
+      Positioned p = split(frame->payload);
+      const std::optional<Position> position = Position::parse(p.pos);
+      ASSERT_TRUE(position);
+      if (previous) {
+        ASSERT_LT(*previous, *position);
+      }
+      previous = position;
+      const int publisher =
+          p.event[p.event.find(R"("order_id":"w)") + 13] - '0';
+      ASSERT_EQ(seqOf(p.event), next[publisher]++);  // each publisher in order
+      seen.push_back(p.pos + p.event);
+    }
+    if (s == 0) {
+      reference = seen;
+    } else {
+      ASSERT_EQ(seen, reference) << "subscriber " << s;
+    }
+  }
+  EXPECT_EQ(core->stats().total.events_missed, 0u);
+}
+
+}  // namespace
+}  // namespace ficus::test
