@@ -82,6 +82,13 @@ class Dispatcher extends EventEmitter {
       this.#history = new History({ maxEvents: this.options.historyMaxEvents, maxAgeMs: this.options.historyMaxAgeMs });
     }
     this.#feed = new StreamFeed(this.#native || this.#history, this.#legacy);
+    // While the legacy path has nobody, events ingested by native publisher
+    // connections raise no notification: once a second its cursor skips
+    // them, so the core does not hold them back from trimming for it.
+    this.skipTimer = setInterval(() => {
+      if (this.#legacy.connectionCount === 0) this.#feed.skipToHead();
+    }, 1000);
+    this.skipTimer.unref();
     this.#legacy.useStream(this.#native || this.#history, this.#feed);
     if (this.#native) {
       // Native ingest connections' events are in the stream already; the
@@ -334,6 +341,7 @@ class Dispatcher extends EventEmitter {
     this.closing = (async () => {
       const bridgeClosed = this.redisBridge ? this.redisBridge.close() : undefined;
       for (const router of [...this.#routers]) router.detach();
+      clearInterval(this.skipTimer);
       const legacyDone = this.#legacy.shutdown(this.options.shutdownTimeoutMs);
       // Joins the native threads (bounded by shutdownTimeoutMs).
       this.#stopNative();

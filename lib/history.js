@@ -63,7 +63,8 @@ class History {
     return position;
   }
 
-  // The seq the next appended event will get.
+  // The seq the next appended event will get. (The core's takes `skip`;
+  // this history holds nothing back for unread events, so has no use for it.)
   streamHead() {
     return this.#base + this.#entries.length - this.#start;
   }

@@ -19,7 +19,6 @@ const { bucketOfRoute, slotOfRoute } = require('./bucket');
 const {
   DEFAULTS, LIMITS, CLOSE, CLOSE_REASONS, MAX_TIMER_MS, RECOVERED, closeCodeKey, frameBytes, positionedFrame,
 } = require('./protocol');
-const { subscribeSince } = require('./events/since');
 const { Replayer } = require('./replay');
 const { GrantMatcher, refusalMessage, revocationMessage } = require('./grant');
 const { OUTCOME, accessCounters, refreshRequest } = require('./access');
@@ -334,7 +333,7 @@ class LegacyPath extends EventEmitter {
     const message = decodeClientMessage(data, this._messageLimits);
     switch (message.type) {
       case 'subscribe': {
-        const since = subscribeSince(data);
+        const { since } = message;
         const prior = since === undefined ? null : new Set(conn.topics);
         const error = this._subscribeAll(conn, message.topics, true);
         if (error !== null) {

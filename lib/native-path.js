@@ -206,9 +206,12 @@ class NativePath extends EventEmitter {
       : this.#core.readStream(fromSeq, maxEvents, untilSeq);
   }
 
-  // The seq the next appended event will get.
-  streamHead() {
-    return this.#core.streamHead();
+  // The seq the next appended event will get. With `skip`, the legacy
+  // path has nobody to deliver what came before to: the core stops
+  // holding those events back from trimming for it (reading marks its
+  // cursor, like a worker's).
+  streamHead(skip = false) {
+    return this.#core.streamHead(skip);
   }
 
   // The seq of the first event after `since`, or -1 when the history does

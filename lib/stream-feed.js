@@ -33,7 +33,7 @@ class StreamFeed {
   // What was appended while nobody on the legacy path could want it is
   // not theirs: a connection opening now starts live from here.
   skipToHead() {
-    this.#cursor = this.#stream.streamHead();
+    this.#cursor = this.#stream.streamHead(true);
   }
 
   // Delivers the event just appended at the head (lib/history.js, without
@@ -55,11 +55,11 @@ class StreamFeed {
   // LegacyPath.deliverTrimmed) and the rest is counted as missed.
   pump(fallback = null, publishNs = nowNs()) {
     if (fallback !== null && !Array.isArray(fallback)) throw v.typeError('an array or null', 'fallback', fallback);
-    const head = this.#stream.streamHead();
     if (this.#legacy.connectionCount === 0) {
-      this.#cursor = head;
+      this.skipToHead();
       return;
     }
+    const head = this.#stream.streamHead();
     if (this.#cursor >= head) return;
     const read = this.#stream.readStream(this.#cursor, head - this.#cursor, head);
     this.#cursor = Math.max(read.next, head);
