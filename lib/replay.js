@@ -9,10 +9,13 @@
 // seam.
 //
 // Replays are read in chunks of at most replayEventsPerTick events per
-// turn of the event loop, shared by all replaying connections round-robin,
-// so a reconnect storm cannot starve live delivery; a connection whose
-// send buffer is half full waits for it to drain. A replay that falls
-// behind the history's trimming is overtaken (the caller closes 1013).
+// turn of the event loop in all, so a reconnect storm cannot starve live
+// delivery. One read serves every replay it covers: a storm of clients
+// resuming from nearby positions reads the stream about once, not once
+// per client (each filters the chunk by its own topics). A connection
+// whose send buffer is half full waits for it to drain. A replay that
+// falls behind the history's trimming is overtaken (the caller closes
+// 1013).
 
 const { matchesAny } = require('./wildcard');
 const v = require('./validate');
@@ -48,8 +51,7 @@ class Replay {
 
 class Replayer {
   #host;
-  #queue = []; // Replays, served round-robin
-  #next = 0;
+  #replays = new Set();
   #scheduled = null; // the pending setImmediate or setTimeout
   #stopped = false;
 
@@ -72,7 +74,7 @@ class Replayer {
   }
 
   get active() {
-    return this.#queue.length;
+    return this.#replays.size;
   }
 
   // Starts replaying to `conn` from `seq` (findPosition's answer); sets
@@ -81,15 +83,15 @@ class Replayer {
     v.integer(seq, 'seq');
     const replay = new Replay(conn, seq, this.#host.cursor(), prior, fresh);
     conn.replay = replay;
-    this.#queue.push(replay);
+    this.#replays.add(replay);
     this.#schedule(0);
   }
 
   stop() {
     this.#stopped = true;
     this.#cancelTimer();
-    for (const replay of this.#queue) replay.conn.replay = null;
-    this.#queue.length = 0;
+    for (const replay of this.#replays) replay.conn.replay = null;
+    this.#replays.clear();
   }
 
   #cancelTimer() {
@@ -100,7 +102,7 @@ class Replayer {
   }
 
   #schedule(delayMs) {
-    if (this.#stopped || this.#scheduled !== null || this.#queue.length === 0) return;
+    if (this.#stopped || this.#scheduled !== null || this.#replays.size === 0) return;
     if (delayMs === 0) {
       this.#scheduled = { kind: 'immediate', handle: setImmediate(() => this.#tick()) };
     } else {
@@ -110,74 +112,65 @@ class Replayer {
     }
   }
 
-  // One turn: up to perTick events read, over the replays in turn.
+  #end(replay, result) {
+    this.#replays.delete(replay);
+    replay.conn.replay = null;
+    if (result !== null) this.#host.finish(replay.conn, result);
+  }
+
+  // One turn: chunks of the stream, up to perTick events in all, each
+  // from the oldest place a replay that can send is at, handed to every
+  // replay it covers. Replays that reach the live cursor go live in the
+  // same turn (no live event can come between: the cursor only moves when
+  // the legacy path delivers, never during a turn).
   #tick() {
     this.#scheduled = null;
     const host = this.#host;
     let budget = host.perTick;
-    let progressed = false;
-    let visited = 0;
-    while (budget > 0 && this.#queue.length > 0 && visited < this.#queue.length) {
-      if (this.#next >= this.#queue.length) this.#next = 0;
-      const replay = this.#queue[this.#next];
-      const outcome = this.#step(replay, budget);
-      if (outcome.done) {
-        this.#queue.splice(this.#next, 1);
-        visited = 0;
-      } else {
-        this.#next += 1;
-        visited += 1;
+    let read = false;
+    while (budget > 0 && this.#replays.size > 0) {
+      const cursor = host.cursor();
+      let from = Infinity;
+      for (const replay of [...this.#replays]) {
+        if (!host.isOpen(replay.conn)) this.#end(replay, null);
+        else if (replay.seq >= cursor) this.#end(replay, 'complete');
+        else if (host.canSend(replay.conn)) from = Math.min(from, replay.seq);
       }
-      budget -= outcome.read;
-      if (outcome.read > 0 || outcome.done) progressed = true;
+      if (from === Infinity) break; // done, or all wait for their buffers
+      read = true;
+      const chunk = host.stream.readStream(from, budget, cursor);
+      const { events } = chunk;
+      const first = chunk.next - events.length;
+      budget -= Math.max(events.length, 1);
+      // Everything below this was trimmed before it was read (a replay
+      // waiting for its buffer may be further back still: also gone).
+      const trimmedTo = chunk.missed > 0 ? from + chunk.missed : 0;
+      for (const replay of [...this.#replays]) {
+        if (replay.seq < trimmedTo) {
+          this.#end(replay, 'overtaken');
+          continue;
+        }
+        if (replay.seq < chunk.next && host.canSend(replay.conn)) this.#serve(replay, events, first);
+      }
     }
-    this.#schedule(progressed ? 0 : DRAIN_WAIT_MS);
+    // Waiting only for send buffers to drain: no need to spin.
+    this.#schedule(read ? 0 : DRAIN_WAIT_MS);
   }
 
-  // Reads and sends one chunk for `replay`: { read, done }.
-  #step(replay, budget) {
+  // Sends `replay` what it wants of `events` (seqs from `first`) from its
+  // place on; a full buffer pauses it at the event it could not send.
+  #serve(replay, events, first) {
     const host = this.#host;
     const { conn } = replay;
-    if (!host.isOpen(conn)) {
-      conn.replay = null;
-      return { read: 0, done: true };
+    let seq = replay.seq;
+    for (; seq < first + events.length; seq += 1) {
+      const [position, payload, orderTopic, driverTopic] = events[seq - first];
+      if (!replay.wants(seq, orderTopic, driverTopic)) continue;
+      if (!host.canSend(conn)) break;
+      host.send(conn, position, payload);
+      if (!host.isOpen(conn)) break;
     }
-    const cursor = host.cursor();
-    if (replay.seq < cursor) {
-      if (!host.canSend(conn)) return { read: 0, done: false };
-      const chunk = host.stream.readStream(replay.seq, Math.min(budget, host.perTick), cursor);
-      if (chunk.missed > 0) {
-        conn.replay = null;
-        host.finish(conn, 'overtaken');
-        return { read: 0, done: true };
-      }
-      const { events } = chunk;
-      // Nothing below the live cursor to read: the history lost it.
-      if (events.length === 0) {
-        conn.replay = null;
-        host.finish(conn, 'overtaken');
-        return { read: 0, done: true };
-      }
-      const first = chunk.next - events.length;
-      let i = 0;
-      for (; i < events.length; i += 1) {
-        const [position, payload, orderTopic, driverTopic] = events[i];
-        if (!replay.wants(first + i, orderTopic, driverTopic)) continue;
-        // A full buffer pauses this replay here; the rest is read again.
-        if (!host.canSend(conn)) break;
-        host.send(conn, position, payload);
-        if (!host.isOpen(conn)) break;
-      }
-      replay.seq = first + i;
-      if (!host.isOpen(conn)) {
-        conn.replay = null;
-        return { read: i, done: true };
-      }
-      if (replay.seq < host.cursor()) return { read: Math.max(i, 1), done: false };
-    }
-    conn.replay = null;
-    host.finish(conn, 'complete');
-    return { read: 1, done: true };
+    replay.seq = seq;
   }
 }
 
