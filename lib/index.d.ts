@@ -273,9 +273,8 @@ export interface PathStats {
   /** Connections closed with 3005 because their credentials expired. */
   grantsExpired?: number;
   /**
-   * Events this path could not deliver because they were gone from the stream: on the native path
-   * a worker's full peer inbox (what `ingestDropped` counted before) or a trimmed history, on the
-   * legacy path events the history trimmed before the legacy path read them.
+   * Events this path never delivered because the stream trimmed them before it read them (a worker
+   * or the legacy path stalled past the stream's backlog bound). Replaces `ingestDropped`.
    */
   eventsMissed?: number;
   /** Resumes from a position: replayed to the end, gap not covered (complete:false), closed 1013. */

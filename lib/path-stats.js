@@ -99,8 +99,8 @@ function nativePath(s, nativeError, routing) {
     // Events from native ingest connections (publishers routed native).
     ingested: s.total.eventsIngested,
     ingestRejected: s.total.eventsIngestRejected,
-    // Events a native worker could not take (a full peer inbox) or a
-    // replay could not read any more (the history trimmed them).
+    // Events a worker never read: the stream trimmed them first (it
+    // stalled past the backlog bound).
     eventsMissed: s.total.eventsMissed,
     recoveries: { ...s.total.recoveries },
     replayedEvents: s.total.replayedEvents,

@@ -91,7 +91,7 @@ function families(stats) {
         ['complete', 'incomplete', 'overtaken'].map((result) => [{ path, result }, p.recoveries[result]]))),
     family('ficus_replayed_events_total', 'counter', 'Events sent to resuming clients by replays.',
       perPath(stats, (p) => p.replayedEvents)),
-    family('ficus_events_missed_total', 'counter', 'Events a path could not deliver from the stream because they were gone (trimmed or not taken).',
+    family('ficus_events_missed_total', 'counter', 'Events a path never delivered: the stream trimmed them before it read them.',
       perPath(stats, (p) => p.eventsMissed)),
     family('ficus_native_thread_healthy', 'gauge', '1 when the native worker loop woke recently.',
       stats.paths.native.threads.map((t) => [{ thread: t.index }, t.healthy ? 1 : 0])),

@@ -48,9 +48,10 @@ class StreamFeed {
 
   // Delivers every event appended since the last call, in stream order.
   // `fallback`: the events the caller knows were just appended, flat as
-  // [orderTopic, driverTopic, payload, ...]: when the history trimmed
-  // some before they were read (a batch larger than historyMaxEvents, or
-  // historyMaxEvents 0), these are delivered instead, without positions
+  // [orderTopic, driverTopic, payload, ...]: when the stream trimmed some
+  // before they were read (the core holds unread events back for the
+  // legacy path, but only up to its backlog bound), these are delivered
+  // instead, without positions
   // (an opted-in subscriber is then closed 1013 to resume; see
   // LegacyPath.deliverTrimmed) and the rest is counted as missed.
   pump(fallback = null, publishNs = nowNs()) {
