@@ -167,6 +167,29 @@ describe.each(SETUPS)('%s', (name, setup) => {
     expect(wrong.readyState).toBe(wrong.OPEN);
   });
 
+  test('historyMaxEvents 0: live delivery and positions go on; only the newest position resumes (complete, nothing to replay)', async () => {
+    await start([name, setup], { historyMaxEvents: 0 });
+    const opted = await connect(gw.url('/ws?topics=order:z1&recover=1'));
+    const plain = await connect(gw.url('/ws?topics=order:z1'));
+    gw.dispatch.publish([event('z1', null, 1), event('z1', null, 2)]);
+    await until(() => opted.received.length === 2 && plain.received.length === 2);
+    const [older, newest] = opted.received.map((m) => JSON.parse(m).pos);
+    const resumed = await connect(gw.url(`/ws?topics=order:z1&since=${newest}`));
+    const late = await connect(gw.url(`/ws?topics=order:z1&since=${older}`));
+    await until(() => resumed.received.length === 1 && late.received.length === 1);
+    expect(resumed.received).toEqual(['{"type":"recovered","complete":true}']);
+    expect(late.received).toEqual(['{"type":"recovered","complete":false}']);
+    expect(opted.readyState).toBe(opted.OPEN);
+    const stats = gw.dispatch.stats();
+    expect(stats.history).toEqual(expect.objectContaining({ events: 0, maxEvents: 0, maxAgeMs: 300_000 }));
+    const path = setup.attach.nativePercent === 100 ? 'native' : 'legacy';
+    const text = gw.dispatch.metrics();
+    expect(text).toContain('ficus_history_events 0');
+    expect(text).toContain(`ficus_recoveries_total{path="${path}",result="complete"} 1`);
+    expect(text).toContain(`ficus_recoveries_total{path="${path}",result="incomplete"} 1`);
+    expect(text).toMatch(/ficus_events_missed_total\{path="legacy"\} 0/);
+  });
+
   test('a since that is not a position is refused with 400 before routing', async () => {
     await start([name, setup]);
     for (const since of ['abc', '3F2A9C0D1E4B5A69-1-0', '3f2a9c0d1e4b5a69-1', '']) {
