@@ -42,6 +42,7 @@ class Dispatcher extends EventEmitter {
   #legacy;
   #history = null; // lib/history.js, only without the native core
   #feed; // the legacy path's live delivery, from the stream
+  #skipTimer; // moves that cursor on while the legacy path has nobody
   #routers = new Set();
   #nextRouterSlot = 0;
 
@@ -85,10 +86,10 @@ class Dispatcher extends EventEmitter {
     // While the legacy path has nobody, events ingested by native publisher
     // connections raise no notification: once a second its cursor skips
     // them, so the core does not hold them back from trimming for it.
-    this.skipTimer = setInterval(() => {
+    this.#skipTimer = setInterval(() => {
       if (this.#legacy.connectionCount === 0) this.#feed.skipToHead();
     }, 1000);
-    this.skipTimer.unref();
+    this.#skipTimer.unref();
     this.#legacy.useStream(this.#native || this.#history, this.#feed);
     if (this.#native) {
       // Native ingest connections' events are in the stream already; the
@@ -341,7 +342,7 @@ class Dispatcher extends EventEmitter {
     this.closing = (async () => {
       const bridgeClosed = this.redisBridge ? this.redisBridge.close() : undefined;
       for (const router of [...this.#routers]) router.detach();
-      clearInterval(this.skipTimer);
+      clearInterval(this.#skipTimer);
       const legacyDone = this.#legacy.shutdown(this.options.shutdownTimeoutMs);
       // Joins the native threads (bounded by shutdownTimeoutMs).
       this.#stopNative();

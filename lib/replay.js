@@ -39,10 +39,9 @@ class Replay {
   }
 
   wants(seq, orderTopic, driverTopic) {
-    if (seq >= this.startCursor) {
-      const topics = this.conn.topics;
-      return matchesAny(topics, orderTopic) || matchesAny(topics, driverTopic);
-    }
+    const topics = this.conn.topics; // as now: an unsubscribe meanwhile counts
+    if (!(matchesAny(topics, orderTopic) || matchesAny(topics, driverTopic))) return false;
+    if (seq >= this.startCursor) return true;
     const fresh = matchesAny(this.fresh, orderTopic) || matchesAny(this.fresh, driverTopic);
     if (!fresh || this.prior.size === 0 || seq < this.conn.liveFrom) return fresh;
     return !(matchesAny(this.prior, orderTopic) || matchesAny(this.prior, driverTopic));
