@@ -7,6 +7,8 @@
 const { EventEmitter } = require('node:events');
 const { NativePath, warnIfUnavailable } = require('./native-path');
 const { LegacyPath } = require('./legacy-path');
+const { History } = require('./history');
+const { StreamFeed } = require('./stream-feed');
 const { Router } = require('./router');
 const { FicusError, codes } = require('./errors');
 const { forEachLine, decodeEvent, eventJson } = require('./events');
@@ -54,6 +56,9 @@ class Dispatcher extends EventEmitter {
   #sharedIngest = null; // fn(data): where ingested events go while the stream is shared
   #nativeError = null; // why there is none
   #legacy;
+  #history = null; // lib/history.js, only without the native core
+  #feed; // the legacy path's live delivery, from the stream
+  #skipTimer; // moves that cursor on while the legacy path has nobody
   #routers = new Set();
   #nextRouterSlot = 0;
 
@@ -88,8 +93,24 @@ class Dispatcher extends EventEmitter {
     } else {
       this.#nativeError = new FicusError(codes.NATIVE_UNAVAILABLE, 'native core disabled by options.native = false');
     }
+    // One stream of accepted events, with positions: the core's history
+    // when the core runs (both paths read it), else a JS one.
+    if (this.#native === null) {
+      this.#history = new History({ maxEvents: this.options.historyMaxEvents, maxAgeMs: this.options.historyMaxAgeMs });
+    }
+    this.#feed = new StreamFeed(this.#native || this.#history, this.#legacy);
+    // While the legacy path has nobody, events ingested by native publisher
+    // connections raise no notification: once a second its cursor skips
+    // them, so the core does not hold them back from trimming for it.
+    this.#skipTimer = setInterval(() => {
+      if (this.#legacy.connectionCount === 0) this.#feed.skipToHead();
+    }, 1000);
+    this.#skipTimer.unref();
+    this.#legacy.useStream(this.#native || this.#history, this.#feed);
     if (this.#native) {
-      this.#native.on('event', (e) => this.#onIngested(e));
+      // Native ingest connections' events are in the stream already (the
+      // notification says when to read it), unless the stream is shared.
+      this.#native.on('events', (e) => this.#onIngested(e));
       this.#native.on('message', (m) => this.emit('message', { path: 'native', ...m }));
       this.#native.on('close', (m) => this.emit('close', { path: 'native', ...m }));
     }
@@ -173,10 +194,17 @@ class Dispatcher extends EventEmitter {
       }
       accepted = result.accepted;
       rejected = rejected.concat(result.rejected.map((r) => ({ index: indexOf(r.index), reason: r.reason })));
+      // The legacy path delivers from the stream, in stream order (with any
+      // ingested events between); the routes are what it falls back to
+      // when the history could not hold the batch (StreamFeed.pump).
       if (routes) {
+        const fallback = [];
         for (let i = 0; i < routes.length; i += 4) {
-          this.#legacy.deliver(routes[i + 2], routes[i + 3], payload.subarray(routes[i], routes[i + 1]), started);
+          fallback.push(routes[i + 2], routes[i + 3], payload.subarray(routes[i], routes[i + 1]));
         }
+        this.#feed.pump(fallback, started);
+      } else {
+        this.#feed.pump(null, started);
       }
     } else if (bytes.length > 0) {
       // Buffers stay bytes: invalid UTF-8 is rejected as the core would, not
@@ -188,7 +216,9 @@ class Dispatcher extends EventEmitter {
           return;
         }
         accepted += 1;
-        this.#legacy.deliver(decoded.orderTopic, decoded.driverTopic, line, started);
+        const payload = typeof line === 'string' ? Buffer.from(line, 'utf8') : line;
+        const position = this.#history.append(payload, decoded.orderTopic, decoded.driverTopic);
+        this.#feed.deliverAppended(decoded.orderTopic, decoded.driverTopic, payload, started, position);
       });
     }
     rejected.sort((a, b) => a.index - b.index);
@@ -294,9 +324,15 @@ class Dispatcher extends EventEmitter {
     return this.#native === null ? null : this.#native.lastPosition();
   }
 
+  // e.events: [orderTopic, driverTopic, data, ...] (lib/native-path.js).
   #onIngested(e) {
-    if (this.#sharedIngest !== null) this.#sharedIngest(e.data);
-    else this.#legacy.deliver(e.orderTopic, e.driverTopic, e.data, e.publishNs);
+    if (this.#sharedIngest === null) {
+      this.#feed.pump(e.events, e.publishNs);
+      return;
+    }
+    // A shared stream orders them: they go through it, and are delivered
+    // when they come back.
+    for (let i = 2; i < e.events.length; i += 3) this.#sharedIngest(e.events[i]);
   }
 
   // The path a connection id belongs to: numbers are native, strings
@@ -327,8 +363,10 @@ class Dispatcher extends EventEmitter {
 
   stats() {
     const routing = [...this.#routers].map((r) => r.stats());
+    const native = this.#native && this.#native.stats();
     const stats = pathStats({
-      native: this.#native && this.#native.stats(),
+      native,
+      history: native ? native.history : this.#history.stats(),
       nativeError: this.#nativeError,
       legacy: this.#legacy.stats(),
       routing,
@@ -366,6 +404,7 @@ class Dispatcher extends EventEmitter {
     this.closing = (async () => {
       const bridgeClosed = this.redisBridge ? this.redisBridge.close() : undefined;
       for (const router of [...this.#routers]) router.detach();
+      clearInterval(this.#skipTimer);
       const legacyDone = this.#legacy.shutdown(this.options.shutdownTimeoutMs);
       // Joins the native threads (bounded by shutdownTimeoutMs).
       this.#stopNative();

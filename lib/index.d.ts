@@ -54,6 +54,19 @@ export interface DispatcherOptions {
   maxMessagesPerSecond?: number;
   /** Messages a subscriber connection may send at once (the bucket's size). 1..1000000, default 200. */
   messageBurst?: number;
+  /**
+   * Events the stream's history keeps for clients resuming with `since` (docs/api.md, "Stream
+   * positions and recovery"). 0 = no history: a `since` is answered `complete:false` unless it is
+   * the newest position. 0..10000000, default 100000.
+   */
+  historyMaxEvents?: number;
+  /** Age past which the history drops events, in ms; 0 = no age bound. 0..2147483647, default 300000. */
+  historyMaxAgeMs?: number;
+  /**
+   * Events a replay reads per turn of the loop (the legacy path: shared by all replaying
+   * connections; the native path: per worker iteration). 1..1000000, default 2000.
+   */
+  replayEventsPerTick?: number;
 }
 
 /** What `authenticate` grants a connection. */
@@ -259,6 +272,32 @@ export interface PathStats {
   refreshesFailed?: number;
   /** Connections closed with 3005 because their credentials expired. */
   grantsExpired?: number;
+  /**
+   * Events this path never delivered because the stream trimmed them before it read them (a worker
+   * or the legacy path stalled past the stream's backlog bound). Replaces `ingestDropped`.
+   */
+  eventsMissed?: number;
+  /** Resumes from a position: replayed to the end, gap not covered (complete:false), closed 1013. */
+  recoveries?: RecoveryStats;
+  /** Events sent by replays. */
+  replayedEvents?: number;
+}
+
+export interface RecoveryStats {
+  complete: number;
+  incomplete: number;
+  overtaken: number;
+}
+
+/** The stream's history: the core's when it runs, else the JS one (one per process). */
+export interface HistoryStats {
+  events: number;
+  /** Bytes of the events' payloads held. */
+  bytes: number;
+  maxEvents: number;
+  maxAgeMs: number;
+  /** The epoch positions of this process start with (16 hex digits). */
+  epoch: string;
 }
 
 export interface NativeThreadStats {
@@ -281,8 +320,6 @@ export interface NativePathStats extends PathStats {
   /** Events from native publisher connections. */
   ingested?: number;
   ingestRejected?: number;
-  /** Events a native worker never delivered: the stream trimmed them before it read them (it stalled). */
-  eventsMissed?: number;
   notificationsDropped?: number;
   commandsDropped?: number;
 }
@@ -302,7 +339,10 @@ export interface Stats {
     upgradeRate: number;
     /** Past maxIdentityUpgradesPerSecond/identityUpgradeBurst for one identity, answered 503 with Retry-After. */
     identityRate: number;
+    /** A `since` that is not a stream position, answered 400 before routing. */
+    badPosition: number;
   };
+  history: HistoryStats;
   /** Rollback drains (native → legacy). */
   drain: { pending: number; closed: number };
   /** Rebalances upward (legacy → native). */

@@ -16,7 +16,10 @@ const { WebSocketServer, WebSocket } = require('ws');
 const { decodeClientMessage } = require('./events');
 const { LatencyHistogram, nowNs } = require('./histogram');
 const { bucketOfRoute, slotOfRoute } = require('./bucket');
-const { DEFAULTS, LIMITS, CLOSE, CLOSE_REASONS, MAX_TIMER_MS, closeCodeKey, frameBytes } = require('./protocol');
+const {
+  DEFAULTS, LIMITS, CLOSE, CLOSE_REASONS, MAX_TIMER_MS, RECOVERED, closeCodeKey, frameBytes, positionedFrame,
+} = require('./protocol');
+const { Replayer } = require('./replay');
 const { GrantMatcher, refusalMessage, revocationMessage } = require('./grant');
 const { OUTCOME, accessCounters, refreshRequest } = require('./access');
 const { TokenBucket } = require('./token-bucket');
@@ -58,6 +61,15 @@ class LegacyConnection {
     this.access = null;
     this.accessState = null;
     this.expiryTimer = null;
+    // Opted in to stream positions (recover=1, since=, or a subscribe
+    // with "since"): events go out as {"pos":…,"event":…}, and a full send
+    // buffer closes it (1008) rather than dropping, so it can resume.
+    this.recover = false;
+    // Its replay (lib/replay.js) while it recovers; live events wait.
+    this.replay = null;
+    // The stream's live cursor when it opened: live events before it were
+    // never sent here (a replay for a later subscribe needs to know).
+    this.liveFrom = 0;
   }
 }
 
@@ -144,7 +156,16 @@ class LegacyPath extends EventEmitter {
       subscribesRefused: 0,
       rateLimited: 0,
       grantsExpired: 0,
+      replayedEvents: 0,
     };
+    this._recoveries = { complete: 0, incomplete: 0, overtaken: 0 };
+    // The stream it reads events and positions from (useStream).
+    this._stream = null;
+    this._feed = null;
+    this._replayer = null;
+    this._position = null; // deliver()'s event position, if any
+    this._positioned = null; // and its positioned frame, once built
+    this._trimmed = false; // deliver() for an event the history lost
     this._access = accessCounters();
     this._closedByCode = emptyCloseCounts();
     this._shutdown = null; // { promise, resolve, timer } once close() began
@@ -159,6 +180,29 @@ class LegacyPath extends EventEmitter {
     return this._connections.size;
   }
 
+  // The stream's history (NativePath, or lib/history.js without the addon)
+  // and the live feed reading it (lib/stream-feed.js): what replays read.
+  useStream(stream, feed) {
+    this._stream = stream;
+    this._feed = feed;
+    this._replayer = new Replayer({
+      stream,
+      perTick: this._options.replayEventsPerTick,
+      cursor: () => feed.cursor,
+      isOpen: (conn) => conn.ws.readyState === OPEN,
+      canSend: (conn) => conn.ws.readyState === OPEN && conn.ws.bufferedAmount * 2 < this._options.maxBufferedBytes,
+      send: (conn, position, payload) => {
+        const frame = positionedFrame(position, payload);
+        if (this._sendFrame(conn, frame, frameBytes(frame.length), SEND_TEXT)) this._counters.replayedEvents += 1;
+      },
+      finish: (conn, result) => {
+        this._recoveries[result] += 1;
+        if (result === 'complete') this._sendControl(conn, RECOVERED.complete);
+        else this._closeConnection(conn, CLOSE.TRY_AGAIN_LATER, CLOSE_REASONS.recoveryOvertaken);
+      },
+    });
+  }
+
   // --------------------------------------------------------------- opening
 
   // Completes the upgrade of a request already judged (path, routing,
@@ -169,9 +213,12 @@ class LegacyPath extends EventEmitter {
   // `grant`: null (the client may subscribe to anything) or { allow }: the
   // patterns its subscribes (by message, and `topics`) are checked against.
   // `expiresAt` (ms since the epoch, or null) and `access` (the router's
-  // hook record, lib/access.js): as on the native path.
+  // hook record, lib/access.js): as on the native path. `recover`: the
+  // client opted in to positioned frames; `since`: the position it
+  // resumes from (already checked to be one by the router).
   open(req, socket, head, {
     identity, topics = [], publisher = false, grant = null, route = 0, onOpen, expiresAt = null, access = null,
+    recover = false, since,
   } = {}) {
     if (this._shutdown !== null) {
       this._counters.handshakesRejected += 1;
@@ -201,7 +248,7 @@ class LegacyPath extends EventEmitter {
       socket.off('close', refused);
       const matcher = publisher || grant === null ? null : new GrantMatcher(grant.allow);
       const id = this._adopt(ws, socket, identity, route, publisher ? [] : topics, publisher, matcher,
-        publisher ? null : { expiresAt, access });
+        publisher ? null : { expiresAt, access, recover: recover || since !== undefined, since });
       if (onOpen) onOpen(id);
     });
   }
@@ -223,7 +270,11 @@ class LegacyPath extends EventEmitter {
     const id = `l${this._nextId}`;
     this._nextId += 1;
     const openedMs = performance.now();
+    // Events appended while the legacy path had no connection are nobody's
+    // here: the first one starts live from the head.
+    if (this._connections.size === 0 && this._feed !== null) this._feed.skipToHead();
     const conn = new LegacyConnection(id, ws, identity, route, openedMs);
+    if (this._feed !== null) conn.liveFrom = this._feed.cursor;
     conn.publisher = publisher;
     conn.grant = grant;
     if (!publisher && this._messageRate !== null) conn.messages = new TokenBucket(this._messageRate, openedMs);
@@ -242,6 +293,10 @@ class LegacyPath extends EventEmitter {
     // the query (Connection::upgrade): a grant checks them.
     const error = this._subscribeAll(conn, topics, true);
     if (error !== null) this._closeConnection(conn, CLOSE.POLICY_VIOLATION, error);
+    if (credentials !== null && credentials.recover) {
+      conn.recover = true;
+      if (credentials.since !== undefined) this._recover(conn, credentials.since, new Set(), new Set(conn.topics));
+    }
     // Any bytes from the client count as a sign of life, as in the native
     // onData(): messages, pings, pongs, even part of a frame. Their time
     // refills the message bucket, as there: before `ws` parses them, so
@@ -278,8 +333,18 @@ class LegacyPath extends EventEmitter {
     const message = decodeClientMessage(data, this._messageLimits);
     switch (message.type) {
       case 'subscribe': {
+        const { since } = message;
+        const prior = since === undefined ? null : new Set(conn.topics);
         const error = this._subscribeAll(conn, message.topics, true);
-        if (error !== null) this._closeConnection(conn, CLOSE.POLICY_VIOLATION, error);
+        if (error !== null) {
+          this._closeConnection(conn, CLOSE.POLICY_VIOLATION, error);
+          return;
+        }
+        if (since === undefined) return;
+        conn.recover = true;
+        const fresh = new Set();
+        for (const topic of conn.topics) if (!prior.has(topic)) fresh.add(topic);
+        this._recover(conn, since, prior, fresh);
         return;
       }
       case 'unsubscribe':
@@ -300,6 +365,22 @@ class LegacyPath extends EventEmitter {
         this.emit('message', { id: conn.id, data: text, binary: false });
       }
     }
+  }
+
+  // Replays what `conn` missed since `since` for the topics in `fresh`
+  // (those in `prior` were live already), or says the history does not
+  // cover it: complete:false, nothing replayed, and it stays live. One
+  // replay at a time: a second `since` meanwhile is answered
+  // complete:false (its topics join the running replay's catch-up).
+  _recover(conn, since, prior, fresh) {
+    const seq = this._replayer === null || conn.replay !== null || typeof since !== 'string' ? -1
+      : this._stream.findPosition(since);
+    if (seq < 0) {
+      this._recoveries.incomplete += 1;
+      this._sendControl(conn, RECOVERED.incomplete);
+      return;
+    }
+    this._replayer.start(conn, seq, prior, fresh);
   }
 
   // Spends a token of the connection's message bucket; past it, closes the
@@ -481,13 +562,17 @@ class LegacyPath extends EventEmitter {
   // orderTopic or driverTopic, or to a wildcard prefix of either (once
   // each); returns how many it went to. publishNs is nowNs() when the
   // event was published: the latency recorded runs from then to the end of
-  // each send call.
-  deliver(orderTopic, driverTopic, data, publishNs = nowNs()) {
+  // each send call. `position`: the event's stream position, or null: it
+  // goes to opted-in connections as {"pos":…,"event":…} (built once, and
+  // only when one of them is a subscriber), to the others as it is.
+  deliver(orderTopic, driverTopic, data, publishNs = nowNs(), position = null) {
     const matched = this._matched;
     matched.length = 0; // in case a send threw last time
     this._subscribers.collect(orderTopic, matched);
     if (driverTopic != null) this._subscribers.collect(driverTopic, matched);
     if (matched.length === 0) return 0;
+    this._position = position;
+    this._positioned = null;
     // One conversion for all: `ws` would encode a string once per send.
     const payload = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     const size = frameBytes(payload.length);
@@ -497,7 +582,21 @@ class LegacyPath extends EventEmitter {
       sent += this._fanOut(matched[i], payload, size, sequence, publishNs);
     }
     matched.length = 0;
+    this._positioned = null;
     return sent;
+  }
+
+  // An event the history trimmed before the legacy path read it (see
+  // StreamFeed.pump): delivered without a position, so an opted-in
+  // subscriber cannot be given it as it expects; it is closed 1013 to
+  // resume (and learns from complete:false that the gap is lost).
+  deliverTrimmed(orderTopic, driverTopic, data, publishNs = nowNs()) {
+    this._trimmed = true;
+    try {
+      return this.deliver(orderTopic, driverTopic, data, publishNs, null);
+    } finally {
+      this._trimmed = false;
+    }
   }
 
   // Sends `data` as one text frame to every subscriber of `topic`.
@@ -517,9 +616,21 @@ class LegacyPath extends EventEmitter {
     for (const conn of subscribers) {
       if (conn.lastDelivery === sequence) continue;
       conn.lastDelivery = sequence;
+      if (conn.replay !== null) continue; // its replay reads it from the stream
       let bytes = payload;
-      if (pins && conn.ws.bufferedAmount > 0) bytes = copy || (copy = Buffer.from(payload));
-      if (!this._sendFrame(conn, bytes, size, SEND_TEXT)) continue;
+      let bytesSize = size;
+      if (conn.recover && (this._position !== null || this._trimmed)) {
+        if (this._trimmed) {
+          if (conn.ws.readyState === OPEN) this._recoveries.overtaken += 1;
+          this._closeConnection(conn, CLOSE.TRY_AGAIN_LATER, CLOSE_REASONS.recoveryOvertaken);
+          continue;
+        }
+        bytes = this._positioned || (this._positioned = positionedFrame(this._position, payload));
+        bytesSize = frameBytes(bytes.length);
+      } else if (pins && conn.ws.bufferedAmount > 0) {
+        bytes = copy || (copy = Buffer.from(payload));
+      }
+      if (!this._sendFrame(conn, bytes, bytesSize, SEND_TEXT)) continue;
       sent += 1;
       this._latency.record(nowNs() - publishNs);
     }
@@ -537,7 +648,11 @@ class LegacyPath extends EventEmitter {
     }
     if (ws.bufferedAmount + size > this._options.maxBufferedBytes) {
       this._counters.dropsBackpressure += 1;
-      if (this._closeOnBackpressure) this._closeConnection(conn, CLOSE.POLICY_VIOLATION, CLOSE_REASONS.sendBufferFull);
+      // An opted-in client is closed, never skipped silently: it resumes
+      // from its last position instead of missing an event.
+      if (this._closeOnBackpressure || conn.recover) {
+        this._closeConnection(conn, CLOSE.POLICY_VIOLATION, CLOSE_REASONS.sendBufferFull);
+      }
       return false;
     }
     ws.send(payload, sendOptions);
@@ -637,6 +752,7 @@ class LegacyPath extends EventEmitter {
     if (shutdown.resolve === null) return;
     clearTimeout(shutdown.timer);
     clearInterval(this._sweepTimer);
+    if (this._replayer !== null) this._replayer.stop();
     this._wss.close();
     shutdown.resolve();
     shutdown.resolve = null;
@@ -679,6 +795,8 @@ class LegacyPath extends EventEmitter {
     return {
       connections: this._connections.size,
       ...this._counters,
+      recoveries: { ...this._recoveries },
+      eventsMissed: this._feed === null ? 0 : this._feed.missed,
       access: { ...this._access },
       closedByCode,
       sendBufferBytes,

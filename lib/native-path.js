@@ -218,12 +218,40 @@ class NativePath extends EventEmitter {
     return this.#core.lastPosition();
   }
 
-  // Events that native publisher connections ingest reach JS ('event')
+  // Events that native publisher connections ingest reach JS ('events')
   // only while someone here wants them.
   setMirror(on) {
     if (on === this.#mirroring) return;
     this.#mirroring = on;
     this.#core.setMirrorIngest(on);
+  }
+
+  // ---------------------------------------------------------- the stream
+
+  // The core's history, read by the legacy path (lib/stream-feed.js,
+  // lib/replay.js): one history per process, whichever path a client is
+  // on. Same interface as lib/history.js, which stands in without the
+  // addon. Sequence numbers are the stream's internal index.
+
+  // Events with seq in [fromSeq, min(head, untilSeq, fromSeq + maxEvents)):
+  // { next, missed, events: [[position, payload, orderTopic, driverTopic]] }.
+  readStream(fromSeq, maxEvents, untilSeq) {
+    return untilSeq === undefined ? this.#core.readStream(fromSeq, maxEvents)
+      : this.#core.readStream(fromSeq, maxEvents, untilSeq);
+  }
+
+  // The seq the next appended event will get. With `skip`, the legacy
+  // path has nobody to deliver what came before to: the core stops
+  // holding those events back from trimming for it (reading marks its
+  // cursor, like a worker's).
+  streamHead(skip = false) {
+    return this.#core.streamHead(skip);
+  }
+
+  // The seq of the first event after `since`, or -1 when the history does
+  // not cover the gap.
+  findPosition(since) {
+    return this.#core.findPosition(since);
   }
 
   // Rehearsal faults (lib/failpoints.js): the whole set at once.
@@ -265,20 +293,33 @@ class NativePath extends EventEmitter {
   // neither lose the rest of the batch nor vanish: its error is rethrown
   // on its own tick, where Node reports it like any uncaught exception (an
   // exception left inside a native callback would only be logged).
+  // Ingested events are reported once per batch ('events'), after the
+  // rest: they are in the stream already, and the legacy path reads them
+  // from there in stream order; the notifications' own copies are only
+  // what it falls back to when the history trimmed them first.
   #onNotify(batch) {
+    let ingested = null;
     for (const note of batch) {
+      if (note.type === 'event') {
+        (ingested || (ingested = [])).push(note.orderTopic, note.driverTopic, note.data);
+        continue;
+      }
       try {
         this.#handle(note);
       } catch (error) {
         rethrowLater(error);
       }
     }
+    if (ingested === null) return;
+    try {
+      this.emit('events', { events: ingested, publishNs: nowNs() });
+    } catch (error) {
+      rethrowLater(error);
+    }
   }
 
   #handle(note) {
-    if (note.type === 'event') {
-      this.emit('event', { orderTopic: note.orderTopic, driverTopic: note.driverTopic, data: note.data, publishNs: nowNs() });
-    } else if (note.type === 'message') {
+    if (note.type === 'message') {
       if (this.#refreshed(note.id, note.data)) return;
       this.emit('message', { id: note.id, data: note.data, binary: Buffer.isBuffer(note.data) });
     } else if (note.type === 'authorize') {

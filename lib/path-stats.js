@@ -16,6 +16,7 @@ function accessStats(access, grantsExpired) {
   };
 }
 const NO_ACCESS = accessStats({ authorizeCalls: 0, authorizeRefusals: 0, authorizeTimeouts: 0, refreshes: 0, refreshesFailed: 0 }, 0);
+const NO_RECOVERY = { eventsMissed: 0, recoveries: { complete: 0, incomplete: 0, overtaken: 0 }, replayedEvents: 0 };
 
 function latencyMs(snapshot) {
   const ms = (ns) => Math.round((ns / NS_PER_MS) * 1000) / 1000;
@@ -40,7 +41,7 @@ function sumRouting(routing) {
     native: { upgrades: 0, fallbacks: 0, fallbacksByReason: {} },
     legacy: { upgrades: 0 },
     rejected: {
-      unauthorized: 0, error: 0, closedDuringAuth: 0, authTimeout: 0, unservedPath: 0, upgradeRate: 0, identityRate: 0,
+      unauthorized: 0, error: 0, closedDuringAuth: 0, authTimeout: 0, unservedPath: 0, upgradeRate: 0, identityRate: 0, badPosition: 0,
     },
     drain: { pending: 0, closed: 0 },
     rebalance: { pending: 0, closed: 0 },
@@ -79,6 +80,7 @@ function nativePath(s, nativeError, routing) {
   if (!s) {
     return {
       ...base, connections: 0, delivered: 0, drops: 0, sendBufferBytes: 0, subscribesRefused: 0, rateLimited: 0, ...NO_ACCESS,
+      ...NO_RECOVERY,
       latencyMs: latencyMs({ count: 0, p50Ns: 0, p90Ns: 0, p99Ns: 0, p999Ns: 0, maxNs: 0 }),
       latencyHistogram: { count: 0, sumNs: 0, buckets: [] },
       closedByCode: {}, threads: [],
@@ -97,10 +99,12 @@ function nativePath(s, nativeError, routing) {
     // Events from native ingest connections (publishers routed native).
     ingested: s.total.eventsIngested,
     ingestRejected: s.total.eventsIngestRejected,
+    // Events a worker never read: the stream trimmed them first (it
+    // stalled past the backlog bound).
     eventsMissed: s.total.eventsMissed,
     // The stream's history (what clients recover from) and recoveries.
     history: s.history,
-    recoveries: s.total.recoveries,
+    recoveries: { ...s.total.recoveries },
     replayedEvents: s.total.replayedEvents,
     handshakesRejected: s.total.handshakesRejected,
     subscribesRefused: s.total.subscribesRefused,
@@ -138,15 +142,22 @@ function legacyPath(legacy, routing) {
     subscribesRefused: legacy.subscribesRefused,
     rateLimited: legacy.rateLimited,
     ...accessStats(legacy.access, legacy.grantsExpired),
+    // Events the history trimmed before the legacy path read them.
+    eventsMissed: legacy.eventsMissed,
+    recoveries: legacy.recoveries,
+    replayedEvents: legacy.replayedEvents,
   };
 }
 
-function pathStats({ native, nativeError, legacy, routing, events, closed }) {
+// `history`: the stream's history ({ events, bytes, maxEvents, maxAgeMs,
+// epoch }), the core's or lib/history.js's: one per process.
+function pathStats({ native, nativeError, legacy, history, routing, events, closed }) {
   const r = sumRouting(routing);
   return {
     closed,
     nativePercent: r.nativePercent,
     events: { ...events },
+    history: { ...history },
     rejectedUpgrades: r.rejected,
     drain: r.drain,
     rebalance: r.rebalance,

@@ -82,6 +82,17 @@ function families(stats) {
     family('ficus_drain_pending', 'gauge', 'Native connections waiting to be drained.', [[{}, stats.drain.pending]]),
     family('ficus_rebalance_pending', 'gauge', 'Legacy connections waiting to be moved to native (rebalance upward).',
       [[{}, stats.rebalance.pending]]),
+    family('ficus_history_events', 'gauge', 'Events held in the stream\'s history (what clients can resume from).',
+      [[{}, stats.history.events]]),
+    family('ficus_history_bytes', 'gauge', 'Bytes of event payloads held in the stream\'s history.',
+      [[{}, stats.history.bytes]]),
+    family('ficus_recoveries_total', 'counter', 'Resumes from a position: complete, incomplete (gap not covered) or overtaken (closed 1013).',
+      Object.entries(stats.paths).flatMap(([path, p]) =>
+        ['complete', 'incomplete', 'overtaken'].map((result) => [{ path, result }, p.recoveries[result]]))),
+    family('ficus_replayed_events_total', 'counter', 'Events sent to resuming clients by replays.',
+      perPath(stats, (p) => p.replayedEvents)),
+    family('ficus_events_missed_total', 'counter', 'Events a path never delivered: the stream trimmed them before it read them.',
+      perPath(stats, (p) => p.eventsMissed)),
     family('ficus_native_thread_healthy', 'gauge', '1 when the native worker loop woke recently.',
       stats.paths.native.threads.map((t) => [{ thread: t.index }, t.healthy ? 1 : 0])),
   ];

@@ -30,13 +30,14 @@ const DEFAULTS = Object.freeze({
   // messageBurst; one more closes it with 1008. Publishers are not limited.
   maxMessagesPerSecond: 100,
   messageBurst: 200,
-  // The stream's history, what reconnecting clients recover from: the
-  // newest historyMaxEvents events, none older than historyMaxAgeMs (0: no
-  // age bound); replays examine at most replayEventsPerTick events per
-  // worker loop iteration.
+  // The stream's history (docs/api.md, "Stream positions and recovery"):
+  // the events a reconnecting client can resume from, bounded by count
+  // (0: none kept) and by age (0: no age bound).
   historyMaxEvents: 100_000,
   historyMaxAgeMs: 300_000,
-  replayEventsPerTick: 2_000,
+  // Events a replay reads per turn of the loop (per worker iteration on
+  // the native path), so a reconnect storm cannot starve live delivery.
+  replayEventsPerTick: 2000,
 });
 
 const MAX_TIMER_MS = 2 ** 31 - 1; // what setTimeout and uv timers take
@@ -108,9 +109,33 @@ const CLOSE_REASONS = Object.freeze({
   tooManyRefusedSubscribes: 'too many refused subscribes',
   messageRateExceeded: 'message rate limit exceeded',
   tokenExpired: 'token expired',
+  // With 1013: a replaying connection fell behind the history's trimming;
+  // the client resumes from the last position it received.
   recoveryOvertaken: 'recovery overtaken',
+  // HTTP 400's body for a `since` that is not a position (the core's answer;
+  // the router answers before routing, the same way).
   invalidSince: 'invalid since',
 });
+
+// What a recovering client is told once its replay is over: complete, or
+// the history did not cover the gap (nothing was replayed).
+const RECOVERED = Object.freeze({
+  complete: '{"type":"recovered","complete":true}',
+  incomplete: '{"type":"recovered","complete":false}',
+});
+
+const POSITIONED_END = Buffer.from('}');
+
+// The frame an opted-in client receives for an event:
+// {"pos":"<position>","event":<the published bytes, unchanged>}.
+function positionedFrame(position, payload) {
+  const head = `{"pos":"${position}","event":`;
+  const frame = Buffer.allocUnsafe(head.length + payload.length + 1);
+  frame.latin1Write(head, 0); // a position is ASCII
+  payload.copy(frame, head.length);
+  frame[frame.length - 1] = POSITIONED_END[0];
+  return frame;
+}
 
 // The rollback drain's reason carries a retry hint, so clients spread their
 // reconnects (lib/drainer.js).
@@ -145,6 +170,8 @@ module.exports = {
   LIMITS,
   CLOSE,
   CLOSE_REASONS,
+  RECOVERED,
+  positionedFrame,
   serviceRestartReason,
   isSendableCloseCode,
   closeCodeKey,

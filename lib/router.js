@@ -16,6 +16,8 @@ const { performance } = require('node:perf_hooks');
 const { Access, expiryOf } = require('./access');
 const { delayed } = require('./failpoints');
 const { Rollout } = require('./rollout');
+const { recoveryOf } = require('./recovery-query');
+const { CLOSE_REASONS } = require('./protocol');
 
 const STATUS_TEXT = { 400: 'Bad Request', 401: 'Unauthorized', 500: 'Internal Server Error', 503: 'Service Unavailable' };
 
@@ -28,15 +30,17 @@ const AUTH_TIMED_OUT = Symbol('authenticate timed out');
 // and an upgrade none of them serves is answered by the first.
 const routersOn = new WeakMap(); // server -> Router[]
 
-function refuse(socket, status, headers = '') {
+// `body`: the response's text (ASCII), the status text by default.
+function refuse(socket, status, headers = '', body = undefined) {
   if (socket.destroyed) return;
   if (!socket.writable) {
     socket.destroy();
     return;
   }
   const text = STATUS_TEXT[status] || 'Error';
+  const content = body === undefined ? text : body;
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\n${headers}` +
-    `Content-Length: ${text.length + 1}\r\n\r\n${text}\n`);
+    `Content-Length: ${content.length + 1}\r\n\r\n${content}\n`);
   socket.destroySoon();
 }
 
@@ -142,6 +146,7 @@ class Router extends EventEmitter {
       legacy: { upgrades: 0 },
       rejected: {
         unauthorized: 0, error: 0, closedDuringAuth: 0, authTimeout: 0, unservedPath: 0, upgradeRate: 0, identityRate: 0,
+        badPosition: 0,
       },
     };
     this.upgradeRate = new UpgradeRate(this.options, performance.now());
@@ -282,6 +287,14 @@ class Router extends EventEmitter {
     // uncaught exception. Its upgrade is counted as refused or as
     // closedDuringAuth; ws and the core handle the socket after hand-off.
     socket.on('error', peerWentAway);
+    // A `since` that is not a position is refused here, before routing, so
+    // both paths answer it alike (the core would answer the same 400).
+    const recovery = recoveryOf(query);
+    if (recovery === null) {
+      this.counters.rejected.badPosition += 1;
+      refuse(socket, 400, '', CLOSE_REASONS.invalidSince);
+      return;
+    }
     // Before authenticate: a storm of upgrades costs the auth service nothing.
     const gatewayWait = this.upgradeRate.admitUpgrade(performance.now());
     if (gatewayWait !== null) {
@@ -372,6 +385,8 @@ class Router extends EventEmitter {
     const connection = {
       pathname, query, identity, topics, publisher, grant: permissions,
       route: this.routeOf(bucket), handle, expiresAt: publisher ? null : expiresAt, access,
+      // The legacy path's; the core reads recover and since from `query`.
+      recover: recovery.recover, since: recovery.since,
     };
     let legacyHead = head;
     if (path === 'native') {

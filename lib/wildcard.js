@@ -15,4 +15,17 @@ function wildcardPrefix(topic) {
   return topic.slice(0, -1);
 }
 
-module.exports = { isWildcard, wildcardPrefix };
+// Whether an event on `topic` (literal) reaches a subscriber of any of
+// `topics` (as subscribed: exact names and wildcards). The linear walk is
+// for the few topics of one connection (a replay filtering its history);
+// delivery to many connections goes through lib/topic-index.js.
+function matchesAny(topics, topic) {
+  if (topic === null || topic === undefined) return false;
+  for (const t of topics) {
+    if (t === topic) return true;
+    if (isWildcard(t) && topic.startsWith(wildcardPrefix(t))) return true;
+  }
+  return false;
+}
+
+module.exports = { isWildcard, wildcardPrefix, matchesAny };

@@ -151,6 +151,11 @@ function fieldError(field, kind, value) {
   }
 }
 
+// A subscribe's "since" is kept only as long as a position can be
+// (kMaxSinceChars in event_decoder.cc); anything else becomes '', which is
+// no position.
+const MAX_SINCE_BYTES = 64;
+
 // decodeClientMessage in event_decoder.cc: anything not JSON, not an object
 // or past the limits of the parse is 'other'.
 function decodeClientMessage(input, limits) {
@@ -159,15 +164,17 @@ function decodeClientMessage(input, limits) {
   let types = 0;
   let controlType = null;
   const topicsFields = [];
-  let pending = null; // 'type', 'topics' or the topics array's elements
+  let since; // a subscribe's "since", when it has one
+  let pending = null; // 'type', 'topics', 'since' or the topics array's elements
   const error = walk(text, limits.maxDepth, (kind, value, depth, isKey) => {
     if (depth === 0) return kind === 'object' ? null : 'other';
     if (depth === 1 && isKey) {
-      pending = value === 'type' || value === 'topics' ? value : null;
+      pending = value === 'type' || value === 'topics' || value === 'since' ? value : null;
       if (value === 'type') types += 1;
     } else if (depth === 1) {
       if (pending === 'type' && (value === 'subscribe' || value === 'unsubscribe')) controlType = value;
       if (pending === 'topics') topicsFields.push(kind === 'array' ? [] : null);
+      if (pending === 'since') since = kind === 'string' && Buffer.byteLength(value) <= MAX_SINCE_BYTES ? value : '';
       pending = pending === 'topics' && kind === 'array' ? 'elements' : null;
     } else if (depth === 2 && pending === 'elements') {
       topicsFields[topicsFields.length - 1].push(kind === 'string' ? value : null);
@@ -181,6 +188,7 @@ function decodeClientMessage(input, limits) {
   else if (topicsFields.length > 1) invalid = 'duplicate field: topics';
   else invalid = topicsError(topicsFields[0], limits);
   if (invalid !== null) return { type: 'invalid', error: invalid };
+  if (controlType === 'subscribe' && since !== undefined) return { type: controlType, topics: topicsFields[0], since };
   return { type: controlType, topics: topicsFields[0] };
 }
 

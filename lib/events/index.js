@@ -44,7 +44,9 @@ function decodeEvent(input, limits) {
   return fallback.decodeEvent(input, fallbackLimits(limits));
 }
 
-// {"type":"subscribe","topics":[...]} / "unsubscribe": { type, topics };
+// {"type":"subscribe","topics":[...]} / "unsubscribe": { type, topics },
+// and a subscribe's "since" when it has one (a string; '' when it was not
+// one, or too long to be a position);
 // the same with malformed topics: { type: 'invalid', error }; anything else
 // (other JSON, not JSON): { type: 'other' }. `input` is a string or UTF-8
 // bytes. limits: { maxTopicBytes, maxTopicsPerMessage, maxDepth }.

@@ -306,6 +306,15 @@ describe.each(DECODERS)('decodeClientMessage, %s', (label, { decodeClientMessage
     ['{"type":"subscribe","topics":["a","b","c","d",""]}', invalid('topics: more than 4 topics')],
     ['{"type":"subscribe","topics":["","b","c","d","e"]}', invalid('topics[0]: expected a non-empty string')],
     ['{"type":"unsubscribe","topics":["\\udc00"]}', invalid('topics[0]: unpaired UTF-16 surrogate escape')],
+    // A subscribe's "since" (stream positions): kept as a string, '' when it cannot be a position.
+    ['{"type":"subscribe","topics":["a"],"since":"3f2a9c0d1e4b5a69-1733385600123-0"}',
+      { ...sub('a'), since: '3f2a9c0d1e4b5a69-1733385600123-0' }],
+    ['{"since":"x","type":"subscribe","topics":[]}', { ...sub(), since: 'x' }],
+    ['{"type":"subscribe","topics":["a"],"since":17}', { ...sub('a'), since: '' }],
+    ['{"type":"subscribe","topics":["a"],"since":{"pos":"x"}}', { ...sub('a'), since: '' }],
+    [`{"type":"subscribe","topics":["a"],"since":"${'1'.repeat(65)}"}`, { ...sub('a'), since: '' }],
+    ['{"type":"subscribe","topics":["a"],"x":{"since":"y"}}', sub('a')],
+    ['{"type":"unsubscribe","topics":["a"],"since":"x"}', { type: 'unsubscribe', topics: ['a'] }],
   ])('%s', (text, expected) => {
     expect(decodeClientMessage(text, limits)).toEqual(expected);
     expect(decodeClientMessage(Buffer.from(text), limits)).toEqual(expected);

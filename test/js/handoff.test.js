@@ -121,7 +121,7 @@ test('a throwing authenticate or key, with no \'error\' listener, refuses that u
     await new Promise((r) => setImmediate(r));
     expect(rejections).toEqual([]);
     expect(gw.dispatch.stats().rejectedUpgrades).toEqual({
-      unauthorized: 0, error: 2, closedDuringAuth: 0, authTimeout: 0, unservedPath: 0, upgradeRate: 0, identityRate: 0,
+      unauthorized: 0, error: 2, closedDuringAuth: 0, authTimeout: 0, unservedPath: 0, upgradeRate: 0, identityRate: 0, badPosition: 0,
     });
   } finally {
     process.off('unhandledRejection', onRejection);

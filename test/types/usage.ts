@@ -34,6 +34,15 @@ dispatch.attach(server, { path: '/bad3', authorize: () => 'yes' });
 const expired: number | undefined = dispatch.stats().paths.native.grantsExpired;
 const grantCap: number = ficus.limits.maxGrantPatterns;
 ficus.createDispatcher({ maxRefusedSubscribes: 4 });
+// Stream positions and recovery: the history's bounds, the replay's chunk, what stats() says.
+ficus.createDispatcher({ historyMaxEvents: 0, historyMaxAgeMs: 60_000, replayEventsPerTick: 500 });
+const history: ficus.HistoryStats = dispatch.stats().history;
+const resumed: number = (dispatch.stats().paths.legacy.recoveries?.complete ?? 0) + history.events + history.bytes;
+const missed: number | undefined = dispatch.stats().paths.native.eventsMissed;
+const badSince: number = dispatch.stats().rejectedUpgrades.badPosition;
+void [resumed, missed, badSince, history.epoch.length];
+// @ts-expect-error: a count, not a string
+ficus.createDispatcher({ historyMaxEvents: '100' });
 const result: ficus.PublishResult = dispatch.publish({
   order_id: 'o17', status: 'picked_up', timestamp: '2026-11-27T10:00:00Z', driver_id: null,
 });

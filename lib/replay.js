@@ -1,0 +1,176 @@
+'use strict';
+// Legacy-path replays: a reconnecting client that sent `since` gets every
+// event for its topics published after that position, in stream order,
+// before any live one, then {"type":"recovered","complete":true}. While a
+// connection replays, live delivery skips it (LegacyPath._fanOut checks
+// conn.replay): its replay reads those events from the stream itself, up
+// to the live cursor (lib/stream-feed.js), and the connection goes live in
+// the same turn it catches up, so nothing is lost or sent twice at the
+// seam.
+//
+// Replays are read in chunks of at most replayEventsPerTick events per
+// turn of the event loop in all, so a reconnect storm cannot starve live
+// delivery. One read serves every replay it covers: a storm of clients
+// resuming from nearby positions reads the stream about once, not once
+// per client (each filters the chunk by its own topics). A connection
+// whose send buffer is half full waits for it to drain. A replay that
+// falls behind the history's trimming is overtaken (the caller closes
+// 1013).
+
+const { matchesAny } = require('./wildcard');
+const v = require('./validate');
+
+// How long replays that all wait on full send buffers sleep.
+const DRAIN_WAIT_MS = 5;
+
+// One connection's replay. Events before `startCursor` (the live cursor
+// when it began) are replayed for the topics `since` asked about
+// (`fresh`), except those that went out live already: from the
+// connection's `liveFrom` (the live cursor when it opened) on, for a topic
+// it had before (`prior`). Events from `startCursor` on were held back:
+// every topic of the connection counts.
+class Replay {
+  constructor(conn, seq, startCursor, prior, fresh) {
+    this.conn = conn;
+    this.seq = seq;
+    this.startCursor = startCursor;
+    this.prior = prior;
+    this.fresh = fresh;
+  }
+
+  wants(seq, orderTopic, driverTopic) {
+    const topics = this.conn.topics; // as now: an unsubscribe meanwhile counts
+    if (!(matchesAny(topics, orderTopic) || matchesAny(topics, driverTopic))) return false;
+    if (seq >= this.startCursor) return true;
+    const fresh = matchesAny(this.fresh, orderTopic) || matchesAny(this.fresh, driverTopic);
+    if (!fresh || this.prior.size === 0 || seq < this.conn.liveFrom) return fresh;
+    return !(matchesAny(this.prior, orderTopic) || matchesAny(this.prior, driverTopic));
+  }
+}
+
+class Replayer {
+  #host;
+  #replays = new Set();
+  #scheduled = null; // the pending setImmediate or setTimeout
+  #stopped = false;
+
+  // host: {
+  //   stream       readStream (NativePath or lib/history.js)
+  //   cursor()     the live cursor (StreamFeed.cursor)
+  //   perTick      replayEventsPerTick
+  //   canSend(conn)  false while its send buffer is too full to add to
+  //   send(conn, position, payload)  one positioned frame
+  //   finish(conn, result)  'complete' (caught up) or 'overtaken'; not
+  //                called for a connection that closed meanwhile
+  //   isOpen(conn)
+  // }
+  constructor(host) {
+    v.plainObject(host, 'host');
+    if (!host.stream || typeof host.stream.readStream !== 'function') throw v.typeError('a stream', 'host.stream', host.stream);
+    for (const name of ['cursor', 'canSend', 'send', 'finish', 'isOpen']) v.fn(host[name], `host.${name}`);
+    v.integer(host.perTick, 'host.perTick', { min: 1 });
+    this.#host = host;
+  }
+
+  get active() {
+    return this.#replays.size;
+  }
+
+  // Starts replaying to `conn` from `seq` (findPosition's answer); sets
+  // conn.replay, which holds its live events back until it is done.
+  start(conn, seq, prior, fresh) {
+    v.integer(seq, 'seq');
+    const replay = new Replay(conn, seq, this.#host.cursor(), prior, fresh);
+    conn.replay = replay;
+    this.#replays.add(replay);
+    this.#schedule(0);
+  }
+
+  stop() {
+    this.#stopped = true;
+    this.#cancelTimer();
+    for (const replay of this.#replays) replay.conn.replay = null;
+    this.#replays.clear();
+  }
+
+  #cancelTimer() {
+    if (this.#scheduled === null) return;
+    if (this.#scheduled.kind === 'immediate') clearImmediate(this.#scheduled.handle);
+    else clearTimeout(this.#scheduled.handle);
+    this.#scheduled = null;
+  }
+
+  #schedule(delayMs) {
+    if (this.#stopped || this.#scheduled !== null || this.#replays.size === 0) return;
+    if (delayMs === 0) {
+      this.#scheduled = { kind: 'immediate', handle: setImmediate(() => this.#tick()) };
+    } else {
+      const handle = setTimeout(() => this.#tick(), delayMs);
+      handle.unref();
+      this.#scheduled = { kind: 'timeout', handle };
+    }
+  }
+
+  #end(replay, result) {
+    this.#replays.delete(replay);
+    replay.conn.replay = null;
+    if (result !== null) this.#host.finish(replay.conn, result);
+  }
+
+  // One turn: chunks of the stream, up to perTick events in all, each
+  // from the oldest place a replay that can send is at, handed to every
+  // replay it covers. Replays that reach the live cursor go live in the
+  // same turn (no live event can come between: the cursor only moves when
+  // the legacy path delivers, never during a turn).
+  #tick() {
+    this.#scheduled = null;
+    const host = this.#host;
+    let budget = host.perTick;
+    let read = false;
+    while (budget > 0 && this.#replays.size > 0) {
+      const cursor = host.cursor();
+      let from = Infinity;
+      for (const replay of [...this.#replays]) {
+        if (!host.isOpen(replay.conn)) this.#end(replay, null);
+        else if (replay.seq >= cursor) this.#end(replay, 'complete');
+        else if (host.canSend(replay.conn)) from = Math.min(from, replay.seq);
+      }
+      if (from === Infinity) break; // done, or all wait for their buffers
+      read = true;
+      const chunk = host.stream.readStream(from, budget, cursor);
+      const { events } = chunk;
+      const first = chunk.next - events.length;
+      budget -= Math.max(events.length, 1);
+      // Everything below this was trimmed before it was read (a replay
+      // waiting for its buffer may be further back still: also gone).
+      const trimmedTo = chunk.missed > 0 ? from + chunk.missed : 0;
+      for (const replay of [...this.#replays]) {
+        if (replay.seq < trimmedTo) {
+          this.#end(replay, 'overtaken');
+          continue;
+        }
+        if (replay.seq < chunk.next && host.canSend(replay.conn)) this.#serve(replay, events, first);
+      }
+    }
+    // Waiting only for send buffers to drain: no need to spin.
+    this.#schedule(read ? 0 : DRAIN_WAIT_MS);
+  }
+
+  // Sends `replay` what it wants of `events` (seqs from `first`) from its
+  // place on; a full buffer pauses it at the event it could not send.
+  #serve(replay, events, first) {
+    const host = this.#host;
+    const { conn } = replay;
+    let seq = replay.seq;
+    for (; seq < first + events.length; seq += 1) {
+      const [position, payload, orderTopic, driverTopic] = events[seq - first];
+      if (!replay.wants(seq, orderTopic, driverTopic)) continue;
+      if (!host.canSend(conn)) break;
+      host.send(conn, position, payload);
+      if (!host.isOpen(conn)) break;
+    }
+    replay.seq = seq;
+  }
+}
+
+module.exports = { Replayer };
