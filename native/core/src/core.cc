@@ -169,7 +169,8 @@ AdoptResult Core::adopt(int fd, std::string_view initial_bytes,
   CallStatus status =
       postTo(worker->index(),
              AdoptCommand{id, std::move(copy), std::string(initial_bytes),
-                          std::move(request)});
+                          std::move(request)},
+             /*ordered=*/false);
   return {status, status == CallStatus::kOk ? id : 0};
 }
 
@@ -327,10 +328,11 @@ CallStatus Core::updateGrant(GrantUpdateCommand update) {
   return postTo(worker, std::move(update));
 }
 
-CallStatus Core::postTo(unsigned worker, Command command) {
+CallStatus Core::postTo(unsigned worker, Command command, bool ordered) {
   if (!running()) return CallStatus::kStopped;
   if (workers_[worker]->post(std::make_unique<Posted>(
-          Posted{std::move(command), stream_->head()}))) {
+          Posted{std::move(command),
+                 ordered ? stream_->head() : Posted::kUnordered}))) {
     return CallStatus::kOk;
   }
   commands_dropped_.add();

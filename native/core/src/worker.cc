@@ -21,6 +21,11 @@ namespace {
 // Commands one wakeup executes before yielding to I/O, so a flood of
 // publishes cannot starve reads and writes (Node uses 1000 likewise).
 constexpr unsigned kCommandsPerTick = 1024;
+// Adopts one wakeup takes before it yields to I/O: each answers a
+// handshake and may look up a position, so a reconnect storm's thousands
+// take many short turns and the events the loop reads meanwhile (its
+// ingest connections') are not held behind them.
+constexpr unsigned kAdoptsPerTick = 64;
 // Events a replay examines at least when its turn comes (runReplays).
 constexpr size_t kMinReplayShare = 64;
 // Commands between flushes of the connections they made dirty: small enough
@@ -229,7 +234,8 @@ void Worker::onDoorbell(uv_async_t* handle) {
 
 void Worker::runCommands() {
   unsigned done = 0;
-  while (done < kCommandsPerTick) {
+  unsigned adopts = 0;
+  while (done < kCommandsPerTick && adopts < kAdoptsPerTick) {
     // The head first, then the inbox: a command posted after an event this
     // read sees is visible too (the stream's lock orders them), so no event
     // published after a command is delivered before it.
@@ -240,6 +246,7 @@ void Worker::runCommands() {
       done += deliverStream(limit, kCommandsPerTick - done);
     } else if (next != nullptr) {
       std::unique_ptr<Posted> posted = inbox_.pop();
+      if (std::holds_alternative<AdoptCommand>(posted->command)) ++adopts;
       execute(posted->command);
       ++done;
     } else {
@@ -250,7 +257,9 @@ void Worker::runCommands() {
     // stream is read up, or the first event of a burst waits for the last.
     if (done % kCommandsPerFlush == 0) flushDirty();
   }
-  if (done >= kCommandsPerTick) uv_async_send(&doorbell_);  // the rest later
+  if (done >= kCommandsPerTick || adopts >= kAdoptsPerTick) {
+    uv_async_send(&doorbell_);  // the rest after the I/O
+  }
   runReplays();
 }
 

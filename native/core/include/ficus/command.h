@@ -76,9 +76,15 @@ using Command = std::variant<AdoptCommand, ListenCommand, SubscribeCommand,
 
 // A command as the embedder posted it: with the stream's head at that
 // moment, so the worker delivers every event published before the command
-// first (a subscribe, then a publish, reaches the new subscriber; an adopt,
-// then a publish, too), as when both travelled one queue.
+// first (a subscribe, then a publish, reaches the new subscriber), as when
+// both travelled one queue. An adopt is not ordered (kUnordered): the
+// worker delivers whatever has been published before each adopt it takes,
+// so a reconnect storm of thousands of adopts never holds live events back
+// behind them. The new connection receives what is published after the
+// worker takes it, which is before its client can see the 101 anyway; a
+// client that must miss nothing resumes with since=.
 struct Posted {
+  static constexpr uint64_t kUnordered = UINT64_MAX;
   Command command;
   uint64_t stream_mark = 0;
 };

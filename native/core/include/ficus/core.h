@@ -170,7 +170,8 @@ class Core {
                        std::vector<Position> positions = {});
   // The embedder's reader index in the stream (after the workers').
   unsigned ownerReader() const noexcept { return threadCount(); }
-  CallStatus postTo(unsigned worker, Command command);
+  // `ordered`: after the events published before it (Posted).
+  CallStatus postTo(unsigned worker, Command command, bool ordered = true);
   Worker* pickWorkerForAdopt();
 
   // Set once, upon creation.
