@@ -194,8 +194,8 @@ class Connection final : public Subscriber,
   bool counted_open_ = false;
   uint8_t pongs_queued_ = 0;  // since the send queue was last empty
   bool dirty_ = false;
-  bool positioned_ = false;
-  bool held_ = false;
+  bool positioned_ = false;  // recover=1, since=, subscribe with since
+  bool held_ = false;        // a replay holds its live events back
   uint16_t close_code_ = 0;  // reported when the connection ends
   uint16_t refused_ = 0;     // subscribes the grant refused (saturates)
   uint32_t out_head_ = 0;
