@@ -48,6 +48,21 @@ Options recoveryOptions() {
   return options;
 }
 
+// A client on order:<order> with recover=1 receives one event and goes
+// away: the position it would resume from.
+std::string positionThenAway(RunningCore& core, const std::string& order) {
+  TestClient client =
+      TestClient::open(core.port, "/ws?topics=order:" + order + "&recover=1");
+  EXPECT_TRUE(waitOpen(core, 1));
+  core->publishEvents(event(order, "", 0));
+  auto frame = client.readData();
+  EXPECT_TRUE(frame);
+  std::string position = frame ? split(frame->payload).pos : std::string();
+  client.closeSocket();
+  EXPECT_TRUE(waitOpen(core, 0));
+  return position;
+}
+
 TEST(Recovery, OnlyOptedInClientsGetPositions) {
   RunningCore core = startCore(recoveryOptions());
   TestClient opted =
@@ -66,17 +81,8 @@ TEST(Recovery, OnlyOptedInClientsGetPositions) {
 
 TEST(Recovery, ResumesWithExactlyTheMissedEventsOfItsTopics) {
   RunningCore core = startCore(recoveryOptions());
-  std::string last;
-  {
-    TestClient client =
-        TestClient::open(core.port, "/ws?topics=order:r2&recover=1");
-    ASSERT_TRUE(waitOpen(core, 1));
-    core->publishEvents(event("r2", "", 0));
-    auto frame = client.readData();
-    ASSERT_TRUE(frame);
-    last = split(frame->payload).pos;
-  }
-  ASSERT_TRUE(waitOpen(core, 0));
+  const std::string last = positionThenAway(core, "r2");
+  ASSERT_FALSE(last.empty());
   for (int seq = 1; seq <= 1000; ++seq) {
     core->publishEvents(event("r2", "", seq));
     core->publishEvents(event("elsewhere", "", seq));
@@ -112,17 +118,8 @@ TEST(Recovery, TheSeamBetweenReplayAndLiveLosesAndRepeatsNothing) {
   Options options = recoveryOptions();
   options.replay_events_per_tick = 7;
   RunningCore core = startCore(options);
-  std::string last;
-  {
-    TestClient client =
-        TestClient::open(core.port, "/ws?topics=order:s1&recover=1");
-    ASSERT_TRUE(waitOpen(core, 1));
-    core->publishEvents(event("s1", "", 0));
-    auto frame = client.readData();
-    ASSERT_TRUE(frame);
-    last = split(frame->payload).pos;
-  }
-  ASSERT_TRUE(waitOpen(core, 0));
+  const std::string last = positionThenAway(core, "s1");
+  ASSERT_FALSE(last.empty());
   for (int seq = 1; seq <= 2000; ++seq)
     core->publishEvents(event("s1", "", seq));
   TestClient back =
@@ -296,12 +293,6 @@ TEST(Recovery, ConcurrentIngestIsDeliveredInOneOrderEverywhere) {
   EXPECT_EQ(core->stats().total.events_missed, 0u);
 }
 
-}  // namespace
-}  // namespace ficus::test
-
-namespace ficus::test {
-namespace {
-
 // A gap far larger than the send buffer: the replay waits for the client
 // to read instead of filling the buffer (which closes a positioned
 // connection), so a slow reader still recovers it all.
@@ -309,17 +300,8 @@ TEST(Recovery, AGapLargerThanTheSendBufferIsPacedByTheClient) {
   Options options = recoveryOptions();
   options.max_buffered_bytes = 64 * 1024;
   RunningCore core = startCore(options);
-  std::string last;
-  {
-    TestClient client =
-        TestClient::open(core.port, "/ws?topics=order:p1&recover=1");
-    ASSERT_TRUE(waitOpen(core, 1));
-    core->publishEvents(event("p1", "", 0));
-    auto frame = client.readData();
-    ASSERT_TRUE(frame);
-    last = split(frame->payload).pos;
-  }
-  ASSERT_TRUE(waitOpen(core, 0));
+  const std::string last = positionThenAway(core, "p1");
+  ASSERT_FALSE(last.empty());
   constexpr int kEvents = 5000;  // ~1 MB of frames, 16 send buffers
   for (int seq = 1; seq <= kEvents; ++seq) {
     core->publishEvents(event("p1", "", seq));
@@ -338,12 +320,6 @@ TEST(Recovery, AGapLargerThanTheSendBufferIsPacedByTheClient) {
   EXPECT_EQ(done->payload, kRecoveredComplete);
   EXPECT_EQ(core->stats().total.drops_backpressure, 0u);
 }
-
-}  // namespace
-}  // namespace ficus::test
-
-namespace ficus::test {
-namespace {
 
 // A copy of a shared stream: publishes bring the shared ids; one already
 // appended is a duplicate, in the same call or a later one.

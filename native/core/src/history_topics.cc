@@ -9,50 +9,52 @@ namespace {
 // Bytes an indexed topic costs beyond its entries (map node, name).
 constexpr size_t kTopicOverhead = 64;
 
-}  // namespace
-
-void HistoryTopics::add(const FrameBatch& batch, uint64_t first_seq) {
+// Calls fn(topic, seq) for both topics of every event of the batch.
+template <typename F>
+void forEachTopic(const FrameBatch& batch, uint64_t first_seq, F&& fn) {
   for (uint32_t i = 0; i < batch.size(); ++i) {
     const FrameBatch::Entry& entry = batch.entry(i);
     for (unsigned t = 0; t < 2; ++t) {
       std::string_view topic = batch.topic(entry, t);
-      if (topic.empty()) continue;
-      auto it = topics_.find(topic);
-      if (it == topics_.end()) {
-        it = topics_.emplace(std::string(topic), Seqs{}).first;
-        bytes_ += kTopicOverhead + topic.size();
-      }
-      it->second.seqs.push_back(first_seq + i);
-      bytes_ += sizeof(uint64_t);
+      if (!topic.empty()) fn(topic, first_seq + i);
     }
   }
 }
 
-void HistoryTopics::remove(const FrameBatch& batch, uint64_t first_seq) {
-  for (uint32_t i = 0; i < batch.size(); ++i) {
-    const FrameBatch::Entry& entry = batch.entry(i);
-    for (unsigned t = 0; t < 2; ++t) {
-      std::string_view topic = batch.topic(entry, t);
-      if (topic.empty()) continue;
-      auto it = topics_.find(topic);
-      if (it == topics_.end()) continue;
-      Seqs& s = it->second;
-      // The oldest batch goes first, so its events are each list's front.
-      if (s.head < s.seqs.size() && s.seqs[s.head] == first_seq + i) {
-        ++s.head;
-        bytes_ -= sizeof(uint64_t);
-      }
-      if (s.head == s.seqs.size()) {
-        bytes_ -= kTopicOverhead + topic.size();
-        topics_.erase(it);
-      } else if (s.head >= 64 && s.head * 2 >= s.seqs.size()) {
-        // Compacted now and then: amortised O(1) a removal.
-        s.seqs.erase(s.seqs.begin(),
-                     s.seqs.begin() + static_cast<ptrdiff_t>(s.head));
-        s.head = 0;
-      }
+}  // namespace
+
+void HistoryTopics::add(const FrameBatch& batch, uint64_t first_seq) {
+  forEachTopic(batch, first_seq, [this](std::string_view topic, uint64_t seq) {
+    auto it = topics_.find(topic);
+    if (it == topics_.end()) {
+      it = topics_.emplace(std::string(topic), Seqs{}).first;
+      bytes_ += kTopicOverhead + topic.size();
     }
-  }
+    it->second.seqs.push_back(seq);
+    bytes_ += sizeof(uint64_t);
+  });
+}
+
+void HistoryTopics::remove(const FrameBatch& batch, uint64_t first_seq) {
+  forEachTopic(batch, first_seq, [this](std::string_view topic, uint64_t seq) {
+    auto it = topics_.find(topic);
+    if (it == topics_.end()) return;
+    Seqs& s = it->second;
+    // The oldest batch goes first, so its events are each list's front.
+    if (s.head < s.seqs.size() && s.seqs[s.head] == seq) {
+      ++s.head;
+      bytes_ -= sizeof(uint64_t);
+    }
+    if (s.head == s.seqs.size()) {
+      bytes_ -= kTopicOverhead + topic.size();
+      topics_.erase(it);
+    } else if (s.head >= 64 && s.head * 2 >= s.seqs.size()) {
+      // Compacted now and then: amortised O(1) a removal.
+      s.seqs.erase(s.seqs.begin(),
+                   s.seqs.begin() + static_cast<ptrdiff_t>(s.head));
+      s.head = 0;
+    }
+  });
 }
 
 void HistoryTopics::clear() noexcept {

@@ -142,6 +142,11 @@ void Stream::trimLocked(uint64_t now_ms) {
   }
 }
 
+uint64_t Stream::oldestSeqLocked() const noexcept {
+  return records_.empty() ? head_.load(std::memory_order_relaxed)
+                          : records_.front()->firstSeq();
+}
+
 size_t Stream::indexOfLocked(uint64_t seq) const {
   // The record holding seq (or the first after it): records are in
   // sequence order and contiguous.
@@ -157,9 +162,7 @@ Stream::ReadResult Stream::read(uint64_t from, uint64_t until,
   std::lock_guard lock(mutex_);
   ReadResult result;
   result.next = from;
-  const uint64_t oldest = records_.empty()
-                              ? head_.load(std::memory_order_relaxed)
-                              : records_.front()->firstSeq();
+  const uint64_t oldest = oldestSeqLocked();
   if (from < oldest) {
     result.missed = oldest - from;
     result.next = oldest;
@@ -180,9 +183,7 @@ Stream::ReadResult Stream::collect(const std::vector<std::string_view>& topics,
                                    std::vector<Hit>& out) {
   std::lock_guard lock(mutex_);
   ReadResult result;
-  const uint64_t oldest = records_.empty()
-                              ? head_.load(std::memory_order_relaxed)
-                              : records_.front()->firstSeq();
+  const uint64_t oldest = oldestSeqLocked();
   if (from < oldest) {
     result.missed = oldest - from;
     result.next = from;
@@ -245,7 +246,7 @@ Stream::Snapshot Stream::snapshot() const {
   s.events = events_;
   s.bytes = bytes_ + topics_.memoryBytes();
   s.head = head_.load(std::memory_order_relaxed);
-  s.oldest_seq = records_.empty() ? s.head : records_.front()->firstSeq();
+  s.oldest_seq = oldestSeqLocked();
   return s;
 }
 

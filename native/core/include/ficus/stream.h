@@ -176,6 +176,8 @@ class Stream {
   // every reader, or past the backlog bound regardless.
   bool frontExpiredLocked(uint64_t now_ms) const;
   size_t indexOfLocked(uint64_t seq) const;
+  // The first sequence number still kept (the head when nothing is).
+  uint64_t oldestSeqLocked() const noexcept;
 
   // Written under mutex_ (becomeExternal); read under it too.
   uint64_t epoch_;
