@@ -772,6 +772,12 @@ export declare const limits: Readonly<{
   listenBacklog: number;
   /** Patterns one Grant may hold, its `topics` included. */
   maxGrantPatterns: number;
+  /** Topics one connection may have waiting for `authorize` at once. */
+  maxPendingAuthorizations: number;
+  /** `authorize` answers one connection remembers. */
+  maxAuthorizeAnswers: number;
+  /** How long a recovery waits for a shared stream to be read up to its `since` (ms). */
+  mirrorWaitMs: number;
 }>;
 /** null when valid, else the reason (the same rules both paths apply). */
 export declare function validateEvent(event: DeliveryEvent | string | Buffer): string | null;

@@ -197,8 +197,8 @@ class LegacyPath extends EventEmitter {
       },
       finish: (conn, result) => {
         this._recoveries[result] += 1;
-        if (result === 'complete') this._sendControl(conn, RECOVERED.complete);
-        else this._closeConnection(conn, CLOSE.TRY_AGAIN_LATER, CLOSE_REASONS.recoveryOvertaken);
+        if (result === 'overtaken') this._closeConnection(conn, CLOSE.TRY_AGAIN_LATER, CLOSE_REASONS.recoveryOvertaken);
+        else this._sendControl(conn, RECOVERED[result]);
       },
     });
   }
@@ -375,12 +375,12 @@ class LegacyPath extends EventEmitter {
   _recover(conn, since, prior, fresh) {
     const seq = this._replayer === null || conn.replay !== null || typeof since !== 'string' ? -1
       : this._stream.findPosition(since);
-    if (seq < 0) {
+    if (seq === -1) {
       this._recoveries.incomplete += 1;
       this._sendControl(conn, RECOVERED.incomplete);
       return;
     }
-    this._replayer.start(conn, seq, prior, fresh);
+    this._replayer.start(conn, since, seq, prior, fresh);
   }
 
   // Spends a token of the connection's message bucket; past it, closes the

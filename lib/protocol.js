@@ -81,6 +81,9 @@ const LIMITS = Object.freeze({
   // (more are refused at once), and answers it remembers (AccessState).
   maxPendingAuthorizations: 8,
   maxAuthorizeAnswers: 64,
+  // How long a recovery waits for this gateway to read a shared stream up
+  // to a `since` another gateway issued, before it ends complete:false.
+  mirrorWaitMs: 2000,
 });
 
 // RFC 6455 7.4.1.

@@ -19,31 +19,53 @@
 
 const { matchesAny } = require('./wildcard');
 const v = require('./validate');
+const { LIMITS } = require('./protocol');
 
 // How long replays that all wait on full send buffers sleep.
 const DRAIN_WAIT_MS = 5;
 
-// One connection's replay. Events before `startCursor` (the live cursor
-// when it began) are replayed for the topics `since` asked about
-// (`fresh`), except those that went out live already: from the
-// connection's `liveFrom` (the live cursor when it opened) on, for a topic
-// it had before (`prior`). Events from `startCursor` on were held back:
-// every topic of the connection counts.
+// findPosition's answer for a position of the shared stream this gateway
+// has not read up to yet (the client read further on another gateway).
+const NOT_YET_MIRRORED = -2;
+
+// One connection's replay. Of the topics `since` asked about (`fresh`), the
+// events from `from` (the first after `since`) on, except those that went
+// out live already: from the connection's `liveFrom` (the live cursor when
+// it opened) on, for a topic it had before (`prior`). Of its other topics,
+// the events from `startCursor` (the live cursor when it was held) on: live
+// delivery skips a replaying connection. `from` is null while `since` is
+// past what this gateway has mirrored (`awaiting` until its deadline).
 class Replay {
-  constructor(conn, seq, startCursor, prior, fresh) {
+  constructor(conn, from, startCursor, prior, fresh) {
     this.conn = conn;
-    this.seq = seq;
     this.startCursor = startCursor;
     this.prior = prior;
     this.fresh = fresh;
+    this.from = null;
+    this.seq = null; // the next event to examine
+    this.awaiting = null; // { since, deadlineMs }
+    if (from !== null) this.startAt(from);
+  }
+
+  startAt(from) {
+    this.awaiting = null;
+    this.from = from;
+    this.seq = this.prior.size === 0 ? from : Math.min(from, this.startCursor);
+  }
+
+  // Whether the live cursor passed everything this replay sends: until it
+  // is past `from`, live events are ones the client has already.
+  caughtUp(cursor) {
+    return this.seq >= cursor && cursor >= this.from;
   }
 
   wants(seq, orderTopic, driverTopic) {
     const topics = this.conn.topics; // as now: an unsubscribe meanwhile counts
     if (!(matchesAny(topics, orderTopic) || matchesAny(topics, driverTopic))) return false;
-    if (seq >= this.startCursor) return true;
     const fresh = matchesAny(this.fresh, orderTopic) || matchesAny(this.fresh, driverTopic);
-    if (!fresh || this.prior.size === 0 || seq < this.conn.liveFrom) return fresh;
+    if (!fresh) return seq >= this.startCursor;
+    if (seq < this.from) return false;
+    if (seq >= this.startCursor || this.prior.size === 0 || seq < this.conn.liveFrom) return true;
     return !(matchesAny(this.prior, orderTopic) || matchesAny(this.prior, driverTopic));
   }
 }
@@ -60,7 +82,8 @@ class Replayer {
   //   perTick      replayEventsPerTick
   //   canSend(conn)  false while its send buffer is too full to add to
   //   send(conn, position, payload)  one positioned frame
-  //   finish(conn, result)  'complete' (caught up) or 'overtaken'; not
+  //   finish(conn, result)  'complete' (caught up), 'incomplete' (its
+  //                `since` was never mirrored) or 'overtaken'; not
   //                called for a connection that closed meanwhile
   //   isOpen(conn)
   // }
@@ -76,11 +99,14 @@ class Replayer {
     return this.#replays.size;
   }
 
-  // Starts replaying to `conn` from `seq` (findPosition's answer); sets
-  // conn.replay, which holds its live events back until it is done.
-  start(conn, seq, prior, fresh) {
-    v.integer(seq, 'seq');
-    const replay = new Replay(conn, seq, this.#host.cursor(), prior, fresh);
+  // Starts replaying to `conn` what it missed since `since`, from `seq`
+  // (findPosition's answer: NOT_YET_MIRRORED waits up to mirrorWaitMs for
+  // it); sets conn.replay, which holds its live events back until done.
+  start(conn, since, seq, prior, fresh) {
+    v.integer(seq, 'seq', { min: NOT_YET_MIRRORED });
+    const awaited = seq === NOT_YET_MIRRORED;
+    const replay = new Replay(conn, awaited ? null : seq, this.#host.cursor(), prior, fresh);
+    if (awaited) replay.awaiting = { since, deadlineMs: performance.now() + LIMITS.mirrorWaitMs };
     conn.replay = replay;
     this.#replays.add(replay);
     this.#schedule(0);
@@ -132,8 +158,9 @@ class Replayer {
       let from = Infinity;
       for (const replay of [...this.#replays]) {
         if (!host.isOpen(replay.conn)) this.#end(replay, null);
-        else if (replay.seq >= cursor) this.#end(replay, 'complete');
-        else if (host.canSend(replay.conn)) from = Math.min(from, replay.seq);
+        else if (replay.awaiting !== null && !this.#resolve(replay)) continue;
+        else if (replay.caughtUp(cursor)) this.#end(replay, 'complete');
+        else if (replay.seq < cursor && host.canSend(replay.conn)) from = Math.min(from, replay.seq);
       }
       if (from === Infinity) break; // done, or all wait for their buffers
       read = true;
@@ -152,8 +179,23 @@ class Replayer {
         if (replay.seq < chunk.next && host.canSend(replay.conn)) this.#serve(replay, events, first);
       }
     }
-    // Waiting only for send buffers to drain: no need to spin.
+    // Waiting only for send buffers to drain (or for the live cursor to
+    // reach a `since`): no need to spin.
     this.#schedule(read ? 0 : DRAIN_WAIT_MS);
+  }
+
+  // An awaited replay: true once it knows where to start; false while it
+  // waits, or after it ended 'incomplete' (cut off from the shared stream,
+  // or the stream moved on without covering the gap).
+  #resolve(replay) {
+    const seq = this.#host.stream.findPosition(replay.awaiting.since);
+    if (seq >= 0) {
+      replay.startAt(seq);
+      return true;
+    }
+    if (seq === NOT_YET_MIRRORED && performance.now() < replay.awaiting.deadlineMs) return false;
+    this.#end(replay, 'incomplete');
+    return false;
   }
 
   // Sends `replay` what it wants of `events` (seqs from `first`) from its
@@ -173,4 +215,4 @@ class Replayer {
   }
 }
 
-module.exports = { Replayer };
+module.exports = { Replayer, NOT_YET_MIRRORED };

@@ -323,14 +323,19 @@ Napi::Value CoreWrap::StreamHead(const Napi::CallbackInfo& info) {
 }
 
 // findPosition(since: string) -> the sequence number of the first event
-// after `since`, or -1 when the history does not cover the gap (another
-// epoch, trimmed, from the future, or not a position at all).
+// after `since`; -2 when it is a position of the shared stream this
+// gateway has not mirrored that far yet (ask again shortly); -1 when the
+// history does not cover the gap (another epoch, trimmed, from the future,
+// or not a position at all).
 Napi::Value CoreWrap::FindPosition(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsString()) return Napi::Number::New(env, -1);
-  std::optional<uint64_t> seq =
-      dispatcher(env).findPosition(info[0].As<Napi::String>().Utf8Value());
-  return Napi::Number::New(env, seq ? static_cast<double>(*seq) : -1.0);
+  const std::string since = info[0].As<Napi::String>().Utf8Value();
+  Core& core = dispatcher(env);
+  if (std::optional<uint64_t> seq = core.findPosition(since)) {
+    return Napi::Number::New(env, static_cast<double>(*seq));
+  }
+  return Napi::Number::New(env, core.notYetMirrored(since) ? -2.0 : -1.0);
 }
 
 // publishRaw(topic, payload: Buffer | string) -> status code

@@ -7,6 +7,7 @@
 #include "ficus/grant_matcher.h"
 #include "ficus/listener.h"
 #include "ficus/options.h"
+#include "ficus/replay.h"
 #include "js_convert.h"
 
 namespace ficus::binding {
@@ -68,6 +69,7 @@ Napi::Object limits(Napi::Env env) {
             static_cast<double>(AccessState::kMaxPending));
   setNumber(o, "maxAuthorizeAnswers",
             static_cast<double>(AccessState::kMaxAnswers));
+  setNumber(o, "mirrorWaitMs", static_cast<double>(kMirrorWaitMs));
   return o;
 }
 

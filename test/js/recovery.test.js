@@ -167,6 +167,43 @@ describe.each(SETUPS)('%s', (name, setup) => {
     expect(wrong.readyState).toBe(wrong.OPEN);
   });
 
+  // Another gateway sharing the stream (lib/redis-stream.js) read further
+  // than this one: the client waits (held) for this one's mirror instead of
+  // getting complete:false or, worse, again what it has; a position the
+  // mirror never reaches ends complete:false after limits.mirrorWaitMs.
+  const sharedTest = setup.dispatcher.native === false ? test.skip : test;
+  sharedTest('a since this gateway has not mirrored yet waits for its mirror, then replays only what came after it', async () => {
+    await start([name, setup]);
+    const epoch = '0123456789abcdef';
+    gw.dispatch.useSharedStream(epoch, () => {});
+    const ms = Date.now();
+    const mirror = (seqs) => gw.dispatch.publishLocal(seqs.map((n) => event('w1', null, n)), { ids: seqs.map((n) => `${ms}-${n}`) });
+    mirror([0]);
+    const url = (since) => gw.url(`/ws?topics=order:w1&since=${since}`);
+    const ahead = new ResumingClient(url, { reconnect: false });
+    await ahead.start(`${epoch}-${ms}-2`);
+    await sleep(200);
+    expect(ahead.log).toEqual([]); // waiting
+    mirror([1, 2]); // the client has these already
+    await until(() => ahead.log.length === 1, 5000, 'the recovery');
+    expect(ahead.log).toEqual(['recovered:true']);
+    mirror([3]);
+    await until(() => ahead.log.length === 2, 5000, 'a live event');
+    expect(ahead.log).toEqual(['recovered:true', 3]);
+
+    const started = Date.now();
+    const never = new ResumingClient(url, { reconnect: false });
+    await never.start(`${epoch}-${ms + 60_000}-0`);
+    await until(() => never.log.length === 1, 10_000, 'the answer');
+    expect(never.log).toEqual(['recovered:false']);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(require('../../lib/protocol').LIMITS.mirrorWaitMs - 50);
+    mirror([4]);
+    await until(() => never.log.length === 2 && ahead.log.length === 3, 5000, 'live again');
+    expect(never.log[1]).toBe(4);
+    ahead.stop();
+    never.stop();
+  });
+
   test('historyMaxEvents 0: live delivery and positions go on; only the newest position resumes (complete, nothing to replay)', async () => {
     await start([name, setup], { historyMaxEvents: 0 });
     const opted = await connect(gw.url('/ws?topics=order:z1&recover=1'));

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <thread>
 
 #include "ficus/position.h"
@@ -339,6 +340,55 @@ TEST(SharedStream, PublishesWithIdsSkipOnlyWhatIsAlreadyThere) {
   EXPECT_EQ(second.accepted, 1u);
   EXPECT_EQ(second.duplicates, 1u);
   EXPECT_EQ(core->stream().last()->toString(), "0123456789abcdef-5001-0");
+}
+
+// A client that read further on another gateway sharing the stream than
+// this one has mirrored: its recovery waits (held: nothing it already has
+// goes out live) until the mirror passes its position, then gets only what
+// came after it; a position the mirror never reaches ends complete:false
+// after kMirrorWaitMs, and so does one the mirror moved past without it.
+TEST(SharedStream, ASinceNotYetMirroredWaitsForTheMirror) {
+  RunningCore core = startCore(recoveryOptions());
+  const uint64_t epoch = 0x0123456789abcdef;
+  core->useSharedStream(epoch);
+  // Ids of now: older ones would be past the history's age bound.
+  const auto ms = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  const auto mirror = [&](int seq, uint32_t n) {
+    std::vector<Position> ids = {{0, ms, n}};
+    EXPECT_EQ(core->publishEvents(event("m1", "", seq), nullptr, &ids).accepted,
+              1u);
+  };
+  mirror(0, 0);
+  // Read up to <ms>-2 elsewhere; this gateway has <ms>-0 only.
+  TestClient ahead =
+      TestClient::open(core.port, "/ws?topics=order:m1&since=" +
+                                      Position{epoch, ms, 2}.toString());
+  ASSERT_TRUE(waitOpen(core, 1));
+  mirror(1, 1);  // the client has these two already
+  mirror(2, 2);
+  mirror(3, 3);
+  auto first = ahead.readData();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(split(first->payload).pos, (Position{epoch, ms, 3}).toString());
+  EXPECT_EQ(seqOf(split(first->payload).event), 3);
+  auto done = ahead.readData();
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->payload, kRecoveredComplete);
+
+  const auto started = std::chrono::steady_clock::now();
+  TestClient never =
+      TestClient::open(core.port, "/ws?topics=order:m1&since=" +
+                                      Position{epoch, ms + 1000, 0}.toString());
+  auto gaveUp = never.readData(static_cast<int>(kMirrorWaitMs) + 3000);
+  ASSERT_TRUE(gaveUp);
+  EXPECT_EQ(gaveUp->payload, kRecoveredIncomplete);
+  EXPECT_GE(std::chrono::steady_clock::now() - started,
+            std::chrono::milliseconds(kMirrorWaitMs));
+  EXPECT_EQ(core->stats().total.recoveries_complete, 1u);
+  EXPECT_EQ(core->stats().total.recoveries_incomplete, 1u);
 }
 
 }  // namespace

@@ -282,6 +282,11 @@ std::optional<uint64_t> Core::findPosition(std::string_view since) {
   return stream_->after(*position, wallNowMs());
 }
 
+bool Core::notYetMirrored(std::string_view since) const {
+  const std::optional<Position> position = Position::parse(since);
+  return position && stream_->notYetMirrored(*position);
+}
+
 CallStatus Core::subscribe(uint64_t id, std::vector<std::string> topics) {
   if (workerOf(id) >= workers_.size()) return CallStatus::kUnknownConnection;
   return postTo(workerOf(id), SubscribeCommand{id, std::move(topics)});

@@ -239,6 +239,11 @@ std::optional<uint64_t> Stream::after(const Position& since, uint64_t now_ms) {
   return seq;
 }
 
+bool Stream::notYetMirrored(const Position& since) const {
+  std::lock_guard lock(mutex_);
+  return external() && since.epoch == epoch_ && (!appended_ || since > last_);
+}
+
 Stream::Snapshot Stream::snapshot() const {
   std::lock_guard lock(mutex_);
   Snapshot s;

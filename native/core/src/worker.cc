@@ -384,24 +384,54 @@ void Worker::recover(Connection& connection, std::string_view since,
                      std::vector<std::string> topics) {
   WorkerMetrics& m = mutableMetrics();
   const std::optional<Position> position = Position::parse(since);
-  std::optional<uint64_t> from;
-  if (position) from = stream_->after(*position, wallNowMs());
   const bool busy = connection.held();  // one recovery at a time
-  if (!from || busy) {
-    m.recoveries_incomplete.add();
-    connection.sendText(kRecoveredIncomplete);
-    return;
-  }
-  if (*from >= stream_cursor_) {
-    // Nothing this worker has delivered since: live from here on.
+  std::optional<uint64_t> from;
+  if (position && !busy) from = stream_->after(*position, wallNowMs());
+  if (from && *from == stream_cursor_) {
+    // Nothing this worker has delivered since, nor anything it has yet to
+    // read from before it: live from here on.
     m.recoveries_complete.add();
     connection.sendText(kRecoveredComplete);
     return;
   }
+  const bool await =
+      !from && position && !busy && stream_->notYetMirrored(*position);
+  if (!from && !await) {
+    m.recoveries_incomplete.add();
+    connection.sendText(kRecoveredIncomplete);
+    return;
+  }
+  Replay replay;
+  replay.connection_id = connection.id();
+  replay.live_from = stream_cursor_;
+  replay.topics = std::move(topics);
+  if (from) {
+    replay.startAt(*from);
+  } else {
+    replay.awaiting = *position;
+    replay.await_deadline_ms = wallNowMs() + kMirrorWaitMs;
+  }
   connection.setHeld(true);
-  replays_.push_back(
-      Replay{connection.id(), *from, stream_cursor_, std::move(topics)});
+  replays_.push_back(std::move(replay));
   uv_async_send(&doorbell_);  // replays run after the commands
+}
+
+bool Worker::resolveAwaited(Connection& connection, Replay& replay) {
+  const uint64_t now = wallNowMs();
+  if (std::optional<uint64_t> from = stream_->after(*replay.awaiting, now)) {
+    replay.startAt(*from);
+    return true;
+  }
+  if (stream_->notYetMirrored(*replay.awaiting) &&
+      now < replay.await_deadline_ms) {
+    return false;
+  }
+  // Cut off from the shared stream, or it moved on without covering the
+  // gap (trimmed, or a new epoch): no partial replay.
+  connection.setHeld(false);
+  mutableMetrics().recoveries_incomplete.add();
+  connection.sendText(kRecoveredIncomplete);
+  return true;
 }
 
 void Worker::runReplays() {
@@ -437,6 +467,10 @@ bool Worker::advanceReplay(Replay& replay, size_t& budget) {
   Connection* connection = find(replay.connection_id);
   if (connection == nullptr || connection->state() != ConnectionState::kOpen) {
     return true;  // gone: nothing to finish
+  }
+  if (replay.awaiting) {
+    if (!resolveAwaited(*connection, replay)) return false;
+    if (replay.awaiting) return true;  // gave up: complete:false is sent
   }
   WorkerMetrics& m = mutableMetrics();
   FramePool& frames = this->frames();
@@ -494,7 +528,7 @@ bool Worker::advanceReplay(Replay& replay, size_t& budget) {
 
 bool Worker::finishReplay(Connection& connection, const Replay& replay) {
   if (connection.state() != ConnectionState::kOpen) return true;
-  if (replay.cursor < stream_cursor_) return false;
+  if (!replay.caughtUp(stream_cursor_)) return false;
   connection.setHeld(false);
   mutableMetrics().recoveries_complete.add();
   connection.sendText(kRecoveredComplete);
@@ -503,6 +537,8 @@ bool Worker::finishReplay(Connection& connection, const Replay& replay) {
 
 bool Worker::advanceIndexedReplay(Connection& connection, Replay& replay,
                                   size_t& budget) {
+  // Walked until past `from`: before it, only some topics' events count.
+  if (replay.cursor < replay.from) return false;
   // Literal topics only: a wildcard's events are found by walking.
   std::vector<std::string_view>& topics = topic_scratch_;
   topics.clear();

@@ -142,6 +142,9 @@ class Core {
   // The sequence number of the first event after the position `since`, or
   // nullopt when the history does not cover the gap (or it is no position).
   std::optional<uint64_t> findPosition(std::string_view since);
+  // Whether `since` is a position of the shared stream this gateway has not
+  // mirrored up to yet (Stream::notYetMirrored): worth asking again soon.
+  bool notYetMirrored(std::string_view since) const;
   const Stream& stream() const noexcept { return *stream_; }
 
   // Rehearsal faults (failpoints.h), all off until set. Any thread.

@@ -164,6 +164,11 @@ class Stream {
   // from the future, or one older than what is kept). `now_ms` trims by age
   // first.
   std::optional<uint64_t> after(const Position& since, uint64_t now_ms);
+  // Whether `since` is of this shared stream's epoch but past what its
+  // embedder has mirrored so far: another gateway reading the same stream
+  // issued it, and this one may read up to it any moment. A local stream
+  // issued every position it has: one past its newest is no position.
+  bool notYetMirrored(const Position& since) const;
 
   Snapshot snapshot() const;
 

@@ -119,6 +119,9 @@ class Worker final : public ConnectionHost {
   void runReplays();
   // Advances one replay by up to `budget` events; true when it is over.
   bool advanceReplay(Replay& replay, size_t& budget);
+  // A replay whose `since` this gateway had not mirrored yet: true when it
+  // may go on (from is known) or has ended complete:false; false to wait.
+  bool resolveAwaited(Connection& connection, Replay& replay);
   // Through the stream's topic index, when every topic it replays is
   // literal; false (nothing done) when one is a wildcard.
   bool advanceIndexedReplay(Connection& connection, Replay& replay,
