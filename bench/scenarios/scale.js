@@ -37,31 +37,36 @@ const CONFIG = {
   // redisBatchMs: the gateway's --redis-batch-ms. Each worker wakes once per
   // Redis message; the publishing worker's turns (about one a millisecond at
   // these rates) would otherwise each be a message for all six.
-  full: { subscribers: 100000, workers: 6, threads: 1, connectRate: 5000, settleMs: 5000, quietMs: 30000, rates: [2000, 5000, 10000], durationMs: 10000, redisBatchMs: 5, maxSemiSpaceMb: 2 },
-  quick: { subscribers: 6000, workers: 3, threads: 1, connectRate: 3000, settleMs: 2000, quietMs: 3000, rates: [2000], durationMs: 5000, redisBatchMs: 5, maxSemiSpaceMb: 2 },
+  full: { subscribers: 100000, workers: 6, threads: 1, connectRate: 5000, settleMs: 5000, quietMs: 30000, rates: [2000, 5000, 10000], durationMs: 10000, redisBatchMs: 5, maxSemiSpaceMb: 2, servers: ['native', 'legacy', 'native-pubsub'] },
+  quick: { subscribers: 6000, workers: 3, threads: 1, connectRate: 3000, settleMs: 2000, quietMs: 3000, rates: [2000], durationMs: 5000, redisBatchMs: 5, maxSemiSpaceMb: 2, servers: ['native', 'legacy', 'native-pubsub'] },
 };
 
 const TARGETS = { held: 100000, bytesPerConnection: 1536, p99Ms: 20 };
 
-// Native first: it is the one with targets.
-const SERVERS = [{ name: 'native', nativePercent: 100 }, { name: 'legacy', nativePercent: 0 }];
+// Native first: it is the one with targets. Both paths on the Redis Stream
+// (the bridge's default mode), then native on plain pub/sub beside them:
+// what reading the stream costs against fire-and-forget, in one run.
+const SERVERS = [
+  { name: 'native', nativePercent: 100, redisMode: 'stream' },
+  { name: 'legacy', nativePercent: 0, redisMode: 'stream' },
+  { name: 'native-pubsub', nativePercent: 100, redisMode: 'pubsub' },
+];
 
 // On SIGUSR2 a full GC (workers inherit the primary's node flags).
 const GC_FLAGS = ['--expose-gc', '--require', path.join(__dirname, '..', 'lib', 'gc-hook.js')];
 
 // The bench's gateway, as a cluster on Redis.
 class ClusterGateway extends Gateway {
-  constructor({ workers, redisUrl, redisBatchMs, ...options }) {
+  constructor({ workers, redisUrl, redisMode, redisBatchMs, ...options }) {
     super({ ...options, nodeFlags: [...GC_FLAGS, ...(options.maxSemiSpaceMb ? [`--max-semi-space-size=${options.maxSemiSpaceMb}`] : [])] });
     this.workers = workers;
     this.redisUrl = redisUrl;
+    this.redisMode = redisMode;
     this.redisBatchMs = redisBatchMs;
   }
 
   get args() {
-    // The figures in docs/scaling.md were measured on pub/sub (before stream
-    // mode became the default): still measured there, so they compare.
-    return [...super.args, '--workers', String(this.workers), '--redis', this.redisUrl, '--redis-mode', 'pubsub',
+    return [...super.args, '--workers', String(this.workers), '--redis', this.redisUrl, '--redis-mode', this.redisMode,
       '--redis-batch-ms', String(this.redisBatchMs)];
   }
 }
@@ -104,7 +109,7 @@ const mib = (bytes) => (bytes / 2 ** 20).toFixed(1);
 
 async function measure(ctx, server, redis, cfg) {
   const gw = new ClusterGateway({ nativePercent: server.nativePercent, threads: cfg.threads, workers: cfg.workers, maxSemiSpaceMb: cfg.maxSemiSpaceMb,
-    redisUrl: redis.url, redisBatchMs: cfg.redisBatchMs, addon: ctx.addon });
+    redisUrl: redis.url, redisMode: server.redisMode, redisBatchMs: cfg.redisBatchMs, addon: ctx.addon });
   ctx.gatewayCommands.add(`WORKERS=${cfg.workers} ${gw.command.replace(/ --workers \d+ --redis \S+/, ' --redis <url>')}`);
   try {
     await gw.start();
@@ -148,6 +153,7 @@ async function measure(ctx, server, redis, cfg) {
       return {
         server: server.name,
         nativePercent: server.nativePercent,
+        redisMode: server.redisMode,
         workers: cfg.workers,
         subscribers: cfg.subscribers,
         held: held.open,
@@ -236,7 +242,7 @@ async function run(ctx) {
   ctx.log(`  redis-server pid ${redis.pid} on ${redis.url}`);
   const runs = [];
   try {
-    for (const server of SERVERS) {
+    for (const server of SERVERS.filter((s) => cfg.servers.includes(s.name))) {
       try {
         runs.push(await measure(ctx, server, redis, cfg));
       } catch (err) {
