@@ -120,7 +120,9 @@
     setText('uptime', `${Math.floor(g.uptimeSeconds)} s`);
     setText('http-requests', number(g.http.requests));
     setText('feed', g.feed.rate > 0 ? `${g.feed.rate}/s · ${number(g.feed.published)} sent` : 'off');
-    setText('sim-clients', `${number(g.simulatedClients.open)} open of ${number(g.simulatedClients.count)}`);
+    const sim = g.simulatedClients;
+    setText('sim-clients', `${number(sim.open)} open of ${number(sim.count)}`);
+    setText('sim-recovery', `${number(sim.reconnects)} · ${number(sim.recovered.complete)} · ${number(sim.recovered.incomplete)}`);
     setText('publishers', `${number(g.publishers.connections)} · ${number(g.publishers.frames)} frames`);
   }
 
@@ -201,33 +203,70 @@
   });
 
   // ---- track an order ---------------------------------------------------------
+  // Survives a move (a rollback's 1012, a restart, a lost network):
+  // public/resume.js keeps the last position, and the tracker reconnects
+  // with since=<it> after the server's retry hint, so every status shows
+  // once and in order. When the history no longer covers the gap
+  // (complete:false) it reloads the order from GET /api/orders/:id instead.
 
-  const tracker = { ws: null, clientId: `dashboard-${Math.random().toString(36).slice(2, 10)}` };
+  const { Resumption, retryDelayMs } = window.ficusResume;
+  const tracker = {
+    orderId: null, // what is tracked; null when stopped
+    ws: null,
+    resumption: null,
+    timer: null, // the pending reconnect
+    connects: 0, // WebSockets opened for this order
+    clientId: `dashboard-${Math.random().toString(36).slice(2, 10)}`,
+  };
 
   function stopTracking() {
-    if (tracker.ws) tracker.ws.close(1000, 'done');
-    tracker.ws = null;
+    clearTimeout(tracker.timer);
+    const { ws } = tracker;
+    Object.assign(tracker, { orderId: null, ws: null, resumption: null, timer: null, connects: 0 });
+    if (ws) ws.close(1000, 'done');
     $('untrack').disabled = true;
   }
 
-  function addTrackedEvent(data) {
+  // kind: 'event' (a status), or 'note' plus 'resumed' / 'reload'.
+  function addTrackedItem(text, kind, status) {
     const li = document.createElement('li');
-    let text = data;
-    try {
-      const e = JSON.parse(data);
-      const latency = Number.isFinite(e.sent_ns) ? ` · ${Math.max(0, Date.now() - e.sent_ns / 1e6).toFixed(0)} ms after send` : '';
-      text = `${e.timestamp} · ${e.status}${e.driver_id ? ` · driver ${e.driver_id}` : ''}${latency}`;
-    } catch {
-      // Not JSON: show it as it came.
-    }
     li.textContent = text;
+    li.className = kind;
+    if (status !== undefined) li.dataset.status = status;
     $('track-events').prepend(li);
     while ($('track-events').children.length > MAX_TRACKED_EVENTS) $('track-events').lastChild.remove();
   }
 
+  function addTrackedEvent(data) {
+    let text = data;
+    let status;
+    try {
+      const e = JSON.parse(data);
+      const latency = Number.isFinite(e.sent_ns) ? ` · ${Math.max(0, Date.now() - e.sent_ns / 1e6).toFixed(0)} ms after send` : '';
+      text = `${e.timestamp} · ${e.status}${e.driver_id ? ` · driver ${e.driver_id}` : ''}${latency}`;
+      status = e.status;
+    } catch {
+      // Not JSON: show it as it came.
+    }
+    addTrackedItem(text, 'event', status);
+  }
+
+  // What the gateway's API says now, for when the stream cannot say what
+  // was missed.
+  async function reloadOrder(orderId, why) {
+    let text;
+    try {
+      const order = await requestJson('GET', `/api/orders/${encodeURIComponent(orderId)}`);
+      text = `${why}: reloaded, now ${order.status}${order.driver_id ? ` · driver ${order.driver_id}` : ''} (as of ${order.updated_at})`;
+    } catch (err) {
+      text = `${why}: could not reload the order (${err.message})`;
+    }
+    if (tracker.orderId === orderId) addTrackedItem(text, 'note reload');
+  }
+
   // With --auth-secret the gateway mints the page a dashboard's token
-  // (order:*); a browser's WebSocket cannot send headers, so it goes in
-  // the query.
+  // (order:*), fresh at every connect; a browser's WebSocket cannot send
+  // headers, so it goes in the query.
   async function trackerQuery(orderId) {
     const query = new URLSearchParams({ topics: `order:${orderId}`, client_id: tracker.clientId });
     const grant = await requestJson('GET', `/admin/dashboard-token?client_id=${encodeURIComponent(tracker.clientId)}`);
@@ -235,38 +274,63 @@
     return query;
   }
 
-  async function track(orderId) {
-    stopTracking();
-    $('track-events').replaceChildren();
-    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  function reconnectLater(orderId, why, delayMs) {
+    setText('track-state', `${why}; ${tracker.resumption.last ? 'resuming' : 'reconnecting'} in ${(delayMs / 1000).toFixed(1)} s`);
+    tracker.timer = setTimeout(() => connectTracker(orderId), delayMs);
+  }
+
+  function onTrackerMessage(orderId, data) {
+    const message = typeof data === 'string' ? tracker.resumption.read(data) : null;
+    if (message === null) addTrackedItem(typeof data === 'string' ? data : '[binary message]', 'note');
+    else if (!message.recovered) addTrackedEvent(message.event);
+    else if (message.complete) addTrackedItem('resumed: nothing missed while away', 'note resumed');
+    else reloadOrder(orderId, 'the history no longer covers the gap');
+  }
+
+  async function connectTracker(orderId) {
     let query;
     try {
       query = await trackerQuery(orderId);
     } catch (err) {
-      setText('track-state', `cannot track: ${err.message}`);
+      if (tracker.orderId === orderId) reconnectLater(orderId, `cannot connect: ${err.message}`, retryDelayMs(0, ''));
       return;
     }
+    if (tracker.orderId !== orderId) return; // stopped, or another order, meanwhile
+    const resuming = tracker.resumption.last !== null;
+    const reconnecting = tracker.connects > 0;
+    tracker.connects += 1;
+    tracker.resumption.query(query);
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
     const ws = new WebSocket(`${scheme}://${location.host}/ws?${query}`);
     tracker.ws = ws;
-    $('untrack').disabled = false;
-    setText('track-state', `connecting to order ${orderId}…`);
+    setText('track-state', `${resuming ? 'resuming' : 'connecting to'} order ${orderId}…`);
     ws.addEventListener('open', async () => {
+      // Closed before the first status: no position to resume from, so
+      // what happened meanwhile comes from the API.
+      if (reconnecting && !resuming) reloadOrder(orderId, 'reconnected before any status arrived');
       try {
         const where = await requestJson('GET', `/admin/whereis?client_id=${encodeURIComponent(tracker.clientId)}`);
-        if (tracker.ws === ws) setText('track-state', `tracking order ${orderId} — served by the ${where.path} path (client id ${tracker.clientId})`);
+        if (tracker.ws === ws) setText('track-state', `${resuming ? 'resumed' : 'tracking'} order ${orderId} — served by the ${where.path} path (client id ${tracker.clientId})`);
       } catch (err) {
-        setText('track-state', `tracking order ${orderId} (path unknown: ${err.message})`);
+        if (tracker.ws === ws) setText('track-state', `tracking order ${orderId} (path unknown: ${err.message})`);
       }
     });
     ws.addEventListener('message', (m) => {
-      if (tracker.ws === ws) addTrackedEvent(typeof m.data === 'string' ? m.data : '[binary message]');
+      if (tracker.ws === ws) onTrackerMessage(orderId, m.data);
     });
     ws.addEventListener('close', (e) => {
       if (tracker.ws !== ws) return;
       tracker.ws = null;
-      $('untrack').disabled = true;
-      setText('track-state', `connection closed (${e.code}${e.reason ? `: ${e.reason}` : ''})`);
+      reconnectLater(orderId, `connection closed (${e.code}${e.reason ? `: ${e.reason}` : ''})`, retryDelayMs(e.code, e.reason));
     });
+  }
+
+  function track(orderId) {
+    stopTracking();
+    $('track-events').replaceChildren();
+    Object.assign(tracker, { orderId, resumption: new Resumption() });
+    $('untrack').disabled = false;
+    connectTracker(orderId);
   }
 
   $('track-form').addEventListener('submit', (e) => {
