@@ -189,6 +189,39 @@ test('the order tracker survives a rollback drain: every status once, in order',
   await applyPercent(50);
 });
 
+// Without history the gap cannot be replayed (complete:false): the tracker
+// says so and reloads the order from GET /api/orders/:id instead.
+test('when the history does not cover the gap the tracker reloads the order', async () => {
+  const bare = await startGatewayProcess(['--feed-rate', '0', '--native-percent', '100', '--threads', '1', '--history-max-events', '0']);
+  const barePage = await browser.newPage();
+  barePage.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  try {
+    const publishStatus = async (seq, status) => {
+      const res = await fetch(bare.http('/events'), { method: 'POST', body: JSON.stringify(event('tracked-order-3', null, seq, { status })) });
+      expect(res.status).toBe(200);
+    };
+    await barePage.goto(bare.http('/'));
+    await barePage.fill('#order-id', 'tracked-order-3');
+    await barePage.click('#track');
+    await barePage.waitForFunction(() => /served by the native path/.test(document.getElementById('track-state').textContent), null, { timeout: 10000 });
+    await publishStatus(1, 'created');
+    await barePage.waitForFunction(() => document.querySelectorAll('#track-events li.event').length === 1, null, { timeout: 10000 });
+    const res = await fetch(bare.http('/admin/routing'), { method: 'PUT', body: JSON.stringify({ nativePercent: 0, drain: true }) });
+    expect(res.status).toBe(200);
+    await barePage.waitForFunction(() => /^connection closed \(1012/.test(document.getElementById('track-state').textContent), null, { timeout: 10000 });
+    await publishStatus(2, 'assigned'); // missed, and not kept
+    await barePage.waitForFunction(() => document.querySelector('#track-events li.reload'), null, { timeout: 20000 });
+    const items = await barePage.locator('#track-events li').evaluateAll((lis) => lis.reverse().map((li) => [li.className, li.textContent]));
+    expect(items).toEqual([
+      ['event', expect.stringContaining('created')],
+      ['note reload', expect.stringMatching(/^the history no longer covers the gap: reloaded, now assigned /)],
+    ]);
+  } finally {
+    await barePage.close();
+    await bare.stop();
+  }
+});
+
 test('a screenshot under load (FICUS_SCREENSHOT=1 only)', async () => {
   if (process.env.FICUS_SCREENSHOT !== '1') return;
   // Follow an order the feed is moving, and give the charts some history.
