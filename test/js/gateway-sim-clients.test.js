@@ -6,10 +6,12 @@
 // orders o1..o50 (feed.js's randomOrderId), so a round of one event per
 // order reaches every client exactly once: after R rounds, published
 // before, during and after the move, GET /admin/clients says `received` is
-// R per client when nothing was lost or delivered twice.
+// R per client when nothing was lost or delivered twice. Also the pieces of
+// public/resume.js (shared with the dashboard's tracker) on their own.
 
 const { startGatewayProcess } = require('./support/gateway-process');
 const { until, event } = require('./support/clients');
+const { Resumption, retryDelayMs } = require('../../examples/gateway/public/resume');
 
 jest.setTimeout(60000);
 
@@ -80,4 +82,24 @@ test('drained by a rollback, the simulated clients resume on legacy and miss not
   const stats = await getJson('/stats');
   expect(stats.paths.legacy.connections).toBe(CLIENTS);
   expect(stats.gateway.simulatedClients.recovered.complete).toBe(CLIENTS);
+});
+
+test('public/resume.js: the query, a frame\'s position and event, the retry delay', () => {
+  const r = new Resumption();
+  expect(r.query(new URLSearchParams('topics=order:o1&since=x')).toString()).toBe('topics=order%3Ao1&recover=1');
+  const text = '{"pos":"3f2a9c0d1e4b5a69-1733385600123-7","event":{"order_id":"o1","note":"\\"pos\\""}}';
+  expect(r.read(text)).toEqual({ pos: '3f2a9c0d1e4b5a69-1733385600123-7', event: '{"order_id":"o1","note":"\\"pos\\""}' });
+  expect(JSON.parse(r.read(text).event)).toEqual({ order_id: 'o1', note: '"pos"' });
+  expect(r.query(new URLSearchParams('recover=1')).toString()).toBe('since=3f2a9c0d1e4b5a69-1733385600123-7');
+  expect(r.read('{"type":"recovered","complete":false}')).toEqual({ recovered: true, complete: false });
+  expect([r.read('{"order_id":"o1"}'), r.read('not json'), r.read('{"pos":"p"}')]).toEqual([null, null, null]);
+  expect(r.last).toBe('3f2a9c0d1e4b5a69-1733385600123-7');
+  expect(() => r.read(Buffer.from('{}'))).toThrow(TypeError);
+  expect(retryDelayMs(1012, 'service restart; retry after 2345 ms')).toBe(2345);
+  expect(retryDelayMs(1012, 'service restart; retry after 99999 ms')).toBe(10000);
+  for (const [code, reason] of [[1013, 'recovery overtaken'], [1006, ''], [1001, 'retry after 5 ms']]) {
+    const delay = retryDelayMs(code, reason);
+    expect(delay).toBeGreaterThanOrEqual(1000);
+    expect(delay).toBeLessThanOrEqual(3000);
+  }
 });

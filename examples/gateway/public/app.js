@@ -210,20 +210,16 @@
   // (complete:false) it reloads the order from GET /api/orders/:id instead.
 
   const { Resumption, retryDelayMs } = window.ficusResume;
-  const tracker = {
-    orderId: null, // what is tracked; null when stopped
-    ws: null,
-    resumption: null,
-    timer: null, // the pending reconnect
-    connects: 0, // WebSockets opened for this order
-    clientId: `dashboard-${Math.random().toString(36).slice(2, 10)}`,
-  };
+  const clientId = `dashboard-${Math.random().toString(36).slice(2, 10)}`;
+  // One session per Track press; callbacks of an older one find it replaced.
+  let session = null; // { orderId, resumption, ws, timer, connects }
 
   function stopTracking() {
-    clearTimeout(tracker.timer);
-    const { ws } = tracker;
-    Object.assign(tracker, { orderId: null, ws: null, resumption: null, timer: null, connects: 0 });
-    if (ws) ws.close(1000, 'done');
+    if (session) {
+      clearTimeout(session.timer);
+      if (session.ws) session.ws.close(1000, 'done');
+    }
+    session = null;
     $('untrack').disabled = true;
   }
 
@@ -253,84 +249,85 @@
 
   // What the gateway's API says now, for when the stream cannot say what
   // was missed.
-  async function reloadOrder(orderId, why) {
+  async function reloadOrder(current, why) {
     let text;
     try {
-      const order = await requestJson('GET', `/api/orders/${encodeURIComponent(orderId)}`);
+      const order = await requestJson('GET', `/api/orders/${encodeURIComponent(current.orderId)}`);
       text = `${why}: reloaded, now ${order.status}${order.driver_id ? ` · driver ${order.driver_id}` : ''} (as of ${order.updated_at})`;
     } catch (err) {
       text = `${why}: could not reload the order (${err.message})`;
     }
-    if (tracker.orderId === orderId) addTrackedItem(text, 'note reload');
+    if (session === current) addTrackedItem(text, 'note reload');
   }
 
   // With --auth-secret the gateway mints the page a dashboard's token
   // (order:*), fresh at every connect; a browser's WebSocket cannot send
   // headers, so it goes in the query.
   async function trackerQuery(orderId) {
-    const query = new URLSearchParams({ topics: `order:${orderId}`, client_id: tracker.clientId });
-    const grant = await requestJson('GET', `/admin/dashboard-token?client_id=${encodeURIComponent(tracker.clientId)}`);
+    const query = new URLSearchParams({ topics: `order:${orderId}`, client_id: clientId });
+    const grant = await requestJson('GET', `/admin/dashboard-token?client_id=${encodeURIComponent(clientId)}`);
     if (grant.auth) query.set('token', grant.token);
     return query;
   }
 
-  function reconnectLater(orderId, why, delayMs) {
-    setText('track-state', `${why}; ${tracker.resumption.last ? 'resuming' : 'reconnecting'} in ${(delayMs / 1000).toFixed(1)} s`);
-    tracker.timer = setTimeout(() => connectTracker(orderId), delayMs);
+  function reconnectLater(current, why, delayMs) {
+    setText('track-state', `${why}; ${current.resumption.last ? 'resuming' : 'reconnecting'} in ${(delayMs / 1000).toFixed(1)} s`);
+    current.timer = setTimeout(() => connectTracker(current), delayMs);
   }
 
-  function onTrackerMessage(orderId, data) {
-    const message = typeof data === 'string' ? tracker.resumption.read(data) : null;
+  function onTrackerMessage(current, data) {
+    const message = typeof data === 'string' ? current.resumption.read(data) : null;
     if (message === null) addTrackedItem(typeof data === 'string' ? data : '[binary message]', 'note');
     else if (!message.recovered) addTrackedEvent(message.event);
     else if (message.complete) addTrackedItem('resumed: nothing missed while away', 'note resumed');
-    else reloadOrder(orderId, 'the history no longer covers the gap');
+    else reloadOrder(current, 'the history no longer covers the gap');
   }
 
-  async function connectTracker(orderId) {
+  async function connectTracker(current) {
+    const { orderId, resumption } = current;
     let query;
     try {
       query = await trackerQuery(orderId);
     } catch (err) {
-      if (tracker.orderId === orderId) reconnectLater(orderId, `cannot connect: ${err.message}`, retryDelayMs(0, ''));
+      if (session === current) reconnectLater(current, `cannot connect: ${err.message}`, retryDelayMs(0, ''));
       return;
     }
-    if (tracker.orderId !== orderId) return; // stopped, or another order, meanwhile
-    const resuming = tracker.resumption.last !== null;
-    const reconnecting = tracker.connects > 0;
-    tracker.connects += 1;
-    tracker.resumption.query(query);
+    if (session !== current) return; // stopped, or tracking another order, meanwhile
+    const resuming = resumption.last !== null;
+    const reconnecting = current.connects > 0;
+    current.connects += 1;
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-    const ws = new WebSocket(`${scheme}://${location.host}/ws?${query}`);
-    tracker.ws = ws;
+    const ws = new WebSocket(`${scheme}://${location.host}/ws?${resumption.query(query)}`);
+    current.ws = ws;
+    const live = () => session === current && current.ws === ws; // not replaced, stopped or closed
     setText('track-state', `${resuming ? 'resuming' : 'connecting to'} order ${orderId}…`);
     ws.addEventListener('open', async () => {
       // Closed before the first status: no position to resume from, so
       // what happened meanwhile comes from the API.
-      if (reconnecting && !resuming) reloadOrder(orderId, 'reconnected before any status arrived');
+      if (reconnecting && !resuming) reloadOrder(current, 'reconnected before any status arrived');
       try {
-        const where = await requestJson('GET', `/admin/whereis?client_id=${encodeURIComponent(tracker.clientId)}`);
-        if (tracker.ws === ws) setText('track-state', `${resuming ? 'resumed' : 'tracking'} order ${orderId} — served by the ${where.path} path (client id ${tracker.clientId})`);
+        const where = await requestJson('GET', `/admin/whereis?client_id=${encodeURIComponent(clientId)}`);
+        if (live()) setText('track-state', `${resuming ? 'resumed' : 'tracking'} order ${orderId} — served by the ${where.path} path (client id ${clientId})`);
       } catch (err) {
-        if (tracker.ws === ws) setText('track-state', `tracking order ${orderId} (path unknown: ${err.message})`);
+        if (live()) setText('track-state', `tracking order ${orderId} (path unknown: ${err.message})`);
       }
     });
     ws.addEventListener('message', (m) => {
-      if (tracker.ws === ws) onTrackerMessage(orderId, m.data);
+      if (live()) onTrackerMessage(current, m.data);
     });
     ws.addEventListener('close', (e) => {
-      if (tracker.ws !== ws) return;
-      tracker.ws = null;
-      reconnectLater(orderId, `connection closed (${e.code}${e.reason ? `: ${e.reason}` : ''})`, retryDelayMs(e.code, e.reason));
+      if (!live()) return;
+      current.ws = null;
+      reconnectLater(current, `connection closed (${e.code}${e.reason ? `: ${e.reason}` : ''})`, retryDelayMs(e.code, e.reason));
     });
   }
 
   function track(orderId) {
     stopTracking();
     $('track-events').replaceChildren();
-    Object.assign(tracker, { orderId, resumption: new Resumption() });
+    session = { orderId, resumption: new Resumption(), ws: null, timer: null, connects: 0 };
     $('untrack').disabled = false;
-    connectTracker(orderId);
+    connectTracker(session);
   }
 
   $('track-form').addEventListener('submit', (e) => {
