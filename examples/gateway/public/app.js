@@ -122,7 +122,7 @@
     setText('feed', g.feed.rate > 0 ? `${g.feed.rate}/s · ${number(g.feed.published)} sent` : 'off');
     const sim = g.simulatedClients;
     setText('sim-clients', `${number(sim.open)} open of ${number(sim.count)}`);
-    setText('sim-recovery', `${number(sim.reconnects)} · ${number(sim.recovered.complete)} · ${number(sim.recovered.incomplete)}`);
+    setText('sim-recovery', `${number(sim.reconnects)} · ${number(sim.recovered.complete)} / ${number(sim.recovered.incomplete)}`);
     setText('publishers', `${number(g.publishers.connections)} · ${number(g.publishers.frames)} frames`);
   }
 
