@@ -2,7 +2,8 @@
 // The gateway's dashboard in a real headless Chromium (Debian's `chromium`
 // package, installed by scripts/setup.js) driven by playwright-core: it
 // loads without console errors, shows both paths busy, its slider changes
-// the split and its order tracker receives a published event.
+// the split, its order tracker receives a published event and, drained by
+// a rollback, resumes without missing or repeating a status.
 //
 // FICUS_SCREENSHOT=1 also saves docs/dashboard.png (off by default, so test
 // runs do not rewrite the file).
@@ -139,6 +140,86 @@ test('moving the slider and pressing Apply changes the routing', async () => {
   await page.waitForFunction(() => document.getElementById('routing-message').textContent.includes('now 50% native'),
     null, { timeout: 10000 });
   expect(await routingPercent()).toBe(50);
+});
+
+// The tracker opts in to positions: drained off the native path by the
+// Rollback button (1012), it resumes on legacy with since=<last position>
+// and gets the status published while it was away, then the live ones.
+test('the order tracker survives a rollback drain: every status once, in order', async () => {
+  const orderId = 'tracked-rollback-1';
+  const statuses = ['created', 'assigned', 'picked_up', 'in_transit', 'delivered'];
+  let seq = 0;
+  const publishStatus = async (status) => {
+    seq += 1;
+    const res = await fetch(gw.http('/events'), { method: 'POST', body: JSON.stringify(event(orderId, 'd9', seq, { status })) });
+    expect(res.status).toBe(200);
+  };
+  const trackState = (pattern) => page.waitForFunction((source) => new RegExp(source).test(document.getElementById('track-state').textContent),
+    pattern.source, { timeout: 20000 });
+  const shown = (count) => page.waitForFunction((n) => document.querySelectorAll('#track-events li.event').length >= n, count, { timeout: 20000 });
+  const applyPercent = async (percent) => {
+    await page.fill('#percent', String(percent));
+    await page.click('#apply');
+    await page.waitForFunction((text) => document.getElementById('split-native').textContent === text, `${percent}% native`, { timeout: 10000 });
+  };
+
+  await applyPercent(100);
+  await page.fill('#order-id', orderId);
+  await page.click('#track');
+  await trackState(/^tracking order tracked-rollback-1 — served by the native path/);
+  await publishStatus(statuses[0]);
+  await shown(1);
+
+  await page.click('#rollback'); // 0 %, draining the native path
+  await trackState(/^connection closed \(1012: service restart; retry after \d+ ms\); resuming in/);
+  await publishStatus(statuses[1]); // while it is away
+  await trackState(/^resumed order tracked-rollback-1 — served by the legacy path/);
+  await publishStatus(statuses[2]);
+  await applyPercent(100); // and back
+  await publishStatus(statuses[3]);
+  await publishStatus(statuses[4]);
+  await shown(statuses.length);
+  await page.waitForTimeout(300); // room for a repeat to show
+
+  // Oldest first: the replayed status comes before the note that ends the resume.
+  const items = await page.locator('#track-events li').evaluateAll((lis) => lis.reverse()
+    .map((li) => (li.classList.contains('event') ? li.dataset.status : li.className)));
+  expect(items).toEqual(['created', 'assigned', 'note resumed', 'picked_up', 'in_transit', 'delivered']);
+  await page.click('#untrack');
+  await applyPercent(50);
+});
+
+// Without history the gap cannot be replayed (complete:false): the tracker
+// says so and reloads the order from GET /api/orders/:id instead.
+test('when the history does not cover the gap the tracker reloads the order', async () => {
+  const bare = await startGatewayProcess(['--feed-rate', '0', '--native-percent', '100', '--threads', '1', '--history-max-events', '0']);
+  const barePage = await browser.newPage();
+  barePage.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  try {
+    const publishStatus = async (seq, status) => {
+      const res = await fetch(bare.http('/events'), { method: 'POST', body: JSON.stringify(event('tracked-order-3', null, seq, { status })) });
+      expect(res.status).toBe(200);
+    };
+    await barePage.goto(bare.http('/'));
+    await barePage.fill('#order-id', 'tracked-order-3');
+    await barePage.click('#track');
+    await barePage.waitForFunction(() => /served by the native path/.test(document.getElementById('track-state').textContent), null, { timeout: 10000 });
+    await publishStatus(1, 'created');
+    await barePage.waitForFunction(() => document.querySelectorAll('#track-events li.event').length === 1, null, { timeout: 10000 });
+    const res = await fetch(bare.http('/admin/routing'), { method: 'PUT', body: JSON.stringify({ nativePercent: 0, drain: true }) });
+    expect(res.status).toBe(200);
+    await barePage.waitForFunction(() => /^connection closed \(1012/.test(document.getElementById('track-state').textContent), null, { timeout: 10000 });
+    await publishStatus(2, 'assigned'); // missed, and not kept
+    await barePage.waitForFunction(() => document.querySelector('#track-events li.reload'), null, { timeout: 20000 });
+    const items = await barePage.locator('#track-events li').evaluateAll((lis) => lis.reverse().map((li) => [li.className, li.textContent]));
+    expect(items).toEqual([
+      ['event', expect.stringContaining('created')],
+      ['note reload', expect.stringMatching(/^the history no longer covers the gap: reloaded, now assigned /)],
+    ]);
+  } finally {
+    await barePage.close();
+    await bare.stop();
+  }
 });
 
 test('a screenshot under load (FICUS_SCREENSHOT=1 only)', async () => {

@@ -120,7 +120,9 @@
     setText('uptime', `${Math.floor(g.uptimeSeconds)} s`);
     setText('http-requests', number(g.http.requests));
     setText('feed', g.feed.rate > 0 ? `${g.feed.rate}/s · ${number(g.feed.published)} sent` : 'off');
-    setText('sim-clients', `${number(g.simulatedClients.open)} open of ${number(g.simulatedClients.count)}`);
+    const sim = g.simulatedClients;
+    setText('sim-clients', `${number(sim.open)} open of ${number(sim.count)}`);
+    setText('sim-recovery', `${number(sim.reconnects)} · ${number(sim.recovered.complete)} / ${number(sim.recovered.incomplete)}`);
     setText('publishers', `${number(g.publishers.connections)} · ${number(g.publishers.frames)} frames`);
   }
 
@@ -201,72 +203,131 @@
   });
 
   // ---- track an order ---------------------------------------------------------
+  // Survives a move (a rollback's 1012, a restart, a lost network):
+  // public/resume.js keeps the last position, and the tracker reconnects
+  // with since=<it> after the server's retry hint, so every status shows
+  // once and in order. When the history no longer covers the gap
+  // (complete:false) it reloads the order from GET /api/orders/:id instead.
 
-  const tracker = { ws: null, clientId: `dashboard-${Math.random().toString(36).slice(2, 10)}` };
+  const { Resumption, retryDelayMs } = window.ficusResume;
+  const clientId = `dashboard-${Math.random().toString(36).slice(2, 10)}`;
+  // One session per Track press; callbacks of an older one find it replaced.
+  let session = null; // { orderId, resumption, ws, timer, connects }
 
   function stopTracking() {
-    if (tracker.ws) tracker.ws.close(1000, 'done');
-    tracker.ws = null;
+    if (session) {
+      clearTimeout(session.timer);
+      if (session.ws) session.ws.close(1000, 'done');
+    }
+    session = null;
     $('untrack').disabled = true;
   }
 
-  function addTrackedEvent(data) {
+  // kind: 'event' (a status), or 'note' plus 'resumed' / 'reload'.
+  function addTrackedItem(text, kind, status) {
     const li = document.createElement('li');
-    let text = data;
-    try {
-      const e = JSON.parse(data);
-      const latency = Number.isFinite(e.sent_ns) ? ` · ${Math.max(0, Date.now() - e.sent_ns / 1e6).toFixed(0)} ms after send` : '';
-      text = `${e.timestamp} · ${e.status}${e.driver_id ? ` · driver ${e.driver_id}` : ''}${latency}`;
-    } catch {
-      // Not JSON: show it as it came.
-    }
     li.textContent = text;
+    li.className = kind;
+    if (status !== undefined) li.dataset.status = status;
     $('track-events').prepend(li);
     while ($('track-events').children.length > MAX_TRACKED_EVENTS) $('track-events').lastChild.remove();
   }
 
+  function addTrackedEvent(data) {
+    let text = data;
+    let status;
+    try {
+      const e = JSON.parse(data);
+      const latency = Number.isFinite(e.sent_ns) ? ` · ${Math.max(0, Date.now() - e.sent_ns / 1e6).toFixed(0)} ms after send` : '';
+      text = `${e.timestamp} · ${e.status}${e.driver_id ? ` · driver ${e.driver_id}` : ''}${latency}`;
+      status = e.status;
+    } catch {
+      // Not JSON: show it as it came.
+    }
+    addTrackedItem(text, 'event', status);
+  }
+
+  // What the gateway's API says now, for when the stream cannot say what
+  // was missed.
+  async function reloadOrder(current, why) {
+    let text;
+    try {
+      const order = await requestJson('GET', `/api/orders/${encodeURIComponent(current.orderId)}`);
+      text = `${why}: reloaded, now ${order.status}${order.driver_id ? ` · driver ${order.driver_id}` : ''} (as of ${order.updated_at})`;
+    } catch (err) {
+      text = `${why}: could not reload the order (${err.message})`;
+    }
+    if (session === current) addTrackedItem(text, 'note reload');
+  }
+
   // With --auth-secret the gateway mints the page a dashboard's token
-  // (order:*); a browser's WebSocket cannot send headers, so it goes in
-  // the query.
+  // (order:*), fresh at every connect; a browser's WebSocket cannot send
+  // headers, so it goes in the query.
   async function trackerQuery(orderId) {
-    const query = new URLSearchParams({ topics: `order:${orderId}`, client_id: tracker.clientId });
-    const grant = await requestJson('GET', `/admin/dashboard-token?client_id=${encodeURIComponent(tracker.clientId)}`);
+    const query = new URLSearchParams({ topics: `order:${orderId}`, client_id: clientId });
+    const grant = await requestJson('GET', `/admin/dashboard-token?client_id=${encodeURIComponent(clientId)}`);
     if (grant.auth) query.set('token', grant.token);
     return query;
   }
 
-  async function track(orderId) {
-    stopTracking();
-    $('track-events').replaceChildren();
-    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  function reconnectLater(current, why, delayMs) {
+    setText('track-state', `${why}; ${current.resumption.last ? 'resuming' : 'reconnecting'} in ${(delayMs / 1000).toFixed(1)} s`);
+    current.timer = setTimeout(() => connectTracker(current), delayMs);
+  }
+
+  function onTrackerMessage(current, data) {
+    const message = typeof data === 'string' ? current.resumption.read(data) : null;
+    if (message === null) addTrackedItem(typeof data === 'string' ? data : '[binary message]', 'note');
+    else if (!message.recovered) addTrackedEvent(message.event);
+    else if (message.complete) addTrackedItem('resumed: nothing missed while away', 'note resumed');
+    else reloadOrder(current, 'the history no longer covers the gap');
+  }
+
+  async function connectTracker(current) {
+    const { orderId, resumption } = current;
     let query;
     try {
       query = await trackerQuery(orderId);
     } catch (err) {
-      setText('track-state', `cannot track: ${err.message}`);
+      if (session === current) reconnectLater(current, `cannot connect: ${err.message}`, retryDelayMs(0, ''));
       return;
     }
-    const ws = new WebSocket(`${scheme}://${location.host}/ws?${query}`);
-    tracker.ws = ws;
-    $('untrack').disabled = false;
-    setText('track-state', `connecting to order ${orderId}…`);
+    if (session !== current) return; // stopped, or tracking another order, meanwhile
+    const resuming = resumption.last !== null;
+    const reconnecting = current.connects > 0;
+    current.connects += 1;
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    const ws = new WebSocket(`${scheme}://${location.host}/ws?${resumption.query(query)}`);
+    current.ws = ws;
+    const live = () => session === current && current.ws === ws; // not replaced, stopped or closed
+    setText('track-state', `${resuming ? 'resuming' : 'connecting to'} order ${orderId}…`);
     ws.addEventListener('open', async () => {
+      // Closed before the first status: no position to resume from, so
+      // what happened meanwhile comes from the API.
+      if (reconnecting && !resuming) reloadOrder(current, 'reconnected before any status arrived');
       try {
-        const where = await requestJson('GET', `/admin/whereis?client_id=${encodeURIComponent(tracker.clientId)}`);
-        if (tracker.ws === ws) setText('track-state', `tracking order ${orderId} — served by the ${where.path} path (client id ${tracker.clientId})`);
+        const where = await requestJson('GET', `/admin/whereis?client_id=${encodeURIComponent(clientId)}`);
+        if (live()) setText('track-state', `${resuming ? 'resumed' : 'tracking'} order ${orderId} — served by the ${where.path} path (client id ${clientId})`);
       } catch (err) {
-        setText('track-state', `tracking order ${orderId} (path unknown: ${err.message})`);
+        if (live()) setText('track-state', `tracking order ${orderId} (path unknown: ${err.message})`);
       }
     });
     ws.addEventListener('message', (m) => {
-      if (tracker.ws === ws) addTrackedEvent(typeof m.data === 'string' ? m.data : '[binary message]');
+      if (live()) onTrackerMessage(current, m.data);
     });
     ws.addEventListener('close', (e) => {
-      if (tracker.ws !== ws) return;
-      tracker.ws = null;
-      $('untrack').disabled = true;
-      setText('track-state', `connection closed (${e.code}${e.reason ? `: ${e.reason}` : ''})`);
+      if (!live()) return;
+      current.ws = null;
+      reconnectLater(current, `connection closed (${e.code}${e.reason ? `: ${e.reason}` : ''})`, retryDelayMs(e.code, e.reason));
     });
+  }
+
+  function track(orderId) {
+    stopTracking();
+    $('track-events').replaceChildren();
+    session = { orderId, resumption: new Resumption(), ws: null, timer: null, connects: 0 };
+    $('untrack').disabled = false;
+    connectTracker(session);
   }
 
   $('track-form').addEventListener('submit', (e) => {
