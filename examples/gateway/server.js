@@ -15,6 +15,7 @@ const { apiRoutes, apiQueries } = require('./api');
 const { adminRoutes, adminQueries } = require('./admin');
 const { rolloutRoutes, logDecisions } = require('./rollout-admin');
 const { faultRoutes, faultQueries } = require('./faults-admin');
+const { rolloutQueries } = require('./cluster-rollout');
 const { observeRoutes, observeQueries, GatewayStats } = require('./observe');
 const { staticRoutes } = require('./static');
 const { HttpError, error } = require('./http-util');
@@ -179,7 +180,7 @@ function createGateway(config, { slot = null } = {}) {
   logDecisions(router, label);
 
   const ctx = { config, dispatch, router, bridge, store, feed, publishers, simClients, whereabouts, gatewayStats, auth, salt: SALT, publish, fleet: null };
-  if (slot !== null) ctx.fleet = new Fleet({ index: slot, handlers: { ...apiQueries(ctx), ...adminQueries(ctx), ...faultQueries(ctx), ...observeQueries(ctx) } });
+  if (slot !== null) ctx.fleet = new Fleet({ index: slot, handlers: { ...apiQueries(ctx), ...adminQueries(ctx), ...faultQueries(ctx), ...rolloutQueries(ctx), ...observeQueries(ctx) } });
   const routes = [...apiRoutes(ctx), ...adminRoutes(ctx), ...rolloutRoutes(ctx), ...faultRoutes(ctx), ...observeRoutes(ctx), ...staticRoutes()];
   server.on('request', handleRequest(routes, gatewayStats));
 

@@ -1,0 +1,98 @@
+'use strict';
+// The example gateway with --workers 2 on a real redis-server: one rollout
+// plan governs both workers. The primary runs it on the workers' figures
+// added up (each worker's threads among them) and tells every worker the
+// percent; /admin/faults applies to every worker; refusals (400, 409)
+// come back through the primary as they are.
+
+const { startRedis } = require('./support/redis-server');
+const { startGatewayProcess } = require('./support/gateway-process');
+const { jsonClient } = require('./support/http-json');
+const { until } = require('./support/clients');
+
+jest.setTimeout(60000);
+
+let redis;
+let gw;
+let getJson;
+let sendJson;
+
+const rollout = (body) => sendJson('POST', '/admin/rollout', body);
+const start = (plan) => rollout({ action: 'start', plan });
+const workerPercents = async () => (await getJson('/admin/routing')).body.workers.map((w) => w.nativePercent);
+
+async function planState() {
+  const { body } = await getJson('/admin/rollout');
+  return body.plan && body.plan.state;
+}
+
+beforeAll(async () => {
+  redis = await startRedis();
+  // Simulated clients (they reconnect when a step moves them), dealt out
+  // round-robin: both workers hold some.
+  gw = await startGatewayProcess(['--workers', '2', '--redis', redis.url, '--native-percent', '0', '--threads', '1', '--feed-rate', '0', '--clients', '12']);
+  ({ getJson, sendJson } = jsonClient(gw.http));
+});
+
+afterEach(async () => {
+  if ((await planState()) === 'running') await rollout({ action: 'abort' });
+  expect((await sendJson('PUT', '/admin/faults', { faults: [] })).status).toBe(200);
+  expect((await sendJson('PUT', '/admin/routing', { nativePercent: 0, drain: true })).status).toBe(200);
+});
+
+afterAll(async () => {
+  if (gw) await gw.stop();
+  if (redis) await redis.stop();
+});
+
+test('the primary refuses a bad plan (400) and a second one (409), and counts every worker\'s connections', async () => {
+  const bad = await start({ steps: [50, 10] });
+  expect(bad.status).toBe(400);
+  expect(bad.body.error).toMatch(/steps\[1\]/);
+  expect((await rollout({ action: 'pause' })).status).toBe(409);
+
+  expect((await start({ steps: [10, 100], interval: 60000 })).status).toBe(200);
+  const second = await start({ steps: [10, 100], interval: 60000 });
+  expect(second.status).toBe(409);
+  expect(second.body.error).toMatch(/already has a rollout \(running\)/);
+  expect(await workerPercents()).toEqual([10, 10]);
+  await until(async () => {
+    const { connections } = (await getJson('/admin/rollout')).body;
+    return connections.native + connections.legacy === 12;
+  }, 20000, 'both workers\' 12 connections counted');
+  const perWorker = (await getJson('/admin/routing')).body.workers.map((w) => w.connections.native + w.connections.legacy);
+  expect(perWorker.every((n) => n > 0)).toBe(true);
+  expect((await rollout({ action: 'pause' })).body.plan.state).toBe('paused');
+  expect((await rollout({ action: 'resume' })).body.plan.state).toBe('running');
+});
+
+test('one plan walks every worker to 100 on the figures of both', async () => {
+  expect((await start({ steps: [25, 100], interval: 700, checks: { threadHealth: true, fallbacks: true } })).status).toBe(200);
+  await until(async () => (await planState()) === 'completed', 20000, 'the plan to complete');
+  expect(await workerPercents()).toEqual([100, 100]);
+  const { body } = await getJson('/admin/rollout');
+  // One native thread per worker: the plan judged both.
+  expect(body.plan.lastChecks.find((c) => c.name === 'threadHealth').figures).toMatchObject({ threads: 2, stalls: 0 });
+  // Moved up with each step (rebalance): every client ends on native.
+  await until(async () => (await getJson('/admin/rollout')).body.connections.native === 12, 20000, 'every client on native');
+});
+
+test('the stall failpoint, set on every worker, rolls the plan back on every worker', async () => {
+  const set = await sendJson('PUT', '/admin/faults', { faults: [{ name: 'native.worker.stall', ms: 600, everyMs: 200 }] });
+  expect(set.status).toBe(200);
+  expect(set.body.workers.map((w) => w.faults)).toEqual([
+    [{ name: 'native.worker.stall', ms: 600, everyMs: 200 }],
+    [{ name: 'native.worker.stall', ms: 600, everyMs: 200 }],
+  ]);
+  const refused = await sendJson('PUT', '/admin/faults', { faults: [{ name: 'native.nope' }] });
+  expect(refused.status).toBe(400);
+
+  expect((await start({ steps: [50, 100], interval: 1000, threshold: 2, checks: { threadHealth: true } })).status).toBe(200);
+  await until(async () => (await planState()) === 'rolledBack', 20000, 'the plan to roll back');
+  expect(await workerPercents()).toEqual([0, 0]);
+  const { body } = await getJson('/admin/rollout');
+  const rollback = body.plan.history.find((h) => h.decision === 'rollback');
+  expect(rollback.reason).toMatch(/threadHealth/);
+  // Threads are named worker/thread: both workers' stalled.
+  expect(rollback.checks[0].figures.stalled.sort()).toEqual(['0/0', '1/0']);
+});
