@@ -89,7 +89,8 @@ function localControl(ctx) {
 // One log line per decision, with its reason (the figures are in the status).
 function logDecisions(router, label) {
   router.on('rollout', ({ decision, previous, nativePercent, reason }) => {
-    console.log(`${label}: rollout ${decision} ${previous}% -> ${nativePercent}% native: ${reason}`);
+    const where = previous === nativePercent ? `at ${nativePercent}%` : `${previous}% -> ${nativePercent}%`;
+    console.log(`${label}: rollout ${decision} ${where} native: ${reason}`);
   });
 }
 
