@@ -213,6 +213,8 @@ function clusterRolloutHandler(primary) {
   const control = new RolloutControl({ target, connections: () => target.connections() });
   logDecisions(target, 'ficus gateway primary');
   target.on('error', (err) => console.error(`ficus gateway primary: rollout: ${err.message}`));
+  // /stats shows the plan as a single gateway's does (its `rollouts`).
+  primary.report = () => ({ rollout: target.plan ? target.plan.stats() : null });
   return async (body) => {
     await target.refresh();
     return body === null ? control.view() : control.command(body);

@@ -18,7 +18,7 @@
 //   primary -> worker   { ficus: 'query', qid, type, payload }  to each serving worker
 //   worker -> primary   { ficus: 'answer', qid, value } or { ficus: 'answer', qid, error }
 //   primary -> worker   { ficus: 'answers', id, answers: [{ worker, pid, value } or
-//                         { worker, pid, error }], primary: { pid, rssBytes } }
+//                         { worker, pid, error }], primary: { pid, rssBytes, rollout? } }
 //   worker -> primary   { ficus: 'ask', id, type, payload, to: 'primary' }  a question for the primary
 //   primary -> worker   { ficus: 'answers', id, value } or { ficus: 'answers', id, error: { status, message } }
 // Workers that do not answer within ANSWER_TIMEOUT_MS are reported as such.
@@ -46,6 +46,7 @@ class Primary {
     this.starting = null; // { resolve, reject } until every worker serves
     this.stopping = null; // the stop() promise
     this.handlers = {}; // type -> async (payload) => value: questions the primary answers itself
+    this.report = () => ({}); // the primary's own figures, beside every worker's answers
   }
 
   // Resolves with a worker's 'started' message once every worker serves;
@@ -112,7 +113,7 @@ class Primary {
       const finish = () => {
         clearTimeout(timer);
         this.queries.delete(qid);
-        resolve({ answers, primary: { pid: process.pid, rssBytes: process.memoryUsage.rss() } });
+        resolve({ answers, primary: { pid: process.pid, rssBytes: process.memoryUsage.rss(), ...this.report() } });
       };
       this.queries.set(qid, { answers, pending, finish });
       for (const slot of this.serving) {

@@ -1,7 +1,8 @@
 'use strict';
 // A cluster worker's side of the switchboard (cluster.js has the protocol):
 // all(type) asks every worker, this one included, through the primary and
-// resolves with one answer per worker; queries from the primary are
+// resolves with one answer per worker; primary(type) asks the primary
+// itself (the rollout plan it runs for all); queries from the primary are
 // answered with this worker's handlers.
 
 const { HttpError } = require('./http-util');

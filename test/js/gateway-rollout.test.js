@@ -26,7 +26,7 @@ async function planState() {
 
 // Leaves no plan running and the split at 0 for the next test.
 async function reset() {
-  if ((await getJson('/admin/rollout')).body.plan?.state === 'running') await rollout({ action: 'abort' });
+  if (['running', 'paused'].includes(await planState())) await rollout({ action: 'abort' });
   expect((await putFaults([])).status).toBe(200);
   expect((await sendJson('PUT', '/admin/routing', { nativePercent: 0, drain: true })).status).toBe(200);
 }
