@@ -9,6 +9,7 @@ const { startRedis } = require('./support/redis-server');
 const { startGatewayProcess } = require('./support/gateway-process');
 const { jsonClient } = require('./support/http-json');
 const { until } = require('./support/clients');
+const { addSamples } = require('../../examples/gateway/cluster-rollout');
 
 jest.setTimeout(60000);
 
@@ -48,6 +49,32 @@ afterEach(async () => {
 afterAll(async () => {
   if (gw) await gw.stop();
   if (redis) await redis.stop();
+});
+
+// Two workers' samples as rolloutSample answers them.
+function sample(seed, { stalls = 0, available = true } = {}) {
+  const path = (n) => ({
+    delivered: 100 * n, drops: n, upgrades: 10 * n, connections: 5 * n, closedByCode: { 1006: n },
+    latencyHistogram: { count: 3 * n, sumNs: 1000 * n, buckets: [1000, n, 5000 + seed, 2 * n] },
+  });
+  return {
+    available,
+    native: { ...path(seed), threads: [{ index: 0, running: true, stalls }] },
+    legacy: path(seed + 1),
+    fallbacksByReason: { busy: seed },
+    loopDelay: { p99Ms: seed, maxMs: seed },
+  };
+}
+
+test('the primary adds the workers\' figures up: counters, closes, histograms bucket by bucket, threads by worker', () => {
+  const sum = addSamples(new Map([[0, sample(1)], [1, sample(2, { stalls: 3 })]]));
+  expect(sum.paths.native).toMatchObject({ delivered: 300, drops: 3, upgrades: 30, connections: 15, closedByCode: { 1006: 3 }, available: true });
+  expect(sum.paths.native.latencyHistogram).toEqual({ count: 9, sumNs: 3000, buckets: [1000, 3, 5001, 2, 5002, 4] });
+  expect(sum.paths.legacy).toMatchObject({ delivered: 500, connections: 25 });
+  expect(sum.paths.native.threads).toEqual([{ index: '0/0', running: true, stalls: 0 }, { index: '1/0', running: true, stalls: 3 }]);
+  expect(sum.fallbacksByReason).toEqual({ busy: 3 });
+  expect(addSamples(new Map([[0, sample(1)], [1, sample(2, { available: false })]])).paths.native.available).toBe(false);
+  expect(addSamples(new Map()).paths.native.available).toBe(false);
 });
 
 test('the primary refuses a bad plan (400) and a second one (409), and counts every worker\'s connections', async () => {
