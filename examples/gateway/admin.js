@@ -53,8 +53,10 @@ function parseRoutingChange(body) {
 function adminQueries(ctx) {
   return {
     routing: () => routing(ctx),
-    setRouting({ nativePercent, drain }) {
-      ctx.router.setNativePercent(nativePercent, { drain });
+    // `rebalance` only from the primary's rollout plan (PUT /admin/routing
+    // leaves it to the router's default).
+    setRouting({ nativePercent, drain, rebalance }) {
+      ctx.router.setNativePercent(nativePercent, { drain, rebalance });
       return routing(ctx);
     },
     whereis: (clientId) => ctx.whereabouts.get(clientId) || null,

@@ -41,7 +41,7 @@ function answered(reply) {
   return reply.answers.filter((a) => a.error === undefined);
 }
 
-// { answers: [{ worker, pid, value | error }], primary: { pid, rssBytes } }
+// { answers: [{ worker, pid, value | error }], primary: { pid, rssBytes, rollout? } }
 // -> the sum, a `cluster` summary and every worker's own figures.
 function clusterStats(reply) {
   const ok = answered(reply);
@@ -49,6 +49,9 @@ function clusterStats(reply) {
   const workersRss = ok.reduce((a, w) => a + (w.value.gateway ? w.value.gateway.rssBytes : 0), 0);
   return {
     ...sum,
+    // The plan runs in the primary (cluster-rollout.js), on the /ws router
+    // of every worker: router 0, as in a single gateway.
+    rollouts: reply.primary.rollout ? [{ router: 0, ...reply.primary.rollout }] : [],
     cluster: {
       workers: reply.answers.length,
       answering: ok.length,

@@ -9,16 +9,22 @@
 // with the same split everywhere a client lands on the same path whichever
 // worker accepts it.
 //
+// It also runs what must be decided once for all of them: the rollout plan
+// (cluster-rollout.js), in `handlers`.
+//
 // Messages (objects tagged `ficus`):
 //   worker -> primary   { ficus: 'started', port, nativePercent, native, redis }
 //   worker -> primary   { ficus: 'ask', id, type, payload }  a question for every worker
 //   primary -> worker   { ficus: 'query', qid, type, payload }  to each serving worker
 //   worker -> primary   { ficus: 'answer', qid, value } or { ficus: 'answer', qid, error }
 //   primary -> worker   { ficus: 'answers', id, answers: [{ worker, pid, value } or
-//                         { worker, pid, error }], primary: { pid, rssBytes } }
+//                         { worker, pid, error }], primary: { pid, rssBytes, rollout? } }
+//   worker -> primary   { ficus: 'ask', id, type, payload, to: 'primary' }  a question for the primary
+//   primary -> worker   { ficus: 'answers', id, value } or { ficus: 'answers', id, error: { status, message } }
 // Workers that do not answer within ANSWER_TIMEOUT_MS are reported as such.
 
 const cluster = require('node:cluster');
+const { HttpError } = require('./http-util');
 
 const ANSWER_TIMEOUT_MS = 2000;
 const RESTART_DELAY_MS = 1000;
@@ -39,6 +45,8 @@ class Primary {
     this.restarts = [];
     this.starting = null; // { resolve, reject } until every worker serves
     this.stopping = null; // the stop() promise
+    this.handlers = {}; // type -> async (payload) => value: questions the primary answers itself
+    this.report = () => ({}); // the primary's own figures, beside every worker's answers
   }
 
   // Resolves with a worker's 'started' message once every worker serves;
@@ -79,29 +87,56 @@ class Primary {
     }
   }
 
-  ask(from, { id, type, payload }) {
+  ask(from, { id, type, payload, to }) {
+    if (to === 'primary') {
+      this.answerItself(from, id, type, payload);
+      return;
+    }
     if (type === 'setRouting' && payload && typeof payload.nativePercent === 'number') {
       this.nativePercent = payload.nativePercent;
     }
+    this.query(type, payload).then((reply) => tell(from, { ficus: 'answers', id, ...reply }));
+  }
+
+  // Asks every serving worker; resolves with { answers, primary } once all
+  // answered or ANSWER_TIMEOUT_MS passed (never rejects).
+  query(type, payload) {
     const qid = this.nextQid;
     this.nextQid += 1;
     const answers = this.workers.map((w, slot) => ({ worker: slot, pid: w ? w.process.pid : null, error: 'not serving' }));
     const pending = new Set();
-    const timer = setTimeout(() => {
-      for (const slot of pending) answers[slot] = { ...answers[slot], error: `no answer within ${ANSWER_TIMEOUT_MS} ms` };
-      finish();
-    }, ANSWER_TIMEOUT_MS);
-    const finish = () => {
-      clearTimeout(timer);
-      this.queries.delete(qid);
-      tell(from, { ficus: 'answers', id, answers, primary: { pid: process.pid, rssBytes: process.memoryUsage.rss() } });
-    };
-    this.queries.set(qid, { answers, pending, finish });
-    for (const slot of this.serving) {
-      pending.add(slot);
-      tell(this.workers[slot], { ficus: 'query', qid, type, payload });
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        for (const slot of pending) answers[slot] = { ...answers[slot], error: `no answer within ${ANSWER_TIMEOUT_MS} ms` };
+        finish();
+      }, ANSWER_TIMEOUT_MS);
+      const finish = () => {
+        clearTimeout(timer);
+        this.queries.delete(qid);
+        resolve({ answers, primary: { pid: process.pid, rssBytes: process.memoryUsage.rss(), ...this.report() } });
+      };
+      this.queries.set(qid, { answers, pending, finish });
+      for (const slot of this.serving) {
+        pending.add(slot);
+        tell(this.workers[slot], { ficus: 'query', qid, type, payload });
+      }
+      if (pending.size === 0) finish();
+    });
+  }
+
+  // A refusal with an HTTP status (an HttpError) travels as such; anything
+  // else is a bug, logged here and answered as a 500.
+  async answerItself(from, id, type, payload) {
+    let reply;
+    try {
+      const handler = this.handlers[type];
+      if (!handler) throw new HttpError(404, `the primary does not answer '${type}'`);
+      reply = { value: await handler(payload) };
+    } catch (err) {
+      if (!err.status) console.error(`ficus gateway: the primary failed to answer '${type}':`, err);
+      reply = { error: { status: err.status || 500, message: err.status ? err.message : 'internal error' } };
     }
-    if (pending.size === 0) finish();
+    tell(from, { ficus: 'answers', id, ...reply });
   }
 
   answer(slot, { qid, value, error }) {

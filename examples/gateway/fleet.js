@@ -1,7 +1,8 @@
 'use strict';
 // A cluster worker's side of the switchboard (cluster.js has the protocol):
 // all(type) asks every worker, this one included, through the primary and
-// resolves with one answer per worker; queries from the primary are
+// resolves with one answer per worker; primary(type) asks the primary
+// itself (the rollout plan it runs for all); queries from the primary are
 // answered with this worker's handlers.
 
 const { HttpError } = require('./http-util');
@@ -25,16 +26,29 @@ class Fleet {
   }
 
   // { answers: [{ worker, pid, value | error }], primary: { pid, rssBytes } }
-  all(type, payload) {
+  async all(type, payload) {
+    const { answers, primary } = await this.request({ type, payload });
+    return { answers, primary };
+  }
+
+  // What the primary itself answers (what it decides for every worker);
+  // its refusals come back as the HttpError they were.
+  async primary(type, payload) {
+    const reply = await this.request({ type, payload, to: 'primary' });
+    if (reply.error) throw new HttpError(reply.error.status, reply.error.message);
+    return reply.value;
+  }
+
+  request(question) {
     const id = this.nextId;
     this.nextId += 1;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(id);
-        reject(new HttpError(504, `the cluster primary did not answer '${type}' within ${ASK_TIMEOUT_MS} ms`));
+        reject(new HttpError(504, `the cluster primary did not answer '${question.type}' within ${ASK_TIMEOUT_MS} ms`));
       }, ASK_TIMEOUT_MS);
       this.waiting.set(id, { resolve, reject, timer });
-      send({ ficus: 'ask', id, type, payload });
+      send({ ficus: 'ask', id, ...question });
     });
   }
 
@@ -45,7 +59,7 @@ class Fleet {
       if (!waiter) return; // timed out already
       this.waiting.delete(message.id);
       clearTimeout(waiter.timer);
-      waiter.resolve({ answers: message.answers, primary: message.primary });
+      waiter.resolve(message);
     } else if (message.ficus === 'query') {
       let reply;
       try {

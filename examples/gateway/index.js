@@ -68,7 +68,9 @@ function stopOnSignals(label, stop, onForce = () => {}) {
 
 async function runPrimary(config) {
   const { Primary } = require('./cluster');
+  const { clusterRolloutHandler } = require('./cluster-rollout');
   const primary = new Primary(config);
+  primary.handlers.rollout = clusterRolloutHandler(primary); // one plan for every worker
   stopOnSignals('ficus gateway', () => primary.stop(), () => primary.kill());
   let info;
   try {

@@ -13,6 +13,9 @@ const http = require('node:http');
 const ficus = require('../..');
 const { apiRoutes, apiQueries } = require('./api');
 const { adminRoutes, adminQueries } = require('./admin');
+const { rolloutRoutes, logDecisions } = require('./rollout-admin');
+const { faultRoutes, faultQueries } = require('./faults-admin');
+const { rolloutQueries } = require('./cluster-rollout');
 const { observeRoutes, observeQueries, GatewayStats } = require('./observe');
 const { staticRoutes } = require('./static');
 const { HttpError, error } = require('./http-util');
@@ -174,10 +177,11 @@ function createGateway(config, { slot = null } = {}) {
   router.on('routing', ({ nativePercent, previous, drain }) => {
     console.log(`${label}: routing ${previous}% -> ${nativePercent}% native${drain ? ' (draining native connections above it)' : ''}`);
   });
+  logDecisions(router, label);
 
   const ctx = { config, dispatch, router, bridge, store, feed, publishers, simClients, whereabouts, gatewayStats, auth, salt: SALT, publish, fleet: null };
-  if (slot !== null) ctx.fleet = new Fleet({ index: slot, handlers: { ...apiQueries(ctx), ...adminQueries(ctx), ...observeQueries(ctx) } });
-  const routes = [...apiRoutes(ctx), ...adminRoutes(ctx), ...observeRoutes(ctx), ...staticRoutes()];
+  if (slot !== null) ctx.fleet = new Fleet({ index: slot, handlers: { ...apiQueries(ctx), ...adminQueries(ctx), ...faultQueries(ctx), ...rolloutQueries(ctx), ...observeQueries(ctx) } });
+  const routes = [...apiRoutes(ctx), ...adminRoutes(ctx), ...rolloutRoutes(ctx), ...faultRoutes(ctx), ...observeRoutes(ctx), ...staticRoutes()];
   server.on('request', handleRequest(routes, gatewayStats));
 
   // ficus's routers answer /ws and, unbridged, /publish; bridged, /publish

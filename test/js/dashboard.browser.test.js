@@ -12,23 +12,20 @@
 
 const fs = require('node:fs');
 const path = require('node:path');
-const { chromium } = require('playwright-core');
 const { startGatewayProcess } = require('./support/gateway-process');
+const { launchBrowser } = require('./support/browser');
 const { event } = require('./support/clients');
 const { mint } = require('./support/tokens');
 
 jest.setTimeout(90000);
 
-const CHROMIUM = process.env.FICUS_CHROMIUM || '/usr/bin/chromium';
 const SCREENSHOT = path.resolve(__dirname, '../../docs/dashboard.png');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let gw;
-let browserServer;
+let chromium;
 let browser;
 let page;
-const problems = []; // console errors, page errors, failed requests
+let problems; // console errors, page errors, failed requests
 
 function numberIn(selector) {
   return page.locator(selector).textContent().then((t) => Number(t.replace(/,/g, '')));
@@ -40,36 +37,17 @@ async function routingPercent() {
 }
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: run \`npm run setup\` as root (apt package chromium)`);
-  }
   gw = await startGatewayProcess(['--clients', '20', '--native-percent', '50', '--feed-rate', '50', '--threads', '2']);
-  // launchServer (not launch) so the browser's PID is known and can be
-  // killed if closing it fails.
-  browserServer = await chromium.launchServer({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  browser = await chromium.connect(browserServer.wsEndpoint());
-  page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
-  });
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()} ${req.failure()?.errorText}`));
+  chromium = await launchBrowser();
+  ({ browser, problems } = chromium);
+  page = await chromium.watch({ viewport: { width: 1280, height: 1000 } });
   await page.goto(gw.http('/'));
 });
 
 afterAll(async () => {
-  const pid = browserServer?.process()?.pid;
   try {
-    await browser?.close();
-    await browserServer?.close();
+    await chromium?.close();
   } finally {
-    if (pid) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
     if (gw) await gw.stop();
   }
 });
