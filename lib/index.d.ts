@@ -657,7 +657,7 @@ export interface ProbesOptions {
 
 /** One path's probes, since they started. */
 export interface ProbePathStats {
-  /** Probes on this path (0: not probed: no native core, or a bring-your-own legacy path). */
+  /** Probes on this path (0: not probed: no native core or a TLS server, or a bring-your-own legacy path). */
   probes: number;
   open: number;
   connects: number;

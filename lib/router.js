@@ -5,6 +5,7 @@
 // path without it.
 
 const { EventEmitter } = require('node:events');
+const tls = require('node:tls');
 const { bucketOf, isNative, randomIdentity, route, PROBE_ROUTE } = require('./bucket');
 const handoff = require('./handoff');
 const { Drainer } = require('./drainer');
@@ -215,13 +216,17 @@ class Router extends EventEmitter {
   }
 
   // Starts per-path probes (lib/probes.js); one set at a time per router.
-  // The native path is probed when the native core runs; the legacy path
+  // The native path is probed when the native core runs and can take this
+  // server's sockets (never TLS ones: they fall back); the legacy path
   // unless the application brings its own (`legacy`), whose protocol the
   // probes do not speak.
   probes(options) {
     if (this.detached) throw new FicusError(codes.CLOSED, 'this router was detached (or its dispatcher closed)');
     if (this.probing) throw new FicusError(codes.PROBES, 'this router already runs probes: stop them first');
-    const paths = { native: this.host.native !== null, legacy: this.options.legacy === undefined };
+    const paths = {
+      native: this.host.native !== null && !(this.server instanceof tls.Server),
+      legacy: this.options.legacy === undefined,
+    };
     const probes = new Probes(this, this.host.publishLocal, paths, options);
     this.probe = probes;
     return probes.start();

@@ -4,9 +4,12 @@
 // a rollout's probe check, with real servers and clients and time
 // compressed (a high probe rate, short intervals and loss deadlines).
 
+const fs = require('node:fs');
 const http = require('node:http');
+const https = require('node:https');
+const os = require('node:os');
 const path = require('node:path');
-const { spawn } = require('node:child_process');
+const { spawn, execFileSync } = require('node:child_process');
 const promClient = require('prom-client');
 const ficus = require('../../lib');
 const { startGateway } = require('./support/gateway');
@@ -192,6 +195,27 @@ test('probes never keep the process alive', async () => {
   const result = await exited;
   clearTimeout(timer);
   expect({ ...result, stdout, stderr }).toEqual({ code: 0, signal: null, stdout: 'delivered', stderr: '' });
+});
+
+test('only the paths a probe can reach are probed: TLS stays legacy, a bring-your-own legacy path is not ours', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ficus-probe-tls-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+    '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+  const server = https.createServer({ key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(path.join(dir, 'cert.pem')) });
+  fs.rmSync(dir, { recursive: true, force: true });
+  gw = await startGateway({ server });
+  const overTls = gw.router.probes({ ...PROBES, count: 1 });
+  await until(() => overTls.stats().paths.legacy.delivered > 0, 5000, 'a legacy probe over wss');
+  expect(overTls.stats().paths.native).toMatchObject({ probes: 0, open: 0, connectFailures: 0 });
+  expect(gw.dispatch.stats().paths.native.fallbacks).toBe(0);
+  await gw.close();
+
+  let own = 0;
+  gw = await startGateway({ attach: { legacy: (req, socket) => { own += 1; socket.destroy(); } } });
+  const byo = gw.router.probes({ ...PROBES, count: 1 });
+  await until(() => byo.stats().paths.native.delivered > 0, 5000, 'a native probe');
+  expect(byo.stats().paths.legacy).toMatchObject({ probes: 0, open: 0 });
+  expect(own).toBe(0); // the application's handler never saw a probe
 });
 
 test('bad options are refused, naming the argument', async () => {
