@@ -151,7 +151,7 @@ class Dispatcher extends EventEmitter {
       maxTopicBytes: this.options.maxTopicBytes,
       faults: this.faults,
       stats: () => this.stats(),
-      publishLocal: (event) => this.publishLocal(event),
+      publishProbe: (event) => this.#publishProbe(event),
       probeOpened: (path, id) => this.#probes.opened(path, id),
       detached: () => this.#routers.delete(router),
     };
@@ -299,6 +299,17 @@ class Dispatcher extends EventEmitter {
     const { Bridge } = require('./redis-bridge');
     this.redisBridge = new Bridge(this, redisUrl, options);
     return this.redisBridge;
+  }
+
+  // Probe events (lib/probes.js) stay in this process, except under a
+  // shared stream, which alone orders events: there they go through Redis
+  // like the application's, and only while the bridge is up (else they
+  // count as the probes' publishFailures), so that Redis being away is
+  // not taken for loss on a path.
+  #publishProbe(event) {
+    if (this.#sharedIngest === null) return this.publishLocal(event);
+    if (this.redisBridge && this.redisBridge.state === 'ready') return this.publish(event);
+    return { accepted: 0, rejected: [] };
   }
 
   #updateMirror() {

@@ -50,8 +50,9 @@ function pathCounters(probes) {
   };
 }
 
-// `router`: the Router (server, options.path, matches()); `publish`: the
-// dispatcher's publishLocal (probe events never go through Redis);
+// `router`: the Router (server, options.path, matches()); `publish`: how
+// the dispatcher publishes probe events (locally; through Redis only
+// under a shared stream: lib/dispatcher.js);
 // `paths`: which paths to probe ({ native, legacy } as booleans).
 class Probes {
   #timer = null;

@@ -174,9 +174,18 @@ function probe(options) {
       unit: 'ms',
     }, { max: o.maxP99Ms, maxRatio: o.maxRatio, slack: o.slackMs, minSamples: o.minSamples }),
   ];
+  // Both paths losing probe events alike is the publishing side's trouble
+  // (a shared stream's Redis gone mid-flight), not the native path's: the
+  // absolute bound alone does not fail native then.
+  const commonLoss = ({ result, figures: f }) => result === FAIL && f.legacySamples >= Math.max(o.minSamples, 1) &&
+    f.legacy > o.maxLossPer1000 && f.native <= f.legacy * o.maxRatio + o.slackLossPer1000;
   return named('probe', (interval) => {
     if (!interval.probes) return { result: INCONCLUSIVE, figures: {}, reason: 'no probes running (router.probes())' };
     const results = parts.map((part) => ({ name: part.name, ...part(interval.probes) }));
+    if (commonLoss(results[0])) {
+      const { legacy } = results[0].figures;
+      results[0] = { ...results[0], result: INCONCLUSIVE, reason: `legacy loses too (${legacy} per 1000): not the native path's doing` };
+    }
     const figures = Object.fromEntries(results.map((r) => [r.name, r.figures]));
     figures.probes = { native: interval.probes.native.open, legacy: interval.probes.legacy.open };
     for (const wanted of [FAIL, INCONCLUSIVE]) {

@@ -126,7 +126,7 @@ const ROUTER_DEFAULTS = {
 //   maxTopicBytes  the dispatcher's option (a Grant's patterns are checked)
 //   faults   the dispatcher's Faults (router.authenticate.slow)
 //   stats()  the dispatcher's stats (what a rollout's checks compare)
-//   publishLocal(event)  what the probes publish with
+//   publishProbe(event)  what the probes publish with
 //   probeOpened(path, id)  a probe connection opened (the dispatcher
 //            leaves it out of its connection counts and close events)
 //   detached()  tells the dispatcher this router is gone
@@ -227,7 +227,7 @@ class Router extends EventEmitter {
       native: this.host.native !== null && !(this.server instanceof tls.Server),
       legacy: this.options.legacy === undefined,
     };
-    const probes = new Probes(this, this.host.publishLocal, paths, options);
+    const probes = new Probes(this, this.host.publishProbe, paths, options);
     this.probe = probes;
     return probes.start();
   }

@@ -15,6 +15,7 @@ const ficus = require('../../lib');
 const { startGateway } = require('./support/gateway');
 const { connect, until, event } = require('./support/clients');
 const { Fleet } = require('./support/fleet');
+const { startRedis } = require('./support/redis-server');
 const { checks } = require('../../lib/rollout-checks');
 
 jest.setTimeout(60000);
@@ -216,6 +217,44 @@ test('only the paths a probe can reach are probed: TLS stays legacy, a bring-you
   await until(() => byo.stats().paths.native.delivered > 0, 5000, 'a native probe');
   expect(byo.stats().paths.legacy).toMatchObject({ probes: 0, open: 0 });
   expect(own).toBe(0); // the application's handler never saw a probe
+});
+
+// One path's probe figures over an interval, as lib/rollout-sample.js makes them.
+const figures = (delivered, lost, p99Ms = 2) => ({ probes: 2, open: 2, sent: delivered + lost, delivered, lost, latency: { count: delivered, p99Ms } });
+
+test('checks.probe(): loss first, then P99; inconclusive without probes, with few samples, or when both paths lose alike', () => {
+  const check = checks.probe({ minSamples: 20 });
+  const judge = (native, legacy) => check({ probes: native === undefined ? null : { native, legacy } });
+  expect(judge()).toMatchObject({ result: 'inconclusive', reason: 'no probes running (router.probes())' });
+  expect(judge(figures(100, 0), figures(100, 0))).toMatchObject({ result: 'pass' });
+  expect(judge(figures(10, 0), figures(100, 0))).toMatchObject({ result: 'inconclusive', reason: expect.stringMatching(/^probe loss: 10 native samples/) });
+  const dropped = judge(figures(0, 100), figures(100, 0));
+  expect(dropped).toMatchObject({ result: 'fail', reason: expect.stringMatching(/^probe loss: native 1000 lost per 1000 probe events above the bound 10/) });
+  expect(dropped.figures).toMatchObject({ loss: { native: 1000, legacy: 0, nativeSamples: 100 }, probes: { native: 2, legacy: 2 } });
+  expect(judge(figures(98, 2), figures(100, 0))).toMatchObject({ result: 'fail' }); // 20 per 1000 above 10
+  expect(judge(figures(100, 0), figures(100, 0, 10)).result).toBe('pass');
+  expect(judge(figures(100, 0, 300), figures(100, 0))).toMatchObject({ result: 'fail', reason: expect.stringMatching(/^probe latencyP99: native 300 ms above the bound 250/) });
+  expect(judge(figures(100, 0, 40), figures(100, 0, 10))).toMatchObject({ result: 'fail', reason: expect.stringMatching(/above legacy 10 × 2 \+ 5/) });
+  // Redis gone mid-flight under a shared stream: both paths lose alike.
+  expect(judge(figures(50, 50), figures(55, 45))).toMatchObject({ result: 'inconclusive', reason: expect.stringMatching(/legacy loses too/) });
+  // ... but not when native loses far more than legacy.
+  expect(judge(figures(0, 100), figures(80, 20))).toMatchObject({ result: 'fail' });
+});
+
+test('under a Redis shared stream, probe events go through Redis and come back on both paths', async () => {
+  const redis = await startRedis();
+  try {
+    gw = await startGateway();
+    const bridge = gw.dispatch.bridge(redis.url);
+    await until(() => bridge.state === 'ready', 10000, 'the bridge ready');
+    const probes = gw.router.probes({ ...PROBES, count: 1, lossAfterMs: 1000 });
+    await until(() => probes.stats().paths.native.delivered >= 5 && probes.stats().paths.legacy.delivered >= 5, 10000, 'probe events back from Redis');
+    expect(gw.dispatch.stats().bridge.stream.read).toBeGreaterThanOrEqual(5);
+    await gw.close();
+    gw = null;
+  } finally {
+    await redis.stop();
+  }
 });
 
 test('bad options are refused, naming the argument', async () => {
