@@ -53,7 +53,8 @@ function pathCounters(probes) {
 // `router`: the Router (server, options.path, matches()); `publish`: how
 // the dispatcher publishes probe events (locally; through Redis only
 // under a shared stream: lib/dispatcher.js);
-// `paths`: which paths to probe ({ native, legacy } as booleans).
+// `paths`: which paths to probe ({ native, legacy } as booleans);
+// `maxTopicBytes`: the dispatcher's (the probe topic must fit).
 class Probes {
   #timer = null;
   #secret = crypto.randomBytes(24);
@@ -61,7 +62,7 @@ class Probes {
   #counters;
   #publishEvent; // (event) => { accepted }
 
-  constructor(router, publish, paths, options) {
+  constructor(router, publish, paths, maxTopicBytes, options) {
     this.options = v.options(options, 'options', OPTIONS, DEFAULTS);
     const routerPath = router.options.path;
     if (this.options.pathname === undefined) {
@@ -78,6 +79,9 @@ class Probes {
     this.run = crypto.randomBytes(8).toString('hex');
     this.orderId = `ficus:probe:${this.run}`;
     this.topic = `${TOPIC_PREFIX}${this.run}`;
+    if (this.topic.length > maxTopicBytes) {
+      throw new RangeError(`The probe topic takes ${this.topic.length} bytes: the dispatcher's maxTopicBytes (${maxTopicBytes}) must allow it`);
+    }
     this.state = 'running';
     this.published = 0;
     this.publishFailures = 0;
@@ -119,7 +123,8 @@ class Probes {
     return this.#counters[path] && this.#counters[path].probes > 0 ? path : null;
   }
 
-  // The identity a probe connection has on its path (close events name it).
+  // The identity a probe connection has on its path (what the path's own
+  // records of it show).
   identity(path) {
     return `${this.orderId}:${path}`;
   }

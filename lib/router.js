@@ -227,7 +227,7 @@ class Router extends EventEmitter {
       native: this.host.native !== null && !(this.server instanceof tls.Server),
       legacy: this.options.legacy === undefined,
     };
-    const probes = new Probes(this, this.host.publishProbe, paths, options);
+    const probes = new Probes(this, this.host.publishProbe, paths, this.host.maxTopicBytes, options);
     this.probe = probes;
     return probes.start();
   }

@@ -283,6 +283,10 @@ test('bad options are refused, naming the argument', async () => {
   first.stop(); // idempotent
   const second = r.probes({ count: 1 });
   expect(second.topic).not.toBe(first.topic);
+  // The probe topic must fit the dispatcher's maxTopicBytes.
+  const tight = ficus.createDispatcher({ threads: 1, maxTopicBytes: 16 });
+  expect(() => tight.attach(http.createServer()).probes()).toThrow(/maxTopicBytes \(16\)/);
+  await tight.close();
   // A path given by a function: probes need a pathname it serves.
   const other = http.createServer();
   const fnRouter = gw.dispatch.attach(other, { path: (p) => p.startsWith('/live/') });
