@@ -107,11 +107,15 @@ test('probes deliver on both paths and report latency, invisible to the split, t
 
 test('a healthy path: the probe check passes and the plan advances on probes alone', async () => {
   gw = await startGateway();
-  // A generous loss deadline: a busy test machine's pause must not count as loss here.
+  // A generous loss deadline and latency bounds: on a busy shared test
+  // machine the two paths' P99 differ by tens of ms without anything wrong.
   gw.router.probes({ ...PROBES, lossAfterMs: 1000 });
-  const plan = gw.router.rollout({ steps: [1, 5], interval: 1500, checks: [checks.probe({ minSamples: 10 })] });
+  const probeCheck = checks.probe({ minSamples: 10, maxP99Ms: 1000, maxRatio: 20, slackMs: 200 });
+  const plan = gw.router.rollout({ steps: [1, 5], interval: 1500, checks: [probeCheck] });
   await until(() => plan.state !== 'running', 15000, 'the plan to finish');
   const status = plan.status();
+  // No failed interval (the reasons say why if there was one).
+  expect(status.history.map((h) => `${h.decision}: ${h.reason}`).filter((r) => /^(hold: failed|rollback)/.test(r))).toEqual([]);
   expect(status.state).toBe('completed');
   const probe = status.history[status.history.length - 1].checks[0];
   expect(probe).toMatchObject({ name: 'probe', result: 'pass' });
@@ -152,7 +156,7 @@ test.each([1, 0.5])('native.delivery.drop (share %p) with no real native client:
   expect(decisions.map((d) => d.decision)).toEqual(['start', 'hold', 'rollback']);
   const rollback = decisions[decisions.length - 1];
   expect(rollback).toMatchObject({ previous: 1, nativePercent: 0 });
-  expect(rollback.reason).toMatch(/probe \(probe loss: native \d+(\.\d+)? lost per 1000 probe events above the bound 10\)/);
+  expect(rollback.reason).toMatch(/probe \(probe loss: native \d+(\.\d+)? lost per 1000 probe events above the bound 10[;)]/);
   const probe = rollback.checks.find((c) => c.name === 'probe');
   expect(probe.result).toBe('fail');
   expect(probe.figures.loss.native).toBeGreaterThanOrEqual(share === 1 ? 1000 : 200);
