@@ -46,5 +46,8 @@ const SLOT = 256;
 const route = (slot, bucket) => slot * SLOT + bucket;
 const bucketOfRoute = (packed) => packed % SLOT;
 const slotOfRoute = (packed) => Math.floor(packed / SLOT);
+// The route of a probe connection (lib/probes.js): slot -1 is no
+// router's, so no drain or rebalance ever selects it.
+const PROBE_ROUTE = -1;
 
-module.exports = { bucketOf, isNative, randomIdentity, route, bucketOfRoute, slotOfRoute };
+module.exports = { bucketOf, isNative, randomIdentity, route, bucketOfRoute, slotOfRoute, PROBE_ROUTE };

@@ -15,6 +15,7 @@ const { forEachLine, decodeEvent, eventJson } = require('./events');
 const { nowNs } = require('./histogram');
 const { pathStats } = require('./path-stats');
 const { Faults } = require('./failpoints');
+const { ProbeConnections } = require('./probe-connections');
 const { toPrometheus } = require('./prometheus');
 const { DEFAULTS, RANGES, LIMITS, isSendableCloseCode } = require('./protocol');
 const v = require('./validate');
@@ -60,6 +61,7 @@ class Dispatcher extends EventEmitter {
   #feed; // the legacy path's live delivery, from the stream
   #skipTimer; // moves that cursor on while the legacy path has nobody
   #routers = new Set();
+  #probes = new ProbeConnections(); // routers' probe connections (lib/probes.js)
   #nextRouterSlot = 0;
 
   constructor(options) {
@@ -70,7 +72,9 @@ class Dispatcher extends EventEmitter {
     this.redisBridge = null;
     if (this.options.native) warnIfUnavailable(); // once per process, when the addon cannot load
     this.#legacy = new LegacyPath(this.options);
-    this.#legacy.on('message', (m) => this.emit('message', { path: 'legacy', ...m }));
+    this.#legacy.on('message', (m) => {
+      if (!this.#probes.has('legacy', m.id)) this.emit('message', { path: 'legacy', ...m });
+    });
     // Legacy publisher connections publish like publish() does.
     this.#legacy.on('publish', ({ data }) => {
       if (!this.closed) this.publish(data);
@@ -80,7 +84,7 @@ class Dispatcher extends EventEmitter {
     this.#legacy.on('open', () => this.#updateMirror());
     this.#legacy.on('close', (m) => {
       this.#updateMirror();
-      this.emit('close', { path: 'legacy', ...m });
+      if (!this.#probes.closed('legacy', m)) this.emit('close', { path: 'legacy', ...m });
     });
     if (this.options.native) {
       try {
@@ -111,8 +115,12 @@ class Dispatcher extends EventEmitter {
       // Native ingest connections' events are in the stream already (the
       // notification says when to read it), unless the stream is shared.
       this.#native.on('events', (e) => this.#onIngested(e));
-      this.#native.on('message', (m) => this.emit('message', { path: 'native', ...m }));
-      this.#native.on('close', (m) => this.emit('close', { path: 'native', ...m }));
+      this.#native.on('message', (m) => {
+        if (!this.#probes.has('native', m.id)) this.emit('message', { path: 'native', ...m });
+      });
+      this.#native.on('close', (m) => {
+        if (!this.#probes.closed('native', m)) this.emit('close', { path: 'native', ...m });
+      });
     }
     // Rehearsal faults (lib/failpoints.js), all off.
     this.faults = new Faults(this.#native, () => this.assertOpen());
@@ -143,6 +151,8 @@ class Dispatcher extends EventEmitter {
       maxTopicBytes: this.options.maxTopicBytes,
       faults: this.faults,
       stats: () => this.stats(),
+      publishProbe: (event) => this.#publishProbe(event),
+      probeOpened: (path, id) => this.#probes.opened(path, id),
       detached: () => this.#routers.delete(router),
     };
     const router = new Router(host, server, options);
@@ -291,6 +301,17 @@ class Dispatcher extends EventEmitter {
     return this.redisBridge;
   }
 
+  // Probe events (lib/probes.js) stay in this process, except under a
+  // shared stream, which alone orders events: there they go through Redis
+  // like the application's, and only while the bridge is up (else they
+  // count as the probes' publishFailures), so that Redis being away is
+  // not taken for loss on a path.
+  #publishProbe(event) {
+    if (this.#sharedIngest === null) return this.publishLocal(event);
+    if (this.redisBridge && this.redisBridge.state === 'ready') return this.publish(event);
+    return { accepted: 0, rejected: [] };
+  }
+
   #updateMirror() {
     if (this.#native) this.#native.setMirror(this.#sharedIngest !== null || this.#legacy.connectionCount > 0);
   }
@@ -373,6 +394,8 @@ class Dispatcher extends EventEmitter {
       events: this.events,
       closed: this.closed,
     });
+    // Probe connections are the dispatcher's own, not traffic.
+    this.#probes.exclude(stats.paths);
     if (this.redisBridge) stats.bridge = this.redisBridge.stats();
     return stats;
   }

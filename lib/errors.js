@@ -20,6 +20,7 @@ const codes = Object.freeze({
   UPGRADE_REFUSED: 'ERR_FICUS_UPGRADE_REFUSED', // authenticate/key/path threw, or a bad Grant
   REDIS: 'ERR_FICUS_REDIS', // the bridge lost or could not reach Redis (it retries)
   ROLLOUT: 'ERR_FICUS_ROLLOUT', // a second rollout on a router, or pause/resume/abort in the wrong state
+  PROBES: 'ERR_FICUS_PROBES', // a second set of probes on a router
   MISSING_PEER: 'ERR_FICUS_MISSING_PEER', // an optional peer dependency (redis, prom-client) is not installed
 });
 

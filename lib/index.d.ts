@@ -349,6 +349,9 @@ export interface Stats {
   rebalance: { pending: number; closed: number };
   /** Each router's rollout plan, once it has one (`router`: its position in attach order). */
   rollouts: RolloutStats[];
+  /** Each router's probes, once it started some (`router`: its position in attach order). */
+  probes: ProbesRouterStats[];
+  /** Probe connections are left out of `connections` and `closedByCode` (see `probes`). */
   paths: { native: NativePathStats; legacy: PathStats };
   /** Present once `bridge()` was called. */
   bridge?: BridgeStats;
@@ -519,6 +522,20 @@ export interface RolloutInterval {
   fallbacks: Record<string, number>;
   threads: { index: number; running: boolean; stalls: number }[];
   eventLoopDelay: { p99Ms: number; maxMs: number };
+  /** The router's probes over the interval; null when none ran at its end. */
+  probes: { native: IntervalProbeFigures; legacy: IntervalProbeFigures } | null;
+}
+
+/** One path's probe figures over a rollout interval (events resolved in it). */
+export interface IntervalProbeFigures {
+  /** Probes configured on the path (0: not probed). */
+  probes: number;
+  /** Probe connections open at the interval's end. */
+  open: number;
+  sent: number;
+  delivered: number;
+  lost: number;
+  latency: { count: number; p99Ms: number };
 }
 
 export interface CheckOutcome {
@@ -556,7 +573,7 @@ export interface RolloutOptions {
   steps: number[];
   /** ms per analysis interval. Default 60000. */
   interval?: number;
-  /** Default `checks.defaults()`. */
+  /** Default `checks.defaults({ probes })`: with the probe check while the router runs probes. */
   checks?: RolloutCheck[];
   /** Failed intervals at one step that roll back. Default 2. */
   threshold?: number;
@@ -617,8 +634,73 @@ export declare const checks: {
   fallbacks(options?: { max?: number; ignore?: string[] }): RolloutCheck;
   threadHealth(): RolloutCheck;
   eventLoopDelay(options?: { maxP99Ms?: number }): RolloutCheck;
-  defaults(): RolloutCheck[];
+  /** The router's probes: loss per 1,000 probe events, then their P99 (ms); inconclusive without probes. */
+  probe(options?: {
+    maxLossPer1000?: number; slackLossPer1000?: number; maxP99Ms?: number; slackMs?: number; maxRatio?: number; minSamples?: number;
+  }): RolloutCheck;
+  /** The six per-path checks; with `{ probes: true }` the probe check too. */
+  defaults(options?: { probes?: boolean }): RolloutCheck[];
 };
+
+export interface ProbesOptions {
+  /** Probe connections per path (1-100). Default 2. */
+  count?: number;
+  /** Probe events a second (0.01-100), each delivered to every probe. Default 1. */
+  ratePerSecond?: number;
+  /** A probe event not received within this many ms (10-600000) is lost. Default 2000. */
+  lossAfterMs?: number;
+  /** The path the probes connect to. Default: the router's `path` (required when that is a function). */
+  pathname?: string;
+  /** The address to connect to. Default: the server's own (a wildcard address: loopback). */
+  host?: string;
+}
+
+/** One path's probes, since they started. */
+export interface ProbePathStats {
+  /** Probes on this path (0: not probed: no native core or a TLS server, or a bring-your-own legacy path). */
+  probes: number;
+  open: number;
+  connects: number;
+  /** Attempts that failed (not listening, refused, closed during the handshake); each retried with backoff. */
+  connectFailures: number;
+  lastFailure: string | null;
+  /** Probe events this path's open probes were expected to receive. */
+  sent: number;
+  delivered: number;
+  /** Not received within lossAfterMs, or still awaited when a probe connection ended. */
+  lost: number;
+  /** Received after being counted lost. */
+  late: number;
+  /** Awaited now. */
+  pending: number;
+  latencyMs: LatencyMs;
+  latencyHistogram: { count: number; sumNs: number; buckets: number[] };
+}
+
+export interface ProbesStats {
+  state: 'running' | 'stopped';
+  /** The topic the probe events are published on: `order:ficus:probe:<run>`. */
+  topic: string;
+  count: number;
+  ratePerSecond: number;
+  lossAfterMs: number;
+  published: number;
+  publishFailures: number;
+  paths: { native: ProbePathStats; legacy: ProbePathStats };
+}
+
+export interface ProbesRouterStats extends ProbesStats {
+  router: number;
+}
+
+export interface Probes {
+  readonly state: 'running' | 'stopped';
+  readonly topic: string;
+  readonly pathname: string;
+  /** Closes the probe connections; the counters stay. Idempotent. */
+  stop(): void;
+  stats(): ProbesStats;
+}
 
 export interface RouterEvents {
   routing: [e: { nativePercent: number; previous: number; drain: boolean; rebalance: boolean }];
@@ -650,6 +732,8 @@ export declare class Router extends EventEmitter<RouterEvents> {
   setNativePercent(percent: number, options?: { drain?: boolean; rebalance?: boolean }): this;
   /** Starts a rollout plan; ERR_FICUS_ROLLOUT while this router's last one is running or paused. */
   rollout(plan: RolloutOptions): Rollout;
+  /** Starts per-path probes; ERR_FICUS_PROBES while this router's last ones run. Stopped by detach() and close(). */
+  probes(options?: ProbesOptions): Probes;
   /** Stops handling upgrades (existing connections stay). */
   detach(): void;
 }
@@ -742,7 +826,8 @@ export type FicusErrorCode =
   | 'ERR_FICUS_UPGRADE_REFUSED'
   | 'ERR_FICUS_REDIS'
   | 'ERR_FICUS_MISSING_PEER'
-  | 'ERR_FICUS_ROLLOUT';
+  | 'ERR_FICUS_ROLLOUT'
+  | 'ERR_FICUS_PROBES';
 
 export declare class FicusError extends Error {
   readonly code: FicusErrorCode;
@@ -758,6 +843,7 @@ export declare const errorCodes: {
   readonly REDIS: 'ERR_FICUS_REDIS';
   readonly MISSING_PEER: 'ERR_FICUS_MISSING_PEER';
   readonly ROLLOUT: 'ERR_FICUS_ROLLOUT';
+  readonly PROBES: 'ERR_FICUS_PROBES';
 };
 export declare const defaults: Readonly<Required<DispatcherOptions>>;
 /** Protocol limits both paths share (the addon reports the same; see docs/operations.md). */

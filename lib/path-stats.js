@@ -47,6 +47,8 @@ function sumRouting(routing) {
     rebalance: { pending: 0, closed: 0 },
     // Each router's rollout plan, by the router's position in `routing`.
     rollouts: routing.flatMap((r, router) => (r.rollout ? [{ router, ...r.rollout }] : [])),
+    // Each router's probes (lib/probes.js), likewise.
+    probes: routing.flatMap((r, router) => (r.probes ? [{ router, ...r.probes }] : [])),
   };
   for (const r of routing) {
     out.native.upgrades += r.native.upgrades;
@@ -162,6 +164,7 @@ function pathStats({ native, nativeError, legacy, history, routing, events, clos
     drain: r.drain,
     rebalance: r.rebalance,
     rollouts: r.rollouts,
+    probes: r.probes,
     paths: {
       native: nativePath(native, nativeError, r),
       legacy: legacyPath(legacy, r),

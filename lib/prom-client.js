@@ -42,7 +42,11 @@ function registerMetrics(dispatch, registry = defaultRegistry()) {
   // one appearing later is exposed without registering again.
   const rollout = { router: 0, state: 'running', step: 0, stepPercent: 0, failedChecks: 0, decisions: {}, lastChecks: [] };
   const stream = { read: 0, invalid: 0, duplicates: 0, epochChanges: 0, gaps: 0, lagMs: 0 };
-  const all = families({ ...dispatch.stats(), rollouts: [rollout], bridge: { state: 'closed', channels: [], stream } });
+  const probePath = { probes: 1, open: 0, connectFailures: 0, delivered: 0, lost: 0, late: 0, latencyHistogram: { count: 0, sumNs: 0, buckets: [] } };
+  const probes = { router: 0, paths: { native: probePath } };
+  const all = families({
+    ...dispatch.stats(), rollouts: [rollout], probes: [probes], bridge: { state: 'closed', channels: [], stream },
+  });
   for (const { name, type, help } of all) {
     registry.registerMetric({
       name,

@@ -97,6 +97,7 @@ function families(stats) {
       stats.paths.native.threads.map((t) => [{ thread: t.index }, t.healthy ? 1 : 0])),
   ];
   if (stats.rollouts.length > 0) out.push(...rolloutFamilies(stats.rollouts));
+  if (stats.probes.length > 0) out.push(...probeFamilies(stats.probes));
   if (stats.bridge) out.push(...bridgeFamilies(stats.bridge));
   return out;
 }
@@ -120,6 +121,23 @@ function rolloutFamilies(rollouts) {
     family('ficus_rollout_check_result', 'gauge', 'Last result of each rollout check: 1 for the current one.',
       each((r) => r.lastChecks.flatMap((c) => ['pass', 'fail', 'inconclusive'].map((result) =>
         [{ check: c.name, result }, c.result === result ? 1 : 0])))),
+  ];
+}
+
+// One series set per router with probes (label router, as for rollouts),
+// per path; a path not probed has no series.
+function probeFamilies(probes) {
+  const each = (pick) => probes.flatMap((r) => Object.entries(r.paths).filter(([, p]) => p.probes > 0)
+    .flatMap(([path, p]) => pick(p).map(([labels, value, suffix]) => [{ router: r.router, path, ...labels }, value, suffix])));
+  return [
+    family('ficus_probe_connections', 'gauge', 'Probe connections open on each path (not counted in ficus_connections).',
+      each((p) => [[{}, p.open]])),
+    family('ficus_probe_connect_failures_total', 'counter', 'Probe connection attempts that failed (each retried with backoff).',
+      each((p) => [[{}, p.connectFailures]])),
+    family('ficus_probe_events_total', 'counter', 'Probe events each path was expected to deliver, by outcome so far.',
+      each((p) => [[{ result: 'delivered' }, p.delivered], [{ result: 'lost' }, p.lost], [{ result: 'late' }, p.late]])),
+    family('ficus_probe_latency_seconds', 'histogram', 'Probe event publish to receipt by the probe client, since the probes started.',
+      each((p) => histogramSamples({}, p.latencyHistogram))),
   ];
 }
 

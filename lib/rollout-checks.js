@@ -152,10 +152,58 @@ function eventLoopDelay(options) {
   });
 }
 
-function defaultChecks() {
-  return [latencyP99(), drops(), abnormalCloses(), fallbacks(), threadHealth(), eventLoopDelay()];
+// The per-path probes (router.probes(), lib/probes.js): the share of
+// probe events lost and the P99 of those received, native against
+// absolute bounds and against legacy. Loss judges first: a path that
+// delivers nothing has no latency to judge. Inconclusive without probes,
+// or with fewer than minSamples probe events resolved on native.
+function probe(options) {
+  const o = v.options(options, 'probe options', {
+    maxLossPer1000: nonNegative, slackLossPer1000: nonNegative, maxP99Ms: nonNegative, slackMs: nonNegative,
+    maxRatio: atLeastOne, minSamples: samples,
+  }, { maxLossPer1000: 10, slackLossPer1000: 5, maxP99Ms: 250, slackMs: 5, maxRatio: 2, minSamples: 20 });
+  const parts = [
+    comparePaths('loss', {
+      figure: (p) => per1000(p.lost, p.delivered + p.lost),
+      samplesOf: (p) => p.delivered + p.lost,
+      unit: 'lost per 1000 probe events',
+    }, { max: o.maxLossPer1000, maxRatio: o.maxRatio, slack: o.slackLossPer1000, minSamples: o.minSamples }),
+    comparePaths('latencyP99', {
+      figure: (p) => p.latency.p99Ms,
+      samplesOf: (p) => p.latency.count,
+      unit: 'ms',
+    }, { max: o.maxP99Ms, maxRatio: o.maxRatio, slack: o.slackMs, minSamples: o.minSamples }),
+  ];
+  // Both paths losing probe events alike is the publishing side's trouble
+  // (a shared stream's Redis gone mid-flight), not the native path's: the
+  // absolute bound alone does not fail native then.
+  const commonLoss = ({ result, figures: f }) => result === FAIL && f.legacySamples >= Math.max(o.minSamples, 1) &&
+    f.legacy > o.maxLossPer1000 && f.native <= f.legacy * o.maxRatio + o.slackLossPer1000;
+  return named('probe', (interval) => {
+    if (!interval.probes) return { result: INCONCLUSIVE, figures: {}, reason: 'no probes running (router.probes())' };
+    const results = parts.map((part) => ({ name: part.name, ...part(interval.probes) }));
+    if (commonLoss(results[0])) {
+      const { legacy } = results[0].figures;
+      results[0] = { ...results[0], result: INCONCLUSIVE, reason: `legacy loses too (${legacy} per 1000): not the native path's doing` };
+    }
+    const figures = Object.fromEntries(results.map((r) => [r.name, r.figures]));
+    figures.probes = { native: interval.probes.native.open, legacy: interval.probes.legacy.open };
+    for (const wanted of [FAIL, INCONCLUSIVE]) {
+      const hit = results.filter((r) => r.result === wanted);
+      if (hit.length > 0) return { result: wanted, figures, reason: hit.map((r) => `probe ${r.name}: ${r.reason}`).join('; ') };
+    }
+    return { result: PASS, figures, reason: results.map((r) => `probe ${r.name}: ${r.reason}`).join('; ') };
+  });
 }
 
-const checks = { latencyP99, drops, abnormalCloses, fallbacks, threadHealth, eventLoopDelay, defaults: defaultChecks };
+// The built-in checks a plan runs without `checks`; with the router's
+// probes running, the probe check too.
+function defaultChecks(options) {
+  const { probes } = v.options(options, 'options', { probes: v.boolean }, { probes: false });
+  const list = [latencyP99(), drops(), abnormalCloses(), fallbacks(), threadHealth(), eventLoopDelay()];
+  return probes ? [...list, probe()] : list;
+}
+
+const checks = { latencyP99, drops, abnormalCloses, fallbacks, threadHealth, eventLoopDelay, probe, defaults: defaultChecks };
 
 module.exports = { checks, defaultChecks, RESULTS: [PASS, FAIL, INCONCLUSIVE], PASS, FAIL, INCONCLUSIVE };

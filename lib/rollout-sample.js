@@ -20,8 +20,14 @@ function pathCounters(p) {
   };
 }
 
+// What one snapshot keeps of a path's probes (lib/probes.js).
+function probeCounters(p) {
+  return { probes: p.probes, open: p.open, sent: p.sent, delivered: p.delivered, lost: p.lost, latency: p.latencyHistogram };
+}
+
 // `stats`: Dispatcher#stats(); `routing`: this router's Router#stats().
 function snapshot(stats, routing) {
+  const { probes } = routing;
   const native = stats.paths.native;
   return {
     at: Date.now(),
@@ -30,6 +36,10 @@ function snapshot(stats, routing) {
     legacy: pathCounters(stats.paths.legacy),
     fallbacksByReason: { ...routing.native.fallbacksByReason },
     threads: native.threads.map((t) => ({ index: t.index, running: t.running, stalls: t.stalls })),
+    // The router's probes while they run (a run is named by its topic).
+    probes: probes && probes.state === 'running'
+      ? { topic: probes.topic, native: probeCounters(probes.paths.native), legacy: probeCounters(probes.paths.legacy) }
+      : null,
   };
 }
 
@@ -74,6 +84,32 @@ function increases(start, end) {
   return closes;
 }
 
+// A probe path's interval: events resolved (received or lost) in it, and
+// the latency of those received.
+function probeInterval(a, b) {
+  return {
+    probes: b.probes,
+    open: b.open,
+    sent: b.sent - a.sent,
+    delivered: b.delivered - a.delivered,
+    lost: b.lost - a.lost,
+    latency: intervalLatency(a.latency, b.latency),
+  };
+}
+
+const NO_PROBES = { probes: 0, open: 0, sent: 0, delivered: 0, lost: 0, latency: { count: 0, sumNs: 0, buckets: [] } };
+
+// The probes' figures over the interval, or null when they did not run
+// at its end; probes started during it count from their start.
+function probesInterval(start, end) {
+  if (end === null) return null;
+  const same = start !== null && start.topic === end.topic;
+  return {
+    native: probeInterval(same ? start.native : NO_PROBES, end.native),
+    legacy: probeInterval(same ? start.legacy : NO_PROBES, end.legacy),
+  };
+}
+
 function pathInterval(a, b) {
   return {
     deliveries: b.deliveries - a.deliveries,
@@ -103,6 +139,7 @@ function intervalBetween(start, end, eventLoopDelay) {
       stalls: t.stalls - (before.has(t.index) ? before.get(t.index).stalls : 0),
     })),
     eventLoopDelay,
+    probes: probesInterval(start.probes, end.probes),
   };
 }
 

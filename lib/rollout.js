@@ -100,7 +100,7 @@ class Rollout {
   constructor(router, stats, options) {
     this.options = v.options(options, 'options', OPTIONS, DEFAULTS);
     if (this.options.steps === undefined) throw v.typeError('an array of percents', 'options.steps', undefined);
-    if (this.options.checks === undefined) this.options.checks = defaultChecks();
+    if (this.options.checks === undefined) this.options.checks = defaultChecks({ probes: router.probing });
     this.#router = router;
     this.#stats = stats;
     this.names = this.options.checks.map((c, i) => c.name || `check${i}`);

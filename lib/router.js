@@ -5,7 +5,8 @@
 // path without it.
 
 const { EventEmitter } = require('node:events');
-const { bucketOf, isNative, randomIdentity, route } = require('./bucket');
+const tls = require('node:tls');
+const { bucketOf, isNative, randomIdentity, route, PROBE_ROUTE } = require('./bucket');
 const handoff = require('./handoff');
 const { Drainer } = require('./drainer');
 const v = require('./validate');
@@ -16,6 +17,7 @@ const { performance } = require('node:perf_hooks');
 const { Access, expiryOf } = require('./access');
 const { delayed } = require('./failpoints');
 const { Rollout } = require('./rollout');
+const { Probes } = require('./probes');
 const { recoveryOf } = require('./recovery-query');
 const { CLOSE_REASONS } = require('./protocol');
 
@@ -124,6 +126,9 @@ const ROUTER_DEFAULTS = {
 //   maxTopicBytes  the dispatcher's option (a Grant's patterns are checked)
 //   faults   the dispatcher's Faults (router.authenticate.slow)
 //   stats()  the dispatcher's stats (what a rollout's checks compare)
+//   publishProbe(event)  what the probes publish with
+//   probeOpened(path, id)  a probe connection opened (the dispatcher
+//            leaves it out of its connection counts and close events)
 //   detached()  tells the dispatcher this router is gone
 class Router extends EventEmitter {
   constructor(host, server, options) {
@@ -139,6 +144,7 @@ class Router extends EventEmitter {
     this.detached = false;
     this.host = host;
     this.plan = null; // the latest Rollout, if any
+    this.probe = null; // the latest Probes, if any
     this.server = server;
     this.percent = this.options.nativePercent;
     this.counters = {
@@ -209,9 +215,31 @@ class Router extends EventEmitter {
     return plan;
   }
 
+  // Starts per-path probes (lib/probes.js); one set at a time per router.
+  // The native path is probed when the native core runs and can take this
+  // server's sockets (never TLS ones: they fall back); the legacy path
+  // unless the application brings its own (`legacy`), whose protocol the
+  // probes do not speak.
+  probes(options) {
+    if (this.detached) throw new FicusError(codes.CLOSED, 'this router was detached (or its dispatcher closed)');
+    if (this.probing) throw new FicusError(codes.PROBES, 'this router already runs probes: stop them first');
+    const paths = {
+      native: this.host.native !== null && !(this.server instanceof tls.Server),
+      legacy: this.options.legacy === undefined,
+    };
+    const probes = new Probes(this, this.host.publishProbe, paths, this.host.maxTopicBytes, options);
+    this.probe = probes;
+    return probes.start();
+  }
+
+  get probing() {
+    return this.probe !== null && this.probe.running;
+  }
+
   detach() {
     if (this.detached) return;
     if (this.plan && this.plan.active) this.plan.abort('the router was detached');
+    if (this.probe) this.probe.stop();
     this.detached = true;
     const routers = routersOn.get(this.server);
     routers.splice(routers.indexOf(this), 1);
@@ -265,6 +293,11 @@ class Router extends EventEmitter {
     const { pathname, query } = splitUrl(req.url || '/');
     if (!this.matches(pathname)) {
       this.answerUnserved(pathname, socket);
+      return;
+    }
+    const probePath = this.probe === null ? null : this.probe.recognize(req);
+    if (probePath !== null) {
+      this.openProbe(req, socket, head, pathname, probePath);
       return;
     }
     // Bring-your-own legacy path: an upgrade that stays legacy goes to the
@@ -418,6 +451,34 @@ class Router extends EventEmitter {
     });
   }
 
+  // One of our own probes (lib/probes.js), on the path it asked for: no
+  // authenticate, no brakes, only the probe topic, outside every bucket
+  // (PROBE_ROUTE: drains and rebalancing never select it), not counted as
+  // an upgrade and not announced. A native probe that cannot be adopted is
+  // refused, not moved to legacy: it must measure the path it names.
+  openProbe(req, socket, head, pathname, path) {
+    socket.on('error', peerWentAway);
+    socket.unref(); // the server's end of a probe never keeps the process alive either
+    const probes = this.probe;
+    const { handle, reason } = handoff.handoffHandle(socket);
+    const connection = {
+      pathname, query: '', identity: probes.identity(path), topics: [probes.topic], publisher: false,
+      grant: { allow: [probes.topic] }, route: PROBE_ROUTE, handle, expiresAt: null, access: null, recover: false,
+      onOpen: (id) => this.host.probeOpened(path, id),
+    };
+    if (path === 'native') {
+      if (!handle) {
+        refuse(socket, 503, '', `probe: ${reason}`);
+        return;
+      }
+      handoff.pauseReads(handle);
+      const opened = this.host.native.open(req, socket, head, connection);
+      if (opened.reason !== undefined) refuse(socket, 503, '', `probe: ${opened.reason}`);
+      return;
+    }
+    this.host.legacy.open(req, socket, head, connection);
+  }
+
   // The application's own upgrade handler takes the socket as it is; its
   // connections are counted as legacy upgrades and nothing more (see
   // docs/migration-guide.md, "Bring your own legacy path").
@@ -475,6 +536,7 @@ class Router extends EventEmitter {
       drain: this.drainer.stats(),
       rebalance: this.rebalancer.stats(),
       rollout: this.plan ? this.plan.stats() : null,
+      probes: this.probe ? this.probe.stats() : null,
     };
   }
 }

@@ -146,3 +146,19 @@ router.setNativePercent(50, { rebalance: true });
 router.rollout({ steps: [10], rollbackTo: 'previous' });
 // @ts-expect-error a check is a function
 router.rollout({ steps: [10], checks: ['latencyP99'] });
+
+// Per-path probes.
+const probes = router.probes({ count: 2, ratePerSecond: 1, lossAfterMs: 2000 });
+const probeTopic: string = probes.topic;
+void probeTopic;
+const probeLost: number = probes.stats().paths.native.lost + dispatch.stats().probes[0].paths.legacy.lost;
+void probeLost;
+router.rollout({
+  steps: [1, 5],
+  checks: [...ficus.checks.defaults({ probes: true }), ficus.checks.probe({ maxLossPer1000: 5, minSamples: 30 })],
+});
+const probeCheck: ficus.RolloutCheck = (interval) => interval.probes !== null && interval.probes.native.lost === 0;
+void probeCheck;
+probes.stop();
+// @ts-expect-error count is a number
+router.probes({ count: '2' });
