@@ -20,7 +20,7 @@ const { latencyMs } = require('./path-stats');
 const { ProbeClient } = require('./probe-client');
 
 const HEADER = 'x-ficus-probe';
-const TOPIC_PREFIX = 'order:ficus:probe:';
+const { RESERVED_TOPIC_PREFIX: TOPIC_PREFIX } = require('./wildcard');
 const PATHS = ['native', 'legacy'];
 const NS_PER_MS = 1e6;
 

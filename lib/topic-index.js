@@ -6,7 +6,7 @@
 // and unsubscribes read them without asking the index.
 
 const { PrefixTree } = require('./prefix-tree');
-const { isWildcard, wildcardPrefix } = require('./wildcard');
+const { isWildcard, wildcardPrefix, isReservedTopic } = require('./wildcard');
 
 class TopicIndex {
   constructor() {
@@ -64,7 +64,7 @@ class TopicIndex {
   collect(topic, out) {
     const exact = this._exact.get(topic);
     if (exact !== undefined) out.push(exact);
-    if (!this._prefixes.empty) this._prefixes.collect(topic, out);
+    if (!this._prefixes.empty && !isReservedTopic(topic)) this._prefixes.collect(topic, out);
   }
 }
 

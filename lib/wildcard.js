@@ -15,6 +15,15 @@ function wildcardPrefix(topic) {
   return topic.slice(0, -1);
 }
 
+// Topics the library publishes for itself (the per-path probes of
+// lib/probes.js): only an exact subscription receives their events, never
+// a wildcard, so a dashboard on "order:*" or "*" does not see the probes.
+const RESERVED_TOPIC_PREFIX = 'order:ficus:probe:';
+
+function isReservedTopic(topic) {
+  return topic.startsWith(RESERVED_TOPIC_PREFIX);
+}
+
 // Whether an event on `topic` (literal) reaches a subscriber of any of
 // `topics` (as subscribed: exact names and wildcards). The linear walk is
 // for the few topics of one connection (a replay filtering its history);
@@ -23,9 +32,9 @@ function matchesAny(topics, topic) {
   if (topic === null || topic === undefined) return false;
   for (const t of topics) {
     if (t === topic) return true;
-    if (isWildcard(t) && topic.startsWith(wildcardPrefix(t))) return true;
+    if (isWildcard(t) && topic.startsWith(wildcardPrefix(t)) && !isReservedTopic(topic)) return true;
   }
   return false;
 }
 
-module.exports = { isWildcard, wildcardPrefix, matchesAny };
+module.exports = { isWildcard, wildcardPrefix, matchesAny, isReservedTopic, RESERVED_TOPIC_PREFIX };

@@ -105,6 +105,18 @@ describe.each(PATHS)('%s path', (p) => {
     expect(events(open)).toEqual(['o1', 'x9']);
   });
 
+  test('the probes\' reserved topics reach no wildcard, only their exact subscribers', async () => {
+    if (!(await start(p))) return;
+    const open = await connect(gw.url('/ws'), as(p, true));
+    subscribe(open, ['*', 'order:*', 'order:ficus:probe:*']);
+    await grants.sync(gw, open);
+    const exact = await connect(gw.url('/ws?topics=order:ficus:probe:feed'), as(p, true));
+    await publishAndSettle(open, ['ficus:probe:feed', 'ficus:probe', 'o1']);
+    expect(events(open)).toEqual(['ficus:probe', 'o1']);
+    await until(() => events(exact).length === 1);
+    expect(events(exact)).toEqual(['ficus:probe:feed']);
+  });
+
   test("a Grant's own topics may be wildcards: subscribed at open, and allowed again", async () => {
     if (!(await start(p))) return;
     const ws = await connect(gw.url('/ws'), as(p, { topics: ['order:o1*'] }));

@@ -118,6 +118,25 @@ TEST(TopicIndex, AWildcardIsAPrefixSubscription) {
   EXPECT_EQ(index.topicCount(), 1u);
 }
 
+// The probes' topics (lib/probes.js) reach exact subscribers only: a
+// dashboard on "order:*" or "*" never sees them, live or in a replay.
+TEST(TopicIndex, ReservedTopicsReachNoWildcard) {
+  TopicIndex index;
+  Subscriber dashboard, firehose, probe;
+  index.subscribe(dashboard, "order:*");
+  index.subscribe(firehose, "*");
+  const std::string topic = std::string(kReservedTopicPrefix) + "0123abcd";
+  index.subscribe(probe, topic);
+  EXPECT_EQ(reached(index, topic), (std::vector<Subscriber*>{&probe}));
+  EXPECT_EQ(reached(index, "order:ficus:other"),
+            (std::vector<Subscriber*>{&firehose,
+                                      &dashboard}));  // shortest prefix first
+  EXPECT_FALSE(subscriptionMatches("order:*", topic));
+  EXPECT_FALSE(subscriptionMatches("*", topic));
+  EXPECT_TRUE(subscriptionMatches(topic, topic));
+  EXPECT_TRUE(subscriptionMatches("order:*", "order:ficus:other"));
+}
+
 TEST(TopicIndex, AWildcardCostsASubscriptionNothingMore) {
   // The flag sits in the slot's padding: connections stay as large as
   // before (docs/benchmarks.md's bytes per connection).

@@ -15,6 +15,7 @@
 #include "ficus/prefix_tree.h"
 #include "ficus/small_vector.h"
 #include "ficus/topic_table.h"
+#include "ficus/wildcard.h"
 
 namespace ficus {
 
@@ -60,7 +61,9 @@ class TopicIndex {
             topics_.find(topic, TopicTable::hash(topic))) {
       f(*exact);
     }
-    if (!prefixes_.empty()) prefixes_.forEachPrefixOf(topic, f);
+    if (!prefixes_.empty() && !isReservedTopic(topic)) {
+      prefixes_.forEachPrefixOf(topic, f);
+    }
   }
 
   // Topics and prefixes with at least one subscriber.

@@ -18,12 +18,21 @@ constexpr std::string_view wildcardPrefix(std::string_view topic) noexcept {
   return topic.substr(0, topic.size() - 1);
 }
 
+// Topics the library publishes for itself (the per-path probes of
+// lib/probes.js): only an exact subscription receives their events, never
+// a wildcard, so a dashboard on "order:*" or "*" does not see the probes.
+inline constexpr std::string_view kReservedTopicPrefix = "order:ficus:probe:";
+
+constexpr bool isReservedTopic(std::string_view topic) noexcept {
+  return topic.starts_with(kReservedTopicPrefix);
+}
+
 // Whether an event on `topic` reaches a subscription to `subscribed`.
 constexpr bool subscriptionMatches(std::string_view subscribed,
                                    std::string_view topic) noexcept {
-  return isWildcard(subscribed) ? topic.substr(0, subscribed.size() - 1) ==
-                                      wildcardPrefix(subscribed)
-                                : subscribed == topic;
+  if (!isWildcard(subscribed)) return subscribed == topic;
+  return !isReservedTopic(topic) &&
+         topic.substr(0, subscribed.size() - 1) == wildcardPrefix(subscribed);
 }
 
 }  // namespace ficus
