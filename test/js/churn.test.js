@@ -6,6 +6,7 @@
 
 const path = require('node:path');
 const { fork } = require('node:child_process');
+const { once } = require('./support/children');
 
 jest.setTimeout(240000);
 
@@ -17,21 +18,6 @@ const WAVES = 3;
 // Most of it is V8's heap, which keeps pages it grew into.
 const RSS_MARGIN_BYTES = 48 * 1024 * 1024;
 const PER_WAVE_GROWTH_BYTES = 8 * 1024 * 1024;
-
-function once(child, key) {
-  return new Promise((resolve, reject) => {
-    const onExit = (code) => reject(new Error(`child exited (${code}) before sending ${key}`));
-    const onMessage = (m) => {
-      if (m && m[key] !== undefined) {
-        child.off('message', onMessage);
-        child.off('exit', onExit);
-        resolve(m);
-      }
-    };
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
 
 // Under the ASan run the allocator quarantines freed memory by design, so
 // RSS says nothing about leaks there (LeakSanitizer covers the core).

@@ -17,13 +17,22 @@ function closed(ws) {
   return new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
 }
 
-async function until(condition, timeoutMs = 5000, what = 'condition') {
+// `everyMs`: how often to ask (a costly condition, such as stats() over
+// thousands of connections, should not be asked every 5 ms).
+async function until(condition, timeoutMs = 5000, what = 'condition', everyMs = 5) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await condition()) return;
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+// The retry hint in a drain's 1012 close reason ("service restart; retry
+// after 37 ms"), or undefined when the reason has none.
+function retryHintMs(reason) {
+  const hint = /retry after (\d+) ms/.exec(String(reason));
+  return hint ? Number(hint[1]) : undefined;
 }
 
 function event(order, driver, seq, extra = {}) {
@@ -37,4 +46,4 @@ function event(order, driver, seq, extra = {}) {
   };
 }
 
-module.exports = { connect, closed, until, event };
+module.exports = { connect, closed, until, event, retryHintMs };

@@ -5,7 +5,7 @@
 // say which path each should be on at a given percent.
 
 const ficus = require('../../../lib');
-const { connect } = require('./clients');
+const { connect, retryHintMs } = require('./clients');
 
 // One identity per wanted bucket: `${prefix}-${k}` for the first k that
 // lands in it (ficus's default salt).
@@ -44,7 +44,7 @@ class Fleet {
     member.ws = ws;
     ws.once('close', (code, reason) => {
       if (this.stopped || code !== 1012) return;
-      const retry = Number(/retry after (\d+) ms/.exec(reason.toString())[1]);
+      const retry = retryHintMs(reason);
       this.reconnects += 1;
       setTimeout(() => {
         if (!this.stopped) this.#open(member).catch(() => {});

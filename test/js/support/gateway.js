@@ -5,7 +5,9 @@
 const http = require('node:http');
 const ficus = require('../../../lib');
 
-async function startGateway({ dispatcher: dispatcherOptions = {}, attach = {}, server } = {}) {
+// `backlog`: the listen queue (Node's default 511); a test that has
+// thousands of clients reconnect at once may want more.
+async function startGateway({ dispatcher: dispatcherOptions = {}, attach = {}, server, backlog } = {}) {
   const httpServer = server || http.createServer((req, res) => {
     res.writeHead(req.url === '/healthz' ? 200 : 404).end(req.url === '/healthz' ? 'ok' : '');
   });
@@ -14,7 +16,7 @@ async function startGateway({ dispatcher: dispatcherOptions = {}, attach = {}, s
     key: (req) => req.headers['x-client-id'],
     ...attach,
   });
-  await new Promise((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+  await new Promise((resolve) => httpServer.listen({ port: 0, host: '127.0.0.1', backlog }, resolve));
   const { port } = httpServer.address();
   return {
     dispatch,

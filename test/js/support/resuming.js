@@ -6,6 +6,7 @@
 // recovered messages are kept in order with them.
 
 const WebSocket = require('ws');
+const { retryHintMs } = require('./clients');
 
 const RECONNECT_CODES = new Set([1001, 1008, 1012, 1013]);
 
@@ -41,8 +42,9 @@ class ResumingClient {
       ws.once('close', (code, reason) => {
         this.closes.push({ code, reason: reason.toString() });
         if (this.stopped || !this.reconnect || !RECONNECT_CODES.has(code)) return;
-        // Reconnects after a short pause, like a client honouring a retry hint.
-        setTimeout(() => this.start().catch(() => this.#retryLater()), 20);
+        // Reconnects after the close reason's retry hint (a drain's), else a
+        // short pause.
+        setTimeout(() => this.start().catch(() => this.#retryLater()), retryHintMs(reason) ?? 20);
       });
     });
   }
