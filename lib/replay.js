@@ -17,7 +17,7 @@
 // falls behind the history's trimming is overtaken (the caller closes
 // 1013).
 
-const { matchesAny } = require('./wildcard');
+const { matchesAny, isWildcard } = require('./wildcard');
 const v = require('./validate');
 const { LIMITS } = require('./protocol');
 
@@ -75,6 +75,11 @@ class Replayer {
   #replays = new Set();
   #scheduled = null; // the pending setImmediate or setTimeout
   #stopped = false;
+  // Where the last read ended: the next starts at the first replay at or
+  // after it, wrapping to the oldest (a sweep). Starting every read at the
+  // oldest would hold replays that are nearly done behind each newcomer
+  // of a storm, resuming from seconds back.
+  #head = 0;
 
   // host: {
   //   stream       readStream (NativePath or lib/history.js)
@@ -155,28 +160,37 @@ class Replayer {
     let read = false;
     while (budget > 0 && this.#replays.size > 0) {
       const cursor = host.cursor();
-      let from = Infinity;
+      let oldest = Infinity;
+      let ahead = Infinity;
       for (const replay of [...this.#replays]) {
         if (!host.isOpen(replay.conn)) this.#end(replay, null);
         else if (replay.awaiting !== null && !this.#resolve(replay)) continue;
         else if (replay.caughtUp(cursor)) this.#end(replay, 'complete');
-        else if (replay.seq < cursor && host.canSend(replay.conn)) from = Math.min(from, replay.seq);
+        else if (replay.seq < cursor && host.canSend(replay.conn)) {
+          oldest = Math.min(oldest, replay.seq);
+          if (replay.seq >= this.#head) ahead = Math.min(ahead, replay.seq);
+        }
       }
-      if (from === Infinity) break; // done, or all wait for their buffers
+      if (oldest === Infinity) break; // done, or all wait for their buffers
+      const from = ahead === Infinity ? oldest : ahead;
       read = true;
       const chunk = host.stream.readStream(from, budget, cursor);
       const { events } = chunk;
       const first = chunk.next - events.length;
       budget -= Math.max(events.length, 1);
+      this.#head = chunk.next;
       // Everything below this was trimmed before it was read (a replay
       // waiting for its buffer may be further back still: also gone).
       const trimmedTo = chunk.missed > 0 ? from + chunk.missed : 0;
+      const byTopic = indexByTopic(events);
       for (const replay of [...this.#replays]) {
         if (replay.seq < trimmedTo) {
           this.#end(replay, 'overtaken');
           continue;
         }
-        if (replay.seq < chunk.next && host.canSend(replay.conn)) this.#serve(replay, events, first);
+        if (replay.seq >= first && replay.seq < chunk.next && host.canSend(replay.conn)) {
+          this.#serve(replay, events, first, byTopic);
+        }
       }
     }
     // Waiting only for send buffers to drain (or for the live cursor to
@@ -200,9 +214,28 @@ class Replayer {
 
   // Sends `replay` what it wants of `events` (seqs from `first`) from its
   // place on; a full buffer pauses it at the event it could not send.
-  #serve(replay, events, first) {
+  // Thousands of replays share a chunk: one with literal topics visits
+  // only its topics' events (`byTopic`), not the whole chunk.
+  #serve(replay, events, first, byTopic) {
     const host = this.#host;
     const { conn } = replay;
+    const offsets = candidates(conn.topics, byTopic);
+    if (offsets !== null) {
+      for (const i of offsets) {
+        const seq = first + i;
+        if (seq < replay.seq) continue;
+        const [position, payload, orderTopic, driverTopic] = events[i];
+        if (!replay.wants(seq, orderTopic, driverTopic)) continue;
+        if (!host.canSend(conn)) {
+          replay.seq = seq;
+          return;
+        }
+        host.send(conn, position, payload);
+        if (!host.isOpen(conn)) return;
+      }
+      replay.seq = first + events.length;
+      return;
+    }
     let seq = replay.seq;
     for (; seq < first + events.length; seq += 1) {
       const [position, payload, orderTopic, driverTopic] = events[seq - first];
@@ -213,6 +246,33 @@ class Replayer {
     }
     replay.seq = seq;
   }
+}
+
+// topic -> the offsets in `events` of the events on it, ascending.
+function indexByTopic(events) {
+  const byTopic = new Map();
+  for (let i = 0; i < events.length; i += 1) {
+    for (const topic of [events[i][2], events[i][3]]) {
+      if (topic === null || topic === undefined) continue;
+      const list = byTopic.get(topic);
+      if (list === undefined) byTopic.set(topic, [i]);
+      else if (list[list.length - 1] !== i) list.push(i);
+    }
+  }
+  return byTopic;
+}
+
+// The offsets of the events a connection on `topics` may want, ascending,
+// or null when it has a wildcard (then every event is looked at).
+function candidates(topics, byTopic) {
+  const lists = [];
+  for (const topic of topics) {
+    if (isWildcard(topic)) return null;
+    const list = byTopic.get(topic);
+    if (list !== undefined) lists.push(list);
+  }
+  if (lists.length <= 1) return lists[0] || [];
+  return [...new Set(lists.flat())].sort((a, b) => a - b);
 }
 
 module.exports = { Replayer, NOT_YET_MIRRORED };
