@@ -110,6 +110,10 @@ TEST(Recovery, ResumesWithExactlyTheMissedEventsOfItsTopics) {
   CoreStats stats = core->stats();
   EXPECT_EQ(stats.total.recoveries_complete, 1u);
   EXPECT_EQ(stats.total.replayed_events, 1000u);
+  // The two live events only: a replayed one would add the client's time
+  // away to the delivery latency the rollout checks compare.
+  EXPECT_EQ(stats.total.deliveries, 2u);
+  EXPECT_EQ(stats.delivery_latency.count(), 2u);
   EXPECT_EQ(stats.history_events, 2002u);
 }
 

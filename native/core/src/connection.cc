@@ -661,7 +661,7 @@ void Connection::sendControl(std::string bytes) {
     }
   }
   FrameRef* ref = host_.frames().acquire(makeRawBatch(bytes));
-  send(ref, 0, /*control=*/true);
+  send(ref, 0, FrameKind::kControl);
   host_.frames().release(ref);
 }
 
@@ -676,7 +676,8 @@ void Connection::sendText(std::string_view text) {
   sendControl(encodeFrame(Opcode::kText, text));
 }
 
-SendStatus Connection::send(FrameRef* ref, uint32_t entry, bool control) {
+SendStatus Connection::send(FrameRef* ref, uint32_t entry, FrameKind kind) {
+  const bool control = kind == FrameKind::kControl;
   WorkerMetrics& m = host_.mutableMetrics();
   if (state_ == ConnectionState::kClosed ||
       state_ == ConnectionState::kFlushing ||
@@ -696,7 +697,7 @@ SendStatus Connection::send(FrameRef* ref, uint32_t entry, bool control) {
     return SendStatus::kDropped;
   }
   host_.frames().retain(ref);
-  out_.push_back({ref, entry, 0});
+  out_.push_back({ref, entry, 0, kind == FrameKind::kLive ? 1u : 0u});
   buffered_ += size;
   m.send_buffer_bytes.add(size);
   if (!dirty_) host_.markDirty(*this);
@@ -791,7 +792,7 @@ void Connection::consume(size_t bytes) {
     bytes -= remaining;
     m.messages_out.add();
     m.bytes_out.add(entry.frame_size);
-    if (entry.publish_ns != 0) {
+    if (entry.publish_ns != 0 && item.live) {
       m.deliveries.add();
       if (now_ns == 0) now_ns = steadyNowNs();
       m.delivery_latency.record(

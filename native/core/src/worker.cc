@@ -516,7 +516,7 @@ bool Worker::advanceReplay(Replay& replay, size_t& budget) {
       if (!wanted) continue;
       if (ref == nullptr) ref = frames.acquire(record.positioned());
       m.replayed_events.add();
-      connection->send(ref, i);
+      connection->send(ref, i, Connection::FrameKind::kReplayed);
     }
     if (ref != nullptr) frames.release(ref);
     read_scratch_.clear();
@@ -591,7 +591,7 @@ bool Worker::advanceIndexedReplay(Connection& connection, Replay& replay,
         last = hit.record.get();
       }
       m.replayed_events.add();
-      connection.send(ref, hit.index);
+      connection.send(ref, hit.index, Connection::FrameKind::kReplayed);
     }
     if (ref != nullptr) frames.release(ref);
     hits.clear();

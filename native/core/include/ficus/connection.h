@@ -65,9 +65,17 @@ class Connection final : public Subscriber,
   // The request is already parsed (adopt): validate, answer, then read.
   void upgrade(const UpgradeRequest& request, std::string_view initial_bytes);
 
-  // Queues one frame of a shared batch. Data frames respect the send buffer
-  // limit and backpressure policy; control frames always go.
-  SendStatus send(FrameRef* ref, uint32_t entry, bool control = false);
+  // What a queued frame is. Live and replayed frames respect the send
+  // buffer limit and backpressure policy; control frames always go. Only a
+  // live event counts as a delivery with its latency from publish: a
+  // replayed one was published while its client was away, and counting it
+  // would put that absence into the latency the rollout checks compare
+  // (the legacy path counts replays apart too: replayed_events).
+  enum class FrameKind : uint8_t { kLive, kReplayed, kControl };
+
+  // Queues one frame of a shared batch.
+  SendStatus send(FrameRef* ref, uint32_t entry,
+                  FrameKind kind = FrameKind::kLive);
   // Writes whatever is queued: one send/sendmsg (MSG_DONTWAIT) of up to
   // kMaxIov buffers, then, for what the kernel did not take, one uv_write
   // that libuv finishes when the socket drains.
@@ -125,7 +133,8 @@ class Connection final : public Subscriber,
   struct OutItem {
     FrameRef* ref;
     uint32_t entry;
-    uint32_t offset;  // bytes of this frame already written
+    uint32_t offset : 31;  // bytes of this frame already written
+    uint32_t live : 1;     // a live event's frame: a delivery once written
   };
 
   // MessageHandler
