@@ -3,18 +3,23 @@
 // it received whenever the server closes it (a drain's 1012, 1013, 1008),
 // as docs/api.md's browser client does: what the recovery tests check
 // delivery with. Every positioned frame is parsed ({ pos, event }); the
-// recovered messages are kept in order with them.
+// recovered messages are kept in order with them. With `honourRetryHint`
+// it waits the retry hint of a drain's 1012 ("retry after N ms") before
+// reconnecting, as a production client spreading its reconnects does.
 
 const WebSocket = require('ws');
 
 const RECONNECT_CODES = new Set([1001, 1008, 1012, 1013]);
+const PAUSE_MS = 20;
+const RETRY_HINT = /retry after (\d+) ms/;
 
 class ResumingClient {
   // `url(since)`: the URL to connect to (since undefined at first).
-  constructor(url, { headers = {}, reconnect = true } = {}) {
+  constructor(url, { headers = {}, reconnect = true, honourRetryHint = false } = {}) {
     this.url = url;
     this.headers = headers;
     this.reconnect = reconnect;
+    this.honourRetryHint = honourRetryHint;
     this.last = undefined; // the last position received
     this.events = []; // the events, parsed, in arrival order
     this.positions = []; // and their positions
@@ -41,8 +46,9 @@ class ResumingClient {
       ws.once('close', (code, reason) => {
         this.closes.push({ code, reason: reason.toString() });
         if (this.stopped || !this.reconnect || !RECONNECT_CODES.has(code)) return;
-        // Reconnects after a short pause, like a client honouring a retry hint.
-        setTimeout(() => this.start().catch(() => this.#retryLater()), 20);
+        // Reconnects after a short pause, or the close's retry hint.
+        const hint = this.honourRetryHint && RETRY_HINT.exec(reason.toString());
+        setTimeout(() => this.start().catch(() => this.#retryLater()), hint ? Number(hint[1]) : PAUSE_MS);
       });
     });
   }
