@@ -66,10 +66,11 @@ function settled(percent) {
     paths.legacy.connections === CLIENTS - native && clients.every((c) => isOpen(c) && resumesAnswered(c));
 }
 
-// A check that holds the plan (inconclusive) until the last step's moves
-// are over, so that each step's interval judges a settled split and the
-// next step starts from one; at 100 % it holds for good: the stalled
-// worker, not a passing interval, ends this plan.
+// A check that holds the plan (inconclusive) until the step's moves are
+// over, so that each step starts from a settled split (every client on the
+// path its bucket gives, every resume answered) whatever the machine's
+// speed; at 100 % it holds for good: the stalled worker, not a passing
+// interval, ends this plan.
 function movesOver(interval) {
   if (interval.nativePercent === 100) return { result: 'inconclusive', figures: {}, reason: 'held at 100 % for the fault' };
   return settled(interval.nativePercent)
