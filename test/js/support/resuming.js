@@ -3,12 +3,15 @@
 // it received whenever the server closes it (a drain's 1012, 1013, 1008),
 // as docs/api.md's browser client does: what the recovery tests check
 // delivery with. Every positioned frame is parsed ({ pos, event }); the
-// recovered messages are kept in order with them.
+// recovered messages are kept in order with them. It waits the retry hint
+// of a drain's 1012 ("retry after N ms") before reconnecting, as a
+// production client spreading its reconnects does.
 
 const WebSocket = require('ws');
 const { retryHintMs } = require('./clients');
 
 const RECONNECT_CODES = new Set([1001, 1008, 1012, 1013]);
+const PAUSE_MS = 20;
 
 class ResumingClient {
   // `url(since)`: the URL to connect to (since undefined at first).
@@ -44,7 +47,7 @@ class ResumingClient {
         if (this.stopped || !this.reconnect || !RECONNECT_CODES.has(code)) return;
         // Reconnects after the close reason's retry hint (a drain's), else a
         // short pause.
-        setTimeout(() => this.start().catch(() => this.#retryLater()), retryHintMs(reason) ?? 20);
+        setTimeout(() => this.start().catch(() => this.#retryLater()), retryHintMs(reason) ?? PAUSE_MS);
       });
     });
   }
