@@ -10,6 +10,7 @@ const PUBLIC = path.join(__dirname, 'public');
 const FILES = {
   '/': ['index.html', 'text/html; charset=utf-8'],
   '/index.html': ['index.html', 'text/html; charset=utf-8'],
+  '/http.js': ['http.js', 'text/javascript; charset=utf-8'],
   '/resume.js': ['resume.js', 'text/javascript; charset=utf-8'],
   '/app.js': ['app.js', 'text/javascript; charset=utf-8'],
   '/chart.js': ['chart.js', 'text/javascript; charset=utf-8'],

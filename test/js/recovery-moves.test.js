@@ -9,8 +9,9 @@
 // are published.
 
 const { startGateway } = require('./support/gateway');
-const { until, event } = require('./support/clients');
+const { until } = require('./support/clients');
 const { ResumingClient } = require('./support/resuming');
+const { publishSteadily } = require('./support/steady-publisher');
 
 const CLIENTS = 200;
 const ORDERS = 20;
@@ -19,7 +20,7 @@ const EVENTS_PER_TICK = 30; // every 10 ms: 3,000 events a second
 let gw;
 let publisher;
 afterEach(async () => {
-  clearInterval(publisher);
+  publisher?.stop();
   if (gw) await gw.close();
   gw = null;
 });
@@ -41,14 +42,7 @@ async function move({ from, to, change }) {
   await Promise.all(clients.map((c) => c.start()));
   expect(opened).toEqual(Array(CLIENTS).fill(from === 100 ? 'native' : 'legacy'));
 
-  const published = [];
-  let seq = 0;
-  publisher = setInterval(() => {
-    const batch = [];
-    for (let i = 0; i < EVENTS_PER_TICK; i += 1, seq += 1) batch.push(event(`o${seq % ORDERS}`, null, seq));
-    expect(gw.dispatch.publish(batch).accepted).toBe(batch.length);
-    published.push(...batch);
-  }, 10);
+  publisher = publishSteadily(gw, { orders: ORDERS, perTick: EVENTS_PER_TICK });
   await until(() => clients.every((c) => c.events.length > 0), 10_000, 'every client\'s first event');
 
   change();
@@ -58,10 +52,10 @@ async function move({ from, to, change }) {
     return paths[target].connections === CLIENTS && clients.every((c) => c.log.includes('recovered:true'));
   }, 20_000, `every client resumed on ${target}`);
   await new Promise((r) => setTimeout(r, 300)); // live on the new path for a while
-  clearInterval(publisher);
+  publisher?.stop();
 
   for (const c of clients) {
-    c.expected = published.filter((e) => e.order_id === c.order && e.seq >= c.events[0].seq).map((e) => e.seq);
+    c.expected = publisher.seqsFor(c.order, c.events[0].seq);
   }
   await until(() => clients.every((c) => c.events.length >= c.expected.length), 10_000, 'every event');
   for (const c of clients) {

@@ -12,8 +12,9 @@
 const WebSocket = require('ws');
 const ficus = require('../../lib');
 const { startGateway } = require('./support/gateway');
-const { until, event } = require('./support/clients');
+const { until } = require('./support/clients');
 const { ResumingClient } = require('./support/resuming');
+const { publishSteadily } = require('./support/steady-publisher');
 const { identitiesFor } = require('./support/fleet');
 const { checks } = require('../../lib/rollout-checks');
 
@@ -32,7 +33,7 @@ let gw;
 let publisher;
 let clients = [];
 afterEach(async () => {
-  clearInterval(publisher);
+  publisher?.stop();
   for (const c of clients) c.stop();
   clients = [];
   if (gw) {
@@ -110,14 +111,7 @@ test('a plan walking 1 → 25 → 100 % and rolled back by a stalled worker: eve
   });
   await Promise.all(clients.map((c) => c.start()));
 
-  const published = [];
-  let seq = 0;
-  publisher = setInterval(() => {
-    const batch = [];
-    for (let i = 0; i < EVENTS_PER_TICK; i += 1, seq += 1) batch.push(event(`o${seq % ORDERS}`, null, seq));
-    expect(gw.dispatch.publish(batch).accepted).toBe(batch.length);
-    published.push(...batch);
-  }, 10);
+  publisher = publishSteadily(gw, { orders: ORDERS, perTick: EVENTS_PER_TICK });
   await until(() => clients.every((c) => c.events.length > 0), 10_000, 'every client\'s first event');
 
   // (a) The walk up, with rebalance: every client moves to native once.
@@ -145,10 +139,10 @@ test('a plan walking 1 → 25 → 100 % and rolled back by a stalled worker: eve
   await until(() => settled(0), 20_000, 'every client resumed on legacy');
   gw.dispatch.faults.clear();
   await new Promise((r) => setTimeout(r, 300)); // live on legacy for a while
-  clearInterval(publisher);
+  publisher?.stop();
 
   for (const c of clients) {
-    c.expected = published.filter((e) => e.order_id === c.order && e.seq >= c.events[0].seq).map((e) => e.seq);
+    c.expected = publisher.seqsFor(c.order, c.events[0].seq);
   }
   await until(() => clients.every((c) => c.events.length >= c.expected.length), 10_000, 'every event');
   for (const c of clients) {

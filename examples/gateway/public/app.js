@@ -27,16 +27,7 @@
     return Number.isFinite(n) ? (n < 10 ? n.toFixed(2) : n.toFixed(1)) : '–';
   }
 
-  async function requestJson(method, url, body) {
-    const response = await fetch(url, {
-      method,
-      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const data = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(data.error || `${method} ${url}: HTTP ${response.status}`);
-    return data;
-  }
+  const requestJson = window.ficusRequestJson; // http.js
 
   function showMessage(id, text, isError) {
     const node = $(id);

@@ -4,7 +4,7 @@
 // decisions (each with the check figures behind it) and the split of open
 // connections; turns failpoints on and off through PUT /admin/faults.
 // Independent of app.js: its own elements (ids rollout-*, fault-*), its
-// own poll.
+// own poll; requests through http.js.
 
 (function rolloutPanel() {
   const POLL_MS = 1000;
@@ -15,16 +15,7 @@
   let presets = [];
   let shownDecisions = ''; // key of the rendered timeline, to redraw only on change
 
-  async function requestJson(method, url, body) {
-    const response = await fetch(url, {
-      method,
-      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const data = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(data.error || `${method} ${url}: HTTP ${response.status}`);
-    return data;
-  }
+  const requestJson = window.ficusRequestJson; // http.js
 
   function say(text, isError) {
     const node = $('rollout-message');
