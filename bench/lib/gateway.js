@@ -92,9 +92,11 @@ class Gateway {
   // addon: a ficus.node to load instead of build/Release's (FICUS_ADDON_PATH).
   // loopProbe: preload bench/lib/loop-probe.js, for loopMark().
   // historyMaxEvents: the stream's history (null: the gateway's default).
-  constructor({ nativePercent, threads, nodeFlags = [], addon = null, loopProbe = false, historyMaxEvents = null }) {
+  // authSecret: --auth-secret (subscribers then need bench/lib/tokens.js).
+  constructor({ nativePercent, threads, nodeFlags = [], addon = null, loopProbe = false, historyMaxEvents = null, authSecret = null }) {
     this.nativePercent = nativePercent;
     this.historyMaxEvents = historyMaxEvents;
+    this.authSecret = authSecret;
     this.threads = threads;
     this.nodeFlags = loopProbe ? [...nodeFlags, '--require', LOOP_PROBE] : nodeFlags;
     this.loopProbe = loopProbe;
@@ -112,7 +114,8 @@ class Gateway {
   get args() {
     return [...this.nodeFlags, GATEWAY, '--port', '0', '--native-percent', String(this.nativePercent),
       '--feed-rate', '0', '--threads', String(this.threads),
-      ...(this.historyMaxEvents === null ? [] : ['--history-max-events', String(this.historyMaxEvents)])];
+      ...(this.historyMaxEvents === null ? [] : ['--history-max-events', String(this.historyMaxEvents)]),
+      ...(this.authSecret === null ? [] : ['--auth-secret', this.authSecret])];
   }
 
   get command() {

@@ -142,7 +142,7 @@ function driverSizes(total, cycle = [20, 40, 60, 80, 100]) {
 class Subscribers {
   constructor({ port, count, orders = count, connectRate, serverPid, fanoutEvery = 0, sizes = [],
     splitPercent = -1, maxSeconds = 900, idleMs = 2000, drainMaxMs = 20000, perProcess = PER_PROCESS, wildcard = false, recover = false,
-    stormGroup = 0 }) {
+    stormGroup = 0, tokensFile = null, clientPrefix = wildcard ? 'w' : 'c' }) {
     this.count = count;
     this.orders = orders;
     this.drivers = sizes.length;
@@ -160,9 +160,15 @@ class Subscribers {
       }
       if (splitPercent >= 0) args.push('--split-percent', String(splitPercent), '--split-salt', 'ficus');
       // Every subscriber follows order:* and expects every event (group 1).
-      if (wildcard) args.push('--wildcard', '1', '--client-prefix', 'w');
+      if (wildcard) args.push('--wildcard', '1');
+      // client_id = <prefix><i>: a second fleet beside the first takes its
+      // own identities.
+      args.push('--client-prefix', clientPrefix);
       // Positions (recover=1), for the storm command (bench/scenarios/history.js).
       if (recover) args.push('--recover', '1');
+      // Line i: subscriber i's token (bench/lib/tokens.js), for a gateway
+      // started with --auth-secret.
+      if (tokensFile) args.push('--tokens-file', tokensFile);
       // The first stormGroup subscribers (spread over the processes) are
       // the ones a `storm` command drops: latency group 1.
       if (stormGroup > 0) args.push('--storm-group', String(Math.round((stormGroup * n) / count)));

@@ -9,7 +9,8 @@
 //                --fanout-every M divides i also driver:d<j> (j from the
 //                cumulative --driver-sizes list). Connects at
 //                --connect-rate per second (at most --max-inflight
-//                handshakes at once) from 127.0.0.2.. (--src-ips), prints
+//                handshakes at once) from 127.0.0.2.. (--src-ips), with
+//                line i of --tokens-file as ?token= if given, prints
 //                {"type":"connected",...}, then:
 //                  phase <id> <publishers>    reset counters (ack: "phase")
 //                  expect <id> <sent_0> ...   wait for the events the

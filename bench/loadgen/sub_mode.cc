@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -14,6 +15,18 @@
 
 namespace lg {
 namespace {
+
+// The lines of `path`; exits when it cannot be read.
+std::vector<std::string> readLines(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    std::fprintf(stderr, "ficus_loadgen: cannot read %s\n", path.c_str());
+    std::exit(2);
+  }
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
 
 uint64_t countCongruent(uint64_t sent, uint64_t r, uint64_t m) {
   return sent > r ? (sent - 1 - r) / m + 1 : 0;
@@ -46,6 +59,11 @@ class SubscriberMode final : public Engine {
     std::string prefix = a.str("client-prefix", "c");
     std::string path = a.str("path", "/ws");
     recover_ = a.has("recover");
+    // One token per line, line i for subscriber i (global index), sent as
+    // ?token= to a gateway started with --auth-secret.
+    const std::vector<std::string> tokens =
+        a.has("tokens-file") ? readLines(a.str("tokens-file", ""))
+                             : std::vector<std::string>();
     // The first storm-group subscribers of this process are the ones the
     // storm command drops: latency group 1 from the start, so the other
     // group holds only those that stay connected.
@@ -80,6 +98,15 @@ class SubscriberMode final : public Engine {
       if (c.driver >= 0) c.target += ",driver:d" + std::to_string(c.driver);
       c.target += "&client_id=" + id;
       if (recover_) c.target += "&recover=1";
+      if (!tokens.empty()) {
+        if (idx >= tokens.size()) {
+          std::fprintf(stderr,
+                       "ficus_loadgen: --tokens-file has no line %llu\n",
+                       static_cast<unsigned long long>(idx));
+          std::exit(2);
+        }
+        c.target += "&token=" + tokens[idx];
+      }
       if (split >= 0)
         c.group = routerBucket(id, salt) < static_cast<unsigned>(split) ? 1 : 0;
       if (wildcard_) c.group = 1;

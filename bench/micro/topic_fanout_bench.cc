@@ -170,4 +170,37 @@ void BM_FanOutBatchOfOrders(benchmark::State& state) {
 }
 BENCHMARK(BM_FanOutBatchOfOrders);
 
+// The index alone, per event topic, with wildcard subscriptions present:
+// 10,000 order topics subscribed exactly, plus range(0) prefixes (one of
+// them "order:*", the others "zone<i>:*" on other branches of the tree).
+// The walk follows the event's topic, so its cost must not grow with the
+// number of prefixes (issue 18: O(topics of the event) per event).
+void BM_ForEachMatchWithPrefixes(benchmark::State& state) {
+  const auto prefixes = static_cast<size_t>(state.range(0));
+  ficus::TopicIndex index;
+  std::vector<FakeConnection> subs(10000);
+  std::vector<std::string> topics;
+  for (size_t i = 0; i < subs.size(); ++i) {
+    topics.push_back("order:o" + std::to_string(i));
+    index.subscribe(subs[i], topics.back());
+  }
+  std::vector<FakeConnection> dashboards(prefixes);
+  for (size_t i = 0; i < prefixes; ++i) {
+    index.subscribe(dashboards[i],
+                    i == 0 ? "order:*" : "zone" + std::to_string(i) + ":*");
+  }
+  size_t next = 0;
+  size_t reached = 0;
+  for (auto _ : state) {
+    index.forEachMatch(topics[next], [&](const ficus::TopicEntry& entry) {
+      reached += entry.subscribers.size();
+    });
+    if (++next == topics.size()) next = 0;
+  }
+  benchmark::DoNotOptimize(reached);
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+  state.SetLabel("items = event topics");
+}
+BENCHMARK(BM_ForEachMatchWithPrefixes)->Arg(0)->Arg(1)->Arg(100)->Arg(10000);
+
 }  // namespace

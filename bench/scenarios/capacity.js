@@ -10,7 +10,10 @@
 // is idle (tens of seconds later), not on a forced GC. That last figure is
 // what a gateway holding N idle connections costs in the steady state.
 // The native core alone (native/tools/ficus_server, no Node) is measured
-// beside the two gateways as a reference for the core's own cost.
+// beside the two gateways as a reference for the core's own cost, and the
+// native gateway once more with --auth-secret ("native, granted"): every
+// subscriber presents a JWT, so each connection carries a Grant (its order
+// topic as the one pattern it may subscribe to) and an expiry timer.
 
 const path = require('node:path');
 const { interleaved, withGateway, runStandalone } = require('../lib/scenario');
@@ -18,6 +21,7 @@ const { Subscribers } = require('../lib/loadgen');
 const { readProc } = require('../lib/proc');
 const { sleep, CoreServer, ROOT } = require('../lib/gateway');
 const { spreadOf } = require('../lib/stats');
+const { writeTokens, removeTokens } = require('../lib/tokens');
 
 const CONFIG = {
   full: { sizes: [5000, 10000, 19000], connectRate: 4000, settleMs: 3000, quietMs: 30000 },
@@ -25,13 +29,19 @@ const CONFIG = {
 };
 
 const GC_HOOK = path.join(ROOT, 'bench', 'lib', 'gc-hook.js');
+const AUTH_SECRET = 'capacity-bench-secret';
+const SERVERS = [
+  { name: 'legacy', nativePercent: 0 },
+  { name: 'native', nativePercent: 100 },
+  { name: 'native, granted', nativePercent: 100, authSecret: AUTH_SECRET },
+];
 
 // Connects `size` idle subscribers to the server `pid` listens on `port`;
 // `extra(open)` adds figures while they are still connected.
-async function measure(cfg, { server, rep, size, pid, port }, extra = async () => ({})) {
+async function measure(cfg, { server, rep, size, pid, port, tokensFile = null }, extra = async () => ({})) {
   await sleep(1000);
   const idle = readProc(pid);
-  const subs = new Subscribers({ port, count: size, connectRate: cfg.connectRate, serverPid: pid });
+  const subs = new Subscribers({ port, count: size, connectRate: cfg.connectRate, serverPid: pid, tokensFile });
   try {
     const c = await subs.connected(Math.ceil(size / cfg.connectRate) * 1000 + 90000);
     await sleep(cfg.settleMs);
@@ -63,10 +73,19 @@ function logRun(ctx, cfg, r) {
     `${r.failed ? `, failed ${r.failed} ${JSON.stringify(r.failures)}` : ''}`);
 }
 
-function measureGateway(ctx, cfg, server, rep, size) {
+async function measureGateway(ctx, cfg, server, rep, size) {
+  const tokensFile = server.authSecret ? await writeTokens({ secret: server.authSecret, count: size }) : null;
+  try {
+    return await measureGatewayWith(ctx, cfg, server, rep, size, tokensFile);
+  } finally {
+    removeTokens(tokensFile);
+  }
+}
+
+function measureGatewayWith(ctx, cfg, server, rep, size, tokensFile) {
   return withGateway(ctx, server, async (gw) => {
     const gc0 = await gw.gcReport();
-    return measure(cfg, { server: server.name, rep, size, pid: gw.pid, port: gw.port }, async ({ idle, per }) => {
+    return measure(cfg, { server: server.name, rep, size, pid: gw.pid, port: gw.port, tokensFile }, async ({ idle, per }) => {
       const stats = await gw.stats(30000);
       const gc1 = await gw.gcReport();
       await sleep(1000);
@@ -86,7 +105,7 @@ function measureGateway(ctx, cfg, server, rep, size) {
         pathConnections: { native: stats.paths.native.connections, legacy: stats.paths.legacy.connections },
       };
     });
-  }, { nodeFlags: ['--expose-gc', '--require', GC_HOOK] });
+  }, { nodeFlags: ['--expose-gc', '--require', GC_HOOK], authSecret: server.authSecret ?? null });
 }
 
 async function measureCore(ctx, cfg, rep, size) {
@@ -111,9 +130,9 @@ async function run(ctx) {
     for (const size of cfg.sizes) record(await measureGateway(ctx, cfg, server, rep, size));
     // The core alone, once per repetition, right after the native gateway.
     if (server.name === 'native') for (const size of cfg.sizes) record(await measureCore(ctx, cfg, rep, size));
-  });
+  }, SERVERS);
   const summary = [];
-  for (const server of ['legacy', 'native', 'core alone']) {
+  for (const server of [...SERVERS.map((s) => s.name), 'core alone']) {
     for (const size of cfg.sizes) {
       const rs = runs.filter((r) => r.server === server && r.size === size);
       if (rs.length === 0) continue;
