@@ -246,6 +246,7 @@ class Router extends EventEmitter {
     this.server.off('upgrade', this.listener);
     this.drainer.stop();
     this.rebalancer.stop();
+    this.upgradeRate.stop();
     this.host.detached();
   }
 

@@ -6,10 +6,13 @@
 // allowance by claiming its key). Past either, the upgrade is answered 503
 // with a Retry-After header (docs/operations.md, "Limits and defaults").
 
+const { performance } = require('node:perf_hooks');
 const { TokenBucket } = require('./token-bucket');
 
 // Identities tracked at once. A bucket is forgotten once it is full again
-// (swept at most once a second, O(table) then), so the table holds roughly
+// (swept at most once a second, O(table) then: on the next upgrade, or by a
+// timer while the table is not empty, so that a gateway whose upgrades have
+// stopped does not keep a bucket per client it accepted), so the table holds roughly
 // the identities seen in the last few seconds, and the gateway brake bounds
 // how many those are. Past this size (an attacker with that many valid
 // identities within seconds, or a brake set very high) a new identity is
@@ -38,6 +41,13 @@ class UpgradeRate {
       : { perSecond: options.maxIdentityUpgradesPerSecond, burst: options.identityUpgradeBurst };
     this.identities = new Map(); // identity -> TokenBucket
     this.sweptMs = nowMs;
+    this.sweepTimer = null;
+  }
+
+  // Stops the sweep timer (the router was detached).
+  stop() {
+    clearTimeout(this.sweepTimer);
+    this.sweepTimer = null;
   }
 
   // An upgrade for this router: null when it may go on, else the
@@ -56,6 +66,7 @@ class UpgradeRate {
       if (this.identities.size >= MAX_TRACKED_IDENTITIES) return null;
       bucket = new TokenBucket(this.identityRate, nowMs);
       this.identities.set(identity, bucket);
+      this.#armSweep();
     }
     return this.#admit(bucket, this.identityRate, nowMs);
   }
@@ -68,6 +79,18 @@ class UpgradeRate {
     bucket.refill(rate, nowMs);
     if (bucket.take()) return null;
     return retryAfterSeconds(bucket.msUntilToken(rate), this.retryAfterMs);
+  }
+
+  // Sweeps again a second from now while buckets are left; unref'd, so it
+  // never keeps the process alive.
+  #armSweep() {
+    if (this.sweepTimer !== null) return;
+    this.sweepTimer = setTimeout(() => {
+      this.sweepTimer = null;
+      this.#sweep(performance.now());
+      if (this.identities.size > 0) this.#armSweep();
+    }, SWEEP_INTERVAL_MS);
+    this.sweepTimer.unref();
   }
 
   #sweep(nowMs) {

@@ -131,6 +131,10 @@ function evaluate(r) {
     }
   }
   if (r.capacity) {
+    // When the quiet figure was read (older results: a fixed wait).
+    const quietWhen = (sum) => (sum.quietAfterMs && sum.quietAfterMs.median !== null
+      ? `, ${Math.round(sum.quietAfterMs.median / 1000)} s after the GC`
+      : ` ${r.capacity.config.quietMs / 1000} s after connecting`);
     const sizes = r.capacity.config.sizes;
     const top = sizes[sizes.length - 1];
     const c = find(r.capacity.summary, (s) => s.server === 'native' && s.size === top);
@@ -139,7 +143,7 @@ function evaluate(r) {
       // The steady state (quiet) when measured, else right after connecting.
       const quiet = c.bytesPerConnectionQuiet && c.bytesPerConnectionQuiet.median !== null;
       const b = quiet ? c.bytesPerConnectionQuiet.median : c.bytesPerConnection.median;
-      add(`native ≤ 1 KB RSS per connection at ${rate(top)}`, `${fmt.int(b)} B for the gateway process ${quiet ? `${r.capacity.config.quietMs / 1000} s after connecting` : 'right after connecting'}` +
+      add(`native ≤ 1 KB RSS per connection at ${rate(top)}`, `${fmt.int(b)} B for the gateway process ${quiet ? `once quiet${quietWhen(c)}` : 'right after connecting'}` +
         `${quiet ? ` (${fmt.int(c.bytesPerConnection.median)} B right after connecting, before V8 gave its grown young generation back)` : ''}` +
         `${c.bytesPerConnectionAfterGc.median !== null ? ` (${fmt.int(c.bytesPerConnectionAfterGc.median)} B after a full GC)` : ''}` +
         `${core ? `; the core alone (ficus_server): ${fmt.int(core.bytesPerConnection.median)} B` : ''}`, b <= 1024, '', [b]);
@@ -152,7 +156,7 @@ function evaluate(r) {
       const b = quiet ? g.bytesPerConnectionQuiet.median : g.bytesPerConnection.median;
       const plain = c && (quiet ? c.bytesPerConnectionQuiet.median : c.bytesPerConnection.median);
       add(`native with a Grant and an expiry per connection ≤ 1 KB RSS per connection at ${rate(top)}`,
-        `${fmt.int(b)} B${quiet ? ` ${r.capacity.config.quietMs / 1000} s after connecting` : ''}${plain ? ` (without grants ${fmt.int(plain)} B)` : ''}`,
+        `${fmt.int(b)} B${quiet ? ` once quiet${quietWhen(g)}` : ''}${plain ? ` (without grants ${fmt.int(plain)} B, same run)` : ''}`,
         b <= 1024, '', [b]);
     }
   }
@@ -733,7 +737,7 @@ function build() {
       'A fresh gateway per size. RSS idle is before any client connects; RSS with N after all N connected and a settle of ' +
         `${r.capacity.config.settleMs / 1000} s; bytes per connection = (RSS with N − RSS idle) / N. Then the gateway runs a full garbage collection ` +
         '(it is started with `--expose-gc --require bench/lib/gc-hook.js`, which does it on SIGUSR2): "after full GC" is the RSS left, "JS heap kept" the growth of V8\'s used heap per connection. ' +
-        `At the largest size the gateway is then left alone for ${(r.capacity.config.quietMs || 0) / 1000} s and read once more ("quiet"): the burst of upgrades grows V8's young generation, which V8 returns only when its memory reducer finds the process idle, not on a forced GC; the quiet figure is the steady-state cost of holding the connections, and the one the target is checked against. ` +
+        `At the largest size the gateway is then left alone and read once more ("quiet"): the burst of upgrades grows V8's young generation, which V8 returns only when its memory reducer finds the process idle (20 to 50 s later, varying from run to run), not on a forced GC; so RSS is polled until it has fallen by half of what the connections added, read again 4 s later, or at most ${(r.capacity.config.quietMs || 0) / 1000} s after the GC. The quiet figure is the steady-state cost of holding the connections, and the one the target is checked against. ` +
         '"core alone" is the native core without Node (`native/tools/ficus_server`, its own listener), the floor the native path builds on. ' +
         '"native, granted" is the native gateway started with `--auth-secret`: every subscriber presents its own JWT (bench/lib/tokens.js), so each connection holds a Grant (its order topic, the one pattern it may subscribe to) and an expiry timer; its handshakes include verifying the token. ' +
         `"Connect all" is the time to open all N at the bounded rate (≤ ${fmt.int(r.capacity.config.connectRate)}/s, at most 256 handshakes in flight per load-generator process); ` +

@@ -4,10 +4,10 @@
 // bytes each connection costs, and how long connecting took. Then a forced
 // full GC (bench/lib/gc-hook.js, preloaded) tells the memory the
 // connections keep from the garbage their handshakes left in V8's heap.
-// At the largest size the gateway is then left quiet for quietMs and its
+// At the largest size the gateway is then left quiet (up to quietMs) and its
 // RSS read again: a burst of upgrades grows V8's young generation, and V8
 // gives those pages back only when its memory reducer decides the process
-// is idle (tens of seconds later), not on a forced GC. That last figure is
+// is idle (tens of seconds later), not on a forced GC (quietRss below). That last figure is
 // what a gateway holding N idle connections costs in the steady state.
 // The native core alone (native/tools/ficus_server, no Node) is measured
 // beside the two gateways as a reference for the core's own cost, and the
@@ -24,7 +24,7 @@ const { spreadOf } = require('../lib/stats');
 const { writeTokens, removeTokens } = require('../lib/tokens');
 
 const CONFIG = {
-  full: { sizes: [5000, 10000, 19000], connectRate: 4000, settleMs: 3000, quietMs: 30000 },
+  full: { sizes: [5000, 10000, 19000], connectRate: 4000, settleMs: 3000, quietMs: 120000 },
   quick: { sizes: [1000, 2000], connectRate: 4000, settleMs: 1500, quietMs: 0 },
 };
 
@@ -65,10 +65,29 @@ async function measure(cfg, { server, rep, size, pid, port, tokensFile = null },
   }
 }
 
+// RSS once V8's memory reducer has given the young generation back: it
+// runs when it finds the process idle, some tens of seconds after the
+// burst (measured 20 to 50 s at 19,000, varying from run to run, so a fixed
+// wait reads it before or after by chance). Polls until RSS has fallen by
+// half of what the connections added (then reads again after a settle), or
+// until maxMs: the figure and when it was read.
+async function quietRss(pid, idle, afterGc, maxMs) {
+  const start = Date.now();
+  const added = afterGc.rss - idle.rss;
+  while (Date.now() - start < maxMs) {
+    await sleep(2000);
+    if (readProc(pid).rss - idle.rss < added / 2) {
+      await sleep(4000);
+      break;
+    }
+  }
+  return { rss: readProc(pid).rss, afterMs: Date.now() - start };
+}
+
 function logRun(ctx, cfg, r) {
   ctx.log(`  capacity ${r.server} n=${r.size} rep ${r.rep + 1}: open ${r.open}/${r.size}, RSS ${(r.rssIdle / 2 ** 20).toFixed(1)} → ${(r.rssWithN / 2 ** 20).toFixed(1)} MiB ` +
     `(${r.bytesPerConnection} B/conn${r.bytesPerConnectionAfterGc !== undefined ? `; after a full GC ${r.bytesPerConnectionAfterGc} B/conn, JS heap kept ${r.jsHeapPerConnection} B/conn` : ''}` +
-    `${r.bytesPerConnectionQuiet ? `; quiet ${cfg.quietMs / 1000} s later ${r.bytesPerConnectionQuiet} B/conn` : ''}), ` +
+    `${r.bytesPerConnectionQuiet ? `; quiet ${Math.round(r.quietAfterMs / 1000)} s later ${r.bytesPerConnectionQuiet} B/conn` : ''}), ` +
     `connected in ${r.connectElapsedMs} ms (handshake P50 ${r.connect.p50} ms, P99 ${r.connect.p99} ms)` +
     `${r.failed ? `, failed ${r.failed} ${JSON.stringify(r.failures)}` : ''}`);
 }
@@ -90,15 +109,12 @@ function measureGatewayWith(ctx, cfg, server, rep, size, tokensFile) {
       const gc1 = await gw.gcReport();
       await sleep(1000);
       const afterGc = readProc(gw.pid);
-      let quiet = null;
-      if (cfg.quietMs > 0 && size === Math.max(...cfg.sizes)) {
-        await sleep(cfg.quietMs);
-        quiet = readProc(gw.pid);
-      }
+      const quiet = cfg.quietMs > 0 && size === Math.max(...cfg.sizes) ? await quietRss(gw.pid, idle, afterGc, cfg.quietMs) : null;
       return {
         rssAfterGc: afterGc.rss,
         bytesPerConnectionAfterGc: per(afterGc.rss - idle.rss),
         rssQuiet: quiet ? quiet.rss : null,
+        quietAfterMs: quiet ? quiet.afterMs : null,
         bytesPerConnectionQuiet: quiet ? per(quiet.rss - idle.rss) : null,
         jsHeapPerConnection: per(gc1.after.heapUsed - gc0.after.heapUsed),
         heapTotalWithN: gc1.before.heapTotal,
@@ -145,6 +161,7 @@ async function run(ctx) {
         bytesPerConnection: spreadOf(rs, (r) => r.bytesPerConnection),
         bytesPerConnectionAfterGc: spreadOf(rs, (r) => r.bytesPerConnectionAfterGc),
         bytesPerConnectionQuiet: spreadOf(rs, (r) => r.bytesPerConnectionQuiet),
+        quietAfterMs: spreadOf(rs, (r) => r.quietAfterMs),
         jsHeapPerConnection: spreadOf(rs, (r) => r.jsHeapPerConnection),
         connectElapsedMs: spreadOf(rs, (r) => r.connectElapsedMs),
         connectP50: spreadOf(rs, (r) => r.connect.p50),

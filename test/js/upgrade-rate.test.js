@@ -137,6 +137,21 @@ test('the identity table is bounded, and forgets identities whose bucket is full
   expect(brake.admitIdentity('late', 1000)).toBe(1);
   expect(brake.admitIdentity('late', 1400)).toBe(1);
   expect(brake.admitIdentity('late', 1500)).toBeNull();
+  brake.stop();
+});
+
+test('once upgrades stop, a timer forgets the buckets that are full again', async () => {
+  const options = {
+    maxUpgradesPerSecond: 0, upgradeBurst: 1, maxIdentityUpgradesPerSecond: 2, identityUpgradeBurst: 5, retryAfterMs: [1000, 1000],
+  };
+  const { performance } = require('node:perf_hooks');
+  const brake = new UpgradeRate(options, performance.now());
+  for (let i = 0; i < 100; i += 1) expect(brake.admitIdentity(`id${i}`, performance.now())).toBeNull();
+  expect(brake.trackedIdentities).toBe(100);
+  // Each spent one token, back 0.5 s later; no upgrade comes after them.
+  await until(() => brake.trackedIdentities === 0, 5000);
+  expect(brake.sweepTimer).toBeNull();
+  brake.stop();
 });
 
 test('Retry-After: whole seconds, at least until a token is back, jittered within retryAfterMs', () => {

@@ -19,7 +19,7 @@ namespace {
 using Verdict = AccessState::Verdict;
 
 TEST(AccessStateTest, AsksOnceWaitsRemembersAndBoundsThePending) {
-  AccessState s(100, AccessState::kNever);
+  AccessState s(100);
   EXPECT_EQ(s.check("a", 0), Verdict::kAsk);
   EXPECT_EQ(s.check("a", 0), Verdict::kWaiting);
   EXPECT_EQ(s.nextDeadlineMs(), 100u);
@@ -41,19 +41,18 @@ TEST(AccessStateTest, AsksOnceWaitsRemembersAndBoundsThePending) {
   EXPECT_EQ(s.check("a", 200), Verdict::kAsk);
 }
 
-TEST(AccessStateTest, RemembersAtMostKMaxAnswersAndExpires) {
-  AccessState s(100, 500);
+TEST(AccessStateTest, RemembersAtMostKMaxAnswers) {
+  AccessState s(100);
   for (size_t i = 0; i <= AccessState::kMaxAnswers; ++i) {
     const std::string topic = "t" + std::to_string(i);
     ASSERT_EQ(s.check(topic, 0), Verdict::kAsk);
     ASSERT_TRUE(s.answer(topic, false));
   }
   EXPECT_EQ(s.answerCount(), AccessState::kMaxAnswers);
+  EXPECT_EQ(s.nextDeadlineMs(), AccessState::kNever);  // none pending
   EXPECT_EQ(s.check("t0", 0), Verdict::kAsk);  // the oldest was forgotten
   EXPECT_EQ(s.check("t1", 0), Verdict::kRefused);
-  EXPECT_FALSE(s.expired(499));
-  EXPECT_TRUE(s.expired(500));
-  EXPECT_EQ(AccessState(0, 1).check("x", 0), Verdict::kRefused);  // no hook
+  EXPECT_EQ(AccessState(0).check("x", 0), Verdict::kRefused);  // no hook
 }
 
 constexpr const char* kRequest =

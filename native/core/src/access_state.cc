@@ -34,7 +34,7 @@ void AccessState::cancel(std::string_view topic) {
 }
 
 uint64_t AccessState::nextDeadlineMs() const noexcept {
-  uint64_t next = expires_at_ms_;
+  uint64_t next = kNever;
   for (const Pending& p : pending_) next = std::min(next, p.deadline_ms);
   return next;
 }

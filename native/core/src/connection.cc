@@ -80,8 +80,10 @@ void Connection::setState(ConnectionState state) {
 
 uint64_t Connection::deadlineMs() const noexcept {
   const uint64_t due = stateDeadlineMs();
-  if (state_ != ConnectionState::kOpen || !access_) return due;
-  return std::min(due, access_->nextDeadlineMs());
+  if (state_ != ConnectionState::kOpen) return due;
+  const uint64_t credentials = std::min(
+      expires_at_ms_, access_ ? access_->nextDeadlineMs() : kNoExpiry);
+  return std::min(due, credentials);
 }
 
 uint64_t Connection::stateDeadlineMs() const noexcept {
@@ -160,12 +162,11 @@ void Connection::upgrade(const UpgradeRequest& request,
     rejectHandshake(500, error);
     return;
   }
-  if (!request.publisher &&
-      (request.authorize_timeout_ms != 0 || request.expires_in_ms != 0)) {
-    access_ = std::make_unique<AccessState>(
-        request.authorize_timeout_ms,
-        request.expires_in_ms == 0 ? AccessState::kNever
-                                   : host_.nowMs() + request.expires_in_ms);
+  if (!request.publisher && request.authorize_timeout_ms != 0) {
+    access_ = std::make_unique<AccessState>(request.authorize_timeout_ms);
+  }
+  if (!request.publisher && request.expires_in_ms != 0) {
+    expires_at_ms_ = host_.nowMs() + request.expires_in_ms;
   }
   sendControl(buildAcceptResponse(request.key));
   setState(ConnectionState::kOpen);
@@ -296,14 +297,9 @@ void Connection::authorizeAnswered(const std::string& topic, bool allowed) {
 
 void Connection::updateGrant(GrantUpdateCommand& update) {
   if (state_ != ConnectionState::kOpen || publisher_) return;
-  const uint64_t expires = update.expires_in_ms == 0
-                               ? AccessState::kNever
-                               : host_.nowMs() + update.expires_in_ms;
-  if (access_) {
-    access_->setExpiresAtMs(expires);
-  } else if (expires != AccessState::kNever) {
-    access_ = std::make_unique<AccessState>(0, expires);
-  }
+  expires_at_ms_ = update.expires_in_ms == 0
+                       ? kNoExpiry
+                       : host_.nowMs() + update.expires_in_ms;
   sendControl(encodeFrame(Opcode::kText, update.answer));
   if (update.replace_allow) {
     GrantMatcher next;  // unrestricted unless the new grant restricts
@@ -811,12 +807,13 @@ void Connection::consume(size_t bytes) {
 
 // ---------------------------------------------------------------- deadlines
 
-bool Connection::onAccessDeadline(uint64_t now_ms) {
-  if (access_->expired(now_ms)) {
+bool Connection::onCredentialDeadline(uint64_t now_ms) {
+  if (now_ms >= expires_at_ms_) {
     host_.mutableMetrics().grants_expired.add();
     close(close_code::kTokenExpired, close_reason::kTokenExpired);
     return true;
   }
+  if (!access_) return false;
   // A hook that did not answer in time (or whose question the outbox
   // dropped) refuses.
   access_->expirePending(
@@ -825,11 +822,10 @@ bool Connection::onAccessDeadline(uint64_t now_ms) {
 }
 
 void Connection::onDeadline(uint64_t now_ms) {
-  if (state_ == ConnectionState::kOpen && access_ && onAccessDeadline(now_ms)) {
-    return;
-  }
+  if (state_ == ConnectionState::kOpen && onCredentialDeadline(now_ms)) return;
   if (now_ms < stateDeadlineMs()) {
-    // It moved later (a read) since it was filed, or access_'s was due.
+    // It moved later (a read) since it was filed, or the credentials' was
+    // due.
     scheduleDeadline();
   } else if (state_ == ConnectionState::kOpen && ping_sent_ms_ == 0) {
     // Heartbeat: nothing came in for ping_interval_ms.

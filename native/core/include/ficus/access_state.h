@@ -1,7 +1,6 @@
 #pragma once
-// What a connection's credentials add to its grant's patterns: a time they
-// expire, and topics outside the patterns that the embedder's authorize
-// hook decides. The hook runs on the embedder's thread, so asking it is a
+// What the embedder's authorize hook adds to a connection's grant: topics
+// outside the patterns that the hook decides. The hook runs on the embedder's thread, so asking it is a
 // notification out and an answer back by command; meanwhile the topic is
 // pending (never subscribed, so no event for it goes out), at most
 // kMaxPending per connection, each with a deadline after which it counts
@@ -9,8 +8,9 @@
 // once per topic per connection.
 //
 // A pure value: no I/O, no clock of its own (times are the loop's
-// milliseconds, passed in). A Connection owns one only when it has an
-// expiry or a hook, so other connections pay one null pointer.
+// milliseconds, passed in). A Connection owns one only when a hook may
+// widen its grant, so other connections pay one null pointer (an expiry is
+// the Connection's own 8 bytes).
 
 #include <cstddef>
 #include <cstdint>
@@ -30,12 +30,10 @@ class AccessState {
   static constexpr size_t kMaxAnswers = 64;
   static constexpr uint64_t kNever = UINT64_MAX;
 
-  // `authorize_timeout_ms`: 0 when no hook decides (every topic outside the
-  // patterns is refused); `expires_at_ms`: kNever when the grant has no
-  // expiry.
-  AccessState(uint32_t authorize_timeout_ms, uint64_t expires_at_ms) noexcept
-      : authorize_timeout_ms_(authorize_timeout_ms),
-        expires_at_ms_(expires_at_ms) {}
+  // `authorize_timeout_ms`: how long the hook may take to answer (0: no
+  // hook decides, every topic outside the patterns is refused).
+  explicit AccessState(uint32_t authorize_timeout_ms) noexcept
+      : authorize_timeout_ms_(authorize_timeout_ms) {}
 
   enum class Verdict : uint8_t {
     kAllowed,  // the hook allowed it before
@@ -69,12 +67,7 @@ class AccessState {
   // A refresh changed the permissions: earlier answers no longer hold.
   void forgetAnswers() noexcept { answers_.clear(); }
 
-  uint64_t expiresAtMs() const noexcept { return expires_at_ms_; }
-  void setExpiresAtMs(uint64_t ms) noexcept { expires_at_ms_ = ms; }
-  bool expired(uint64_t now_ms) const noexcept {
-    return now_ms >= expires_at_ms_;
-  }
-  // The nearest of the expiry and the pending topics' deadlines.
+  // The nearest of the pending topics' deadlines (kNever when none is).
   uint64_t nextDeadlineMs() const noexcept;
   size_t pendingCount() const noexcept { return pending_.size(); }
   size_t answerCount() const noexcept { return answers_.size(); }
@@ -90,7 +83,6 @@ class AccessState {
   };
 
   const uint32_t authorize_timeout_ms_;
-  uint64_t expires_at_ms_;
   std::vector<Pending> pending_;
   std::vector<Answer> answers_;  // oldest first
 };

@@ -129,6 +129,7 @@ class Connection final : public Subscriber,
 
  private:
   static constexpr unsigned kMaxIov = 64;
+  static constexpr uint64_t kNoExpiry = UINT64_MAX;
 
   struct OutItem {
     FrameRef* ref;
@@ -174,7 +175,7 @@ class Connection final : public Subscriber,
   void revokeDisallowed();
   // The credentials' expiry and the hook's deadlines; true when it closed
   // the connection.
-  bool onAccessDeadline(uint64_t now_ms);
+  bool onCredentialDeadline(uint64_t now_ms);
   void sendControl(std::string bytes);
   // fd_ from tcp_ on first use; false when the handle has none.
   bool resolveFd() noexcept;
@@ -222,9 +223,11 @@ class Connection final : public Subscriber,
   // What the client may subscribe to: unrestricted (8 bytes, no heap)
   // unless the embedder's grant restricted it at upgrade.
   GrantMatcher grant_;
-  // Expiry and the authorize hook's pending topics and answers: only for
-  // connections whose credentials expire or that a hook may widen.
+  // The authorize hook's pending topics and answers: only for connections
+  // a hook may widen.
   std::unique_ptr<AccessState> access_;
+  // When the credentials expire (loop milliseconds), kNoExpiry if never.
+  uint64_t expires_at_ms_ = kNoExpiry;
   uint64_t state_since_ms_ = 0;
   uint64_t last_rx_ms_ = 0;
   uint64_t ping_sent_ms_ = 0;  // 0 = no ping outstanding
