@@ -180,9 +180,9 @@ function labelText(labels) {
   return parts.length ? `{${parts.join(',')}}` : '';
 }
 
-function toPrometheus(stats) {
+function render(list) {
   const lines = [];
-  for (const f of families(stats)) {
+  for (const f of list) {
     lines.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);
     for (const s of f.samples) {
       lines.push(`${f.name}${s.suffix || ''}${labelText(s.labels)} ${Number.isFinite(s.value) ? s.value : 0}`);
@@ -191,4 +191,14 @@ function toPrometheus(stats) {
   return `${lines.join('\n')}\n`;
 }
 
-module.exports = { toPrometheus, families, LATENCY_BOUNDS_SECONDS };
+function toPrometheus(stats) {
+  return render(families(stats));
+}
+
+// The ficus_rollout_* series alone, for a plan run outside a dispatcher
+// (the example gateway's --workers primary): `rollouts` as in stats().
+function rolloutMetrics(rollouts) {
+  return rollouts.length > 0 ? render(rolloutFamilies(rollouts)) : '';
+}
+
+module.exports = { toPrometheus, rolloutMetrics, families, LATENCY_BOUNDS_SECONDS };

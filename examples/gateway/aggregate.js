@@ -3,6 +3,10 @@
 // gateway: /stats and /admin/* add the workers' figures up (and list each),
 // /metrics labels every worker's series with worker="N".
 
+// Not in the public API: the library's ficus_rollout_* series, for the plan
+// the primary runs (cluster-rollout.js).
+const { rolloutMetrics } = require('../../lib/prometheus');
+
 // Latencies and delays cannot be added: the worst worker's is reported.
 const MAX_KEYS = new Set(['p50', 'p90', 'p99', 'p999', 'max', 'msSinceLastTick', 'uptimeSeconds']);
 // The same on every worker, or null when they disagree.
@@ -37,6 +41,12 @@ function combine(values, key) {
   return out;
 }
 
+// The plan runs in the primary (cluster-rollout.js), on the /ws router of
+// every worker: router 0, as in a single gateway.
+function primaryRollouts(reply) {
+  return reply.primary.rollout ? [{ router: 0, ...reply.primary.rollout }] : [];
+}
+
 function answered(reply) {
   return reply.answers.filter((a) => a.error === undefined);
 }
@@ -49,9 +59,7 @@ function clusterStats(reply) {
   const workersRss = ok.reduce((a, w) => a + (w.value.gateway ? w.value.gateway.rssBytes : 0), 0);
   return {
     ...sum,
-    // The plan runs in the primary (cluster-rollout.js), on the /ws router
-    // of every worker: router 0, as in a single gateway.
-    rollouts: reply.primary.rollout ? [{ router: 0, ...reply.primary.rollout }] : [],
+    rollouts: primaryRollouts(reply),
     cluster: {
       workers: reply.answers.length,
       answering: ok.length,
@@ -98,7 +106,8 @@ function clusterMetrics(reply) {
     `ficus_gateway_cluster_resident_memory_bytes ${rssBytes}`,
   ];
   for (const [name, f] of families) lines.push(`# HELP ${name} ${f.help}`, `# TYPE ${name} ${f.type}`, ...f.samples);
-  return `${lines.join('\n')}\n`;
+  // The plan runs in the primary: its series once, without a worker label.
+  return `${lines.join('\n')}\n${rolloutMetrics(primaryRollouts(reply))}`;
 }
 
 // Every failed answer, in one sentence, or null.

@@ -105,6 +105,11 @@ test('one plan walks every worker to 100 on the figures of both', async () => {
   expect(body.plan.lastChecks.find((c) => c.name === 'threadHealth').figures).toMatchObject({ threads: 2, stalls: 0 });
   // /stats shows the primary's plan as a single gateway's shows its own.
   expect((await getJson('/stats')).body.rollouts).toEqual([expect.objectContaining({ router: 0, state: 'completed', stepPercent: 100 })]);
+  // And /metrics its series, once (no worker label: no worker runs it).
+  const metrics = await (await fetch(gw.http('/metrics'))).text();
+  expect(metrics).toContain('ficus_rollout_state{router="0",state="completed"} 1');
+  expect(metrics).toContain('ficus_rollout_step_percent{router="0"} 100');
+  expect(metrics.match(/^# TYPE ficus_rollout_state /gm)).toHaveLength(1);
   // Moved up with each step (rebalance): every client ends on native.
   await until(async () => (await getJson('/admin/rollout')).body.connections.native === 12, 20000, 'every client on native');
 });
