@@ -81,8 +81,8 @@ void Connection::setState(ConnectionState state) {
 uint64_t Connection::deadlineMs() const noexcept {
   const uint64_t due = stateDeadlineMs();
   if (state_ != ConnectionState::kOpen) return due;
-  const uint64_t credentials = std::min(
-      expires_at_ms_, access_ ? access_->nextDeadlineMs() : kNoExpiry);
+  const uint64_t credentials =
+      std::min(expires_at_ms_, access_ ? access_->nextDeadlineMs() : kNoExpiry);
   return std::min(due, credentials);
 }
 

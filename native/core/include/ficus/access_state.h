@@ -1,10 +1,10 @@
 #pragma once
 // What the embedder's authorize hook adds to a connection's grant: topics
-// outside the patterns that the hook decides. The hook runs on the embedder's thread, so asking it is a
-// notification out and an answer back by command; meanwhile the topic is
-// pending (never subscribed, so no event for it goes out), at most
-// kMaxPending per connection, each with a deadline after which it counts
-// as refused. Answers are remembered (kMaxAnswers), so the hook is asked
+// outside the patterns that the hook decides. The hook runs on the embedder's
+// thread, so asking it is a notification out and an answer back by command;
+// meanwhile the topic is pending (never subscribed, so no event for it goes
+// out), at most kMaxPending per connection, each with a deadline after which it
+// counts as refused. Answers are remembered (kMaxAnswers), so the hook is asked
 // once per topic per connection.
 //
 // A pure value: no I/O, no clock of its own (times are the loop's
