@@ -137,12 +137,14 @@ function evaluate(r) {
       : ` ${r.capacity.config.quietMs / 1000} s after connecting`);
     const sizes = r.capacity.config.sizes;
     const top = sizes[sizes.length - 1];
+    // The steady state (quiet) when measured, else right after connecting.
+    const isQuiet = (sum) => Boolean(sum.bytesPerConnectionQuiet) && sum.bytesPerConnectionQuiet.median !== null;
+    const steadyBytes = (sum) => (isQuiet(sum) ? sum.bytesPerConnectionQuiet.median : sum.bytesPerConnection.median);
     const c = find(r.capacity.summary, (s) => s.server === 'native' && s.size === top);
     const core = find(r.capacity.summary, (s) => s.server === 'core alone' && s.size === top);
     if (c) {
-      // The steady state (quiet) when measured, else right after connecting.
-      const quiet = c.bytesPerConnectionQuiet && c.bytesPerConnectionQuiet.median !== null;
-      const b = quiet ? c.bytesPerConnectionQuiet.median : c.bytesPerConnection.median;
+      const quiet = isQuiet(c);
+      const b = steadyBytes(c);
       add(`native ≤ 1 KB RSS per connection at ${rate(top)}`, `${fmt.int(b)} B for the gateway process ${quiet ? `once quiet${quietWhen(c)}` : 'right after connecting'}` +
         `${quiet ? ` (${fmt.int(c.bytesPerConnection.median)} B right after connecting, before V8 gave its grown young generation back)` : ''}` +
         `${c.bytesPerConnectionAfterGc.median !== null ? ` (${fmt.int(c.bytesPerConnectionAfterGc.median)} B after a full GC)` : ''}` +
@@ -152,11 +154,10 @@ function evaluate(r) {
     // stay within the same target.
     const g = find(r.capacity.summary, (s) => s.server === 'native, granted' && s.size === top);
     if (g) {
-      const quiet = g.bytesPerConnectionQuiet && g.bytesPerConnectionQuiet.median !== null;
-      const b = quiet ? g.bytesPerConnectionQuiet.median : g.bytesPerConnection.median;
-      const plain = c && (quiet ? c.bytesPerConnectionQuiet.median : c.bytesPerConnection.median);
+      const b = steadyBytes(g);
+      const plain = c && steadyBytes(c);
       add(`native with a Grant and an expiry per connection ≤ 1 KB RSS per connection at ${rate(top)}`,
-        `${fmt.int(b)} B${quiet ? ` once quiet${quietWhen(g)}` : ''}${plain ? ` (without grants ${fmt.int(plain)} B, same run)` : ''}`,
+        `${fmt.int(b)} B${isQuiet(g) ? ` once quiet${quietWhen(g)}` : ''}${plain ? ` (without grants ${fmt.int(plain)} B, same run)` : ''}`,
         b <= 1024, '', [b]);
     }
   }

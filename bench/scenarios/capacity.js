@@ -92,19 +92,11 @@ function logRun(ctx, cfg, r) {
     `${r.failed ? `, failed ${r.failed} ${JSON.stringify(r.failures)}` : ''}`);
 }
 
-async function measureGateway(ctx, cfg, server, rep, size) {
-  const tokensFile = server.authSecret ? await writeTokens({ secret: server.authSecret, count: size }) : null;
-  try {
-    return await measureGatewayWith(ctx, cfg, server, rep, size, tokensFile);
-  } finally {
-    removeTokens(tokensFile);
-  }
-}
-
-function measureGatewayWith(ctx, cfg, server, rep, size, tokensFile) {
+// `tokensFile`: subscribers' JWTs, for a server with an authSecret.
+function measureGateway(ctx, cfg, server, rep, size, tokensFile) {
   return withGateway(ctx, server, async (gw) => {
     const gc0 = await gw.gcReport();
-    return measure(cfg, { server: server.name, rep, size, pid: gw.pid, port: gw.port, tokensFile }, async ({ idle, per }) => {
+    return measure(cfg, { server: server.name, rep, size, pid: gw.pid, port: gw.port, tokensFile: server.authSecret ? tokensFile : null }, async ({ idle, per }) => {
       const stats = await gw.stats(30000);
       const gc1 = await gw.gcReport();
       await sleep(1000);
@@ -142,11 +134,18 @@ async function run(ctx) {
     logRun(ctx, cfg, r);
     runs.push(r);
   };
-  await interleaved(ctx, async (server, rep) => {
-    for (const size of cfg.sizes) record(await measureGateway(ctx, cfg, server, rep, size));
-    // The core alone, once per repetition, right after the native gateway.
-    if (server.name === 'native') for (const size of cfg.sizes) record(await measureCore(ctx, cfg, rep, size));
-  }, SERVERS);
+  // Minted once, for the largest size (line i is subscriber i's, whatever
+  // the size): every granted gateway of the run uses the same file.
+  const tokensFile = await writeTokens({ secret: AUTH_SECRET, count: Math.max(...cfg.sizes) });
+  try {
+    await interleaved(ctx, async (server, rep) => {
+      for (const size of cfg.sizes) record(await measureGateway(ctx, cfg, server, rep, size, tokensFile));
+      // The core alone, once per repetition, right after the native gateway.
+      if (server.name === 'native') for (const size of cfg.sizes) record(await measureCore(ctx, cfg, rep, size));
+    }, SERVERS);
+  } finally {
+    removeTokens(tokensFile);
+  }
   const summary = [];
   for (const server of [...SERVERS.map((s) => s.name), 'core alone']) {
     for (const size of cfg.sizes) {
