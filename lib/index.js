@@ -10,6 +10,7 @@ const { validateEventObject, decodeEvent } = require('./events');
 const { bucketOf } = require('./bucket');
 const { nativeAvailable } = require('./native-path');
 const { checks } = require('./rollout-checks');
+const v = require('./validate');
 
 module.exports = {
   createDispatcher,
@@ -23,7 +24,7 @@ module.exports = {
   checks,
   validateEvent(event) {
     if (typeof event !== 'string' && (event === null || typeof event !== 'object')) {
-      throw require('./validate').typeError('an event object, a JSON string or a Buffer', 'event', event);
+      throw v.typeError('an event object, a JSON string or a Buffer', 'event', event);
     }
     if (typeof event === 'string' || Buffer.isBuffer(event)) {
       const decoded = decodeEvent(event);
@@ -32,7 +33,6 @@ module.exports = {
     return validateEventObject(event);
   },
   bucketOf(identity, salt) {
-    const v = require('./validate');
     return bucketOf(v.string(identity, 'identity'), v.string(salt, 'salt'));
   },
   get nativeAvailable() {

@@ -623,15 +623,18 @@ function scaleSection(sc) {
     ["RSS the workers add per connection (quiet; right after connecting)", ...col((x) => `${fmt.int(x.bytesPerConnection)} B; ${fmt.int(x.bytesPerConnectionBeforeGc)} B`)],
     ['whole gateway with the cluster primary: RSS idle → with N (MiB), per connection', ...col((x) => `${mib(x.rssIdle)} → ${mib(x.rssWithN)}${x.bytesPerConnectionWithPrimary !== undefined ? `, ${fmt.int(x.bytesPerConnectionWithPrimary)} B` : ''}`)],
   ];
+  const cell = (p) => (p ? `${lat(p)} ms, ${pct(p.deliveredPct)} % delivered, ${fmt.int(p.lost)}/${fmt.int(p.dup)}/${fmt.int(p.ooo)} lost/dup/ooo, gateway ${cpu(p.gatewayCpuPct)} % CPU` : '–');
+  if (columns[0].warmup) {
+    rows.push([`warm-up, not measured for the target: ${fmt.int(columns[0].warmup.rate)} events/s for ${columns[0].warmup.durationMs / 1000} s on fresh workers: P50 / P99 / max`, ...columns.map((x) => cell(x.warmup))]);
+  }
   for (const ph of columns[0].phases) {
-    const cell = (p) => (p ? `${lat(p)} ms, ${pct(p.deliveredPct)} % delivered, ${fmt.int(p.lost)}/${fmt.int(p.dup)}/${fmt.int(p.ooo)} lost/dup/ooo, gateway ${cpu(p.gatewayCpuPct)} % CPU` : '–');
     rows.push([`${fmt.int(ph.rate)} events/s through Redis: P50 / P99 / max`, ...columns.map((x) => cell(x.phases.find((p) => p.rate === ph.rate)))]);
   }
   const lines = [`The example gateway as a Node cluster (\`WORKERS=${cfg.workers}\` behind one port, ${cfg.threads} native thread per worker, \`--redis-batch-ms ${cfg.redisBatchMs}\`` +
     `${cfg.maxSemiSpaceMb ? `, every process started with \`node --max-semi-space-size=${cfg.maxSemiSpaceMb}\` on both paths (why: docs/scaling.md)` : ''}) on a local \`redis-server\`, ` +
     'memory read after a full GC and 30 s of quiet, idle and with the connections; ' +
-    `${fmt.int(cfg.subscribers)} subscribers from several load-generator processes and source addresses at ≤ ${fmt.int(cfg.connectRate)}/s; events enter through one \`/publish\` connection, go to Redis and come back to every worker, ` +
-    `${cfg.durationMs / 1000} s per rate. One run per path (\`node bench/scenarios/scale.js\`, ${sc.mode} mode, finished ${String(sc.finishedAt).replace('T', ' ').replace(/\..*/, '')} UTC). docs/scaling.md explains the set-up.`, ''];
+    `${fmt.int(cfg.subscribers)} subscribers from ${cfg.perProcess ? fmt.int(Math.ceil(cfg.subscribers / cfg.perProcess)) : 'several'} load-generator processes and several source addresses at ≤ ${fmt.int(cfg.connectRate)}/s; events enter through one \`/publish\` connection, go to Redis and come back to every worker, ` +
+    `${cfg.durationMs / 1000} s per rate${cfg.warmupMs ? `, after ${cfg.warmupMs / 1000} s at the top rate that warm the workers up (its own row)` : ''}. One run per path (\`node bench/scenarios/scale.js\`, ${sc.mode} mode, finished ${String(sc.finishedAt).replace('T', ' ').replace(/\..*/, '')} UTC). docs/scaling.md explains the set-up.`, ''];
   const heading = (x) => ({
     native: `native (100 %)${x.redisMode ? `, Redis ${x.redisMode === 'stream' ? 'Stream' : 'pub/sub'}` : ''}`,
     'native-pubsub': 'native (100 %), Redis pub/sub',

@@ -37,8 +37,17 @@ const CONFIG = {
   // redisBatchMs: the gateway's --redis-batch-ms. Each worker wakes once per
   // Redis message; the publishing worker's turns (about one a millisecond at
   // these rates) would otherwise each be a message for all six.
-  full: { subscribers: 100000, workers: 6, threads: 1, connectRate: 5000, settleMs: 5000, quietMs: 30000, rates: [2000, 5000, 10000], durationMs: 10000, redisBatchMs: 5, maxSemiSpaceMb: 2, servers: ['native', 'legacy', 'native-pubsub'] },
-  quick: { subscribers: 6000, workers: 3, threads: 1, connectRate: 3000, settleMs: 2000, quietMs: 3000, rates: [2000], durationMs: 5000, redisBatchMs: 5, maxSemiSpaceMb: 2, servers: ['native', 'legacy', 'native-pubsub'] },
+  // warmupMs: before the measured phases, the target rate for this long,
+  // reported as the warm-up and not measured for the target. The first
+  // seconds of load on fresh workers are V8 compiling the hot path in seven
+  // processes at once on two cores: P99 0.3-2 s there, 35-60 ms in the same
+  // run's next phase at the same rate (bench/analysis.md).
+  // perProcess: subscribers per load-generator process. Each process costs
+  // its own wake-ups and scheduling on the two cores the gateway uses:
+  // 20 processes of 5,000 took 23.7-26 % CPU at 10,000 events/s, 8 of 12,500
+  // 16.7-18.1 % (under the 20,000 descriptors a process may hold).
+  full: { subscribers: 100000, workers: 6, threads: 1, connectRate: 5000, settleMs: 5000, quietMs: 30000, rates: [2000, 5000, 10000], durationMs: 10000, warmupMs: 5000, perProcess: 12500, redisBatchMs: 5, maxSemiSpaceMb: 2, servers: ['native', 'legacy', 'native-pubsub'] },
+  quick: { subscribers: 6000, workers: 3, threads: 1, connectRate: 3000, settleMs: 2000, quietMs: 3000, rates: [2000], durationMs: 5000, warmupMs: 2000, perProcess: 5000, redisBatchMs: 5, maxSemiSpaceMb: 2, servers: ['native', 'legacy', 'native-pubsub'] },
 };
 
 const TARGETS = { held: 100000, bytesPerConnection: 1536, p99Ms: 20 };
@@ -123,7 +132,7 @@ async function measure(ctx, server, redis, cfg) {
     await sleep(cfg.quietMs);
     const idle = sumProc(pids);
     ctx.log(`  ${server.name}: ${pids.length - 1} workers up, gateway RSS ${mib(idle.rss)} MiB idle; connecting ${cfg.subscribers} subscribers`);
-    const subs = new Subscribers({ port: gw.port, count: cfg.subscribers, connectRate: cfg.connectRate, serverPid: gw.pid, maxSeconds: 1800 });
+    const subs = new Subscribers({ port: gw.port, count: cfg.subscribers, perProcess: cfg.perProcess, connectRate: cfg.connectRate, serverPid: gw.pid, maxSeconds: 1800 });
     const pub = new Publisher({ port: gw.port, orders: cfg.subscribers, serverPid: gw.pid, maxSeconds: 1800 });
     return await using([subs, pub], async () => {
       const c = await subs.connected(Math.ceil(cfg.subscribers / cfg.connectRate) * 1000 + 120000);
@@ -147,6 +156,8 @@ async function measure(ctx, server, redis, cfg) {
         `(${perConnection(raw.workersRss, idle.workersRss)} right after connecting); with the primary ${mib(idle.rss)} -> ${mib(withN.rss)} MiB = ${bytesPerConnectionWithPrimary} B/connection`);
 
       await pub.ready();
+      const target = cfg.rates[cfg.rates.length - 1];
+      const warmup = cfg.warmupMs > 0 ? await phase(ctx, server, gw, subs, pub, pids, target, cfg.warmupMs, 'warm-up') : null;
       const phases = [];
       for (const rate of cfg.rates) phases.push(await phase(ctx, server, gw, subs, pub, pids, rate, cfg.durationMs));
       const r = phases[phases.length - 1]; // the target rate
@@ -177,6 +188,7 @@ async function measure(ctx, server, redis, cfg) {
         bytesPerConnectionWithPrimary,
         ...r,
         phases,
+        warmup,
       };
     });
   } catch (err) {
@@ -190,7 +202,7 @@ async function measure(ctx, server, redis, cfg) {
 // One rate for durationMs: latency, delivery, CPU of every gateway process,
 // and what each worker's bridge saw (a subscriber Redis cut off for falling
 // behind shows as a reconnect).
-async function phase(ctx, server, gw, subs, pub, pids, rate, durationMs) {
+async function phase(ctx, server, gw, subs, pub, pids, rate, durationMs, label = '') {
   const cpuBefore = sumProc(pids);
   const r = await runPhase({ gateway: gw, subs, pub, rate, durationMs });
   const cpuAfter = sumProc(pids);
@@ -204,7 +216,7 @@ async function phase(ctx, server, gw, subs, pub, pids, rate, durationMs) {
     dropped: w.bridge.dropped, reconnects: w.bridge.reconnects, disconnectedMs: w.bridge.disconnectedMs,
   } : null));
   const reconnects = bridge.reduce((a, b) => a + (b ? b.reconnects : 0), 0);
-  ctx.log(`  ${server.name} @ ${rate}/s: ${r.sent} events (${r.achievedRate}/s) through Redis, delivered ${r.deliveredPct} % ` +
+  ctx.log(`  ${server.name}${label ? ` ${label}` : ''} @ ${rate}/s: ${r.sent} events (${r.achievedRate}/s) through Redis, delivered ${r.deliveredPct} % ` +
     `(lost ${r.lost}, dup ${r.dup}), P50 ${r.latency.p50} P99 ${r.latency.p99} P99.9 ${r.latency.p999} max ${r.latency.max} ms; ` +
     `gateway ${gatewayCpuPct} % CPU (primary, workers: ${cpuPctByProcess.join(' / ')}), load generators ${r.loadgen.cpuPct} % CPU` +
     `${reconnects ? `; bridge reconnects so far ${reconnects}` : ''}`);

@@ -11,21 +11,6 @@ const { redactUrl } = require('./config');
 
 const READY_WAIT_MS = 5000; // at start: how long to wait for Redis before serving anyway
 
-const BLANK = /^[ \t]*$/;
-
-// The events of a newline-delimited batch, numbered as ficus numbers them
-// (lines of spaces and tabs skipped), for the store. Every worker runs this
-// for every event: no regular expression unless a line starts blank.
-function batchItems(data) {
-  const items = [];
-  for (let line of data.toString().split('\n')) {
-    if (line.endsWith('\r')) line = line.slice(0, -1);
-    const first = line.charCodeAt(0);
-    if (line.length > 0 && ((first !== 0x20 && first !== 0x09) || !BLANK.test(line))) items.push(line);
-  }
-  return items;
-}
-
 function bridgeGateway({ config, dispatch, store, log, label = 'ficus gateway' }) {
   // Stream mode publishes through Redis by nature; pub/sub is told to.
   const mode = config.redisMode || 'stream';
@@ -48,7 +33,7 @@ function bridgeGateway({ config, dispatch, store, log, label = 'ficus gateway' }
   });
   bridge.on('error', (err) => log(`redis: ${err.message}`));
   bridge.on('rejected', ({ count, reason }) => log(`redis: rejected ${count} invalid events (first: ${reason})`));
-  bridge.on('events', ({ data, accepted, rejected }) => store.applyAccepted(batchItems(data), { accepted, rejected }));
+  bridge.on('events', ({ data, accepted, rejected }) => store.applyBatch(data, { accepted, rejected }));
   return bridge;
 }
 
@@ -66,4 +51,4 @@ async function waitForRedis(bridge, timeoutMs = READY_WAIT_MS) {
   }
 }
 
-module.exports = { bridgeGateway, waitForRedis, batchItems };
+module.exports = { bridgeGateway, waitForRedis };

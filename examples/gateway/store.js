@@ -19,12 +19,49 @@ const SHARD_SALT = 'order-store';
 
 // The order_id of an event's JSON text when it is a plain string (no
 // escapes: then it reads the same parsed) named once (not also in a nested
-// object), else null: parse to know.
-const ORDER_ID = /"order_id"\s*:\s*"([^"\\]*)"/;
-function plainOrderId(text) {
-  const match = ORDER_ID.exec(text);
-  if (match === null || text.indexOf('"order_id"', match.index + 1) !== -1) return null;
-  return match[1];
+// object), else null: parse to know. Looks only at text[start, end): one
+// line of a batch, read in place.
+const ORDER_ID_KEY = '"order_id"';
+function plainOrderId(text, start = 0, end = text.length) {
+  const at = text.indexOf(ORDER_ID_KEY, start);
+  if (at === -1 || at >= end) return null;
+  const again = text.indexOf(ORDER_ID_KEY, at + 1);
+  if (again !== -1 && again < end) return null;
+  let i = skipSpaces(text, at + ORDER_ID_KEY.length, end);
+  if (text.charCodeAt(i) !== 0x3a /* : */) return null;
+  i = skipSpaces(text, i + 1, end);
+  if (text.charCodeAt(i) !== 0x22 /* " */) return null;
+  const first = i + 1;
+  for (i = first; i < end; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) return text.slice(first, i);
+    if (c === 0x5c /* \ */) return null;
+  }
+  return null;
+}
+
+function skipSpaces(text, i, end) {
+  let at = i;
+  while (at < end) {
+    const c = text.charCodeAt(at);
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) break;
+    at += 1;
+  }
+  return at;
+}
+
+const BLANK = /^[ \t]*$/;
+
+// The events of a newline-delimited batch, numbered as ficus numbers them
+// (lines of spaces and tabs skipped).
+function batchItems(data) {
+  const items = [];
+  for (let line of data.toString().split('\n')) {
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    const first = line.charCodeAt(0);
+    if (line.length > 0 && ((first !== 0x20 && first !== 0x09) || !BLANK.test(line))) items.push(line);
+  }
+  return items;
 }
 
 class OrderStore {
@@ -67,19 +104,52 @@ class OrderStore {
     const rejected = new Set(result.rejected.map((r) => r.index));
     items.forEach((item, index) => {
       if (rejected.has(index)) return;
-      // In a cluster every worker sees every event but keeps a sixth: the
-      // others are not worth parsing (the parse was most of this worker's
-      // JS time per event at 10,000 events/s).
-      if (typeof item === 'string' && this.shard !== null) {
-        const id = plainOrderId(item);
-        if (id !== null && !this.owns(id)) return;
-      }
-      try {
-        this.apply(typeof item === 'string' ? JSON.parse(item) : item);
-      } catch {
-        // Accepted by ficus, so valid JSON; nothing to do if not.
-      }
+      if (typeof item === 'string') this.applyText(item);
+      else this.apply(item);
     });
+  }
+
+  // Applies the accepted events of a newline-delimited batch (a Buffer, as
+  // the Redis bridge delivers it) given its PublishResult. In a cluster
+  // every worker reads every event and keeps a sixth: each line is looked
+  // at in place and only the owned ones are parsed. (Splitting the batch
+  // and parsing every event was a fifth of a worker's JS time at 10,000
+  // events/s.) A batch with rejected events takes the numbered way.
+  applyBatch(data, result) {
+    if (result.accepted === 0) return;
+    if (result.rejected.length > 0) {
+      this.applyAccepted(batchItems(data), result);
+      return;
+    }
+    const text = data.toString();
+    for (let start = 0; start < text.length;) {
+      let end = text.indexOf('\n', start);
+      if (end === -1) end = text.length;
+      const id = this.shard === null ? null : plainOrderId(text, start, end);
+      // Blank lines (not events) fail to parse and are passed over.
+      if (id === null || this.owns(id)) this.parseAndApply(text.slice(start, end));
+      start = end + 1;
+    }
+  }
+
+  // One accepted event's JSON text. Events of other shards are not worth
+  // parsing (their order id is read in place when it is a plain string).
+  applyText(text) {
+    if (this.shard !== null) {
+      const id = plainOrderId(text);
+      if (id !== null && !this.owns(id)) return;
+    }
+    this.parseAndApply(text);
+  }
+
+  parseAndApply(text) {
+    let event;
+    try {
+      event = JSON.parse(text);
+    } catch {
+      return; // accepted by ficus, so valid JSON; a blank line is not an event
+    }
+    this.apply(event);
   }
 
   get(id) {
@@ -93,4 +163,4 @@ class OrderStore {
   }
 }
 
-module.exports = { OrderStore };
+module.exports = { OrderStore, batchItems, plainOrderId };
