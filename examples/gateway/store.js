@@ -9,6 +9,9 @@
 // to its native core. The order API asks the owner (api.js).
 
 const { bucketOf } = require('../..');
+// Not in the public API: ficus's own line splitting, so the store numbers
+// a batch's events exactly as publish() does.
+const { forEachLine } = require('../../lib/events/lines');
 
 const HISTORY = 10; // status changes kept per order
 
@@ -50,17 +53,11 @@ function skipSpaces(text, i, end) {
   return at;
 }
 
-const BLANK = /^[ \t]*$/;
-
 // The events of a newline-delimited batch, numbered as ficus numbers them
-// (lines of spaces and tabs skipped).
+// (lines of spaces and tabs skipped, a trailing CR trimmed).
 function batchItems(data) {
   const items = [];
-  for (let line of data.toString().split('\n')) {
-    if (line.endsWith('\r')) line = line.slice(0, -1);
-    const first = line.charCodeAt(0);
-    if (line.length > 0 && ((first !== 0x20 && first !== 0x09) || !BLANK.test(line))) items.push(line);
-  }
+  forEachLine(data.toString(), (line) => items.push(line));
   return items;
 }
 

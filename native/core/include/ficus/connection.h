@@ -129,7 +129,8 @@ class Connection final : public Subscriber,
 
  private:
   static constexpr unsigned kMaxIov = 64;
-  static constexpr uint64_t kNoExpiry = UINT64_MAX;
+  // The same "never" as the hook's deadlines: deadlineMs() takes the min.
+  static constexpr uint64_t kNoExpiry = AccessState::kNever;
 
   struct OutItem {
     FrameRef* ref;
