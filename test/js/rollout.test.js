@@ -121,7 +121,10 @@ test('a stalled native worker at 50 %: the guard fails the checks and rolls back
   expect(health.figures.stalls).toBeGreaterThan(0);
   const latency = rollback.checks.find((c) => c.name === 'latencyP99');
   expect(latency.figures.native).toBeGreaterThan(0);
-  expect(decisions.filter((d) => d.decision === 'hold')).toHaveLength(threshold - 1);
+  // Holds at the stalled step only: on a loaded test machine an interval at
+  // 25 % may fail the latency ratio once and hold before passing (CI saw
+  // native 14.7 ms against legacy 1.4 ms × 2 + 5), which resets the count.
+  expect(decisions.filter((d) => d.decision === 'hold' && d.nativePercent === 50)).toHaveLength(threshold - 1);
 
   // Every native client drained (1012) and back on legacy within the drain time.
   const native = BUCKETS.filter((b) => b < 50).length;
