@@ -24,6 +24,7 @@ const { Subscribers, Publisher, runPhase } = require('../lib/loadgen');
 const { readProc } = require('../lib/proc');
 const { using, runStandalone } = require('../lib/scenario');
 const { startRedis } = require('../../test/js/support/redis-server');
+const { StreamHops, coreDelta } = require('../lib/stream-hops');
 
 // maxSemiSpaceMb: node's --max-semi-space-size for every gateway process,
 // both paths (0: V8's default, 16 MiB here). Each upgrade passes through
@@ -42,12 +43,19 @@ const CONFIG = {
   // seconds of load on fresh workers are V8 compiling the hot path in seven
   // processes at once on two cores: P99 0.3-2 s there, 35-60 ms in the same
   // run's next phase at the same rate (bench/analysis.md).
+  // hops: a reader of the stream beside the workers splits each phase's
+  // latency at Redis (bench/lib/stream-hops.js); off by default, it is one
+  // more process reading every event.
+  // publishers: /publish connections (the primary deals them to workers
+  // round-robin like any other connection, so each is ingested by another
+  // worker).
+  // nodeFlags: more node flags for every gateway process (experiments).
   // perProcess: subscribers per load-generator process. Each process costs
   // its own wake-ups and scheduling on the two cores the gateway uses:
   // 20 processes of 5,000 took 23.7-26 % CPU at 10,000 events/s, 8 of 12,500
   // 16.7-18.1 % (under the 20,000 descriptors a process may hold).
-  full: { subscribers: 100000, workers: 6, threads: 1, connectRate: 5000, settleMs: 5000, quietMs: 30000, rates: [2000, 5000, 10000], durationMs: 10000, warmupMs: 5000, perProcess: 12500, redisBatchMs: 5, maxSemiSpaceMb: 2, servers: ['native', 'legacy', 'native-pubsub'] },
-  quick: { subscribers: 6000, workers: 3, threads: 1, connectRate: 3000, settleMs: 2000, quietMs: 3000, rates: [2000], durationMs: 5000, warmupMs: 2000, perProcess: 5000, redisBatchMs: 5, maxSemiSpaceMb: 2, servers: ['native', 'legacy', 'native-pubsub'] },
+  full: { subscribers: 100000, workers: 6, threads: 1, connectRate: 5000, settleMs: 5000, quietMs: 30000, rates: [2000, 5000, 10000], durationMs: 10000, warmupMs: 5000, perProcess: 12500, redisBatchMs: 5, maxSemiSpaceMb: 2, servers: ['native', 'legacy', 'native-pubsub'], hops: false, publishers: 1, nodeFlags: [] },
+  quick: { subscribers: 6000, workers: 3, threads: 1, connectRate: 3000, settleMs: 2000, quietMs: 3000, rates: [2000], durationMs: 5000, warmupMs: 2000, perProcess: 5000, redisBatchMs: 5, maxSemiSpaceMb: 2, servers: ['native', 'legacy', 'native-pubsub'], hops: false, publishers: 1, nodeFlags: [] },
 };
 
 const TARGETS = { held: 100000, bytesPerConnection: 1536, p99Ms: 20 };
@@ -67,7 +75,7 @@ const GC_FLAGS = ['--expose-gc', '--require', path.join(__dirname, '..', 'lib', 
 // The bench's gateway, as a cluster on Redis.
 class ClusterGateway extends Gateway {
   constructor({ workers, redisUrl, redisMode, redisBatchMs, ...options }) {
-    super({ ...options, nodeFlags: [...GC_FLAGS, ...(options.maxSemiSpaceMb ? [`--max-semi-space-size=${options.maxSemiSpaceMb}`] : [])] });
+    super({ ...options, nodeFlags: [...GC_FLAGS, ...(options.maxSemiSpaceMb ? [`--max-semi-space-size=${options.maxSemiSpaceMb}`] : []), ...(options.nodeFlags || [])] });
     this.workers = workers;
     this.redisUrl = redisUrl;
     this.redisMode = redisMode;
@@ -117,7 +125,7 @@ function sumProc(pids) {
 const mib = (bytes) => (bytes / 2 ** 20).toFixed(1);
 
 async function measure(ctx, server, redis, cfg) {
-  const gw = new ClusterGateway({ nativePercent: server.nativePercent, threads: cfg.threads, workers: cfg.workers, maxSemiSpaceMb: cfg.maxSemiSpaceMb,
+  const gw = new ClusterGateway({ nativePercent: server.nativePercent, threads: cfg.threads, workers: cfg.workers, maxSemiSpaceMb: cfg.maxSemiSpaceMb, nodeFlags: cfg.nodeFlags,
     redisUrl: redis.url, redisMode: server.redisMode, redisBatchMs: cfg.redisBatchMs, addon: ctx.addon });
   ctx.gatewayCommands.add(`WORKERS=${cfg.workers} ${gw.command.replace(/ --workers \d+ --redis \S+/, ' --redis <url>')}`);
   try {
@@ -133,8 +141,10 @@ async function measure(ctx, server, redis, cfg) {
     const idle = sumProc(pids);
     ctx.log(`  ${server.name}: ${pids.length - 1} workers up, gateway RSS ${mib(idle.rss)} MiB idle; connecting ${cfg.subscribers} subscribers`);
     const subs = new Subscribers({ port: gw.port, count: cfg.subscribers, perProcess: cfg.perProcess, connectRate: cfg.connectRate, serverPid: gw.pid, maxSeconds: 1800 });
-    const pub = new Publisher({ port: gw.port, orders: cfg.subscribers, serverPid: gw.pid, maxSeconds: 1800 });
-    return await using([subs, pub], async () => {
+    const pub = new Publisher({ port: gw.port, publishers: cfg.publishers, orders: cfg.subscribers, serverPid: gw.pid, maxSeconds: 1800 });
+    const hops = cfg.hops && server.redisMode === 'stream' ? new StreamHops({ url: redis.url }) : null;
+    return await using([subs, pub, hops], async () => {
+      if (hops) await hops.open();
       const c = await subs.connected(Math.ceil(cfg.subscribers / cfg.connectRate) * 1000 + 120000);
       await sleep(cfg.settleMs);
       const held = await subs.status();
@@ -157,9 +167,10 @@ async function measure(ctx, server, redis, cfg) {
 
       await pub.ready();
       const target = cfg.rates[cfg.rates.length - 1];
-      const warmup = cfg.warmupMs > 0 ? await phase(ctx, server, gw, subs, pub, pids, target, cfg.warmupMs, 'warm-up') : null;
+      const load = { gw, subs, pub, pids, hops };
+      const warmup = cfg.warmupMs > 0 ? await phase(ctx, server, load, target, cfg.warmupMs, 'warm-up') : null;
       const phases = [];
-      for (const rate of cfg.rates) phases.push(await phase(ctx, server, gw, subs, pub, pids, rate, cfg.durationMs));
+      for (const rate of cfg.rates) phases.push(await phase(ctx, server, load, rate, cfg.durationMs));
       const r = phases[phases.length - 1]; // the target rate
       return {
         server: server.name,
@@ -202,9 +213,12 @@ async function measure(ctx, server, redis, cfg) {
 // One rate for durationMs: latency, delivery, CPU of every gateway process,
 // and what each worker's bridge saw (a subscriber Redis cut off for falling
 // behind shows as a reconnect).
-async function phase(ctx, server, gw, subs, pub, pids, rate, durationMs, label = '') {
+async function phase(ctx, server, { gw, subs, pub, pids, hops }, rate, durationMs, label = '') {
+  const before = hops ? (await gatewayPids(gw)).stats : null;
   const cpuBefore = sumProc(pids);
-  const r = await runPhase({ gateway: gw, subs, pub, rate, durationMs });
+  // The stream reader gets a moment after the last send for the last batch.
+  const probe = hops ? { onStart: () => hops.start(), onEnd: () => sleep(500).then(() => hops.summary()) } : {};
+  const r = await runPhase({ gateway: gw, subs, pub, rate, durationMs, ...probe });
   const cpuAfter = sumProc(pids);
   const after = (await gatewayPids(gw)).stats;
   const pct = (ns) => Math.round((ns / 1e9 / (r.windowMs / 1000)) * 1000) / 10;
@@ -220,6 +234,13 @@ async function phase(ctx, server, gw, subs, pub, pids, rate, durationMs, label =
     `(lost ${r.lost}, dup ${r.dup}), P50 ${r.latency.p50} P99 ${r.latency.p99} P99.9 ${r.latency.p999} max ${r.latency.max} ms; ` +
     `gateway ${gatewayCpuPct} % CPU (primary, workers: ${cpuPctByProcess.join(' / ')}), load generators ${r.loadgen.cpuPct} % CPU` +
     `${reconnects ? `; bridge reconnects so far ${reconnects}` : ''}`);
+  if (r.atEnd) {
+    r.atEnd.coreMs = coreDelta(before, after);
+    const h = r.atEnd;
+    const line = (x) => `P50 ${x.p50} P90 ${x.p90} P99 ${x.p99} max ${x.max} ms`;
+    ctx.log(`    split at Redis (${h.toRedisMs.count} entries, ${h.xreadReplies} XREAD replies): sent -> XADD ${line(h.toRedisMs)}; ` +
+      `sent -> a reader ${line(h.toReaderMs)}; in the native cores ${line(h.coreMs)}`);
+  }
   return {
     rate,
     durationMs,
@@ -236,6 +257,7 @@ async function phase(ctx, server, gw, subs, pub, pids, rate, durationMs, label =
     windowMs: r.windowMs,
     loadgenCpuPct: r.loadgen.cpuPct,
     bridge,
+    hops: r.atEnd || null,
   };
 }
 
