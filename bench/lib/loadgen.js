@@ -14,14 +14,17 @@ const { ROOT } = require('./gateway');
 const { track } = require('./children');
 
 const LOADGEN = path.join(ROOT, 'build-native', 'release', 'ficus_loadgen');
+const REDIS_PUBLISHER = path.join(__dirname, 'redis-publisher.js');
 const PER_PROCESS = 5000; // subscribers per load-generator process
 const SOURCE_IPS = 8; // 127.0.0.2 .. 127.0.0.9
 
 class LoadgenProcess {
-  constructor(name, args, maxSeconds) {
+  // command: the load generator, or node for a script that speaks its
+  // protocol (bench/lib/redis-publisher.js).
+  constructor(name, args, maxSeconds, command = LOADGEN) {
     this.name = name;
     this.args = [...args, '--max-seconds', String(maxSeconds)];
-    this.child = track(spawn(LOADGEN, this.args, { stdio: ['pipe', 'pipe', 'pipe'] }));
+    this.child = track(spawn(command, this.args, { stdio: ['pipe', 'pipe', 'pipe'] }));
     this.pid = this.child.pid;
     this.queue = []; // messages not yet taken
     this.waiters = [];
@@ -214,11 +217,17 @@ class Subscribers {
 }
 
 class Publisher {
-  constructor({ port, publishers = 1, orders, drivers = 100, serverPid, maxSeconds = 900 }) {
-    this.publishers = publishers;
-    this.proc = new LoadgenProcess('publisher', ['--mode', 'pub', '--port', String(port),
-      '--publishers', String(publishers), '--orders', String(orders), '--drivers', String(drivers),
-      '--server-pid', String(serverPid)], maxSeconds);
+  // Through the gateway's /publish, or with redisUrl straight into its
+  // Redis Stream, one batch window of events per EVAL as the gateway's
+  // bridge sends them (one publisher; bench/lib/redis-publisher.js).
+  constructor({ port, publishers = 1, orders, drivers = 100, serverPid, maxSeconds = 900, redisUrl = null, batchMs = 5 }) {
+    this.publishers = redisUrl ? 1 : publishers;
+    this.proc = redisUrl
+      ? new LoadgenProcess('redis publisher', [REDIS_PUBLISHER, '--redis', redisUrl, '--orders', String(orders),
+        '--drivers', String(drivers), '--batch-ms', String(batchMs)], maxSeconds, process.execPath)
+      : new LoadgenProcess('publisher', ['--mode', 'pub', '--port', String(port),
+        '--publishers', String(publishers), '--orders', String(orders), '--drivers', String(drivers),
+        '--server-pid', String(serverPid)], maxSeconds);
   }
 
   async ready(timeoutMs = 20000) {

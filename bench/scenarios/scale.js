@@ -49,13 +49,16 @@ const CONFIG = {
   // publishers: /publish connections (the primary deals them to workers
   // round-robin like any other connection, so each is ingested by another
   // worker).
+  // publishVia: 'gateway' (a /publish connection, as above) or 'redis'
+  // (stream servers only: a publisher that XADDs to the stream itself, as a
+  // backend service may, bench/lib/redis-publisher.js).
   // nodeFlags: more node flags for every gateway process (experiments).
   // perProcess: subscribers per load-generator process. Each process costs
   // its own wake-ups and scheduling on the two cores the gateway uses:
   // 20 processes of 5,000 took 23.7-26 % CPU at 10,000 events/s, 8 of 12,500
   // 16.7-18.1 % (under the 20,000 descriptors a process may hold).
-  full: { subscribers: 100000, workers: 6, threads: 1, connectRate: 5000, settleMs: 5000, quietMs: 30000, rates: [2000, 5000, 10000], durationMs: 10000, warmupMs: 5000, perProcess: 12500, redisBatchMs: 5, maxSemiSpaceMb: 2, servers: ['native', 'legacy', 'native-pubsub'], hops: false, publishers: 1, nodeFlags: [] },
-  quick: { subscribers: 6000, workers: 3, threads: 1, connectRate: 3000, settleMs: 2000, quietMs: 3000, rates: [2000], durationMs: 5000, warmupMs: 2000, perProcess: 5000, redisBatchMs: 5, maxSemiSpaceMb: 2, servers: ['native', 'legacy', 'native-pubsub'], hops: false, publishers: 1, nodeFlags: [] },
+  full: { subscribers: 100000, workers: 6, threads: 1, connectRate: 5000, settleMs: 5000, quietMs: 30000, rates: [2000, 5000, 10000], durationMs: 10000, warmupMs: 5000, perProcess: 12500, redisBatchMs: 5, maxSemiSpaceMb: 2, servers: ['native', 'legacy', 'native-pubsub'], hops: false, publishers: 1, publishVia: 'gateway', nodeFlags: [] },
+  quick: { subscribers: 6000, workers: 3, threads: 1, connectRate: 3000, settleMs: 2000, quietMs: 3000, rates: [2000], durationMs: 5000, warmupMs: 2000, perProcess: 5000, redisBatchMs: 5, maxSemiSpaceMb: 2, servers: ['native', 'legacy', 'native-pubsub'], hops: false, publishers: 1, publishVia: 'gateway', nodeFlags: [] },
 };
 
 const TARGETS = { held: 100000, bytesPerConnection: 1536, p99Ms: 20 };
@@ -125,6 +128,8 @@ function sumProc(pids) {
 const mib = (bytes) => (bytes / 2 ** 20).toFixed(1);
 
 async function measure(ctx, server, redis, cfg) {
+  const viaRedis = cfg.publishVia === 'redis';
+  if (viaRedis && server.redisMode !== 'stream') throw new Error(`publishVia "redis" needs the stream; ${server.name} runs ${server.redisMode}`);
   const gw = new ClusterGateway({ nativePercent: server.nativePercent, threads: cfg.threads, workers: cfg.workers, maxSemiSpaceMb: cfg.maxSemiSpaceMb, nodeFlags: cfg.nodeFlags,
     redisUrl: redis.url, redisMode: server.redisMode, redisBatchMs: cfg.redisBatchMs, addon: ctx.addon });
   ctx.gatewayCommands.add(`WORKERS=${cfg.workers} ${gw.command.replace(/ --workers \d+ --redis \S+/, ' --redis <url>')}`);
@@ -141,7 +146,8 @@ async function measure(ctx, server, redis, cfg) {
     const idle = sumProc(pids);
     ctx.log(`  ${server.name}: ${pids.length - 1} workers up, gateway RSS ${mib(idle.rss)} MiB idle; connecting ${cfg.subscribers} subscribers`);
     const subs = new Subscribers({ port: gw.port, count: cfg.subscribers, perProcess: cfg.perProcess, connectRate: cfg.connectRate, serverPid: gw.pid, maxSeconds: 1800 });
-    const pub = new Publisher({ port: gw.port, publishers: cfg.publishers, orders: cfg.subscribers, serverPid: gw.pid, maxSeconds: 1800 });
+    const pub = new Publisher({ port: gw.port, publishers: cfg.publishers, orders: cfg.subscribers, serverPid: gw.pid, maxSeconds: 1800,
+      ...(viaRedis ? { redisUrl: redis.url, batchMs: cfg.redisBatchMs } : {}) });
     const hops = cfg.hops && server.redisMode === 'stream' ? new StreamHops({ url: redis.url }) : null;
     return await using([subs, pub, hops], async () => {
       if (hops) await hops.open();
