@@ -37,15 +37,19 @@ class StreamHops {
   #toRedis = [];
   #toReader = [];
   #replies = 0;
+  #error = null;
 
   constructor({ url, key = 'ficus:stream' }) {
     this.#client = redis.createClient({ url });
+    this.#client.on('error', () => {}); // a failed XREAD ends the loop, reported by summary()
     this.#key = key;
   }
 
   async open() {
     await this.#client.connect();
-    this.#loop = this.#read();
+    this.#loop = this.#read().catch((error) => {
+      this.#error = error.message;
+    });
   }
 
   async #read() {
@@ -75,7 +79,7 @@ class StreamHops {
   }
 
   summary() {
-    const out = { toRedisMs: summary(this.#toRedis), toReaderMs: summary(this.#toReader), xreadReplies: this.#replies };
+    const out = { toRedisMs: summary(this.#toRedis), toReaderMs: summary(this.#toReader), xreadReplies: this.#replies, error: this.#error };
     this.#sinceMs = Infinity;
     return out;
   }
@@ -83,7 +87,7 @@ class StreamHops {
   async stop() {
     this.#stopped = true;
     if (!this.#loop) return;
-    await this.#loop.catch(() => {});
+    await this.#loop;
     await this.#client.quit().catch(() => {});
   }
 }
