@@ -49,10 +49,9 @@ function countsOf(buckets) {
   return counts;
 }
 
-// The P99 (ms) of the deliveries between two histogram snapshots, by the
-// rule of HistogramSnapshot::percentile: the upper bound of the bucket
-// holding the value of rank floor(0.99 * count), at least 1.
-function intervalLatency(start, end) {
+// The deliveries between two histogram snapshots, as [upperBoundNs, count]
+// pairs in bucket order, and how many there are.
+function intervalBuckets(start, end) {
   const before = countsOf(start.buckets);
   const buckets = [];
   let count = 0;
@@ -63,15 +62,27 @@ function intervalLatency(start, end) {
       count += n;
     }
   }
-  if (count === 0) return { count: 0, p99Ms: 0 };
   buckets.sort((a, b) => a[0] - b[0]);
-  const rank = Math.max(1, Math.floor(0.99 * count));
+  return { count, buckets };
+}
+
+// The q-quantile (ms) of an interval with deliveries, by the rule of
+// HistogramSnapshot::percentile: the upper bound of the bucket holding the
+// value of rank floor(q * count), at least 1.
+function quantileMs({ count, buckets }, q) {
+  const rank = Math.max(1, Math.floor(q * count));
   let seen = 0;
   for (const [bound, n] of buckets) {
     seen += n;
-    if (seen >= rank) return { count, p99Ms: bound / NS_PER_MS };
+    if (seen >= rank) return bound / NS_PER_MS;
   }
-  return { count, p99Ms: buckets[buckets.length - 1][0] / NS_PER_MS };
+  return buckets[buckets.length - 1][0] / NS_PER_MS;
+}
+
+// The P99 (ms) of the deliveries between two histogram snapshots.
+function intervalLatency(start, end) {
+  const interval = intervalBuckets(start, end);
+  return { count: interval.count, p99Ms: interval.count === 0 ? 0 : quantileMs(interval, 0.99) };
 }
 
 // What each key of a counter map gained between two snapshots (only gains).
@@ -143,4 +154,4 @@ function intervalBetween(start, end, eventLoopDelay) {
   };
 }
 
-module.exports = { snapshot, intervalBetween, intervalLatency };
+module.exports = { snapshot, intervalBetween, intervalLatency, intervalBuckets, quantileMs };

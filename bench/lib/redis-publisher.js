@@ -37,10 +37,10 @@ const selfCpuNs = () => {
 };
 const realtimeNs = () => Math.round((performance.timeOrigin + performance.now()) * 1e6);
 
+// pub_mode.cc's event for publisher 0 (its order and driver come from seq + pub).
 function eventText(opts, phase, seq) {
-  const k = seq; // one publisher: pub 0
-  return `{"order_id":"o${k % opts.orders}","status":"${STATUSES[seq & 3]}","timestamp":"2026-11-27T10:00:00Z",` +
-    `"driver_id":"d${k % opts.drivers}","ph":${phase},"pub":0,"seq":${seq},"sent_ns":${realtimeNs()}}`;
+  return `{"order_id":"o${seq % opts.orders}","status":"${STATUSES[seq & 3]}","timestamp":"2026-11-27T10:00:00Z",` +
+    `"driver_id":"d${seq % opts.drivers}","ph":${phase},"pub":0,"seq":${seq},"sent_ns":${realtimeNs()}}`;
 }
 
 async function main() {

@@ -11,12 +11,15 @@
 // Redis: the six workers reading the stream, their cores, the sockets and
 // the load generators. Of that, coreDelta() takes the part inside the
 // native cores (publishEvents called -> bytes handed to the kernel) from
-// the workers' latency histograms in /stats, before and after a phase. Clocks: sent_ns is CLOCK_REALTIME, an id's ms is
-// Redis's gettimeofday, this reader's is performance.timeOrigin + now():
-// one machine, milliseconds apart at worst for ids (ms resolution).
+// the workers' latency histograms in /stats, before and after a phase.
+// Clocks: sent_ns is CLOCK_REALTIME, an id's ms is Redis's gettimeofday,
+// this reader's is performance.timeOrigin + now(): one machine; ids have
+// millisecond resolution.
 
 const { performance } = require('node:perf_hooks');
 const redis = require('redis');
+const { intervalBuckets, quantileMs } = require('../../lib/rollout-sample');
+const { addHistograms } = require('../../examples/gateway/cluster-rollout');
 
 const SENT_NS = /"sent_ns":(\d+)/;
 
@@ -92,35 +95,16 @@ class StreamHops {
   }
 }
 
-// Every worker's native latency histogram ([upperBoundNs, count, ...],
-// since start) summed, as a Map upperBoundNs -> count.
-function nativeBuckets(stats) {
-  const out = new Map();
-  for (const w of stats.workers) {
-    const b = w.paths ? w.paths.native.latencyHistogram.buckets : [];
-    for (let i = 0; i + 1 < b.length; i += 2) out.set(b[i], (out.get(b[i]) || 0) + b[i + 1]);
-  }
-  return out;
-}
-
-// The native cores' delivery latency over one phase, in ms (bucket upper
-// bounds: 12.5 % resolution).
+// The native cores' delivery latency over one phase, in ms: every worker's
+// histogram (since start) added up before and after, the difference's
+// percentiles as the rollout checks take them (bucket upper bounds, 12.5 %
+// resolution).
 function coreDelta(before, after) {
-  const start = nativeBuckets(before);
-  const phase = [...nativeBuckets(after)].map(([bound, n]) => [bound, n - (start.get(bound) || 0)])
-    .filter(([, n]) => n > 0).sort((a, b) => a[0] - b[0]);
-  const count = phase.reduce((a, [, n]) => a + n, 0);
-  if (count === 0) return { count: 0 };
-  const at = (p) => {
-    const rank = Math.min(count - 1, Math.floor(p * count));
-    let seen = 0;
-    for (const [bound, n] of phase) {
-      seen += n;
-      if (seen > rank) return Math.round(bound / 1e4) / 100;
-    }
-    return null;
-  };
-  return { count, p50: at(0.5), p90: at(0.9), p99: at(0.99), p999: at(0.999), max: at(1) };
+  const native = (stats) => addHistograms(stats.workers.filter((w) => w.paths).map((w) => w.paths.native.latencyHistogram));
+  const interval = intervalBuckets(native(before), native(after));
+  if (interval.count === 0) return { count: 0 };
+  const at = (q) => Math.round(quantileMs(interval, q) * 100) / 100;
+  return { count: interval.count, p50: at(0.5), p90: at(0.9), p99: at(0.99), p999: at(0.999), max: at(1) };
 }
 
 module.exports = { StreamHops, coreDelta };

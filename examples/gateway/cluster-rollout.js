@@ -221,4 +221,4 @@ function clusterRolloutHandler(primary) {
   };
 }
 
-module.exports = { clusterRolloutHandler, rolloutQueries, addSamples };
+module.exports = { clusterRolloutHandler, rolloutQueries, addSamples, addHistograms };
