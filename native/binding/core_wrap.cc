@@ -47,6 +47,8 @@ Napi::Function CoreWrap::Define(Napi::Env env) {
           InstanceMethod<&CoreWrap::FindPosition>("findPosition"),
           InstanceMethod<&CoreWrap::UseSharedStream>("useSharedStream"),
           InstanceMethod<&CoreWrap::LastPosition>("lastPosition"),
+          InstanceMethod<&CoreWrap::TailStream>("tailStream"),
+          InstanceMethod<&CoreWrap::StopTail>("stopTail"),
       });
 }
 
@@ -233,6 +235,45 @@ Napi::Value CoreWrap::UseSharedStream(const Napi::CallbackInfo& info) {
   if (!epoch) throw Napi::TypeError::New(env, "epoch: 16 lowercase hex digits");
   dispatcher(env).useSharedStream(*epoch);
   return env.Undefined();
+}
+
+// tailStream({ generation, host, port, username, password, db, key,
+//              afterId, count, blockMs, timeoutMs }) -> status: the core
+// reads the shared stream itself (Core::tailStream); lib/native-path.js
+// checks the options, this only their types.
+Napi::Value CoreWrap::TailStream(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject()) throw Napi::TypeError::New(env, "tailStream(options)");
+  Napi::Object o = info[0].As<Napi::Object>();
+  auto text = [&](const char* name) {
+    Napi::Value value = o.Get(name);
+    if (!value.IsString())
+      throw Napi::TypeError::New(env, std::string(name) + ": a string");
+    return value.As<Napi::String>().Utf8Value();
+  };
+  auto number = [&](const char* name) {
+    Napi::Value value = o.Get(name);
+    if (!value.IsNumber())
+      throw Napi::TypeError::New(env, std::string(name) + ": a number");
+    return value.As<Napi::Number>().Int64Value();
+  };
+  StreamTailConfig config;
+  config.generation = static_cast<uint64_t>(number("generation"));
+  config.host = text("host");
+  config.port = static_cast<uint16_t>(number("port"));
+  config.username = text("username");
+  config.password = text("password");
+  config.db = static_cast<uint32_t>(number("db"));
+  config.key = text("key");
+  config.after_id = text("afterId");
+  config.count = static_cast<uint32_t>(number("count"));
+  config.block_ms = static_cast<uint32_t>(number("blockMs"));
+  config.timeout_ms = static_cast<uint32_t>(number("timeoutMs"));
+  return statusToJs(env, dispatcher(env).tailStream(std::move(config)));
+}
+
+Napi::Value CoreWrap::StopTail(const Napi::CallbackInfo& info) {
+  return statusToJs(info.Env(), dispatcher(info.Env()).stopTail());
 }
 
 // lastPosition() -> the newest position appended ("<epoch>-<ms>-<n>"), or

@@ -52,6 +52,8 @@ class CoreWrap : public Napi::ObjectWrap<CoreWrap> {
   Napi::Value StreamHead(const Napi::CallbackInfo& info);
   Napi::Value FindPosition(const Napi::CallbackInfo& info);
   Napi::Value UseSharedStream(const Napi::CallbackInfo& info);
+  Napi::Value TailStream(const Napi::CallbackInfo& info);
+  Napi::Value StopTail(const Napi::CallbackInfo& info);
   Napi::Value LastPosition(const Napi::CallbackInfo& info);
 
   Napi::Array takeNotifications(Napi::Env env);

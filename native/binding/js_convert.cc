@@ -221,6 +221,27 @@ Napi::Object notificationToJs(Napi::Env env, Notification& n) {
       o.Set("type", "authorize");
       o.Set("topic", n.data);
       break;
+    case Notification::Kind::kStreamRead: {
+      const StreamTailReport& r = *n.tail;
+      o.Set("type", "streamRead");
+      o.Set("generation", Napi::Number::New(env, static_cast<double>(r.generation)));
+      o.Set("lastId", r.last_id);
+      o.Set("entries", Napi::Number::New(env, static_cast<double>(r.entries)));
+      o.Set("invalid", Napi::Number::New(env, static_cast<double>(r.invalid)));
+      o.Set("full", Napi::Boolean::New(env, r.full));
+      o.Set("result", publishResultToJs(env, r.result));
+      o.Set("data", Napi::Buffer<char>::Copy(env, n.data.data(), n.data.size()));
+      break;
+    }
+    case Notification::Kind::kStreamEnded:
+      o.Set("type", "streamEnded");
+      o.Set("generation",
+            Napi::Number::New(env, static_cast<double>(n.tail->generation)));
+      o.Set("lastId", n.tail->last_id);
+      o.Set("reason", n.data);
+      o.Set("end", n.tail->end == StreamTailEnd::kProtocol ? "protocol"
+                                                           : "connection");
+      break;
     case Notification::Kind::kClose:
       o.Set("type", "close");
       o.Set("code", Napi::Number::New(env, n.code));

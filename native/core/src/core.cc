@@ -186,52 +186,30 @@ PublishResult Core::publishEvents(std::string_view ndjson,
     result.status = CallStatus::kInvalidArgument;
     return result;
   }
-  auto batch = std::make_shared<FrameBatch>();
-  std::vector<Position> batch_positions;
   // Only the owner appends to a shared stream's copy: this read stays true.
   std::optional<Position> last = positions ? stream_->last() : std::nullopt;
-  if (last) last->epoch = 0;  // the ids carry none: compare (ms, n) only
-  // A batch's offsets are 32-bit: more than 4 GiB goes as several batches.
-  auto sendBatch = [&] {
-    if (batch->empty()) return;
-    result.accepted += batch->size();
-    broadcast(std::move(batch), std::move(batch_positions));
-    batch = std::make_shared<FrameBatch>();
-    batch_positions.clear();
-  };
-  const uint64_t now = steadyNowNs();
-  forEachLine(ndjson, [&](std::string_view line, size_t index) {
-    if (positions != nullptr) {
-      if (index >= positions->size() ||
-          (last && (*positions)[index] <= *last)) {
-        ++result.duplicates;
-        return;
-      }
-    }
-    EventDecodeResult decoded = decoder_.decode(line);
-    if (!decoded.ok) {
-      result.rejected.push_back({index, std::move(decoded.error)});
-      return;
-    }
-    const DeliveryEvent& event = decoded.event;
-    if (!batch->fits(line.size())) sendBatch();
-    batch->add(line, event.order_topic,
-               event.driver_topic ? std::string_view(*event.driver_topic)
-                                  : std::string_view{},
-               now);
-    if (positions != nullptr) {
-      last = (*positions)[index];
-      batch_positions.push_back(*last);
-    }
-    if (on_accepted) on_accepted(line, event);
-  });
-  sendBatch();
+  result = batchEvents(decoder_, ndjson, positions, last, on_accepted,
+                       [this](SharedFrameBatch batch,
+                              std::vector<Position> batch_positions) {
+                         broadcast(std::move(batch),
+                                   std::move(batch_positions));
+                       });
   events_accepted_.add(result.accepted);
   events_rejected_.add(result.rejected.size());
   return result;
 }
 
 void Core::useSharedStream(uint64_t epoch) { stream_->becomeExternal(epoch); }
+
+CallStatus Core::tailStream(StreamTailConfig config) {
+  if (config.host.empty() || config.key.empty() || config.count == 0 ||
+      !Position::parseStreamId(config.after_id)) {
+    return CallStatus::kInvalidArgument;
+  }
+  return postTo(0, TailCommand{std::move(config)});
+}
+
+CallStatus Core::stopTail() { return postTo(0, TailCommand{}); }
 
 CallStatus Core::publish(std::string_view topic, std::string_view payload) {
   if (topic.empty() || topic.size() > options_.max_topic_bytes) {

@@ -8,11 +8,16 @@ Outbox::Outbox(size_t capacity, NotifyBell& bell, Counter& dropped)
 // Messages and mirrored events come at the peers' pace and may be dropped
 // (counted) when the embedder falls behind; they leave a quarter of the
 // outbox to opens and closes, which are never dropped: an embedder that
-// missed a close would keep that connection's state forever. The few that
-// find even that full wait here, in order, and go first when room returns.
+// missed a close would keep that connection's state forever. Nor are the
+// stream tail's reports: one missed would leave the embedder's legacy
+// path and its gap checks behind. The few that find even that full wait
+// here, in order, and go first when room returns.
 void Outbox::push(std::unique_ptr<Notification> notification) {
-  const bool lifecycle = notification->kind == Notification::Kind::kOpen ||
-                         notification->kind == Notification::Kind::kClose;
+  const Notification::Kind kind = notification->kind;
+  const bool lifecycle = kind == Notification::Kind::kOpen ||
+                         kind == Notification::Kind::kClose ||
+                         kind == Notification::Kind::kStreamRead ||
+                         kind == Notification::Kind::kStreamEnded;
   const bool held_before = pushHeld();
   if (!lifecycle) {
     if (!held_before && channel_.writeAvailable() > capacity_ / 4 &&

@@ -647,6 +647,35 @@ void Worker::handle(GrantUpdateCommand& command) {
   }
 }
 
+void Worker::handle(TailCommand& command) {
+  retireTail();
+  if (stopping_ || !command.config) return;
+  StreamTail::Hooks hooks;
+  hooks.last = [this] { return stream_->last(); };
+  hooks.append = [this](SharedFrameBatch batch,
+                        std::vector<Position> positions) {
+    stream_->append(std::move(batch), std::move(positions), wallNowMs());
+    for (Worker* peer : peers_) peer->wake();
+  };
+  hooks.report = [this](std::unique_ptr<Notification> note) {
+    outbox_.push(std::move(note));
+  };
+  tail_ = std::make_unique<StreamTail>(loop(), std::move(*command.config),
+                                       decoderLimits(),
+                                       std::move(hooks));
+  tail_->start();
+}
+
+void Worker::retireTail() {
+  if (!tail_) return;
+  StreamTail* closing = tail_.get();
+  retired_tails_.push_back(std::move(tail_));
+  closing->close([this, closing] {
+    std::erase_if(retired_tails_,
+                  [closing](const auto& t) { return t.get() == closing; });
+  });
+}
+
 void Worker::onCheck(uv_check_t* handle) {
   static_cast<Worker*>(handle->data)->flushDirty();
 }
@@ -692,6 +721,7 @@ void Worker::maybeReleaseIdleMemory(uint64_t now_ms) {
 
 void Worker::beginShutdown() {
   stopping_ = true;
+  retireTail();
   for (auto& listener : listeners_) listener->close();
   for (auto& [id, connection] : connections_) {
     connection->close(close_code::kGoingAway, close_reason::kShuttingDown);

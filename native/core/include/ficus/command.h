@@ -4,12 +4,15 @@
 // Events do not: they reach the workers through the Stream (stream.h).
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "ficus/frame_batch.h"
 #include "ficus/listener.h"
+#include "ficus/publish_batches.h"
 #include "ficus/unique_fd.h"
 #include "ficus/upgrade_request.h"
 
@@ -70,9 +73,32 @@ struct GrantUpdateCommand {
   std::string answer;
 };
 
+// Where the core's own reader of a shared stream reads (stream_tail.h).
+struct StreamTailConfig {
+  uint64_t generation = 0;  // echoed in its reports: which tail they are of
+  std::string host;  // a numeric IPv4 or IPv6 address (the embedder resolves)
+  uint16_t port = 6379;
+  std::string username;  // AUTH [username] password, when a password is set
+  std::string password;
+  uint32_t db = 0;  // SELECT, when not 0
+  std::string key;
+  std::string after_id;  // "<ms>-<n>": entries after it are read
+  uint32_t count = 1000;
+  uint32_t block_ms = 1000;
+  // Connecting, and a reply later than block_ms by this much: an error.
+  uint32_t timeout_ms = 5000;
+};
+
+// Starts a stream tail on the worker (replacing the one running, if any),
+// or only stops it without `config`.
+struct TailCommand {
+  std::optional<StreamTailConfig> config;
+};
+
 using Command = std::variant<AdoptCommand, ListenCommand, SubscribeCommand,
                              UnsubscribeCommand, SendCommand, CloseCommand,
-                             AuthorizeAnswerCommand, GrantUpdateCommand>;
+                             AuthorizeAnswerCommand, GrantUpdateCommand,
+                             TailCommand>;
 
 // A command as the embedder posted it: with the stream's head at that
 // moment, so the worker delivers every event published before the command
@@ -89,6 +115,22 @@ struct Posted {
   uint64_t stream_mark = 0;
 };
 
+// Why a stream tail stopped: the connection (connect, EOF, timeout: start
+// another after a backoff), or Redis said something a tail cannot read (an
+// error reply, a malformed or oversized reply: read without one).
+enum class StreamTailEnd : uint8_t { kConnection, kProtocol };
+
+// What one stream tail's XREAD became, or how the tail ended.
+struct StreamTailReport {
+  uint64_t generation = 0;
+  std::string last_id;  // the last entry read (where to go on from)
+  size_t entries = 0;   // read in this batch
+  size_t invalid = 0;   // entries that are not one event in a 'data' field
+  PublishResult result;  // what its events became
+  bool full = false;     // as many as asked for: the tail may be behind
+  StreamTailEnd end = StreamTailEnd::kConnection;  // kStreamEnded
+};
+
 struct Notification {
   enum class Kind : uint8_t {
     kOpen,       // a connection accepted by the core's own listener opened
@@ -98,6 +140,10 @@ struct Notification {
                  // embedder's own subscribers (only while it asks for them)
     kAuthorize,  // may the client subscribe to `data`? (AccessState); may
                  // be dropped like a message: the topic's deadline refuses
+    kStreamRead,   // the stream tail read a batch: `tail`; `data` = its
+                   // events (NDJSON). Never dropped
+    kStreamEnded,  // the stream tail stopped: `tail` (its end), `data` =
+                   // why. Never dropped
   };
   Kind kind;
   bool binary = false;
@@ -108,6 +154,7 @@ struct Notification {
   std::string data;
   std::string order_topic;   // kEvent
   std::string driver_topic;  // kEvent; empty when none
+  std::shared_ptr<StreamTailReport> tail;  // kStreamRead, kStreamEnded
 };
 
 }  // namespace ficus

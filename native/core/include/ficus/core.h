@@ -20,38 +20,12 @@
 #include "ficus/failpoints.h"
 #include "ficus/metrics.h"
 #include "ficus/options.h"
+#include "ficus/publish_batches.h"
 #include "ficus/stats.h"
 #include "ficus/stream.h"
 #include "ficus/worker.h"
 
 namespace ficus {
-
-enum class CallStatus : uint8_t {
-  kOk,
-  kStopped,            // not started, or stop() was called
-  kBusy,               // a worker's inbox stayed full past the timeout
-  kFull,               // max_connections reached
-  kUnknownConnection,  // no such id (or it already closed)
-  kInvalidArgument,
-};
-
-const char* toString(CallStatus status) noexcept;
-
-struct PublishRejection {
-  size_t index;  // position among the non-blank lines
-  std::string reason;
-};
-
-struct PublishResult {
-  size_t accepted = 0;
-  std::vector<PublishRejection> rejected;
-  // Events of a shared stream at or before the newest position already
-  // appended (a reader's replay after a reconnect): skipped, not delivered.
-  size_t duplicates = 0;
-  // kOk; kStopped; kInvalidArgument: events without positions for a stream
-  // that takes them from a shared one (nothing appended).
-  CallStatus status = CallStatus::kOk;
-};
 
 struct AdoptResult {
   CallStatus status = CallStatus::kOk;
@@ -94,8 +68,7 @@ class Core {
   // with the reason and counted.
   // `on_accepted`, when given, sees each accepted event's line and routes
   // (the embedder delivers the same events on its own path).
-  using AcceptedFn =
-      std::function<void(std::string_view line, const DeliveryEvent& event)>;
+  using AcceptedFn = ficus::AcceptedFn;
   // `positions`, for a stream copied from a shared one (useSharedStream):
   // the shared stream's position of each non-blank line, in order.
   PublishResult publishEvents(std::string_view ndjson,
@@ -106,6 +79,13 @@ class Core {
   // event's position, and ingest connections' events go only to the
   // embedder (mirror), which publishes them through the shared stream.
   void useSharedStream(uint64_t epoch);
+  // Reads the shared stream in the core itself (stream_tail.h), on the
+  // first worker, replacing the tail running, if any; its reports come as
+  // notifications. While one runs the embedder must not publishEvents()
+  // with positions: the tail owns the stream's order.
+  CallStatus tailStream(StreamTailConfig config);
+  // Stops the tail without a report (also done by stop()).
+  CallStatus stopTail();
   // A text message to one topic, without schema.
   CallStatus publish(std::string_view topic, std::string_view payload);
   // A batch the embedder has framed and routed itself.

@@ -37,6 +37,7 @@
 #include "ficus/replay.h"
 #include "ficus/spsc_channel.h"
 #include "ficus/stream.h"
+#include "ficus/stream_tail.h"
 
 namespace ficus {
 
@@ -138,6 +139,9 @@ class Worker final : public ConnectionHost {
   void handle(CloseCommand& command);
   void handle(AuthorizeAnswerCommand& command);
   void handle(GrantUpdateCommand& command);
+  void handle(TailCommand& command);
+  // Closes the running stream tail, if any; it is freed once closed.
+  void retireTail();
   // A connection waits on `listener`.
   void accept(Listener& listener);
   // A batch from this worker's ingest connections: into the stream, and
@@ -187,6 +191,10 @@ class Worker final : public ConnectionHost {
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_;
   IngestBatcher ingest_;
+  // The core's reader of a shared stream, when this worker runs it, and
+  // the ones closing.
+  std::unique_ptr<StreamTail> tail_;
+  std::vector<std::unique_ptr<StreamTail>> retired_tails_;
   uint64_t next_accept_sequence_ = 1;
   uint64_t delivery_sequence_ = 0;
   // The stream: the next event this worker delivers, and the replays in

@@ -1,0 +1,138 @@
+#include "ficus/resp_reply.h"
+
+#include <charconv>
+
+namespace ficus {
+namespace {
+
+class Parser {
+ public:
+  explicit Parser(std::string_view bytes) : bytes_(bytes) {}
+
+  RespStatus value(RespValue& out, unsigned depth) {
+    if (at_ >= bytes_.size()) return RespStatus::kIncomplete;
+    const char type = bytes_[at_];
+    const size_t start = at_;
+    std::string_view line;
+    if (RespStatus s = readLine(line); s != RespStatus::kComplete) return s;
+    switch (type) {
+      case '+':
+        out.type = RespValue::Type::kSimple;
+        out.text = line;
+        return RespStatus::kComplete;
+      case '-':
+        out.type = RespValue::Type::kError;
+        out.text = line;
+        return RespStatus::kComplete;
+      case ':':
+        out.type = RespValue::Type::kInteger;
+        return number(line, start, out.integer);
+      case '$':
+        return bulk(line, start, out);
+      case '*':
+        return array(line, start, out, depth);
+      default:
+        return malformed(start, "unknown type byte");
+    }
+  }
+
+  size_t at() const noexcept { return at_; }
+  std::string error;
+
+ private:
+  // The line after the type byte, without its CRLF.
+  RespStatus readLine(std::string_view& line) {
+    const size_t end = bytes_.find("\r\n", at_ + 1);
+    if (end == std::string_view::npos) {
+      // A line never holds a bare CR or LF: one seen means it will never
+      // end well (and the wait for more bytes would be unbounded).
+      if (bytes_.find('\n', at_ + 1) != std::string_view::npos) {
+        return malformed(at_, "line without CRLF");
+      }
+      return RespStatus::kIncomplete;
+    }
+    line = bytes_.substr(at_ + 1, end - at_ - 1);
+    at_ = end + 2;
+    return RespStatus::kComplete;
+  }
+
+  RespStatus number(std::string_view text, size_t start, int64_t& out) {
+    const char* first = text.data();
+    const char* last = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(first, last, out);
+    if (text.empty() || ec != std::errc{} || ptr != last) {
+      return malformed(start, "not an integer");
+    }
+    return RespStatus::kComplete;
+  }
+
+  RespStatus bulk(std::string_view line, size_t start, RespValue& out) {
+    int64_t length = 0;
+    if (RespStatus s = number(line, start, length); s != RespStatus::kComplete)
+      return s;
+    if (length == -1) {
+      out.type = RespValue::Type::kNull;
+      return RespStatus::kComplete;
+    }
+    if (length < 0 || length > kRespMaxBulkBytes) {
+      return malformed(start, "bulk length out of range");
+    }
+    const auto n = static_cast<size_t>(length);
+    if (bytes_.size() - at_ < n + 2) return RespStatus::kIncomplete;
+    if (bytes_.substr(at_ + n, 2) != "\r\n") {
+      return malformed(start, "bulk string without CRLF");
+    }
+    out.type = RespValue::Type::kBulk;
+    out.text = bytes_.substr(at_, n);
+    at_ += n + 2;
+    return RespStatus::kComplete;
+  }
+
+  RespStatus array(std::string_view line, size_t start, RespValue& out,
+                   unsigned depth) {
+    int64_t count = 0;
+    if (RespStatus s = number(line, start, count); s != RespStatus::kComplete)
+      return s;
+    if (count == -1) {
+      out.type = RespValue::Type::kNull;
+      return RespStatus::kComplete;
+    }
+    if (count < 0 || count > INT32_MAX) {
+      return malformed(start, "array length out of range");
+    }
+    if (depth + 1 > kRespMaxDepth) return malformed(start, "nested too deep");
+    // Every element takes at least 3 bytes ("+\r\n"): a count the bytes
+    // here cannot hold yet is incomplete, and allocates nothing.
+    const auto n = static_cast<size_t>(count);
+    if (n > (bytes_.size() - at_) / 3) return RespStatus::kIncomplete;
+    out.type = RespValue::Type::kArray;
+    out.items.resize(n);
+    for (RespValue& item : out.items) {
+      if (RespStatus s = value(item, depth + 1); s != RespStatus::kComplete)
+        return s;
+    }
+    return RespStatus::kComplete;
+  }
+
+  RespStatus malformed(size_t offset, const char* what) {
+    error = std::string(what) + " at byte " + std::to_string(offset);
+    return RespStatus::kMalformed;
+  }
+
+  std::string_view bytes_;
+  size_t at_ = 0;
+};
+
+}  // namespace
+
+RespParse parseResp(std::string_view bytes, RespValue& out) {
+  Parser parser(bytes);
+  RespParse result;
+  out = RespValue{};
+  result.status = parser.value(out, 0);
+  if (result.status == RespStatus::kComplete) result.consumed = parser.at();
+  if (result.status == RespStatus::kMalformed) result.error = parser.error;
+  return result;
+}
+
+}  // namespace ficus

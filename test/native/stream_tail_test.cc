@@ -1,0 +1,315 @@
+// The core's own reader of a shared stream against a stand-in Redis on
+// loopback: it authenticates, reads from where it was told, delivers each
+// entry with its id as the position, reports every batch (invalid entries
+// and duplicates counted), and stops with one report at the first
+// connection loss or unreadable reply; stopped by the embedder it reports
+// nothing.
+
+#include "ficus/stream_tail.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ficus/core.h"
+#include "ficus/resp_reply.h"
+#include "support/core_fixture.h"
+#include "support/test_client.h"
+
+namespace ficus::test {
+namespace {
+
+constexpr const char* kEpoch = "00000000000000ab";
+
+std::string bulk(std::string_view text) {
+  return "$" + std::to_string(text.size()) + "\r\n" + std::string(text) +
+         "\r\n";
+}
+
+// An XREAD reply of (id, data) entries; a data of "-" has no fields.
+std::string xreadReply(
+    const std::vector<std::pair<std::string, std::string>>& entries) {
+  std::string out = "*1\r\n*2\r\n" + bulk("s") + "*" +
+                    std::to_string(entries.size()) + "\r\n";
+  for (const auto& [id, data] : entries) {
+    out += "*2\r\n" + bulk(id);
+    out += data == "-" ? "*0\r\n" : "*2\r\n" + bulk("data") + bulk(data);
+  }
+  return out;
+}
+
+// One Redis connection at a time on 127.0.0.1: each command it reads goes
+// to `answer`, whose bytes are sent back ("" = close the connection).
+class FakeRedis {
+ public:
+  using AnswerFn = std::function<std::string(const std::vector<std::string>&)>;
+
+  explicit FakeRedis(AnswerFn answer) : answer_(std::move(answer)) {
+    listen_fd_ = UniqueFd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof(address);
+    EXPECT_EQ(bind(listen_fd_.get(), reinterpret_cast<sockaddr*>(&address),
+                   sizeof(address)),
+              0);
+    EXPECT_EQ(listen(listen_fd_.get(), 4), 0);
+    getsockname(listen_fd_.get(), reinterpret_cast<sockaddr*>(&address),
+                &length);
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~FakeRedis() {
+    stop_ = true;
+    thread_.join();
+  }
+
+  uint16_t port() const { return port_; }
+  std::vector<std::vector<std::string>> commands() {
+    std::lock_guard lock(mutex_);
+    return commands_;
+  }
+
+ private:
+  void serve() {
+    while (!stop_) {
+      pollfd p{listen_fd_.get(), POLLIN, 0};
+      if (poll(&p, 1, 20) <= 0) continue;
+      UniqueFd client(accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+      if (client) talk(client.get());
+    }
+  }
+
+  void talk(int fd) {
+    std::string input;
+    char buffer[4096];
+    while (!stop_) {
+      pollfd p{fd, POLLIN, 0};
+      if (poll(&p, 1, 20) <= 0) continue;
+      const ssize_t n = read(fd, buffer, sizeof(buffer));
+      if (n <= 0) return;
+      input.append(buffer, static_cast<size_t>(n));
+      RespValue command;
+      for (RespParse parse = parseResp(input, command);
+           parse.status == RespStatus::kComplete;
+           parse = parseResp(input, command)) {
+        std::vector<std::string> args;
+        for (const RespValue& arg : command.items)
+          args.emplace_back(arg.text);
+        input.erase(0, parse.consumed);
+        {
+          std::lock_guard lock(mutex_);
+          commands_.push_back(args);
+        }
+        const std::string reply = answer_(args);
+        if (reply.empty()) return;  // closes the connection
+        if (write(fd, reply.data(), reply.size()) < 0) return;
+      }
+    }
+  }
+
+  AnswerFn answer_;
+  UniqueFd listen_fd_;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  std::mutex mutex_;
+  std::vector<std::vector<std::string>> commands_;
+};
+
+// XREADs after the scripted ones wait like BLOCK 50 would, then say nil.
+FakeRedis::AnswerFn scripted(std::vector<std::string> xread_replies) {
+  auto next = std::make_shared<size_t>(0);
+  return [xread_replies, next](const std::vector<std::string>& args) {
+    if (args.at(0) != "XREAD") return std::string("+OK\r\n");
+    if (*next < xread_replies.size()) return xread_replies[(*next)++];
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return std::string("*-1\r\n");
+  };
+}
+
+StreamTailConfig tailConfig(uint16_t port, std::string after = "0-0") {
+  StreamTailConfig config;
+  config.generation = 7;
+  config.host = "127.0.0.1";
+  config.port = port;
+  config.key = "s";
+  config.after_id = std::move(after);
+  config.count = 3;
+  config.block_ms = 50;
+  config.timeout_ms = 2000;
+  return config;
+}
+
+// The tail's reports, as the embedder takes them.
+std::vector<Notification> tailReports(RunningCore& core, size_t n,
+                                      int timeout_ms = 3000) {
+  std::vector<Notification> out;
+  waitUntil(
+      [&] {
+        core->takeNotifications([&](Notification& note) {
+          if (note.tail) out.push_back(note);
+        });
+        return out.size() >= n;
+      },
+      timeout_ms);
+  return out;
+}
+
+RunningCore sharedCore() {
+  RunningCore core = startCore();
+  core->useSharedStream(*Position::parseEpoch(kEpoch));
+  return core;
+}
+
+TEST(StreamTail, ReadsAfterItsIdAndDeliversEachEntryAtItsPosition) {
+  FakeRedis redis(scripted({xreadReply({{"5-0", event("o1", "", 1)},
+                                        {"5-1", "-"},
+                                        {"6-0", event("o1", "", 2)}}),
+                            xreadReply({{"6-1", "not json"}})}));
+  RunningCore core = sharedCore();
+  TestClient client =
+      TestClient::open(core.port, "/ws?topics=order:o1&recover=1");
+  ASSERT_TRUE(waitOpen(core, 1));
+  StreamTailConfig config = tailConfig(redis.port(), "4-9");
+  config.password = "secret";
+  config.db = 2;
+  ASSERT_EQ(core->tailStream(config), CallStatus::kOk);
+
+  for (const char* pos : {"-5-0", "-6-0"}) {
+    auto frame = client.readData();
+    ASSERT_TRUE(frame);
+    EXPECT_EQ(frame->payload.rfind(std::string(R"({"pos":")") + kEpoch + pos,
+                                   0),
+              0u)
+        << frame->payload;
+  }
+  std::vector<Notification> reports = tailReports(core, 2);
+  ASSERT_GE(reports.size(), 2u);
+  const StreamTailReport& first = *reports[0].tail;
+  EXPECT_EQ(reports[0].kind, Notification::Kind::kStreamRead);
+  EXPECT_EQ(first.generation, 7u);
+  EXPECT_EQ(first.entries, 3u);
+  EXPECT_EQ(first.invalid, 1u);
+  EXPECT_EQ(first.result.accepted, 2u);
+  EXPECT_TRUE(first.full);
+  EXPECT_EQ(first.last_id, "6-0");
+  EXPECT_EQ(reports[0].data, event("o1", "", 1) + "\n" + event("o1", "", 2));
+  const StreamTailReport& second = *reports[1].tail;
+  EXPECT_EQ(second.last_id, "6-1");
+  ASSERT_EQ(second.result.rejected.size(), 1u);
+  EXPECT_FALSE(second.full);
+  EXPECT_EQ(core->stream().last()->toString(), std::string(kEpoch) + "-6-0");
+
+  std::vector<std::vector<std::string>> commands = redis.commands();
+  ASSERT_GE(commands.size(), 4u);
+  EXPECT_EQ(commands[0], (std::vector<std::string>{"AUTH", "secret"}));
+  EXPECT_EQ(commands[1], (std::vector<std::string>{"SELECT", "2"}));
+  EXPECT_EQ(commands[2],
+            (std::vector<std::string>{"XREAD", "BLOCK", "50", "COUNT", "3",
+                                      "STREAMS", "s", "4-9"}));
+  EXPECT_EQ(commands[3].back(), "6-0");  // on from the last entry read
+}
+
+TEST(StreamTail, EntriesAtOrBeforeTheLastAppendedAreDuplicates) {
+  FakeRedis redis(scripted({xreadReply({{"5-0", event("o1", "", 1)}}),
+                            xreadReply({{"5-0", event("o1", "", 1)},
+                                        {"5-1", event("o1", "", 2)}})}));
+  RunningCore core = sharedCore();
+  ASSERT_EQ(core->tailStream(tailConfig(redis.port())), CallStatus::kOk);
+  std::vector<Notification> reports = tailReports(core, 2);
+  ASSERT_GE(reports.size(), 2u);
+  EXPECT_EQ(reports[1].tail->result.duplicates, 1u);
+  EXPECT_EQ(reports[1].tail->result.accepted, 1u);
+}
+
+TEST(StreamTail, ALostConnectionEndsItWithOneReportOfWhereItWas) {
+  auto xreads = std::make_shared<std::atomic<int>>(0);
+  FakeRedis redis([xreads](const std::vector<std::string>& args) {
+    if (args[0] == "XREAD" && (*xreads)++ == 0) {
+      return xreadReply({{"9-3", event("o1", "", 1)}});
+    }
+    return std::string();  // closes
+  });
+  RunningCore core = sharedCore();
+  ASSERT_EQ(core->tailStream(tailConfig(redis.port())), CallStatus::kOk);
+  std::vector<Notification> reports = tailReports(core, 2);
+  ASSERT_EQ(reports.size(), 2u);
+  EXPECT_EQ(reports[1].kind, Notification::Kind::kStreamEnded);
+  EXPECT_EQ(reports[1].tail->end, StreamTailEnd::kConnection);
+  EXPECT_EQ(reports[1].tail->last_id, "9-3");
+  EXPECT_EQ(tailReports(core, 1, 200).size(), 0u);  // once, nothing after
+}
+
+TEST(StreamTail, AnErrorReplyOrAMalformedOneIsAProtocolEnd) {
+  for (const std::string& reply :
+       {std::string("-NOAUTH Authentication required.\r\n"),
+        std::string("*1\r\n?\r\n"), std::string(":1\r\n")}) {
+    FakeRedis redis(
+        [reply](const std::vector<std::string>&) { return reply; });
+    RunningCore core = sharedCore();
+    ASSERT_EQ(core->tailStream(tailConfig(redis.port())), CallStatus::kOk);
+    std::vector<Notification> reports = tailReports(core, 1);
+    ASSERT_EQ(reports.size(), 1u) << reply;
+    EXPECT_EQ(reports[0].kind, Notification::Kind::kStreamEnded);
+    EXPECT_EQ(reports[0].tail->end, StreamTailEnd::kProtocol) << reply;
+    EXPECT_FALSE(reports[0].data.empty());
+  }
+}
+
+TEST(StreamTail, NobodyListeningIsAConnectionEnd) {
+  uint16_t port = 0;
+  {
+    FakeRedis gone(scripted({}));
+    port = gone.port();
+  }
+  RunningCore core = sharedCore();
+  ASSERT_EQ(core->tailStream(tailConfig(port)), CallStatus::kOk);
+  std::vector<Notification> reports = tailReports(core, 1);
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].tail->end, StreamTailEnd::kConnection);
+  EXPECT_NE(reports[0].data.find("connect"), std::string::npos);
+}
+
+TEST(StreamTail, StoppedOrReplacedItReportsNothingAndTheCoreStopsCleanly) {
+  FakeRedis redis(scripted({}));
+  RunningCore core = sharedCore();
+  ASSERT_EQ(core->tailStream(tailConfig(redis.port())), CallStatus::kOk);
+  ASSERT_TRUE(waitUntil([&] { return redis.commands().size() >= 2; }));
+  StreamTailConfig next = tailConfig(redis.port(), "1-0");
+  next.generation = 8;
+  ASSERT_EQ(core->tailStream(next), CallStatus::kOk);
+  ASSERT_EQ(core->stopTail(), CallStatus::kOk);
+  EXPECT_EQ(tailReports(core, 1, 300).size(), 0u);
+  // And one left running when the core stops closes with it.
+  ASSERT_EQ(core->tailStream(tailConfig(redis.port())), CallStatus::kOk);
+  core->stop();
+}
+
+TEST(StreamTail, RefusesWhatCannotBeATail) {
+  RunningCore core = sharedCore();
+  EXPECT_EQ(core->tailStream(tailConfig(1, "not-an-id")),
+            CallStatus::kInvalidArgument);
+  StreamTailConfig no_key = tailConfig(1);
+  no_key.key.clear();
+  EXPECT_EQ(core->tailStream(no_key), CallStatus::kInvalidArgument);
+  StreamTailConfig name = tailConfig(1);
+  name.host = "redis.example";  // names are the embedder's to resolve
+  ASSERT_EQ(core->tailStream(name), CallStatus::kOk);
+  std::vector<Notification> reports = tailReports(core, 1);
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].tail->end, StreamTailEnd::kProtocol);
+}
+
+}  // namespace
+}  // namespace ficus::test
