@@ -55,6 +55,7 @@ const OPTIONS = {
 class Dispatcher extends EventEmitter {
   #native = null; // the NativePath, while the native core runs
   #sharedIngest = null; // fn(data): where ingested events go while the stream is shared
+  #onTailReport = null; // fn(report): while the core reads the shared stream itself
   #nativeError = null; // why there is none
   #legacy;
   #history = null; // lib/history.js, only without the native core
@@ -115,6 +116,10 @@ class Dispatcher extends EventEmitter {
       // Native ingest connections' events are in the stream already (the
       // notification says when to read it), unless the stream is shared.
       this.#native.on('events', (e) => this.#onIngested(e));
+      this.#native.on('streamRead', (note) => this.#onTailRead(note));
+      this.#native.on('streamEnded', (note) => {
+        if (this.#onTailReport !== null) this.#onTailReport(note);
+      });
       this.#native.on('message', (m) => {
         if (!this.#probes.has('native', m.id)) this.emit('message', { path: 'native', ...m });
       });
@@ -338,6 +343,35 @@ class Dispatcher extends EventEmitter {
     this.#sharedIngest = null;
     if (!this.closed) this.#native.leaveSharedStream();
     this.#updateMirror();
+  }
+
+  // The core reads the shared stream itself (lib/redis-stream.js; config
+  // as NativePath.tailStream), replacing the reading it did, if any.
+  // `onReport(report)` sees each batch's report ('streamRead', after the
+  // legacy path has delivered it and it is counted as publishLocal would
+  // count it) and the reading's end ('streamEnded').
+  tailSharedStream(config, onReport) {
+    this.assertOpen();
+    v.fn(onReport, 'onReport');
+    if (this.#native === null || this.#sharedIngest === null) {
+      throw new FicusError(codes.NATIVE_UNAVAILABLE, 'tailSharedStream() needs the native core on a shared stream (useSharedStream)');
+    }
+    this.#onTailReport = onReport;
+    this.#native.tailStream(config);
+  }
+
+  stopSharedStreamTail() {
+    this.#onTailReport = null;
+    if (this.#native !== null && !this.closed) this.#native.stopTail();
+  }
+
+  #onTailRead(note) {
+    const { result } = note;
+    this.events.published += result.accepted + result.rejected.length;
+    this.events.accepted += result.accepted;
+    this.events.rejected += result.rejected.length;
+    if (result.accepted > 0) this.#feed.pump(null);
+    if (this.#onTailReport !== null) this.#onTailReport(note);
   }
 
   // "<epoch>-<ms>-<n>" of the newest event in this process's history, or null.

@@ -12,7 +12,7 @@ const path = require('node:path');
 const { EventEmitter } = require('node:events');
 const handoff = require('./handoff');
 const locator = require('./addon-locator');
-const { rethrowLater } = require('./errors');
+const { FicusError, codes, rethrowLater } = require('./errors');
 const { nowNs } = require('./histogram');
 const { bucketOfRoute, slotOfRoute } = require('./bucket');
 const { OUTCOME, accessCounters, refreshRequest } = require('./access');
@@ -205,6 +205,21 @@ class NativePath extends EventEmitter {
     this.#localIds.stop();
   }
 
+  // The core reads the shared stream itself (src: native/core stream_tail.h):
+  // `config` is { generation, host (numeric), port, username, password, db,
+  // key, afterId, count, blockMs, timeoutMs }, checked by the bridge. Its
+  // reports come as 'streamRead' and 'streamEnded' events.
+  tailStream(config) {
+    const status = this.#core.tailStream(config);
+    if (statusName(status) !== 'ok') {
+      throw new FicusError(codes.BUSY, `the core did not start reading the stream: ${STATUS_MESSAGES[statusName(status)]}`);
+    }
+  }
+
+  stopTail() {
+    this.#core.stopTail();
+  }
+
   // The bridge closed: the core cannot go back to numbering its events
   // itself, so it moves to an epoch of its own (old positions resume into
   // complete:false, never into a gap) and ids are made here.
@@ -324,6 +339,8 @@ class NativePath extends EventEmitter {
       this.emit('message', { id: note.id, data: note.data, binary: Buffer.isBuffer(note.data) });
     } else if (note.type === 'authorize') {
       this.#authorize(note.id, note.topic);
+    } else if (note.type === 'streamRead' || note.type === 'streamEnded') {
+      this.emit(note.type, note);
     } else if (note.type === 'close') {
       this.#routes.delete(note.id);
       this.#access.delete(note.id);

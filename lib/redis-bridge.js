@@ -30,7 +30,9 @@ const { FicusError, codes, wrap } = require('./errors');
 const v = require('./validate');
 const { StreamReader, appendCommand } = require('./redis-stream');
 const { randomEpoch } = require('./shared-stream');
-const { OPTIONS, DEFAULTS, checkMode, checkUrl, backoff } = require('./redis-options');
+const {
+  OPTIONS, DEFAULTS, checkMode, checkUrl, backoff, tailTarget,
+} = require('./redis-options');
 
 const NEWLINE = Buffer.from('\n');
 const CLOSE_FLUSH_MS = 1000;
@@ -119,6 +121,8 @@ class Bridge extends EventEmitter {
         readBlockMs: this.options.readBlockMs,
         backoff: backoff(this.options.backoffMinMs, this.options.backoffMaxMs),
         respTypes: RESP_TYPES,
+        tail: tailTarget(redisUrl, this.options.reader),
+        timeoutMs: this.options.connectTimeoutMs,
       });
       // Redis keeps what a core can replay; and, whatever the history, some
       // slack for a reader that falls behind or reconnects (a core without

@@ -27,9 +27,10 @@ const OPTIONS = {
   streamMaxLen: positive(1, 1e9),
   readCount: positive(1, 100000),
   readBlockMs: positive(10, 60000),
+  reader: (value, name) => v.oneOf(value, name, ['native', 'js']),
 };
 const PUBSUB_ONLY = ['channels'];
-const STREAM_ONLY = ['stream', 'streamMaxLen', 'readCount', 'readBlockMs'];
+const STREAM_ONLY = ['stream', 'streamMaxLen', 'readCount', 'readBlockMs', 'reader'];
 
 const DEFAULTS = {
   mode: 'stream',
@@ -45,6 +46,7 @@ const DEFAULTS = {
   streamMaxLen: undefined, // the dispatcher's historyMaxEvents, at least 10,000 (redis-bridge.js)
   readCount: 1000, // entries per XREAD
   readBlockMs: 1000, // how long one XREAD waits for new entries
+  reader: undefined, // 'native' (the core reads the stream) unless the URL is rediss://
 };
 
 // Options that belong to the other mode are refused rather than ignored.
@@ -94,4 +96,29 @@ function checkUrl(url) {
   return url;
 }
 
-module.exports = { OPTIONS, DEFAULTS, checkMode, checkUrl, redact, backoff };
+// Where the core's own stream reader connects (lib/redis-stream.js), from
+// the URL as the `redis` package reads it:
+// redis://[[username][:password]@]host[:port][/db]. Null when the reader
+// is JavaScript's: asked for, or TLS (rediss://), which the core does not
+// speak.
+function tailTarget(url, reader) {
+  const parsed = new URL(url);
+  if (reader === 'js') return null;
+  if (parsed.protocol === 'rediss:') {
+    if (reader === 'native') {
+      throw v.rangeError("'js' with a rediss:// URL (the core's reader does not speak TLS)", 'options.reader', reader);
+    }
+    return null;
+  }
+  const db = parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0;
+  if (!Number.isInteger(db) || db < 0) throw v.rangeError('a redis:// URL whose path is a database number', 'redisUrl', redact(url));
+  return {
+    hostname: parsed.hostname.replace(/^\[(.*)\]$/, '$1') || 'localhost',
+    port: parsed.port === '' ? 6379 : Number(parsed.port),
+    username: decodeURIComponent(parsed.username),
+    password: decodeURIComponent(parsed.password),
+    db,
+  };
+}
+
+module.exports = { OPTIONS, DEFAULTS, checkMode, checkUrl, redact, backoff, tailTarget };

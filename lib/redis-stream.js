@@ -19,12 +19,22 @@
 // the reader starts at the stream's current end instead: older entries
 // would reach subscribers as if they were new.
 //
+// Who reads: by default the core itself (`tail`: native/core stream_tail.h,
+// XREAD BLOCK on a worker's loop thread, on a connection of its own), so
+// no Node thread stands between Redis and the sockets. This class keeps the
+// rest (the epoch, where to start, gap checks, reconnects: the core's
+// reader stops at its first error and is started again after a re-sync,
+// from the last entry it reported). It reads in JavaScript instead (the
+// loop below) for TLS, without a `tail`, and for good once the core's
+// reader met a reply it could not read.
+//
 // Gaps: while the reader was away (or behind), MAXLEN may have trimmed
 // entries it had not read; XREAD would silently skip them. XINFO STREAM
 // tells (trimmedAfter below), checked on every reconnect and after a full
 // batch: then the history is dropped as on an epoch change (same epoch),
 // and the gap counted.
 
+const dns = require('node:dns');
 const { FicusError, codes } = require('./errors');
 const { randomEpoch, isEpoch, compareStreamIds, fitsPosition } = require('./shared-stream');
 
@@ -101,10 +111,20 @@ class StreamReader {
   #syncedGeneration = -1;
   #counters = { read: 0, invalid: 0, duplicates: 0, epochChanges: 0, gaps: 0 };
   #lagMs = 0;
+  #failures = 0; // reads that failed in a row (the backoff's count)
+  #tail; // where the core's reader connects, or null: read here
+  #tailTimeoutMs;
+  #tailGeneration = 0;
+  #tailEnd = null; // the running tail's 'streamEnded' report
+  #checkingGap = false;
 
   // `respTypes`: the `redis` package's RESP_TYPES (loaded by the bridge:
-  // an optional peer dependency).
-  constructor(bridge, client, { key, readCount, readBlockMs, backoff, respTypes }) {
+  // an optional peer dependency). `tail`: { hostname, port, username,
+  // password, db } for the core's own reader (lib/redis-options.js
+  // tailTarget), or null.
+  constructor(bridge, client, {
+    key, readCount, readBlockMs, backoff, respTypes, tail = null, timeoutMs = 5000,
+  }) {
     this.#asBytes = { typeMapping: { [respTypes.BLOB_STRING]: Buffer } };
     this.#bridge = bridge;
     this.#client = client;
@@ -113,6 +133,8 @@ class StreamReader {
     this.#count = readCount;
     this.#blockMs = readBlockMs;
     this.#backoff = backoff;
+    this.#tail = tail;
+    this.#tailTimeoutMs = timeoutMs;
     this.everSynced = false;
     client.on('ready', () => {
       this.#generation += 1;
@@ -152,23 +174,27 @@ class StreamReader {
 
   stop() {
     this.#stopped = true;
+    if (this.#tail !== null && !this.#bridge.dispatcher.closed) this.#bridge.dispatcher.stopSharedStreamTail();
     this.#wake();
   }
 
   async #run() {
-    let failures = 0;
     while (!this.#stopped) {
       try {
         await this.#whenReady();
         if (this.#stopped) return;
         if (this.#syncedGeneration !== this.#generation) await this.#sync();
+        if (this.#tail !== null) {
+          await this.#runTail();
+          continue;
+        }
         // As bytes: invalid UTF-8 must reach the core's decoder as it is
         // (rejected), not turned into U+FFFD by the client.
         const reply = await this.#client.sendCommand([
           'XREAD', 'BLOCK', String(this.#blockMs), 'COUNT', String(this.#count), 'STREAMS', this.#key, this.#lastId],
         this.#asBytes);
         if (this.#stopped) return;
-        failures = 0;
+        this.#failures = 0;
         if (reply) {
           const entries = reply[0][1];
           this.#deliver(entries);
@@ -183,10 +209,85 @@ class StreamReader {
         this.#bridge.noteError(error);
         if (this.#client.isReady) {
           // Not a lost connection (then 'ready' paces us): do not spin.
-          failures += 1;
-          await sleep(this.#backoff(failures));
+          this.#failures += 1;
+          await sleep(this.#backoff(this.#failures));
         }
       }
+    }
+  }
+
+  // The core reads until its reader ends (a connection error is thrown:
+  // re-sync after a backoff; an unreadable reply: read here from now on),
+  // the control connection is re-made (re-sync) or the bridge stops.
+  async #runTail() {
+    const { address } = await dns.promises.lookup(this.#tail.hostname);
+    const generation = this.#generation;
+    if (this.#stopped || this.#syncedGeneration !== generation) return;
+    this.#tailGeneration += 1;
+    const tailGeneration = this.#tailGeneration;
+    this.#tailEnd = null;
+    this.#bridge.dispatcher.tailSharedStream({
+      generation: tailGeneration,
+      epoch: this.#epoch,
+      host: address,
+      port: this.#tail.port,
+      username: this.#tail.username,
+      password: this.#tail.password,
+      db: this.#tail.db,
+      key: this.#key,
+      afterId: this.#lastId,
+      count: this.#count,
+      blockMs: this.#blockMs,
+      timeoutMs: this.#tailTimeoutMs,
+    }, (report) => {
+      if (report.generation === tailGeneration) this.#onTailReport(report);
+    });
+    while (!this.#stopped && this.#tailEnd === null && this.#syncedGeneration === generation
+      && this.#generation === generation) {
+      await new Promise((resolve) => {
+        this.#waiter = resolve;
+      });
+    }
+    const end = this.#tailEnd;
+    if (end === null) {
+      if (!this.#bridge.dispatcher.closed) this.#bridge.dispatcher.stopSharedStreamTail();
+      return;
+    }
+    if (end.end === 'protocol') {
+      this.#tail = null;
+      this.#bridge.noteError(new FicusError(codes.REDIS,
+        `stream ${this.#key}: the core's reader stopped (${end.reason}); reading in JavaScript from now on`));
+      return;
+    }
+    throw new FicusError(codes.REDIS, `stream ${this.#key}: the core's reader lost Redis (${end.reason})`);
+  }
+
+  #onTailReport(report) {
+    this.#lastId = report.lastId;
+    if (report.type === 'streamEnded') {
+      this.#tailEnd = report;
+      this.#wake();
+      return;
+    }
+    this.#failures = 0;
+    this.#counters.read += report.entries;
+    this.#lagMs = Math.max(0, Date.now() - Number(this.#lastId.split('-')[0]));
+    if (report.invalid > 0) {
+      this.#counters.invalid += report.invalid;
+      this.#bridge.rejectedEntries(report.invalid, "stream entry: expected one event in a 'data' field");
+    }
+    const { accepted, rejected, duplicates } = report.result;
+    this.#counters.duplicates += duplicates;
+    if (accepted + rejected.length > 0) this.#bridge.delivered(report.data, { accepted, rejected, duplicates });
+    // A full batch: the core's reader is behind; entries it has not read
+    // may have been trimmed meanwhile.
+    if (report.full && !this.#checkingGap) {
+      this.#checkingGap = true;
+      this.#checkGap()
+        .catch((error) => this.#bridge.noteError(error))
+        .finally(() => {
+          this.#checkingGap = false;
+        });
     }
   }
 
@@ -283,6 +384,7 @@ class StreamReader {
   stats() {
     return {
       key: this.#key,
+      reader: this.#tail === null ? 'js' : 'native',
       epoch: this.#epoch,
       lastId: this.#lastId,
       ...this.#counters,

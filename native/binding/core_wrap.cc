@@ -237,7 +237,7 @@ Napi::Value CoreWrap::UseSharedStream(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// tailStream({ generation, host, port, username, password, db, key,
+// tailStream({ generation, epoch, host, port, username, password, db, key,
 //              afterId, count, blockMs, timeoutMs }) -> status: the core
 // reads the shared stream itself (Core::tailStream); lib/native-path.js
 // checks the options, this only their types.
@@ -259,6 +259,9 @@ Napi::Value CoreWrap::TailStream(const Napi::CallbackInfo& info) {
   };
   StreamTailConfig config;
   config.generation = static_cast<uint64_t>(number("generation"));
+  std::optional<uint64_t> epoch = Position::parseEpoch(text("epoch"));
+  if (!epoch) throw Napi::TypeError::New(env, "epoch: 16 lowercase hex digits");
+  config.epoch = *epoch;
   config.host = text("host");
   config.port = static_cast<uint16_t>(number("port"));
   config.username = text("username");

@@ -364,6 +364,53 @@ describe('stream mode in a process', () => {
     expect(JSON.parse(resumed.received[0])).toEqual({ type: 'recovered', complete: false });
   });
 
+  test("the core reads the stream itself (reader 'native', the default): its connection cut, it re-syncs and reads on from its last entry; reader 'js' delivers the same", async () => {
+    const redis = await redisServer();
+    gw = await startGateway({ attach: { nativePercent: 50, overrideHeader: 'x-ficus-path' } });
+    const bridge = gw.dispatch.bridge(redis.url, { stream: 'test:tail' });
+    await bridge.ready();
+    expect(bridge.stats().stream.reader).toBe('native');
+    const native = await connect(gw.url('/ws?topics=order:t1&recover=1'), { headers: { 'x-ficus-path': 'native' } });
+    const legacy = await connect(gw.url('/ws?topics=order:t1'), { headers: { 'x-ficus-path': 'legacy' } });
+    sockets.push(native, legacy);
+    const events = [];
+    bridge.on('events', (e) => events.push(e));
+    for (let seq = 0; seq < 50; seq += 1) gw.dispatch.publish(event('t1', null, seq));
+    await until(() => native.received.length === 50 && legacy.received.length === 50, 10000, 'the first 50');
+
+    const plain = createClient({ url: redis.url });
+    await plain.connect();
+    try {
+      // Every connection of the bridge cut, and 20 entries added meanwhile.
+      const multi = plain.multi().addCommand(['CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes']);
+      for (let seq = 50; seq < 70; seq += 1) {
+        multi.addCommand(['XADD', 'test:tail', '*', 'data', JSON.stringify(event('t1', null, seq))]);
+      }
+      await multi.exec();
+    } finally {
+      plain.destroy();
+    }
+    await until(() => native.received.length === 70 && legacy.received.length === 70, 10000, 'the 20 added while cut');
+    await sleep(100); // a duplicate would come now
+    const seqs = (ws) => ws.received.map((m) => JSON.parse(m)).map((m) => (m.event ? m.event.seq : m.seq));
+    expect(seqs(native)).toEqual(Array.from({ length: 70 }, (_, i) => i));
+    expect(seqs(legacy)).toEqual(seqs(native));
+    expect(bridge.stats().stream).toMatchObject({ reader: 'native', read: 70, duplicates: 0 });
+    expect(events.reduce((n, e) => n + e.accepted, 0)).toBe(70);
+    expect(Buffer.isBuffer(events[0].data)).toBe(true);
+    await bridge.close();
+
+    const js = gw.dispatch.bridge(redis.url, { stream: 'test:tail', reader: 'js' });
+    await js.ready();
+    gw.dispatch.publish(event('t1', null, 70));
+    await until(() => native.received.length === 71, 5000, 'the event read in JavaScript');
+    expect(js.stats().stream.reader).toBe('js');
+    await js.close();
+    expect(() => gw.dispatch.bridge('rediss://127.0.0.1:1', { reader: 'native' })).toThrow(
+      new RangeError("Expected 'js' with a rediss:// URL (the core's reader does not speak TLS) for options.reader but received the string \"native\""));
+    expect(() => gw.dispatch.bridge(redis.url, { mode: 'pubsub', reader: 'js' })).toThrow(/options.reader is for mode 'stream'/);
+  });
+
   test('needs the native core; pub/sub does not; publishLocal and useSharedStream check their arguments', async () => {
     const redis = await redisServer();
     const legacyOnly = ficus.createDispatcher({ native: false });

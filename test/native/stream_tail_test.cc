@@ -141,6 +141,7 @@ FakeRedis::AnswerFn scripted(std::vector<std::string> xread_replies) {
 StreamTailConfig tailConfig(uint16_t port, std::string after = "0-0") {
   StreamTailConfig config;
   config.generation = 7;
+  config.epoch = *Position::parseEpoch(kEpoch);
   config.host = "127.0.0.1";
   config.port = port;
   config.key = "s";
@@ -231,6 +232,17 @@ TEST(StreamTail, EntriesAtOrBeforeTheLastAppendedAreDuplicates) {
   ASSERT_GE(reports.size(), 2u);
   EXPECT_EQ(reports[1].tail->result.duplicates, 1u);
   EXPECT_EQ(reports[1].tail->result.accepted, 1u);
+}
+
+TEST(StreamTail, AppendsNothingOnceTheCoreHasMovedToAnotherEpoch) {
+  FakeRedis redis(scripted({xreadReply({{"5-0", event("o1", "", 1)}})}));
+  RunningCore core = sharedCore();
+  core->useSharedStream(*Position::parseEpoch("00000000000000cd"));
+  ASSERT_EQ(core->tailStream(tailConfig(redis.port())), CallStatus::kOk);
+  std::vector<Notification> reports = tailReports(core, 1);
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].tail->entries, 1u);
+  EXPECT_FALSE(core->stream().last());
 }
 
 TEST(StreamTail, ALostConnectionEndsItWithOneReportOfWhereItWas) {

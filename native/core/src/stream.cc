@@ -75,6 +75,17 @@ uint64_t Stream::append(SharedFrameBatch batch, std::vector<Position> positions,
       now_ms);
 }
 
+bool Stream::appendIfEpoch(uint64_t epoch, SharedFrameBatch batch,
+                           std::vector<Position> positions, uint64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  if (epoch != epoch_ || !external()) return false;
+  for (Position& p : positions) p.epoch = epoch_;
+  linkLocked(std::make_shared<const Record>(head_.load(std::memory_order_relaxed),
+                                            std::move(positions), std::move(batch)),
+             now_ms);
+  return true;
+}
+
 uint64_t Stream::linkLocked(std::shared_ptr<const Record> record,
                             uint64_t now_ms) {
   const uint64_t first_seq = record->firstSeq();

@@ -652,9 +652,12 @@ void Worker::handle(TailCommand& command) {
   if (stopping_ || !command.config) return;
   StreamTail::Hooks hooks;
   hooks.last = [this] { return stream_->last(); };
-  hooks.append = [this](SharedFrameBatch batch,
-                        std::vector<Position> positions) {
-    stream_->append(std::move(batch), std::move(positions), wallNowMs());
+  hooks.append = [this, epoch = command.config->epoch](
+                     SharedFrameBatch batch, std::vector<Position> positions) {
+    if (!stream_->appendIfEpoch(epoch, std::move(batch), std::move(positions),
+                                wallNowMs())) {
+      return;
+    }
     for (Worker* peer : peers_) peer->wake();
   };
   hooks.report = [this](std::unique_ptr<Notification> note) {

@@ -76,6 +76,9 @@ struct GrantUpdateCommand {
 // Where the core's own reader of a shared stream reads (stream_tail.h).
 struct StreamTailConfig {
   uint64_t generation = 0;  // echoed in its reports: which tail they are of
+  // The shared stream's epoch: nothing is appended once the core's stream
+  // has moved to another one (Core::useSharedStream).
+  uint64_t epoch = 0;
   std::string host;  // a numeric IPv4 or IPv6 address (the embedder resolves)
   uint16_t port = 6379;
   std::string username;  // AUTH [username] password, when a password is set

@@ -126,6 +126,11 @@ class Stream {
   // shared stream after a reconnect).
   uint64_t append(SharedFrameBatch batch, std::vector<Position> positions,
                   uint64_t now_ms);
+  // The same, only while the stream's epoch is still `epoch`: a reader of
+  // a shared stream on another thread (stream_tail.h) must not append to
+  // the epoch the embedder has moved on to. Whether it appended.
+  bool appendIfEpoch(uint64_t epoch, SharedFrameBatch batch,
+                     std::vector<Position> positions, uint64_t now_ms);
 
   // The sequence number the next appended event will get.
   uint64_t head() const noexcept {
