@@ -70,6 +70,9 @@ const SERVERS = [
   { name: 'native', nativePercent: 100, redisMode: 'stream' },
   { name: 'legacy', nativePercent: 0, redisMode: 'stream' },
   { name: 'native-pubsub', nativePercent: 100, redisMode: 'pubsub' },
+  // Not run by default: the stream read on each worker's JS thread, as
+  // before the core read it itself (--set=servers='["native","native-js-reader"]').
+  { name: 'native-js-reader', nativePercent: 100, redisMode: 'stream', redisReader: 'js' },
 ];
 
 // On SIGUSR2 a full GC (workers inherit the primary's node flags).
@@ -77,17 +80,18 @@ const GC_FLAGS = ['--expose-gc', '--require', path.join(__dirname, '..', 'lib', 
 
 // The bench's gateway, as a cluster on Redis.
 class ClusterGateway extends Gateway {
-  constructor({ workers, redisUrl, redisMode, redisBatchMs, ...options }) {
+  constructor({ workers, redisUrl, redisMode, redisReader = 'auto', redisBatchMs, ...options }) {
     super({ ...options, nodeFlags: [...GC_FLAGS, ...(options.maxSemiSpaceMb ? [`--max-semi-space-size=${options.maxSemiSpaceMb}`] : []), ...(options.nodeFlags || [])] });
     this.workers = workers;
     this.redisUrl = redisUrl;
     this.redisMode = redisMode;
+    this.redisReader = redisReader;
     this.redisBatchMs = redisBatchMs;
   }
 
   get args() {
     return [...super.args, '--workers', String(this.workers), '--redis', this.redisUrl, '--redis-mode', this.redisMode,
-      '--redis-batch-ms', String(this.redisBatchMs)];
+      '--redis-batch-ms', String(this.redisBatchMs), '--redis-reader', this.redisReader];
   }
 }
 
@@ -131,7 +135,7 @@ async function measure(ctx, server, redis, cfg) {
   const viaRedis = cfg.publishVia === 'redis';
   if (viaRedis && server.redisMode !== 'stream') throw new Error(`publishVia "redis" needs the stream; ${server.name} runs ${server.redisMode}`);
   const gw = new ClusterGateway({ nativePercent: server.nativePercent, threads: cfg.threads, workers: cfg.workers, maxSemiSpaceMb: cfg.maxSemiSpaceMb, nodeFlags: cfg.nodeFlags,
-    redisUrl: redis.url, redisMode: server.redisMode, redisBatchMs: cfg.redisBatchMs, addon: ctx.addon });
+    redisUrl: redis.url, redisMode: server.redisMode, redisReader: server.redisReader, redisBatchMs: cfg.redisBatchMs, addon: ctx.addon });
   ctx.gatewayCommands.add(`WORKERS=${cfg.workers} ${gw.command.replace(/ --workers \d+ --redis \S+/, ' --redis <url>')}`);
   try {
     await gw.start();

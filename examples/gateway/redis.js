@@ -17,7 +17,10 @@ function bridgeGateway({ config, dispatch, store, log, label = 'ficus gateway' }
   let bridge;
   try {
     bridge = dispatch.bridge(config.redis, {
-      mode, ...(mode === 'pubsub' ? { publishThrough: true } : {}), batchWindowMs: config.redisBatchMs,
+      mode,
+      ...(mode === 'pubsub' ? { publishThrough: true } : {}),
+      ...(mode === 'stream' && config.redisReader && config.redisReader !== 'auto' ? { reader: config.redisReader } : {}),
+      batchWindowMs: config.redisBatchMs,
     });
   } catch (error) {
     // Said in the gateway's own terms: which flag to change.

@@ -411,6 +411,35 @@ describe('stream mode in a process', () => {
     expect(() => gw.dispatch.bridge(redis.url, { mode: 'pubsub', reader: 'js' })).toThrow(/options.reader is for mode 'stream'/);
   });
 
+  test("a reply the core's reader cannot read (the key is not a stream now): reading moves to JavaScript, which reads on once the stream is back", async () => {
+    const redis = await redisServer();
+    gw = await startGateway({ attach: { nativePercent: 100 } });
+    const bridge = gw.dispatch.bridge(redis.url, { stream: 'test:wrong', readBlockMs: 100, backoffMinMs: 20, backoffMaxMs: 100 });
+    const errors = [];
+    bridge.on('error', (error) => errors.push(error.message));
+    await bridge.ready();
+    const ws = await connect(gw.url('/ws?topics=order:w1'));
+    sockets.push(ws);
+    gw.dispatch.publish(event('w1', null, 1));
+    await until(() => ws.received.length === 1, 5000, 'the first event');
+    expect(bridge.stats().stream.reader).toBe('native');
+
+    const plain = createClient({ url: redis.url });
+    await plain.connect();
+    try {
+      await plain.sendCommand(['DEL', 'test:wrong']);
+      await plain.sendCommand(['SET', 'test:wrong', 'not a stream']);
+      await until(() => bridge.stats().stream.reader === 'js', 5000, 'the move to JavaScript');
+      expect(errors).toContainEqual(expect.stringMatching(/the core's reader stopped \(WRONGTYPE.*\); reading in JavaScript from now on/));
+      await plain.sendCommand(['DEL', 'test:wrong']);
+      await plain.sendCommand(['XADD', 'test:wrong', '*', 'data', JSON.stringify(event('w1', null, 2))]);
+    } finally {
+      plain.destroy();
+    }
+    await until(() => ws.received.length === 2, 5000, 'the event read in JavaScript');
+    expect(JSON.parse(ws.received[1]).seq).toBe(2);
+  });
+
   test('needs the native core; pub/sub does not; publishLocal and useSharedStream check their arguments', async () => {
     const redis = await redisServer();
     const legacyOnly = ficus.createDispatcher({ native: false });
