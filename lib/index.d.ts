@@ -393,6 +393,12 @@ export interface StreamBridgeOptions extends CommonBridgeOptions {
   readCount?: number;
   /** How long one XREAD blocks waiting for entries. Default 1000. */
   readBlockMs?: number;
+  /**
+   * Who reads the stream: 'native' (the core, on a Redis connection of its own, off the JS
+   * thread) or 'js'. Default: 'native', unless the URL is rediss:// (the core does not speak
+   * TLS; 'native' with rediss:// throws a RangeError).
+   */
+  reader?: 'native' | 'js';
 }
 
 /** Pub/sub mode: at-most-once, no positions shared across gateways. */
@@ -416,6 +422,8 @@ export type BridgeMode = 'stream' | 'pubsub';
 /** Stream mode's reader (`stats().bridge.stream`). */
 export interface BridgeStreamStats {
   key: string;
+  /** Who reads now: 'js' after the core's reader met a reply it could not read (an 'error' says so). */
+  reader: 'native' | 'js';
   /** The stream's epoch (16 hex digits), null before the first connection. */
   epoch: string | null;
   /** The id of the last entry read ("<ms>-<n>"), where reading resumes after a reconnect. */

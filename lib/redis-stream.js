@@ -239,9 +239,7 @@ class StreamReader {
       count: this.#count,
       blockMs: this.#blockMs,
       timeoutMs: this.#tailTimeoutMs,
-    }, (report) => {
-      if (report.generation === tailGeneration) this.#onTailReport(report);
-    });
+    }, (report) => this.#onTailReport(report, report.generation === tailGeneration));
     while (!this.#stopped && this.#tailEnd === null && this.#syncedGeneration === generation
       && this.#generation === generation) {
       await new Promise((resolve) => {
@@ -262,13 +260,26 @@ class StreamReader {
     throw new FicusError(codes.REDIS, `stream ${this.#key}: the core's reader lost Redis (${end.reason})`);
   }
 
-  #onTailReport(report) {
-    this.#lastId = report.lastId;
+  // `current`: of the reader started last. An earlier one's last batch
+  // (read before it stopped) is in the stream all the same: delivered to
+  // listeners here, while the reader started from the earlier last id
+  // reads its entries again, as duplicates (an invalid event among them is
+  // rejected, and counted, twice).
+  #onTailReport(report, current) {
     if (report.type === 'streamEnded') {
-      this.#tailEnd = report;
-      this.#wake();
+      if (current) {
+        this.#lastId = report.lastId;
+        this.#tailEnd = report;
+        this.#wake();
+      }
       return;
     }
+    const { accepted, rejected, duplicates } = report.result;
+    if (!current) {
+      if (accepted > 0) this.#bridge.delivered(report.data, { accepted, rejected, duplicates: 0 });
+      return;
+    }
+    this.#lastId = report.lastId;
     this.#failures = 0;
     this.#counters.read += report.entries;
     this.#lagMs = Math.max(0, Date.now() - Number(this.#lastId.split('-')[0]));
@@ -276,7 +287,6 @@ class StreamReader {
       this.#counters.invalid += report.invalid;
       this.#bridge.rejectedEntries(report.invalid, "stream entry: expected one event in a 'data' field");
     }
-    const { accepted, rejected, duplicates } = report.result;
     this.#counters.duplicates += duplicates;
     if (accepted + rejected.length > 0) this.#bridge.delivered(report.data, { accepted, rejected, duplicates });
     // A full batch: the core's reader is behind; entries it has not read

@@ -612,7 +612,9 @@ function scaleSection(sc) {
   const l = by('legacy');
   // Native on plain pub/sub beside the stream, when the run measured it.
   const ps = by('native-pubsub');
-  const columns = [n, ps, l].filter(Boolean);
+  // The stream read on the workers' JS threads, as before the core read it.
+  const js = by('native-js-reader');
+  const columns = [n, js, ps, l].filter(Boolean);
   const col = (f) => columns.map(f);
   const lat = (x) => `${fmt.ms(x.latency.p50)} / ${fmt.ms(x.latency.p99)} / ${fmt.ms(x.latency.max)}`;
   const rows = [
@@ -638,6 +640,7 @@ function scaleSection(sc) {
   const heading = (x) => ({
     native: `native (100 %)${x.redisMode ? `, Redis ${x.redisMode === 'stream' ? 'Stream' : 'pub/sub'}` : ''}`,
     'native-pubsub': 'native (100 %), Redis pub/sub',
+    'native-js-reader': 'native (100 %), Redis Stream read in JavaScript (`--redis-reader js`)',
     legacy: `legacy (0 %)${x.redisMode ? `, Redis ${x.redisMode === 'stream' ? 'Stream' : 'pub/sub'}` : ''}`,
   })[x.server];
   if (!l) lines.push('The legacy path was not re-run with the stream; its pub/sub figures are in docs/scaling.md.', '');

@@ -243,7 +243,8 @@ Napi::Value CoreWrap::UseSharedStream(const Napi::CallbackInfo& info) {
 // checks the options, this only their types.
 Napi::Value CoreWrap::TailStream(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsObject()) throw Napi::TypeError::New(env, "tailStream(options)");
+  if (!info[0].IsObject())
+    throw Napi::TypeError::New(env, "tailStream(options)");
   Napi::Object o = info[0].As<Napi::Object>();
   auto text = [&](const char* name) {
     Napi::Value value = o.Get(name);

@@ -224,13 +224,15 @@ Napi::Object notificationToJs(Napi::Env env, Notification& n) {
     case Notification::Kind::kStreamRead: {
       const StreamTailReport& r = *n.tail;
       o.Set("type", "streamRead");
-      o.Set("generation", Napi::Number::New(env, static_cast<double>(r.generation)));
+      o.Set("generation",
+            Napi::Number::New(env, static_cast<double>(r.generation)));
       o.Set("lastId", r.last_id);
       o.Set("entries", Napi::Number::New(env, static_cast<double>(r.entries)));
       o.Set("invalid", Napi::Number::New(env, static_cast<double>(r.invalid)));
       o.Set("full", Napi::Boolean::New(env, r.full));
       o.Set("result", publishResultToJs(env, r.result));
-      o.Set("data", Napi::Buffer<char>::Copy(env, n.data.data(), n.data.size()));
+      o.Set("data",
+            Napi::Buffer<char>::Copy(env, n.data.data(), n.data.size()));
       break;
     }
     case Notification::Kind::kStreamEnded:

@@ -188,6 +188,7 @@ test('a gateway SIGKILLed mid-stream: its clients resume on another gateway with
   expect(stats.bridge.stream.read).toBe(last);
   const metrics = (await request(b, '/metrics')).text;
   expect(metrics).toMatch(new RegExp(`^ficus_bridge_stream_read_events_total ${last}$`, 'm'));
+  expect(metrics).toMatch(/^ficus_bridge_stream_native_reader 1$/m);
 });
 
 test('events XADDed by another service in the entry format reach subscribers with positions; malformed entries and invalid events are counted', async () => {

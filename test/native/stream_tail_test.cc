@@ -85,7 +85,8 @@ class FakeRedis {
     while (!stop_) {
       pollfd p{listen_fd_.get(), POLLIN, 0};
       if (poll(&p, 1, 20) <= 0) continue;
-      UniqueFd client(accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+      UniqueFd client(
+          accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
       if (client) talk(client.get());
     }
   }
@@ -104,8 +105,7 @@ class FakeRedis {
            parse.status == RespStatus::kComplete;
            parse = parseResp(input, command)) {
         std::vector<std::string> args;
-        for (const RespValue& arg : command.items)
-          args.emplace_back(arg.text);
+        for (const RespValue& arg : command.items) args.emplace_back(arg.text);
         input.erase(0, parse.consumed);
         {
           std::lock_guard lock(mutex_);
@@ -190,9 +190,8 @@ TEST(StreamTail, ReadsAfterItsIdAndDeliversEachEntryAtItsPosition) {
   for (const char* pos : {"-5-0", "-6-0"}) {
     auto frame = client.readData();
     ASSERT_TRUE(frame);
-    EXPECT_EQ(frame->payload.rfind(std::string(R"({"pos":")") + kEpoch + pos,
-                                   0),
-              0u)
+    EXPECT_EQ(
+        frame->payload.rfind(std::string(R"({"pos":")") + kEpoch + pos, 0), 0u)
         << frame->payload;
   }
   std::vector<Notification> reports = tailReports(core, 2);
@@ -242,6 +241,7 @@ TEST(StreamTail, AppendsNothingOnceTheCoreHasMovedToAnotherEpoch) {
   std::vector<Notification> reports = tailReports(core, 1);
   ASSERT_EQ(reports.size(), 1u);
   EXPECT_EQ(reports[0].tail->entries, 1u);
+  EXPECT_EQ(reports[0].tail->result.accepted, 0u);
   EXPECT_FALSE(core->stream().last());
 }
 
@@ -267,8 +267,7 @@ TEST(StreamTail, AnErrorReplyOrAMalformedOneIsAProtocolEnd) {
   for (const std::string& reply :
        {std::string("-NOAUTH Authentication required.\r\n"),
         std::string("*1\r\n?\r\n"), std::string(":1\r\n")}) {
-    FakeRedis redis(
-        [reply](const std::vector<std::string>&) { return reply; });
+    FakeRedis redis([reply](const std::vector<std::string>&) { return reply; });
     RunningCore core = sharedCore();
     ASSERT_EQ(core->tailStream(tailConfig(redis.port())), CallStatus::kOk);
     std::vector<Notification> reports = tailReports(core, 1);

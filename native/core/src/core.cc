@@ -188,12 +188,11 @@ PublishResult Core::publishEvents(std::string_view ndjson,
   }
   // Only the owner appends to a shared stream's copy: this read stays true.
   std::optional<Position> last = positions ? stream_->last() : std::nullopt;
-  result = batchEvents(decoder_, ndjson, positions, last, on_accepted,
-                       [this](SharedFrameBatch batch,
-                              std::vector<Position> batch_positions) {
-                         broadcast(std::move(batch),
-                                   std::move(batch_positions));
-                       });
+  result = batchEvents(
+      decoder_, ndjson, positions, last, on_accepted,
+      [this](SharedFrameBatch batch, std::vector<Position> batch_positions) {
+        broadcast(std::move(batch), std::move(batch_positions));
+      });
   events_accepted_.add(result.accepted);
   events_rejected_.add(result.rejected.size());
   return result;

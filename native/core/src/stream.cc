@@ -80,9 +80,10 @@ bool Stream::appendIfEpoch(uint64_t epoch, SharedFrameBatch batch,
   std::lock_guard lock(mutex_);
   if (epoch != epoch_ || !external()) return false;
   for (Position& p : positions) p.epoch = epoch_;
-  linkLocked(std::make_shared<const Record>(head_.load(std::memory_order_relaxed),
-                                            std::move(positions), std::move(batch)),
-             now_ms);
+  linkLocked(
+      std::make_shared<const Record>(head_.load(std::memory_order_relaxed),
+                                     std::move(positions), std::move(batch)),
+      now_ms);
   return true;
 }
 

@@ -55,7 +55,8 @@ StreamTail::StreamTail(uv_loop_t* loop, StreamTailConfig config,
                        DecoderLimits limits, Hooks hooks)
     : loop_(loop),
       config_(std::move(config)),
-      max_reply_bytes_(maxTailReplyBytes(config_.count, limits.max_event_bytes)),
+      max_reply_bytes_(
+          maxTailReplyBytes(config_.count, limits.max_event_bytes)),
       hooks_(std::move(hooks)),
       decoder_(limits),
       last_id_(config_.after_id) {}
@@ -127,14 +128,14 @@ void StreamTail::send(const std::vector<std::string_view>& args,
   write->req.data = write.get();
   uv_buf_t buf = uv_buf_init(write->bytes.data(),
                              static_cast<unsigned>(write->bytes.size()));
-  const int rc =
-      uv_write(&write->req, reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1,
-               [](uv_write_t* req, int) {
-                 // Owned again, and freed: written, failed or cancelled
-                 // (a failure shows as a read error or the timeout).
-                 std::unique_ptr<WriteRequest> done(
-                     static_cast<WriteRequest*>(req->data));
-               });
+  const int rc = uv_write(&write->req, reinterpret_cast<uv_stream_t*>(&tcp_),
+                          &buf, 1, [](uv_write_t* req, int) {
+                            // Owned again, and freed: written, failed or
+                            // cancelled (a failure shows as a read error or the
+                            // timeout).
+                            std::unique_ptr<WriteRequest> done(
+                                static_cast<WriteRequest*>(req->data));
+                          });
   if (rc != 0) {
     fail(StreamTailEnd::kConnection, std::string("write: ") + uv_strerror(rc));
     return;
@@ -262,8 +263,17 @@ void StreamTail::deliver(const RespValue& entries) {
     positions.push_back(*position);
   }
   report.last_id = last_id_;
-  report.result = batchEvents(decoder_, ndjson, &positions, hooks_.last(),
-                              nullptr, hooks_.append);
+  size_t refused = 0;
+  report.result = batchEvents(
+      decoder_, ndjson, &positions, hooks_.last(), nullptr,
+      [&](SharedFrameBatch batch, std::vector<Position> batch_positions) {
+        const size_t n = batch->size();
+        if (!hooks_.append(std::move(batch), std::move(batch_positions))) {
+          refused += n;
+        }
+      });
+  // Read for an epoch the stream has left: not delivered, not accepted.
+  report.result.accepted -= refused;
   hooks_.report(std::move(note));
 }
 

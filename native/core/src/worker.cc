@@ -656,16 +656,16 @@ void Worker::handle(TailCommand& command) {
                      SharedFrameBatch batch, std::vector<Position> positions) {
     if (!stream_->appendIfEpoch(epoch, std::move(batch), std::move(positions),
                                 wallNowMs())) {
-      return;
+      return false;
     }
     for (Worker* peer : peers_) peer->wake();
+    return true;
   };
   hooks.report = [this](std::unique_ptr<Notification> note) {
     outbox_.push(std::move(note));
   };
   tail_ = std::make_unique<StreamTail>(loop(), std::move(*command.config),
-                                       decoderLimits(),
-                                       std::move(hooks));
+                                       decoderLimits(), std::move(hooks));
   tail_->start();
 }
 

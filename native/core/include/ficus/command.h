@@ -98,10 +98,10 @@ struct TailCommand {
   std::optional<StreamTailConfig> config;
 };
 
-using Command = std::variant<AdoptCommand, ListenCommand, SubscribeCommand,
-                             UnsubscribeCommand, SendCommand, CloseCommand,
-                             AuthorizeAnswerCommand, GrantUpdateCommand,
-                             TailCommand>;
+using Command =
+    std::variant<AdoptCommand, ListenCommand, SubscribeCommand,
+                 UnsubscribeCommand, SendCommand, CloseCommand,
+                 AuthorizeAnswerCommand, GrantUpdateCommand, TailCommand>;
 
 // A command as the embedder posted it: with the stream's head at that
 // moment, so the worker delivers every event published before the command
@@ -126,9 +126,9 @@ enum class StreamTailEnd : uint8_t { kConnection, kProtocol };
 // What one stream tail's XREAD became, or how the tail ended.
 struct StreamTailReport {
   uint64_t generation = 0;
-  std::string last_id;  // the last entry read (where to go on from)
-  size_t entries = 0;   // read in this batch
-  size_t invalid = 0;   // entries that are not one event in a 'data' field
+  std::string last_id;   // the last entry read (where to go on from)
+  size_t entries = 0;    // read in this batch
+  size_t invalid = 0;    // entries that are not one event in a 'data' field
   PublishResult result;  // what its events became
   bool full = false;     // as many as asked for: the tail may be behind
   StreamTailEnd end = StreamTailEnd::kConnection;  // kStreamEnded
@@ -136,13 +136,13 @@ struct StreamTailReport {
 
 struct Notification {
   enum class Kind : uint8_t {
-    kOpen,       // a connection accepted by the core's own listener opened
-    kMessage,    // a client message that is not subscribe/unsubscribe
-    kClose,      // a connection ended; `code` as counted in metrics
-    kEvent,      // an event an ingest connection published, mirrored for the
-                 // embedder's own subscribers (only while it asks for them)
-    kAuthorize,  // may the client subscribe to `data`? (AccessState); may
-                 // be dropped like a message: the topic's deadline refuses
+    kOpen,         // a connection accepted by the core's own listener opened
+    kMessage,      // a client message that is not subscribe/unsubscribe
+    kClose,        // a connection ended; `code` as counted in metrics
+    kEvent,        // an event an ingest connection published, mirrored for the
+                   // embedder's own subscribers (only while it asks for them)
+    kAuthorize,    // may the client subscribe to `data`? (AccessState); may
+                   // be dropped like a message: the topic's deadline refuses
     kStreamRead,   // the stream tail read a batch: `tail`; `data` = its
                    // events (NDJSON). Never dropped
     kStreamEnded,  // the stream tail stopped: `tail` (its end), `data` =
@@ -155,8 +155,8 @@ struct Notification {
   // payload (kMessage, kEvent), identity (kOpen/kClose) or topic
   // (kAuthorize)
   std::string data;
-  std::string order_topic;   // kEvent
-  std::string driver_topic;  // kEvent; empty when none
+  std::string order_topic;                 // kEvent
+  std::string driver_topic;                // kEvent; empty when none
   std::shared_ptr<StreamTailReport> tail;  // kStreamRead, kStreamEnded
 };
 

@@ -16,8 +16,8 @@ namespace ficus {
 struct RespValue {
   enum class Type : uint8_t { kSimple, kError, kInteger, kBulk, kArray, kNull };
   Type type = Type::kNull;
-  std::string_view text;  // kSimple, kError, kBulk
-  int64_t integer = 0;    // kInteger
+  std::string_view text;         // kSimple, kError, kBulk
+  int64_t integer = 0;           // kInteger
   std::vector<RespValue> items;  // kArray
 };
 

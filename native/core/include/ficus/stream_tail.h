@@ -40,8 +40,9 @@ class StreamTail {
   struct Hooks {
     // The newest position appended (duplicates are skipped against it).
     std::function<std::optional<Position>()> last;
-    // Appends a batch with its positions and wakes the workers.
-    BatchSinkFn append;
+    // Appends a batch with its positions and wakes the workers; false when
+    // it may not (the stream has moved to another epoch).
+    std::function<bool(SharedFrameBatch, std::vector<Position>)> append;
     // Hands a report to the embedder (never dropped).
     std::function<void(std::unique_ptr<Notification>)> report;
   };
