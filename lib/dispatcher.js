@@ -360,8 +360,9 @@ class Dispatcher extends EventEmitter {
     this.#native.tailStream(config);
   }
 
+  // Reports still on their way go to the last `onReport`: the batches
+  // they tell of are in the stream.
   stopSharedStreamTail() {
-    this.#onTailReport = null;
     if (this.#native !== null && !this.closed) this.#native.stopTail();
   }
 

@@ -422,7 +422,7 @@ export type BridgeMode = 'stream' | 'pubsub';
 /** Stream mode's reader (`stats().bridge.stream`). */
 export interface BridgeStreamStats {
   key: string;
-  /** Who reads now: 'js' after the core's reader met a reply it could not read (an 'error' says so). */
+  /** Who reads now: 'js' after the core's reader met a reply it could not read, malformed or oversized (an 'error' says so). */
   reader: 'native' | 'js';
   /** The stream's epoch (16 hex digits), null before the first connection. */
   epoch: string | null;

@@ -116,6 +116,7 @@ class StreamReader {
   #tailTimeoutMs;
   #tailGeneration = 0;
   #tailEnd = null; // the running tail's 'streamEnded' report
+  #tailAddressIndex = 0;
   #checkingGap = false;
 
   // `respTypes`: the `redis` package's RESP_TYPES (loaded by the bridge:
@@ -220,26 +221,31 @@ class StreamReader {
   // re-sync after a backoff; an unreadable reply: read here from now on),
   // the control connection is re-made (re-sync) or the bridge stops.
   async #runTail() {
-    const { address } = await dns.promises.lookup(this.#tail.hostname);
+    const address = await this.#tailAddress();
     const generation = this.#generation;
     if (this.#stopped || this.#syncedGeneration !== generation) return;
     this.#tailGeneration += 1;
     const tailGeneration = this.#tailGeneration;
     this.#tailEnd = null;
-    this.#bridge.dispatcher.tailSharedStream({
-      generation: tailGeneration,
-      epoch: this.#epoch,
-      host: address,
-      port: this.#tail.port,
-      username: this.#tail.username,
-      password: this.#tail.password,
-      db: this.#tail.db,
-      key: this.#key,
-      afterId: this.#lastId,
-      count: this.#count,
-      blockMs: this.#blockMs,
-      timeoutMs: this.#tailTimeoutMs,
-    }, (report) => this.#onTailReport(report, report.generation === tailGeneration));
+    try {
+      this.#bridge.dispatcher.tailSharedStream({
+        generation: tailGeneration,
+        epoch: this.#epoch,
+        host: address,
+        port: this.#tail.port,
+        username: this.#tail.username,
+        password: this.#tail.password,
+        db: this.#tail.db,
+        key: this.#key,
+        afterId: this.#lastId,
+        count: this.#count,
+        blockMs: this.#blockMs,
+        timeoutMs: this.#tailTimeoutMs,
+      }, (report) => this.#onTailReport(report, report.generation === this.#tailGeneration));
+    } catch (error) {
+      this.#readInJs(error.message);
+      return;
+    }
     while (!this.#stopped && this.#tailEnd === null && this.#syncedGeneration === generation
       && this.#generation === generation) {
       await new Promise((resolve) => {
@@ -252,12 +258,26 @@ class StreamReader {
       return;
     }
     if (end.end === 'protocol') {
-      this.#tail = null;
-      this.#bridge.noteError(new FicusError(codes.REDIS,
-        `stream ${this.#key}: the core's reader stopped (${end.reason}); reading in JavaScript from now on`));
+      this.#readInJs(end.reason);
       return;
     }
+    this.#tailAddressIndex += 1; // the next address, if the name has several
     throw new FicusError(codes.REDIS, `stream ${this.#key}: the core's reader lost Redis (${end.reason})`);
+  }
+
+  #readInJs(why) {
+    this.#tail = null;
+    this.#bridge.noteError(new FicusError(codes.REDIS,
+      `stream ${this.#key}: the core's reader stopped (${why}); reading in JavaScript from now on`));
+  }
+
+  // One of the addresses the URL's host name has (IPv4 first, as the
+  // Redis client tries them), a different one after each lost connection:
+  // the core's reader connects to one numeric address.
+  async #tailAddress() {
+    const addresses = await dns.promises.lookup(this.#tail.hostname, { all: true });
+    addresses.sort((a, b) => a.family - b.family);
+    return addresses[this.#tailAddressIndex % addresses.length].address;
   }
 
   // `current`: of the reader started last. An earlier one's last batch
@@ -349,14 +369,16 @@ class StreamReader {
   }
 
   async #checkGap() {
+    // As of now: the core's reader may read on (past the hole) meanwhile.
+    const lastId = this.#lastId;
     const info = await this.#info();
-    if (info === null || !trimmedAfter(info, this.#lastId)) return; // no stream: nothing written yet
+    if (info === null || !trimmedAfter(info, lastId)) return; // no stream: nothing written yet
     // Entries after the last one read are gone: what this core holds can
     // no longer be resumed from without a hole. Same epoch, fresh history.
     this.#counters.gaps += 1;
     this.#bridge.dispatcher.useSharedStream(this.#epoch, (data) => this.#bridge.publishIngested(data));
     this.#bridge.noteError(new FicusError(codes.REDIS,
-      `stream ${this.#key}: entries after ${this.#lastId} were trimmed before this gateway read them; history dropped`));
+      `stream ${this.#key}: entries after ${lastId} were trimmed before this gateway read them; history dropped`));
   }
 
   // One XREAD batch: every well-formed entry with its id, in order.

@@ -412,10 +412,12 @@ describe('stream mode in a process', () => {
     expect(() => gw.dispatch.bridge(redis.url, { mode: 'pubsub', reader: 'js' })).toThrow(/options.reader is for mode 'stream'/);
   });
 
-  test("a reply the core's reader cannot read (the key is not a stream now): reading moves to JavaScript, which reads on once the stream is back", async () => {
+  test("an error reply (the key is not a stream for a while) is retried natively; a reply the core's reader cannot read (an entry over its bound) moves reading to JavaScript, which reads on", async () => {
     const redis = await redisServer();
     gw = await startGateway({ attach: { nativePercent: 100 } });
-    const bridge = gw.dispatch.bridge(redis.url, { stream: 'test:wrong', readBlockMs: 100, backoffMinMs: 20, backoffMaxMs: 100 });
+    const bridge = gw.dispatch.bridge(redis.url, {
+      stream: 'test:wrong', readCount: 1, readBlockMs: 100, backoffMinMs: 20, backoffMaxMs: 100,
+    });
     const errors = [];
     bridge.on('error', (error) => errors.push(error.message));
     await bridge.ready();
@@ -430,15 +432,23 @@ describe('stream mode in a process', () => {
     try {
       await plain.sendCommand(['DEL', 'test:wrong']);
       await plain.sendCommand(['SET', 'test:wrong', 'not a stream']);
-      await until(() => bridge.stats().stream.reader === 'js', 5000, 'the move to JavaScript');
-      expect(errors).toContainEqual(expect.stringMatching(/the core's reader stopped \(WRONGTYPE.*\); reading in JavaScript from now on/));
+      await until(() => errors.some((m) => /the core's reader lost Redis \(WRONGTYPE/.test(m)), 5000, 'the error reply');
       await plain.sendCommand(['DEL', 'test:wrong']);
       await plain.sendCommand(['XADD', 'test:wrong', '*', 'data', JSON.stringify(event('w1', null, 2))]);
+      await until(() => ws.received.length === 2, 5000, 'the event after the error, read natively');
+      expect(bridge.stats().stream.reader).toBe('native');
+
+      // One entry larger than a 1-entry reply may be: the core stops reading.
+      await plain.sendCommand(['XADD', 'test:wrong', '*', 'data', 'x'.repeat(200 * 1024)]);
+      await until(() => bridge.stats().stream.reader === 'js', 5000, 'the move to JavaScript');
+      expect(errors).toContainEqual(expect.stringMatching(/the core's reader stopped \(a reply over \d+ bytes\); reading in JavaScript from now on/));
+      await plain.sendCommand(['XADD', 'test:wrong', '*', 'data', JSON.stringify(event('w1', null, 3))]);
     } finally {
       plain.destroy();
     }
-    await until(() => ws.received.length === 2, 5000, 'the event read in JavaScript');
-    expect(JSON.parse(ws.received[1]).seq).toBe(2);
+    await until(() => ws.received.length === 3, 5000, 'the event read in JavaScript');
+    expect(ws.received.map((m) => JSON.parse(m).seq)).toEqual([1, 2, 3]);
+    expect(bridge.stats().rejected).toBe(1); // the large entry, read in JavaScript
   });
 
   test('needs the native core; pub/sub does not; publishLocal and useSharedStream check their arguments', async () => {

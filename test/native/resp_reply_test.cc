@@ -105,6 +105,27 @@ TEST(RespReply, NestingIsBounded) {
   EXPECT_EQ(statusOf(deep.substr(4)), RespStatus::kComplete);
 }
 
+TEST(RespReply, ValuesAreBoundedAndAnIncompleteReplySaysWhatItNeeds) {
+  RespValue value;
+  EXPECT_EQ(parseResp("*3\r\n:1\r\n:2\r\n:3\r\n", value, 4).status,
+            RespStatus::kComplete);
+  EXPECT_EQ(parseResp("*3\r\n:1\r\n:2\r\n:3\r\n", value, 3).status,
+            RespStatus::kMalformed);
+  EXPECT_EQ(parseResp("*1000\r\n", value, 100).status,
+            RespStatus::kMalformed);  // refused before any allocation
+  // A bulk string says exactly how far it reaches; each element still to
+  // come adds at least 3 bytes.
+  RespParse parse = parseResp("*2\r\n$10\r\nabc", value);
+  ASSERT_EQ(parse.status, RespStatus::kIncomplete);
+  EXPECT_EQ(parse.needed, 4u + 5u + 10u + 2u + 3u);  // *2, $10, abc.., CRLF
+  // Every prefix's bound holds: the whole reply is never shorter.
+  for (size_t cut = 0; cut < kXreadReply.size(); ++cut) {
+    parse = parseResp(std::string_view(kXreadReply).substr(0, cut), value);
+    EXPECT_GT(parse.needed, cut);
+    EXPECT_LE(parse.needed, kXreadReply.size()) << "cut at " << cut;
+  }
+}
+
 TEST(RespReply, AHugeCountWaitsForBytesWithoutAllocatingForIt) {
   // A count the bytes cannot hold yet is incomplete; the caller's own
   // bound on buffered bytes (the tail's) ends the wait.

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <mutex>
@@ -54,7 +55,9 @@ class FakeRedis {
  public:
   using AnswerFn = std::function<std::string(const std::vector<std::string>&)>;
 
-  explicit FakeRedis(AnswerFn answer) : answer_(std::move(answer)) {
+  // `chunk`: replies go out in writes of this many bytes, 1 ms apart.
+  explicit FakeRedis(AnswerFn answer, size_t chunk = SIZE_MAX)
+      : answer_(std::move(answer)), chunk_(chunk) {
     listen_fd_ = UniqueFd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_in address{};
     address.sin_family = AF_INET;
@@ -113,12 +116,19 @@ class FakeRedis {
         }
         const std::string reply = answer_(args);
         if (reply.empty()) return;  // closes the connection
-        if (write(fd, reply.data(), reply.size()) < 0) return;
+        for (size_t at = 0; at < reply.size(); at += chunk_) {
+          const size_t n = std::min(chunk_, reply.size() - at);
+          if (write(fd, reply.data() + at, n) < 0) return;
+          if (n < reply.size()) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          }
+        }
       }
     }
   }
 
   AnswerFn answer_;
+  size_t chunk_;
   UniqueFd listen_fd_;
   uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
@@ -263,19 +273,75 @@ TEST(StreamTail, ALostConnectionEndsItWithOneReportOfWhereItWas) {
   EXPECT_EQ(tailReports(core, 1, 200).size(), 0u);  // once, nothing after
 }
 
-TEST(StreamTail, AnErrorReplyOrAMalformedOneIsAProtocolEnd) {
-  for (const std::string& reply :
-       {std::string("-NOAUTH Authentication required.\r\n"),
-        std::string("*1\r\n?\r\n"), std::string(":1\r\n")}) {
-    FakeRedis redis([reply](const std::vector<std::string>&) { return reply; });
+TEST(StreamTail, AnErrorReplyEndsItToBeTriedAgainAMalformedOneForGood) {
+  const std::pair<std::string, StreamTailEnd> cases[] = {
+      {"-LOADING Redis is loading the dataset in memory\r\n",
+       StreamTailEnd::kConnection},
+      {"*1\r\n?\r\n", StreamTailEnd::kProtocol},
+      {":1\r\n", StreamTailEnd::kProtocol},
+      {"$200000\r\n", StreamTailEnd::kProtocol},  // over the reply bound
+  };
+  for (const auto& [reply, end] : cases) {
+    FakeRedis redis(
+        [reply = reply](const std::vector<std::string>&) { return reply; });
     RunningCore core = sharedCore();
-    ASSERT_EQ(core->tailStream(tailConfig(redis.port())), CallStatus::kOk);
+    StreamTailConfig config = tailConfig(redis.port());
+    config.count = 1;  // a reply bound of 64 KiB + one event
+    ASSERT_EQ(core->tailStream(config), CallStatus::kOk);
     std::vector<Notification> reports = tailReports(core, 1);
     ASSERT_EQ(reports.size(), 1u) << reply;
     EXPECT_EQ(reports[0].kind, Notification::Kind::kStreamEnded);
-    EXPECT_EQ(reports[0].tail->end, StreamTailEnd::kProtocol) << reply;
+    EXPECT_EQ(reports[0].tail->end, end) << reply;
     EXPECT_FALSE(reports[0].data.empty());
   }
+}
+
+TEST(StreamTail, RepliesInPiecesAreReadWhole) {
+  FakeRedis redis(scripted({xreadReply({{"5-0", event("o1", "", 1)},
+                                        {"5-1", event("o2", "", 2)}})}),
+                  /*chunk=*/7);
+  RunningCore core = sharedCore();
+  ASSERT_EQ(core->tailStream(tailConfig(redis.port())), CallStatus::kOk);
+  std::vector<Notification> reports = tailReports(core, 1);
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].tail->result.accepted, 2u);
+  EXPECT_EQ(reports[0].tail->last_id, "5-1");
+}
+
+TEST(StreamTail, ReadsNoFurtherAheadOfTheEmbedderThanItsReportsInFlight) {
+  auto n = std::make_shared<std::atomic<int>>(0);
+  FakeRedis redis([n](const std::vector<std::string>& args) {
+    if (args[0] != "XREAD") return std::string("+OK\r\n");
+    const int k = (*n)++;
+    return xreadReply({{std::to_string(k + 1) + "-0", event("o1", "", k)}});
+  });
+  RunningCore core = sharedCore();
+  ASSERT_EQ(core->tailStream(tailConfig(redis.port())), CallStatus::kOk);
+  // Nobody takes the reports: the tail stops asking at the bound.
+  ASSERT_TRUE(waitUntil([&] { return *n >= int{kMaxReportsInFlight}; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(*n, int{kMaxReportsInFlight});
+  // Taken (and dropped), they free the slots: reading goes on.
+  EXPECT_EQ(tailReports(core, kMaxReportsInFlight).size(),
+            size_t{kMaxReportsInFlight});
+  EXPECT_TRUE(waitUntil([&] { return *n > int{kMaxReportsInFlight}; }));
+}
+
+TEST(StreamTail, ALateReplyIsAConnectionEnd) {
+  FakeRedis redis([](const std::vector<std::string>& args) {
+    if (args[0] == "XREAD") {
+      std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    }
+    return std::string("*-1\r\n");
+  });
+  RunningCore core = sharedCore();
+  StreamTailConfig config = tailConfig(redis.port());
+  config.timeout_ms = 100;  // BLOCK 50 + 100 ms: the answer is late
+  ASSERT_EQ(core->tailStream(config), CallStatus::kOk);
+  std::vector<Notification> reports = tailReports(core, 1);
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].tail->end, StreamTailEnd::kConnection);
+  EXPECT_NE(reports[0].data.find("no reply"), std::string::npos);
 }
 
 TEST(StreamTail, NobodyListeningIsAConnectionEnd) {
@@ -311,6 +377,11 @@ TEST(StreamTail, RefusesWhatCannotBeATail) {
   RunningCore core = sharedCore();
   EXPECT_EQ(core->tailStream(tailConfig(1, "not-an-id")),
             CallStatus::kInvalidArgument);
+  // An id too large for a position is still one to read on after.
+  StreamTailConfig large = tailConfig(1, "99999999999999999999-0");
+  large.host = "::1";
+  EXPECT_EQ(core->tailStream(large), CallStatus::kOk);
+  ASSERT_EQ(tailReports(core, 1).size(), 1u);  // nobody on port 1
   StreamTailConfig no_key = tailConfig(1);
   no_key.key.clear();
   EXPECT_EQ(core->tailStream(no_key), CallStatus::kInvalidArgument);

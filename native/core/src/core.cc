@@ -201,8 +201,16 @@ PublishResult Core::publishEvents(std::string_view ndjson,
 void Core::useSharedStream(uint64_t epoch) { stream_->becomeExternal(epoch); }
 
 CallStatus Core::tailStream(StreamTailConfig config) {
+  // Any id Redis could have handed out, even one too large for a position
+  // (its entry was skipped as invalid): reading goes on after it.
+  const size_t dash = config.after_id.find('-');
+  const bool id_shape =
+      dash != std::string::npos && dash > 0 &&
+      dash + 1 < config.after_id.size() &&
+      config.after_id.find_first_not_of("0123456789-") == std::string::npos &&
+      config.after_id.find('-', dash + 1) == std::string::npos;
   if (config.host.empty() || config.key.empty() || config.count == 0 ||
-      !Position::parseStreamId(config.after_id)) {
+      !id_shape) {
     return CallStatus::kInvalidArgument;
   }
   return postTo(0, TailCommand{std::move(config)});

@@ -7,10 +7,13 @@ namespace {
 
 class Parser {
  public:
-  explicit Parser(std::string_view bytes) : bytes_(bytes) {}
+  Parser(std::string_view bytes, size_t max_values)
+      : bytes_(bytes), values_left_(max_values) {}
 
   RespStatus value(RespValue& out, unsigned depth) {
-    if (at_ >= bytes_.size()) return RespStatus::kIncomplete;
+    if (values_left_ == 0) return malformed(at_, "too many values");
+    --values_left_;
+    if (at_ >= bytes_.size()) return incomplete(at_ + 1);
     const char type = bytes_[at_];
     const size_t start = at_;
     std::string_view line;
@@ -37,6 +40,7 @@ class Parser {
   }
 
   size_t at() const noexcept { return at_; }
+  size_t needed() const noexcept { return needed_; }
   std::string error;
 
  private:
@@ -49,7 +53,7 @@ class Parser {
       if (bytes_.find('\n', at_ + 1) != std::string_view::npos) {
         return malformed(at_, "line without CRLF");
       }
-      return RespStatus::kIncomplete;
+      return incomplete(bytes_.size() + 1);
     }
     line = bytes_.substr(at_ + 1, end - at_ - 1);
     at_ = end + 2;
@@ -78,7 +82,7 @@ class Parser {
       return malformed(start, "bulk length out of range");
     }
     const auto n = static_cast<size_t>(length);
-    if (bytes_.size() - at_ < n + 2) return RespStatus::kIncomplete;
+    if (bytes_.size() - at_ < n + 2) return incomplete(at_ + n + 2);
     if (bytes_.substr(at_ + n, 2) != "\r\n") {
       return malformed(start, "bulk string without CRLF");
     }
@@ -101,17 +105,26 @@ class Parser {
       return malformed(start, "array length out of range");
     }
     if (depth + 1 > kRespMaxDepth) return malformed(start, "nested too deep");
+    const auto n = static_cast<size_t>(count);
+    if (n > values_left_) return malformed(start, "too many values");
     // Every element takes at least 3 bytes ("+\r\n"): a count the bytes
     // here cannot hold yet is incomplete, and allocates nothing.
-    const auto n = static_cast<size_t>(count);
-    if (n > (bytes_.size() - at_) / 3) return RespStatus::kIncomplete;
+    if (n > (bytes_.size() - at_) / 3) return incomplete(at_ + 3 * n);
     out.type = RespValue::Type::kArray;
     out.items.resize(n);
-    for (RespValue& item : out.items) {
-      if (RespStatus s = value(item, depth + 1); s != RespStatus::kComplete)
-        return s;
+    for (size_t i = 0; i < n; ++i) {
+      RespStatus s = value(out.items[i], depth + 1);
+      if (s == RespStatus::kIncomplete) needed_ += 3 * (n - i - 1);
+      if (s != RespStatus::kComplete) return s;
     }
     return RespStatus::kComplete;
+  }
+
+  // An incomplete value is the last one parsed: whatever follows it in
+  // the reply needs more bytes still.
+  RespStatus incomplete(size_t needed) {
+    needed_ = needed;
+    return RespStatus::kIncomplete;
   }
 
   RespStatus malformed(size_t offset, const char* what) {
@@ -120,17 +133,20 @@ class Parser {
   }
 
   std::string_view bytes_;
+  size_t values_left_;
   size_t at_ = 0;
+  size_t needed_ = 0;
 };
 
 }  // namespace
 
-RespParse parseResp(std::string_view bytes, RespValue& out) {
-  Parser parser(bytes);
+RespParse parseResp(std::string_view bytes, RespValue& out, size_t max_values) {
+  Parser parser(bytes, max_values);
   RespParse result;
   out = RespValue{};
   result.status = parser.value(out, 0);
   if (result.status == RespStatus::kComplete) result.consumed = parser.at();
+  if (result.status == RespStatus::kIncomplete) result.needed = parser.needed();
   if (result.status == RespStatus::kMalformed) result.error = parser.error;
   return result;
 }

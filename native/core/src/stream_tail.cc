@@ -51,6 +51,10 @@ size_t maxTailReplyBytes(uint32_t count, size_t max_event_bytes) noexcept {
   return static_cast<size_t>(count) * (max_event_bytes + 256) + 64 * 1024;
 }
 
+size_t maxTailReplyValues(uint32_t count) noexcept {
+  return static_cast<size_t>(count) * 1024 + 1024;
+}
+
 StreamTail::StreamTail(uv_loop_t* loop, StreamTailConfig config,
                        DecoderLimits limits, Hooks hooks)
     : loop_(loop),
@@ -66,7 +70,9 @@ void StreamTail::start() {
   tcp_.data = this;
   uv_timer_init(loop_, &timer_);
   timer_.data = this;
-  open_handles_ = 2;
+  uv_timer_init(loop_, &resume_timer_);
+  resume_timer_.data = this;
+  open_handles_ = 3;
   sockaddr_storage address{};
   int rc = uv_ip4_addr(config_.host.c_str(), config_.port,
                        reinterpret_cast<sockaddr_in*>(&address));
@@ -107,7 +113,7 @@ void StreamTail::onConnect(uv_connect_t* req, int status) {
       },
       onRead);
   const StreamTailConfig& c = self->config_;
-  if (!c.password.empty()) {
+  if (!c.password.empty() || !c.username.empty()) {
     if (c.username.empty()) {
       self->send({"AUTH", c.password}, Expect::kOk);
     } else {
@@ -145,12 +151,22 @@ void StreamTail::send(const std::vector<std::string_view>& args,
 }
 
 void StreamTail::readNext() {
+  if (in_flight_->load(std::memory_order_acquire) >= kMaxReportsInFlight) {
+    uv_timer_stop(&timer_);  // nothing asked: nothing late
+    uv_timer_start(&resume_timer_, onResume, kTailResumeCheckMs, 0);
+    return;
+  }
   const std::string count = std::to_string(config_.count);
   const std::string block = std::to_string(config_.block_ms);
   send({"XREAD", "BLOCK", block, "COUNT", count, "STREAMS", config_.key,
         last_id_},
        Expect::kEntries);
   armTimer(uint64_t{config_.block_ms} + config_.timeout_ms);
+}
+
+void StreamTail::onResume(uv_timer_t* timer) {
+  auto* self = static_cast<StreamTail*>(timer->data);
+  if (!self->closing_) self->readNext();
 }
 
 void StreamTail::onRead(uv_stream_t* stream, ssize_t nread,
@@ -170,20 +186,24 @@ void StreamTail::onRead(uv_stream_t* stream, ssize_t nread,
 void StreamTail::onBytes(std::string_view bytes) {
   input_.append(bytes);
   RespValue reply;
-  while (!closing_ && parsed_ < input_.size()) {
+  while (!closing_ && input_.size() - parsed_ >= std::max<size_t>(needed_, 1)) {
     const std::string_view rest = std::string_view(input_).substr(parsed_);
-    const RespParse parse = parseResp(rest, reply);
+    const RespParse parse =
+        parseResp(rest, reply, maxTailReplyValues(config_.count));
     if (parse.status == RespStatus::kMalformed) {
       fail(StreamTailEnd::kProtocol, "malformed reply: " + parse.error);
       return;
     }
     if (parse.status == RespStatus::kIncomplete) {
-      if (rest.size() > max_reply_bytes_) {
+      if (parse.needed > max_reply_bytes_ || rest.size() > max_reply_bytes_) {
         fail(StreamTailEnd::kProtocol,
              "a reply over " + std::to_string(max_reply_bytes_) + " bytes");
+        return;
       }
+      needed_ = parse.needed;  // parsing again sooner cannot complete it
       break;
     }
+    needed_ = 0;
     parsed_ += parse.consumed;
     if (expected_.empty()) {
       fail(StreamTailEnd::kProtocol, "a reply nothing asked for");
@@ -204,7 +224,9 @@ void StreamTail::onBytes(std::string_view bytes) {
 
 bool StreamTail::onReply(const RespValue& reply, Expect expect) {
   if (reply.type == RespValue::Type::kError) {
-    fail(StreamTailEnd::kProtocol, std::string(reply.text));
+    // Often passing (LOADING after a restart, BUSY, a failover): tried
+    // again after a backoff, as a lost connection is.
+    fail(StreamTailEnd::kConnection, std::string(reply.text));
     return false;
   }
   if (expect == Expect::kOk) return true;  // AUTH, SELECT: +OK
@@ -234,6 +256,11 @@ void StreamTail::deliver(const RespValue& entries) {
   note->tail = std::make_shared<StreamTailReport>();
   StreamTailReport& report = *note->tail;
   report.generation = config_.generation;
+  in_flight_->fetch_add(1, std::memory_order_acq_rel);
+  report.in_flight =
+      std::shared_ptr<void>(nullptr, [count = in_flight_](void*) {
+        count->fetch_sub(1, std::memory_order_acq_rel);
+      });
   report.entries = entries.items.size();
   report.full = report.entries >= config_.count;
   std::string& ndjson = note->data;
@@ -318,6 +345,7 @@ void StreamTail::closeHandles() {
   closing_ = true;
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), onHandleClosed);
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), onHandleClosed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&resume_timer_), onHandleClosed);
 }
 
 void StreamTail::onHandleClosed(uv_handle_t* handle) {

@@ -118,9 +118,10 @@ struct Posted {
   uint64_t stream_mark = 0;
 };
 
-// Why a stream tail stopped: the connection (connect, EOF, timeout: start
-// another after a backoff), or Redis said something a tail cannot read (an
-// error reply, a malformed or oversized reply: read without one).
+// Why a stream tail stopped: the connection or Redis (connect, EOF, a
+// timeout, an error reply such as LOADING or WRONGTYPE: start another
+// after a backoff), or a reply a tail cannot read (malformed, oversized:
+// read without one).
 enum class StreamTailEnd : uint8_t { kConnection, kProtocol };
 
 // What one stream tail's XREAD became, or how the tail ended.
@@ -132,6 +133,9 @@ struct StreamTailReport {
   PublishResult result;  // what its events became
   bool full = false;     // as many as asked for: the tail may be behind
   StreamTailEnd end = StreamTailEnd::kConnection;  // kStreamEnded
+  // Held until the embedder is done with the report: its end frees one of
+  // the tail's slots (stream_tail.h, kMaxReportsInFlight).
+  std::shared_ptr<void> in_flight;
 };
 
 struct Notification {

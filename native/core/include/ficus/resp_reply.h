@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,7 +27,10 @@ enum class RespStatus : uint8_t { kComplete, kIncomplete, kMalformed };
 struct RespParse {
   RespStatus status = RespStatus::kIncomplete;
   size_t consumed = 0;  // kComplete: the reply's length in bytes
-  std::string error;    // kMalformed: what was wrong, and where
+  // kIncomplete: fewer bytes than this cannot hold the reply (a lower
+  // bound), so asking again before they are there is wasted work.
+  size_t needed = 0;
+  std::string error;  // kMalformed: what was wrong, and where
 };
 
 // More arrays nested than this are malformed: an XREAD reply has 5.
@@ -35,7 +39,11 @@ inline constexpr unsigned kRespMaxDepth = 8;
 // malformed.
 inline constexpr int64_t kRespMaxBulkBytes = 512LL * 1024 * 1024;
 
-// Parses the reply at the start of `bytes` into `out`.
-RespParse parseResp(std::string_view bytes, RespValue& out);
+// Parses the reply at the start of `bytes` into `out`. A reply of more
+// than `max_values` values (arrays and their elements, nested ones too) is
+// malformed: the tree it would build is bounded by the caller, not by the
+// peer.
+RespParse parseResp(std::string_view bytes, RespValue& out,
+                    size_t max_values = SIZE_MAX);
 
 }  // namespace ficus

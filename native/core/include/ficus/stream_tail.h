@@ -18,6 +18,7 @@
 #include <uv.h>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -66,7 +67,11 @@ class StreamTail {
   static void onTimeout(uv_timer_t* timer);
   static void onHandleClosed(uv_handle_t* handle);
 
+  static void onResume(uv_timer_t* timer);
+
   void send(const std::vector<std::string_view>& args, Expect expect);
+  // The next XREAD, or a pause while the embedder has not taken
+  // kMaxReportsInFlight reports yet.
   void readNext();
   void onBytes(std::string_view bytes);
   // Whether reading goes on.
@@ -84,6 +89,7 @@ class StreamTail {
   EventDecoder decoder_;
   uv_tcp_t tcp_{};
   uv_timer_t timer_{};
+  uv_timer_t resume_timer_{};
   uv_connect_t connect_req_{};
   int open_handles_ = 0;
   bool closing_ = false;
@@ -91,6 +97,11 @@ class StreamTail {
   std::deque<Expect> expected_;
   std::string input_;  // received, not yet a whole reply
   size_t parsed_ = 0;  // of input_: replies already handled
+  size_t needed_ = 0;  // of input_ past parsed_: before another parse
+  // Reports the embedder has not taken yet (the count each report's
+  // in_flight token gives back when the embedder's thread is done with it).
+  std::shared_ptr<std::atomic<unsigned>> in_flight_ =
+      std::make_shared<std::atomic<unsigned>>(0);
   std::array<char, 64 * 1024> read_buffer_{};
   std::string last_id_;
 };
@@ -98,5 +109,14 @@ class StreamTail {
 // An XREAD reply that is as long as `count` entries of `max_event_bytes`
 // each can be, with room for ids and framing.
 size_t maxTailReplyBytes(uint32_t count, size_t max_event_bytes) noexcept;
+// ... and as many values as `count` entries of up to 511 fields each.
+size_t maxTailReplyValues(uint32_t count) noexcept;
+
+// Batches read ahead of the embedder: beyond them the tail waits, so that
+// a slow JS thread bounds the reports (and the copies of events) queued
+// for it, and its own path (the legacy one) is never left behind by more.
+inline constexpr unsigned kMaxReportsInFlight = 4;
+// How often a paused tail looks again.
+inline constexpr uint64_t kTailResumeCheckMs = 2;
 
 }  // namespace ficus
