@@ -308,7 +308,7 @@ TEST(StreamTail, RepliesInPiecesAreReadWhole) {
   EXPECT_EQ(reports[0].tail->last_id, "5-1");
 }
 
-TEST(StreamTail, ReadsNoFurtherAheadOfTheEmbedderThanItsReportsInFlight) {
+TEST(StreamTail, ReadsNoFurtherAheadOfTheEmbedderThanItsBoundOfReports) {
   auto n = std::make_shared<std::atomic<int>>(0);
   FakeRedis redis([n](const std::vector<std::string>& args) {
     if (args[0] != "XREAD") return std::string("+OK\r\n");
@@ -316,15 +316,16 @@ TEST(StreamTail, ReadsNoFurtherAheadOfTheEmbedderThanItsReportsInFlight) {
     return xreadReply({{std::to_string(k + 1) + "-0", event("o1", "", k)}});
   });
   RunningCore core = sharedCore();
-  ASSERT_EQ(core->tailStream(tailConfig(redis.port())), CallStatus::kOk);
+  StreamTailConfig config = tailConfig(redis.port());
+  config.max_report_bytes_in_flight = 3 * kReportOverheadBytes;
+  ASSERT_EQ(core->tailStream(config), CallStatus::kOk);
   // Nobody takes the reports: the tail stops asking at the bound.
-  ASSERT_TRUE(waitUntil([&] { return *n >= int{kMaxReportsInFlight}; }));
+  ASSERT_TRUE(waitUntil([&] { return *n >= 3; }));
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_EQ(*n, int{kMaxReportsInFlight});
-  // Taken (and dropped), they free the slots: reading goes on.
-  EXPECT_EQ(tailReports(core, kMaxReportsInFlight).size(),
-            size_t{kMaxReportsInFlight});
-  EXPECT_TRUE(waitUntil([&] { return *n > int{kMaxReportsInFlight}; }));
+  EXPECT_EQ(*n, 3);
+  // Taken (and dropped), they give their bytes back: reading goes on.
+  EXPECT_EQ(tailReports(core, 3).size(), 3u);
+  EXPECT_TRUE(waitUntil([&] { return *n > 3; }));
 }
 
 TEST(StreamTail, ALateReplyIsAConnectionEnd) {

@@ -151,7 +151,10 @@ void StreamTail::send(const std::vector<std::string_view>& args,
 }
 
 void StreamTail::readNext() {
-  if (in_flight_->load(std::memory_order_acquire) >= kMaxReportsInFlight) {
+  // A stalled JS thread must not make the core queue reports for it
+  // without end; the bound is loose enough that it rarely waits.
+  if (in_flight_->load(std::memory_order_acquire) >=
+      config_.max_report_bytes_in_flight) {
     uv_timer_stop(&timer_);  // nothing asked: nothing late
     uv_timer_start(&resume_timer_, onResume, kTailResumeCheckMs, 0);
     return;
@@ -256,11 +259,6 @@ void StreamTail::deliver(const RespValue& entries) {
   note->tail = std::make_shared<StreamTailReport>();
   StreamTailReport& report = *note->tail;
   report.generation = config_.generation;
-  in_flight_->fetch_add(1, std::memory_order_acq_rel);
-  report.in_flight =
-      std::shared_ptr<void>(nullptr, [count = in_flight_](void*) {
-        count->fetch_sub(1, std::memory_order_acq_rel);
-      });
   report.entries = entries.items.size();
   report.full = report.entries >= config_.count;
   std::string& ndjson = note->data;
@@ -290,6 +288,12 @@ void StreamTail::deliver(const RespValue& entries) {
     positions.push_back(*position);
   }
   report.last_id = last_id_;
+  const size_t charge = ndjson.size() + kReportOverheadBytes;
+  in_flight_->fetch_add(charge, std::memory_order_acq_rel);
+  report.in_flight =
+      std::shared_ptr<void>(nullptr, [count = in_flight_, charge](void*) {
+        count->fetch_sub(charge, std::memory_order_acq_rel);
+      });
   size_t refused = 0;
   report.result = batchEvents(
       decoder_, ndjson, &positions, hooks_.last(), nullptr,

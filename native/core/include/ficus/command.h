@@ -90,6 +90,10 @@ struct StreamTailConfig {
   uint32_t block_ms = 1000;
   // Connecting, and a reply later than block_ms by this much: an error.
   uint32_t timeout_ms = 5000;
+  // Reports (their events' bytes, and 1 KiB each) the embedder may not
+  // have taken before the tail waits: at 10,000 events/s of 150 bytes,
+  // about 10 s of a stalled JS thread.
+  size_t max_report_bytes_in_flight = 16 * 1024 * 1024;
 };
 
 // Starts a stream tail on the worker (replacing the one running, if any),
@@ -133,8 +137,8 @@ struct StreamTailReport {
   PublishResult result;  // what its events became
   bool full = false;     // as many as asked for: the tail may be behind
   StreamTailEnd end = StreamTailEnd::kConnection;  // kStreamEnded
-  // Held until the embedder is done with the report: its end frees one of
-  // the tail's slots (stream_tail.h, kMaxReportsInFlight).
+  // Held until the embedder is done with the report: its end gives its
+  // bytes back to the tail's bound (max_report_bytes_in_flight).
   std::shared_ptr<void> in_flight;
 };
 

@@ -70,8 +70,8 @@ class StreamTail {
   static void onResume(uv_timer_t* timer);
 
   void send(const std::vector<std::string_view>& args, Expect expect);
-  // The next XREAD, or a pause while the embedder has not taken
-  // kMaxReportsInFlight reports yet.
+  // The next XREAD, or a pause while the reports the embedder has not
+  // taken yet are over the config's bound.
   void readNext();
   void onBytes(std::string_view bytes);
   // Whether reading goes on.
@@ -98,10 +98,11 @@ class StreamTail {
   std::string input_;  // received, not yet a whole reply
   size_t parsed_ = 0;  // of input_: replies already handled
   size_t needed_ = 0;  // of input_ past parsed_: before another parse
-  // Reports the embedder has not taken yet (the count each report's
-  // in_flight token gives back when the embedder's thread is done with it).
-  std::shared_ptr<std::atomic<unsigned>> in_flight_ =
-      std::make_shared<std::atomic<unsigned>>(0);
+  // Bytes of reports the embedder has not taken yet (each report's
+  // in_flight token gives its share back when the embedder's thread is
+  // done with it).
+  std::shared_ptr<std::atomic<size_t>> in_flight_ =
+      std::make_shared<std::atomic<size_t>>(0);
   std::array<char, 64 * 1024> read_buffer_{};
   std::string last_id_;
 };
@@ -112,10 +113,9 @@ size_t maxTailReplyBytes(uint32_t count, size_t max_event_bytes) noexcept;
 // ... and as many values as `count` entries of up to 511 fields each.
 size_t maxTailReplyValues(uint32_t count) noexcept;
 
-// Batches read ahead of the embedder: beyond them the tail waits, so that
-// a slow JS thread bounds the reports (and the copies of events) queued
-// for it, and its own path (the legacy one) is never left behind by more.
-inline constexpr unsigned kMaxReportsInFlight = 4;
+// What one report counts against the bound besides its events' bytes:
+// many small ones are bounded too.
+inline constexpr size_t kReportOverheadBytes = 1024;
 // How often a paused tail looks again.
 inline constexpr uint64_t kTailResumeCheckMs = 2;
 
