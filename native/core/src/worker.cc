@@ -658,7 +658,14 @@ void Worker::handle(TailCommand& command) {
                                 wallNowMs())) {
       return false;
     }
-    for (Worker* peer : peers_) peer->wake();
+    for (Worker* peer : peers_) {
+      if (peer != this) peer->wake();
+    }
+    // This worker delivers and writes now, as its doorbell would next turn:
+    // the tail's next XREAD (and Redis waking for it) comes after the
+    // sockets' writes, not before them.
+    runCommands();
+    flushDirty();
     return true;
   };
   hooks.report = [this](std::unique_ptr<Notification> note) {
