@@ -88,6 +88,7 @@ TEST(RespReply, MalformedInputIsAnErrorNamingTheByte) {
       "*-5\r\n",            // negative count
       "*3000000000\r\n",    // over INT32_MAX
       "+OK\nmore",          // a bare line feed
+      "-E\nR\r\n",          // ... before the line's CRLF
   };
   for (const char* bytes : cases) {
     RespValue value;

@@ -56,6 +56,9 @@ class Parser {
       return incomplete(bytes_.size() + 1);
     }
     line = bytes_.substr(at_ + 1, end - at_ - 1);
+    if (line.find('\n') != std::string_view::npos) {
+      return malformed(at_, "line without CRLF");
+    }
     at_ = end + 2;
     return RespStatus::kComplete;
   }
