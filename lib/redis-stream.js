@@ -301,12 +301,7 @@ class StreamReader {
     }
     this.#lastId = report.lastId;
     this.#failures = 0;
-    this.#counters.read += report.entries;
-    this.#lagMs = Math.max(0, Date.now() - Number(this.#lastId.split('-')[0]));
-    if (report.invalid > 0) {
-      this.#counters.invalid += report.invalid;
-      this.#bridge.rejectedEntries(report.invalid, "stream entry: expected one event in a 'data' field");
-    }
+    this.#countRead(report.entries, report.invalid);
     this.#counters.duplicates += duplicates;
     if (accepted + rejected.length > 0) this.#bridge.delivered(report.data, { accepted, rejected, duplicates });
     // A full batch: the core's reader is behind; entries it has not read
@@ -381,6 +376,17 @@ class StreamReader {
       `stream ${this.#key}: entries after ${lastId} were trimmed before this gateway read them; history dropped`));
   }
 
+  // A batch read (by either reader) up to this.#lastId: `entries` of
+  // them, `invalid` not one event each.
+  #countRead(entries, invalid) {
+    this.#counters.read += entries;
+    this.#lagMs = Math.max(0, Date.now() - Number(this.#lastId.split('-')[0]));
+    if (invalid > 0) {
+      this.#counters.invalid += invalid;
+      this.#bridge.rejectedEntries(invalid, "stream entry: expected one event in a 'data' field");
+    }
+  }
+
   // One XREAD batch: every well-formed entry with its id, in order.
   #deliver(entries) {
     const lines = [];
@@ -399,12 +405,7 @@ class StreamReader {
       lines.push(data, NEWLINE);
       ids.push(this.#lastId);
     }
-    this.#counters.read += entries.length;
-    this.#lagMs = Math.max(0, Date.now() - Number(this.#lastId.split('-')[0]));
-    if (invalid > 0) {
-      this.#counters.invalid += invalid;
-      this.#bridge.rejectedEntries(invalid, "stream entry: expected one event in a 'data' field");
-    }
+    this.#countRead(entries.length, invalid);
     if (lines.length === 0 || this.#bridge.dispatcher.closed) return;
     lines.pop();
     const data = Buffer.concat(lines);

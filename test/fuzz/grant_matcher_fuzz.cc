@@ -21,16 +21,9 @@
 #include "ficus/event_decoder.h"
 #include "ficus/grant_matcher.h"
 #include "ficus/topic_index.h"
+#include "fuzz_check.h"
 
 namespace {
-
-void failCheck(const char* condition, int line) {
-  std::fprintf(stderr, "grant_matcher_fuzz.cc:%d: check failed: %s\n", line,
-               condition);
-  std::abort();
-}
-#define CHECK(condition) \
-  ((condition) ? static_cast<void>(0) : failCheck(#condition, __LINE__))
 
 bool endsWithStar(std::string_view s) { return !s.empty() && s.back() == '*'; }
 bool startsWith(std::string_view s, std::string_view prefix) {

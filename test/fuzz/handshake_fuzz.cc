@@ -13,22 +13,12 @@
 
 #include "ficus/base64.h"
 #include "ficus/handshake.h"
+#include "fuzz_check.h"
 
 namespace {
 
 using ficus::HandshakeParser;
 using Status = HandshakeParser::Status;
-
-// abort() rather than assert() so the checks survive NDEBUG builds; the
-// line is printed because inlining hides it from the stack trace (clang 14
-// with libstdc++ 12 lacks std::source_location).
-void failCheck(const char* condition, int line) {
-  std::fprintf(stderr, "handshake_fuzz.cc:%d: check failed: %s\n", line,
-               condition);
-  std::abort();
-}
-#define CHECK(condition) \
-  ((condition) ? static_cast<void>(0) : failCheck(#condition, __LINE__))
 
 bool hasLineBreakOrNul(std::string_view s) {
   return s.find_first_of(std::string_view("\r\n\0", 3)) != s.npos;

@@ -14,17 +14,9 @@
 #include <string_view>
 
 #include "ficus/resp_reply.h"
+#include "fuzz_check.h"
 
 namespace {
-
-// abort() rather than assert() so the checks survive NDEBUG builds.
-void failCheck(const char* condition, int line) {
-  std::fprintf(stderr, "resp_reply_fuzz.cc:%d: check failed: %s\n", line,
-               condition);
-  std::abort();
-}
-#define CHECK(condition) \
-  ((condition) ? static_cast<void>(0) : failCheck(#condition, __LINE__))
 
 using ficus::RespParse;
 using ficus::RespStatus;

@@ -73,17 +73,25 @@ class Parser {
     return RespStatus::kComplete;
   }
 
-  RespStatus bulk(std::string_view line, size_t start, RespValue& out) {
-    int64_t length = 0;
+  // A bulk string's or an array's length: -1 makes `out` null (and
+  // `length` stays -1), anything else negative or over `max` is malformed.
+  RespStatus header(std::string_view line, size_t start, int64_t max,
+                    const char* what, RespValue& out, int64_t& length) {
     if (RespStatus s = number(line, start, length); s != RespStatus::kComplete)
       return s;
     if (length == -1) {
       out.type = RespValue::Type::kNull;
       return RespStatus::kComplete;
     }
-    if (length < 0 || length > kRespMaxBulkBytes) {
-      return malformed(start, "bulk length out of range");
-    }
+    if (length < 0 || length > max) return malformed(start, what);
+    return RespStatus::kComplete;
+  }
+
+  RespStatus bulk(std::string_view line, size_t start, RespValue& out) {
+    int64_t length = 0;
+    RespStatus s = header(line, start, kRespMaxBulkBytes,
+                          "bulk length out of range", out, length);
+    if (s != RespStatus::kComplete || length == -1) return s;
     const auto n = static_cast<size_t>(length);
     if (bytes_.size() - at_ < n + 2) return incomplete(at_ + n + 2);
     if (bytes_.substr(at_ + n, 2) != "\r\n") {
@@ -98,15 +106,9 @@ class Parser {
   RespStatus array(std::string_view line, size_t start, RespValue& out,
                    unsigned depth) {
     int64_t count = 0;
-    if (RespStatus s = number(line, start, count); s != RespStatus::kComplete)
-      return s;
-    if (count == -1) {
-      out.type = RespValue::Type::kNull;
-      return RespStatus::kComplete;
-    }
-    if (count < 0 || count > INT32_MAX) {
-      return malformed(start, "array length out of range");
-    }
+    RespStatus s =
+        header(line, start, INT32_MAX, "array length out of range", out, count);
+    if (s != RespStatus::kComplete || count == -1) return s;
     if (depth + 1 > kRespMaxDepth) return malformed(start, "nested too deep");
     const auto n = static_cast<size_t>(count);
     if (n > values_left_) return malformed(start, "too many values");

@@ -28,12 +28,6 @@ struct WriteRequest {
   std::string bytes;
 };
 
-// As forEachLine (event_decoder.h) would skip it: no id may go to one.
-bool isBlankLine(std::string_view data) {
-  if (!data.empty() && data.back() == '\r') data.remove_suffix(1);
-  return data.find_first_not_of(" \t") == std::string_view::npos;
-}
-
 const RespValue* fieldOf(const RespValue& fields, std::string_view name) {
   if (fields.type != RespValue::Type::kArray) return nullptr;
   for (size_t i = 0; i + 1 < fields.items.size(); i += 2) {
@@ -275,7 +269,7 @@ void StreamTail::deliver(const RespValue& entries) {
     last_id_.assign(entry.items[0].text);
     const RespValue* data = fieldOf(entry.items[1], "data");
     // One event per entry: a newline would make two lines for one id; a
-    // blank one, none.
+    // line forEachLine skips (event_decoder.h), none.
     std::optional<Position> position = Position::parseStreamId(last_id_);
     if (data == nullptr || data->type != RespValue::Type::kBulk ||
         data->text.find('\n') != std::string_view::npos ||

@@ -58,6 +58,18 @@ class EventDecoder {
 // RFC 3339 date-time ("2026-11-27T10:00:00Z", "...T10:00:00.123+02:00").
 bool isRfc3339Timestamp(std::string_view text) noexcept;
 
+// A line as forEachLine sees it: without its trailing '\r'.
+inline std::string_view trimLine(std::string_view line) noexcept {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return line;
+}
+
+// Whether forEachLine skips `line` (one line, without its '\n'): only
+// spaces and tabs, once its trailing '\r' is trimmed.
+inline bool isBlankLine(std::string_view line) noexcept {
+  return trimLine(line).find_first_not_of(" \t") == std::string_view::npos;
+}
+
 // Calls `fn(line, index)` for each non-blank line of newline-delimited input
 // (a trailing '\r' is trimmed); index counts non-blank lines from 0.
 template <typename Fn>
@@ -68,9 +80,8 @@ void forEachLine(std::string_view ndjson, Fn&& fn) {
     std::string_view line = ndjson.substr(0, end);
     ndjson = end == std::string_view::npos ? std::string_view{}
                                            : ndjson.substr(end + 1);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
-    fn(line, index++);
+    if (isBlankLine(line)) continue;
+    fn(trimLine(line), index++);
   }
 }
 
