@@ -56,6 +56,7 @@ class Dispatcher extends EventEmitter {
   #native = null; // the NativePath, while the native core runs
   #sharedIngest = null; // fn(data): where ingested events go while the stream is shared
   #onTailReport = null; // fn(report): while the core reads the shared stream itself
+  #onAppendReport = null; // fn(report): while the core writes it itself
   #nativeError = null; // why there is none
   #legacy;
   #history = null; // lib/history.js, only without the native core
@@ -120,6 +121,11 @@ class Dispatcher extends EventEmitter {
       this.#native.on('streamEnded', (note) => {
         if (this.#onTailReport !== null) this.#onTailReport(note);
       });
+      for (const type of ['appendHeld', 'appendFailed']) {
+        this.#native.on(type, (note) => {
+          if (this.#onAppendReport !== null) this.#onAppendReport(note);
+        });
+      }
       this.#native.on('message', (m) => {
         if (!this.#probes.has('native', m.id)) this.emit('message', { path: 'native', ...m });
       });
@@ -364,6 +370,38 @@ class Dispatcher extends EventEmitter {
   // they tell of are in the stream.
   stopSharedStreamTail() {
     if (this.#native !== null && !this.closed) this.#native.stopTail();
+  }
+
+  // The core writes what native publisher connections ingest to the shared
+  // stream itself (lib/redis-bridge.js; config as NativePath.appendStream),
+  // replacing the writing it did, if any: they no longer reach `onIngest`.
+  // `onReport(report)` sees each worker's 'appendHeld' and every
+  // 'appendFailed'. Returns how many workers hold their events until
+  // releaseSharedStreamAppend(config.generation).
+  appendSharedStream(config, onReport) {
+    this.assertOpen();
+    v.fn(onReport, 'onReport');
+    if (this.#native === null || this.#sharedIngest === null) {
+      throw new FicusError(codes.NATIVE_UNAVAILABLE, 'appendSharedStream() needs the native core on a shared stream (useSharedStream)');
+    }
+    this.#onAppendReport = onReport;
+    return this.#native.appendStream(config);
+  }
+
+  releaseSharedStreamAppend(generation) {
+    if (this.#native !== null && !this.closed) this.#native.releaseAppend(generation);
+  }
+
+  // Native publisher connections' events reach `onIngest` again.
+  stopSharedStreamAppend() {
+    if (this.#native !== null && !this.closed) this.#native.stopAppend();
+  }
+
+  // Events the core's writers wrote and Redis took, and those they dropped.
+  sharedStreamAppends() {
+    if (this.#native === null || this.closed) return { appended: 0, dropped: 0 };
+    const { total } = this.#native.stats();
+    return { appended: total.streamAppended, dropped: total.streamAppendDropped };
   }
 
   #onTailRead(note) {

@@ -210,14 +210,37 @@ class NativePath extends EventEmitter {
   // key, afterId, count, blockMs, timeoutMs }, checked by the bridge. Its
   // reports come as 'streamRead' and 'streamEnded' events.
   tailStream(config) {
-    const status = this.#core.tailStream(config);
-    if (statusName(status) !== 'ok') {
-      throw new FicusError(codes.BUSY, `the core did not start reading the stream: ${STATUS_MESSAGES[statusName(status)]}`);
-    }
+    this.#check('start reading the stream', this.#core.tailStream(config));
   }
 
   stopTail() {
     this.#core.stopTail();
+  }
+
+  // Every worker writes what its publisher connections ingest to the
+  // shared stream itself (src: native/core stream_appender.h), holding it
+  // until releaseAppend(generation). `config` is { generation, host
+  // (numeric), port, username, password, db, timeoutMs, key, maxLen,
+  // backoffMinMs, backoffMaxMs, maxQueuedBytes }, checked by the bridge.
+  // Each worker reports 'appendHeld'; failures come as 'appendFailed'.
+  // Returns how many workers there are (holds to wait for).
+  appendStream(config) {
+    this.#check('start writing the stream', this.#core.appendStream(config));
+    return this.#core.stats().workers.length;
+  }
+
+  releaseAppend(generation) {
+    this.#check('release its stream writers', this.#core.releaseAppend(generation));
+  }
+
+  stopAppend() {
+    this.#core.stopAppend();
+  }
+
+  #check(what, status) {
+    if (statusName(status) !== 'ok') {
+      throw new FicusError(codes.BUSY, `the core did not ${what}: ${STATUS_MESSAGES[statusName(status)]}`);
+    }
   }
 
   // The bridge closed: the core cannot go back to numbering its events
@@ -312,6 +335,8 @@ class NativePath extends EventEmitter {
   // rest: they are in the stream already, and the legacy path reads them
   // from there in stream order; the notifications' own copies are only
   // what it falls back to when the history trimmed them first.
+  // A worker's 'appendHeld' is the exception: it says every event that
+  // worker mirrored came before it, so those are reported first.
   #onNotify(batch) {
     let ingested = null;
     for (const note of batch) {
@@ -319,15 +344,22 @@ class NativePath extends EventEmitter {
         (ingested || (ingested = [])).push(note.orderTopic, note.driverTopic, note.data);
         continue;
       }
+      if (note.type === 'appendHeld' && ingested !== null) {
+        this.#emitIngested(ingested);
+        ingested = null;
+      }
       try {
         this.#handle(note);
       } catch (error) {
         rethrowLater(error);
       }
     }
-    if (ingested === null) return;
+    if (ingested !== null) this.#emitIngested(ingested);
+  }
+
+  #emitIngested(events) {
     try {
-      this.emit('events', { events: ingested, publishNs: nowNs() });
+      this.emit('events', { events, publishNs: nowNs() });
     } catch (error) {
       rethrowLater(error);
     }
@@ -339,7 +371,8 @@ class NativePath extends EventEmitter {
       this.emit('message', { id: note.id, data: note.data, binary: Buffer.isBuffer(note.data) });
     } else if (note.type === 'authorize') {
       this.#authorize(note.id, note.topic);
-    } else if (note.type === 'streamRead' || note.type === 'streamEnded') {
+    } else if (note.type === 'streamRead' || note.type === 'streamEnded'
+      || note.type === 'appendHeld' || note.type === 'appendFailed') {
       this.emit(note.type, note);
     } else if (note.type === 'close') {
       this.#routes.delete(note.id);

@@ -31,7 +31,7 @@ const v = require('./validate');
 const { StreamReader, appendCommand } = require('./redis-stream');
 const { randomEpoch } = require('./shared-stream');
 const {
-  OPTIONS, DEFAULTS, checkMode, checkUrl, backoff, tailTarget,
+  OPTIONS, DEFAULTS, checkMode, checkUrl, backoff, coreTarget, resolveHost,
 } = require('./redis-options');
 
 const NEWLINE = Buffer.from('\n');
@@ -121,7 +121,7 @@ class Bridge extends EventEmitter {
         readBlockMs: this.options.readBlockMs,
         backoff: backoff(this.options.backoffMinMs, this.options.backoffMaxMs),
         respTypes: RESP_TYPES,
-        tail: tailTarget(redisUrl, this.options.reader),
+        tail: coreTarget(redisUrl, this.options.reader, 'reader'),
         timeoutMs: this.options.connectTimeoutMs,
       });
       // Redis keeps what a core can replay; and, whatever the history, some
@@ -129,6 +129,9 @@ class Bridge extends EventEmitter {
       // history, historyMaxEvents 0, still needs the stream to read).
       this.streamMaxLen = this.options.streamMaxLen ?? Math.max(dispatcher.options.historyMaxEvents, MIN_DEFAULT_MAXLEN);
       this.held = []; // publishes before the reader's first sync (see send())
+      this.writerTarget = coreTarget(redisUrl, this.options.writer, 'writer');
+      this.writer = 'js'; // 'native' once the core's writers are started
+      this.appendGeneration = 0;
       // Shared from now on, under a placeholder epoch until the reader
       // learns the stream's: ingested events already go through Redis.
       dispatcher.useSharedStream(randomEpoch(), (data) => this.publishIngested(data));
@@ -315,13 +318,69 @@ class Bridge extends EventEmitter {
     this.held.push({ lines, bytes });
   }
 
-  // The reader knows where it reads from: what was held goes now.
+  // The reader knows where it reads from: what was held goes now, and
+  // the core may write its publishers' events itself from now on.
   releaseHeld() {
     const held = this.held;
     this.held = [];
     for (const { lines, bytes } of held) {
       this.inflightBytes -= bytes;
       this.append(lines, bytes);
+    }
+    if (this.writerTarget !== null) {
+      this.startCoreWriter().catch((error) => this.noteError(error));
+    }
+  }
+
+  // Stream mode: every worker of the core writes what its native publisher
+  // connections ingest (native/core stream_appender.h). Until a worker
+  // reports its hold, its events still come here (publishIngested), in
+  // order before the hold; once every worker holds, what this client has
+  // sent is answered first, then the core's writers are released: each
+  // publisher's events reach the stream in the order it sent them.
+  async startCoreWriter() {
+    const t = this.writerTarget;
+    const host = await resolveHost(t.hostname, 0);
+    if (this.state === 'closed') return;
+    this.appendGeneration += 1;
+    const generation = this.appendGeneration;
+    let holds = 0;
+    let workers = Infinity;
+    try {
+      workers = this.dispatcher.appendSharedStream({
+        generation,
+        host,
+        port: t.port,
+        username: t.username,
+        password: t.password,
+        db: t.db,
+        timeoutMs: this.options.connectTimeoutMs,
+        key: this.options.stream,
+        maxLen: this.streamMaxLen,
+        backoffMinMs: this.options.backoffMinMs,
+        backoffMaxMs: this.options.backoffMaxMs,
+        maxQueuedBytes: this.options.maxQueuedPublishBytes,
+      }, (note) => {
+        if (note.generation !== generation) return;
+        if (note.type === 'appendFailed') {
+          this.noteError(new FicusError(codes.REDIS, `stream ${this.options.stream}: the core's writer: ${note.reason}`));
+        } else if ((holds += 1) === workers) {
+          this.releaseCoreWriter(generation).catch((error) => this.noteError(error));
+        }
+      });
+    } catch (error) {
+      // Its command queue full: this client writes them, as before.
+      this.dispatcher.stopSharedStreamAppend();
+      throw error;
+    }
+    this.writer = 'native';
+  }
+
+  async releaseCoreWriter(generation) {
+    this.flushOutbox();
+    await Promise.allSettled([...this.inflight]);
+    if (this.state !== 'closed' && generation === this.appendGeneration) {
+      this.dispatcher.releaseSharedStreamAppend(generation);
     }
   }
 
@@ -354,15 +413,22 @@ class Bridge extends EventEmitter {
 
   stats() {
     const down = this.state !== 'ready' && this.state !== 'closed' ? Date.now() - this.downSince : 0;
+    const counters = { ...this.counters };
+    if (this.mode === 'stream' && this.writer === 'native') {
+      // The core's writers count what they wrote.
+      const core = this.dispatcher.sharedStreamAppends();
+      counters.published += core.appended;
+      counters.dropped += core.dropped;
+    }
     return {
       state: this.state,
       mode: this.mode,
       channels: [...this.channels],
       publishThrough: this.options.publishThrough,
-      ...this.counters,
+      ...counters,
       lastError: this.lastError,
       disconnectedMs: this.disconnectedMs + down,
-      ...(this.reader ? { stream: this.reader.stats() } : {}),
+      ...(this.reader ? { stream: { ...this.reader.stats(), writer: this.writer } } : {}),
     };
   }
 
@@ -380,6 +446,9 @@ class Bridge extends EventEmitter {
       for (const { lines } of this.held) this.counters.dropped += lines.length;
       this.held = [];
       this.reader.stop();
+      // What the core's writers wrote gets up to 1 s for its answers too.
+      if (this.writer === 'native') this.dispatcher.stopSharedStreamAppend();
+      this.appendGeneration += 1;
       // publish() delivers locally again, on an epoch of this process's own.
       this.dispatcher.leaveSharedStream();
     }

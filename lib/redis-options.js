@@ -3,6 +3,7 @@
 // and the rules between them (each mode refuses the other's options), the
 // URL check and the reconnect backoff.
 
+const dns = require('node:dns');
 const v = require('./validate');
 
 const positive = (min, max) => (value, name) => v.integer(value, name, { min, max });
@@ -28,9 +29,10 @@ const OPTIONS = {
   readCount: positive(1, 100000),
   readBlockMs: positive(10, 60000),
   reader: (value, name) => v.oneOf(value, name, ['native', 'js']),
+  writer: (value, name) => v.oneOf(value, name, ['native', 'js']),
 };
 const PUBSUB_ONLY = ['channels'];
-const STREAM_ONLY = ['stream', 'streamMaxLen', 'readCount', 'readBlockMs', 'reader'];
+const STREAM_ONLY = ['stream', 'streamMaxLen', 'readCount', 'readBlockMs', 'reader', 'writer'];
 
 const DEFAULTS = {
   mode: 'stream',
@@ -47,6 +49,7 @@ const DEFAULTS = {
   readCount: 1000, // entries per XREAD
   readBlockMs: 1000, // how long one XREAD waits for new entries
   reader: undefined, // 'native' (the core reads the stream) unless the URL is rediss://
+  writer: undefined, // 'native' (the core writes what its publishers send) unless rediss://
 };
 
 // Options that belong to the other mode are refused rather than ignored.
@@ -96,17 +99,17 @@ function checkUrl(url) {
   return url;
 }
 
-// Where the core's own stream reader connects (lib/redis-stream.js), from
-// the URL as the `redis` package reads it:
-// redis://[[username][:password]@]host[:port][/db]. Null when the reader
-// is JavaScript's: asked for, or TLS (rediss://), which the core does not
-// speak.
-function tailTarget(url, reader) {
+// Where the core's own stream reader or writer connects (`role`: 'reader'
+// or 'writer'; lib/redis-stream.js), from the URL as the `redis` package
+// reads it: redis://[[username][:password]@]host[:port][/db]. Null when
+// JavaScript does that work: asked for (`choice` 'js'), or TLS (rediss://),
+// which the core does not speak.
+function coreTarget(url, choice, role) {
   const parsed = new URL(url);
-  if (reader === 'js') return null;
+  if (choice === 'js') return null;
   if (parsed.protocol === 'rediss:') {
-    if (reader === 'native') {
-      throw v.rangeError("'js' with a rediss:// URL (the core's reader does not speak TLS)", 'options.reader', reader);
+    if (choice === 'native') {
+      throw v.rangeError(`'js' with a rediss:// URL (the core's ${role} does not speak TLS)`, `options.${role}`, choice);
     }
     return null;
   }
@@ -121,4 +124,13 @@ function tailTarget(url, reader) {
   };
 }
 
-module.exports = { OPTIONS, DEFAULTS, checkMode, checkUrl, redact, backoff, tailTarget };
+// One numeric address of `hostname` (IPv4 first, as the Redis client tries
+// them): the `index`th, modulo how many it has. The core connects to
+// numbers only.
+async function resolveHost(hostname, index) {
+  const addresses = await dns.promises.lookup(hostname, { all: true });
+  addresses.sort((a, b) => a.family - b.family);
+  return addresses[index % addresses.length].address;
+}
+
+module.exports = { OPTIONS, DEFAULTS, checkMode, checkUrl, redact, backoff, coreTarget, resolveHost };

@@ -34,11 +34,12 @@
 // batch: then the history is dropped as on an epoch change (same epoch),
 // and the gap counted.
 
-const dns = require('node:dns');
 const { FicusError, codes } = require('./errors');
 const { randomEpoch, isEpoch, compareStreamIds, fitsPosition } = require('./shared-stream');
+const { resolveHost } = require('./redis-options');
 
 // One command per turn of published events, each its own entry, in order.
+// The core's writer sends the same (native/core stream_appender.h).
 const APPEND_SCRIPT = `for i = 2, #ARGV do
   redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'data', ARGV[i])
 end
@@ -122,7 +123,7 @@ class StreamReader {
   // `respTypes`: the `redis` package's RESP_TYPES (loaded by the bridge:
   // an optional peer dependency). `tail`: { hostname, port, username,
   // password, db } for the core's own reader (lib/redis-options.js
-  // tailTarget), or null.
+  // coreTarget), or null.
   constructor(bridge, client, {
     key, readCount, readBlockMs, backoff, respTypes, tail = null, timeoutMs = 5000,
   }) {
@@ -221,7 +222,8 @@ class StreamReader {
   // re-sync after a backoff; an unreadable reply: read here from now on),
   // the control connection is re-made (re-sync) or the bridge stops.
   async #runTail() {
-    const address = await this.#tailAddress();
+    // A different address of the host's after each lost connection.
+    const address = await resolveHost(this.#tail.hostname, this.#tailAddressIndex);
     const generation = this.#generation;
     if (this.#stopped || this.#syncedGeneration !== generation) return;
     this.#tailGeneration += 1;
@@ -269,15 +271,6 @@ class StreamReader {
     this.#tail = null;
     this.#bridge.noteError(new FicusError(codes.REDIS,
       `stream ${this.#key}: the core's reader stopped (${why}); reading in JavaScript from now on`));
-  }
-
-  // One of the addresses the URL's host name has (IPv4 first, as the
-  // Redis client tries them), a different one after each lost connection:
-  // the core's reader connects to one numeric address.
-  async #tailAddress() {
-    const addresses = await dns.promises.lookup(this.#tail.hostname, { all: true });
-    addresses.sort((a, b) => a.family - b.family);
-    return addresses[this.#tailAddressIndex % addresses.length].address;
   }
 
   // `current`: of the reader started last. An earlier one's last batch
@@ -426,4 +419,4 @@ class StreamReader {
   }
 }
 
-module.exports = { StreamReader, appendCommand };
+module.exports = { StreamReader, appendCommand, APPEND_SCRIPT };

@@ -641,6 +641,7 @@ function scaleSection(sc) {
     native: `native (100 %)${x.redisMode ? `, Redis ${x.redisMode === 'stream' ? 'Stream' : 'pub/sub'}` : ''}`,
     'native-pubsub': 'native (100 %), Redis pub/sub',
     'native-js-reader': 'native (100 %), Redis Stream read in JavaScript (`--redis-reader js`)',
+    'native-js-writer': 'native (100 %), Redis Stream written from JavaScript (`--redis-writer js`)',
     legacy: `legacy (0 %)${x.redisMode ? `, Redis ${x.redisMode === 'stream' ? 'Stream' : 'pub/sub'}` : ''}`,
   })[x.server];
   if (!l) lines.push('The legacy path was not re-run with the stream; its pub/sub figures are in docs/scaling.md.', '');

@@ -57,7 +57,7 @@ const CONFIG = {
   // its own wake-ups and scheduling on the two cores the gateway uses:
   // 20 processes of 5,000 took 23.7-26 % CPU at 10,000 events/s, 8 of 12,500
   // 16.7-18.1 % (under the 20,000 descriptors a process may hold).
-  full: { subscribers: 100000, workers: 6, threads: 1, connectRate: 5000, settleMs: 5000, quietMs: 30000, rates: [2000, 5000, 10000], durationMs: 10000, warmupMs: 5000, perProcess: 12500, redisBatchMs: 5, maxSemiSpaceMb: 2, servers: ['native', 'native-js-reader', 'legacy', 'native-pubsub'], hops: false, publishers: 1, publishVia: 'gateway', nodeFlags: [] },
+  full: { subscribers: 100000, workers: 6, threads: 1, connectRate: 5000, settleMs: 5000, quietMs: 30000, rates: [2000, 5000, 10000], durationMs: 10000, warmupMs: 5000, perProcess: 12500, redisBatchMs: 5, maxSemiSpaceMb: 2, servers: ['native', 'native-js-writer', 'native-js-reader', 'legacy', 'native-pubsub'], hops: false, publishers: 1, publishVia: 'gateway', nodeFlags: [] },
   quick: { subscribers: 6000, workers: 3, threads: 1, connectRate: 3000, settleMs: 2000, quietMs: 3000, rates: [2000], durationMs: 5000, warmupMs: 2000, perProcess: 5000, redisBatchMs: 5, maxSemiSpaceMb: 2, servers: ['native', 'legacy', 'native-pubsub'], hops: false, publishers: 1, publishVia: 'gateway', nodeFlags: [] },
 };
 
@@ -71,6 +71,9 @@ const SERVERS = [
   // The stream read on each worker's JS thread, as before the core read it
   // itself: what the core's reader saves, side by side (full mode only).
   { name: 'native-js-reader', nativePercent: 100, redisMode: 'stream', redisReader: 'js' },
+  // /publish's events written to the stream by the publishing worker's JS
+  // thread, as before the core wrote them itself (full mode only).
+  { name: 'native-js-writer', nativePercent: 100, redisMode: 'stream', redisWriter: 'js' },
   { name: 'legacy', nativePercent: 0, redisMode: 'stream' },
   { name: 'native-pubsub', nativePercent: 100, redisMode: 'pubsub' },
 ];
@@ -80,18 +83,19 @@ const GC_FLAGS = ['--expose-gc', '--require', path.join(__dirname, '..', 'lib', 
 
 // The bench's gateway, as a cluster on Redis.
 class ClusterGateway extends Gateway {
-  constructor({ workers, redisUrl, redisMode, redisReader = 'auto', redisBatchMs, ...options }) {
+  constructor({ workers, redisUrl, redisMode, redisReader = 'auto', redisWriter = 'auto', redisBatchMs, ...options }) {
     super({ ...options, nodeFlags: [...GC_FLAGS, ...(options.maxSemiSpaceMb ? [`--max-semi-space-size=${options.maxSemiSpaceMb}`] : []), ...(options.nodeFlags || [])] });
     this.workers = workers;
     this.redisUrl = redisUrl;
     this.redisMode = redisMode;
     this.redisReader = redisReader;
+    this.redisWriter = redisWriter;
     this.redisBatchMs = redisBatchMs;
   }
 
   get args() {
     return [...super.args, '--workers', String(this.workers), '--redis', this.redisUrl, '--redis-mode', this.redisMode,
-      '--redis-batch-ms', String(this.redisBatchMs), '--redis-reader', this.redisReader];
+      '--redis-batch-ms', String(this.redisBatchMs), '--redis-reader', this.redisReader, '--redis-writer', this.redisWriter];
   }
 }
 
@@ -135,7 +139,7 @@ async function measure(ctx, server, redis, cfg) {
   const viaRedis = cfg.publishVia === 'redis';
   if (viaRedis && server.redisMode !== 'stream') throw new Error(`publishVia "redis" needs the stream; ${server.name} runs ${server.redisMode}`);
   const gw = new ClusterGateway({ nativePercent: server.nativePercent, threads: cfg.threads, workers: cfg.workers, maxSemiSpaceMb: cfg.maxSemiSpaceMb, nodeFlags: cfg.nodeFlags,
-    redisUrl: redis.url, redisMode: server.redisMode, redisReader: server.redisReader, redisBatchMs: cfg.redisBatchMs, addon: ctx.addon });
+    redisUrl: redis.url, redisMode: server.redisMode, redisReader: server.redisReader, redisWriter: server.redisWriter, redisBatchMs: cfg.redisBatchMs, addon: ctx.addon });
   ctx.gatewayCommands.add(`WORKERS=${cfg.workers} ${gw.command.replace(/ --workers \d+ --redis \S+/, ' --redis <url>')}`);
   try {
     await gw.start();

@@ -30,6 +30,8 @@ const SETTINGS = [
     help: 'with --redis: stream (a Redis Stream: positions shared, clients resume on any instance) or pubsub (at-most-once)' },
   { name: 'redis-reader', env: 'REDIS_READER', def: 'auto', kind: 'choice', choices: ['auto', 'native', 'js'],
     help: "with --redis-mode stream: who reads the stream, the native core (auto: unless rediss://) or JavaScript" },
+  { name: 'redis-writer', env: 'REDIS_WRITER', def: 'auto', kind: 'choice', choices: ['auto', 'native', 'js'],
+    help: "with --redis-mode stream: who writes /publish's events to the stream, the native core that ingests them (auto: unless rediss://) or JavaScript" },
   { name: 'redis-batch-ms', env: 'REDIS_BATCH_MS', def: 0, kind: 'integer', min: 0, max: 1000,
     help: 'with --redis: collect published events this long into one Redis message (0 = one per event-loop turn)' },
   // Each worker holds its own subscribers' descriptors (at most 20,000 files

@@ -20,6 +20,7 @@ function bridgeGateway({ config, dispatch, store, log, label = 'ficus gateway' }
       mode,
       ...(mode === 'pubsub' ? { publishThrough: true } : {}),
       ...(mode === 'stream' && config.redisReader && config.redisReader !== 'auto' ? { reader: config.redisReader } : {}),
+      ...(mode === 'stream' && config.redisWriter && config.redisWriter !== 'auto' ? { writer: config.redisWriter } : {}),
       batchWindowMs: config.redisBatchMs,
     });
   } catch (error) {

@@ -2,8 +2,10 @@
 // Wires the gateway: one http.Server; ficus owns /ws upgrades (native or
 // legacy by a sticky percentage) and /publish upgrades (a router with role
 // 'publisher': the native core ingests their frames when it runs, else the
-// legacy path publishes each frame); with --redis, /publish is ours instead
-// (publishers.js), since its events must go through Redis (redis.js). Plain
+// legacy path publishes each frame); on a Redis Stream the core writes them
+// to Redis itself; otherwise with --redis (pub/sub, or --redis-writer js),
+// /publish is ours instead (publishers.js), whose events go through
+// Redis from JavaScript (redis.js). Plain
 // routes serve the API, admin, stats and the dashboard. As a cluster worker
 // it also answers the primary's questions (fleet.js). With --auth-secret
 // every subscriber and publisher presents a JWT (auth.js), the gateway's
@@ -157,9 +159,11 @@ function createGateway(config, { slot = null } = {}) {
   const publishers = new Publishers({ publish: publishQuietly('publisher') });
   // Publisher connections go native when the core runs (role 'publisher':
   // the core validates and fans out their events on its own threads, so
-  // they never touch this event loop) — unless bridged: then their events
-  // must go through Redis, which only the JS path below does.
-  const ingest = bridge ? null
+  // they never touch this event loop; on a Redis Stream it writes them to
+  // Redis itself) — unless bridged otherwise: then their events go
+  // through Redis from the JS path below.
+  const coreWrites = bridge && bridge.stats().stream && config.redisWriter !== 'js';
+  const ingest = bridge && !coreWrites ? null
     : dispatch.attach(server, {
       path: '/publish', role: 'publisher', nativePercent: dispatch.nativeAvailable ? 100 : 0,
       ...(auth ? { authenticate: (req) => auth.publisher(req) } : {}),

@@ -49,6 +49,9 @@ Napi::Function CoreWrap::Define(Napi::Env env) {
           InstanceMethod<&CoreWrap::LastPosition>("lastPosition"),
           InstanceMethod<&CoreWrap::TailStream>("tailStream"),
           InstanceMethod<&CoreWrap::StopTail>("stopTail"),
+          InstanceMethod<&CoreWrap::AppendStream>("appendStream"),
+          InstanceMethod<&CoreWrap::ReleaseAppend>("releaseAppend"),
+          InstanceMethod<&CoreWrap::StopAppend>("stopAppend"),
       });
 }
 
@@ -237,43 +240,99 @@ Napi::Value CoreWrap::UseSharedStream(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+namespace {
+
+// The fields of a JS options object the shared-stream calls read: the
+// binding checks their types only (lib/native-path.js checks the rest).
+class JsFields {
+ public:
+  JsFields(Napi::Env env, Napi::Value value, const char* call) : env_(env) {
+    if (!value.IsObject()) {
+      throw Napi::TypeError::New(env, std::string(call) + "(options)");
+    }
+    object_ = value.As<Napi::Object>();
+  }
+  std::string text(const char* name) const {
+    Napi::Value value = object_.Get(name);
+    if (!value.IsString())
+      throw Napi::TypeError::New(env_, std::string(name) + ": a string");
+    return value.As<Napi::String>().Utf8Value();
+  }
+  int64_t number(const char* name) const {
+    Napi::Value value = object_.Get(name);
+    if (!value.IsNumber())
+      throw Napi::TypeError::New(env_, std::string(name) + ": a number");
+    return value.As<Napi::Number>().Int64Value();
+  }
+  // host, port, username, password, db, timeoutMs
+  RedisTarget target() const {
+    RedisTarget t;
+    t.host = text("host");
+    t.port = static_cast<uint16_t>(number("port"));
+    t.username = text("username");
+    t.password = text("password");
+    t.db = static_cast<uint32_t>(number("db"));
+    t.timeout_ms = static_cast<uint32_t>(number("timeoutMs"));
+    return t;
+  }
+
+ private:
+  Napi::Env env_;
+  Napi::Object object_;
+};
+
+}  // namespace
+
 // tailStream({ generation, epoch, host, port, username, password, db, key,
 //              afterId, count, blockMs, timeoutMs }) -> status: the core
-// reads the shared stream itself (Core::tailStream); lib/native-path.js
-// checks the options, this only their types.
+// reads the shared stream itself (Core::tailStream).
 Napi::Value CoreWrap::TailStream(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsObject())
-    throw Napi::TypeError::New(env, "tailStream(options)");
-  Napi::Object o = info[0].As<Napi::Object>();
-  auto text = [&](const char* name) {
-    Napi::Value value = o.Get(name);
-    if (!value.IsString())
-      throw Napi::TypeError::New(env, std::string(name) + ": a string");
-    return value.As<Napi::String>().Utf8Value();
-  };
-  auto number = [&](const char* name) {
-    Napi::Value value = o.Get(name);
-    if (!value.IsNumber())
-      throw Napi::TypeError::New(env, std::string(name) + ": a number");
-    return value.As<Napi::Number>().Int64Value();
-  };
+  const JsFields o(env, info[0], "tailStream");
   StreamTailConfig config;
-  config.generation = static_cast<uint64_t>(number("generation"));
-  std::optional<uint64_t> epoch = Position::parseEpoch(text("epoch"));
+  config.generation = static_cast<uint64_t>(o.number("generation"));
+  std::optional<uint64_t> epoch = Position::parseEpoch(o.text("epoch"));
   if (!epoch) throw Napi::TypeError::New(env, "epoch: 16 lowercase hex digits");
   config.epoch = *epoch;
-  config.host = text("host");
-  config.port = static_cast<uint16_t>(number("port"));
-  config.username = text("username");
-  config.password = text("password");
-  config.db = static_cast<uint32_t>(number("db"));
-  config.key = text("key");
-  config.after_id = text("afterId");
-  config.count = static_cast<uint32_t>(number("count"));
-  config.block_ms = static_cast<uint32_t>(number("blockMs"));
-  config.timeout_ms = static_cast<uint32_t>(number("timeoutMs"));
+  config.target = o.target();
+  config.key = o.text("key");
+  config.after_id = o.text("afterId");
+  config.count = static_cast<uint32_t>(o.number("count"));
+  config.block_ms = static_cast<uint32_t>(o.number("blockMs"));
   return statusToJs(env, dispatcher(env).tailStream(std::move(config)));
+}
+
+// appendStream({ generation, host, port, username, password, db, key,
+//                maxLen, timeoutMs, backoffMinMs, backoffMaxMs,
+//                maxQueuedBytes }) -> status: every worker writes its
+// ingest connections' events to the shared stream (Core::appendStream).
+Napi::Value CoreWrap::AppendStream(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const JsFields o(env, info[0], "appendStream");
+  StreamAppendConfig config;
+  config.generation = static_cast<uint64_t>(o.number("generation"));
+  config.target = o.target();
+  config.key = o.text("key");
+  config.max_len = static_cast<uint64_t>(o.number("maxLen"));
+  config.backoff_min_ms = static_cast<uint32_t>(o.number("backoffMinMs"));
+  config.backoff_max_ms = static_cast<uint32_t>(o.number("backoffMaxMs"));
+  config.max_queued_bytes = static_cast<size_t>(o.number("maxQueuedBytes"));
+  return statusToJs(env, dispatcher(env).appendStream(config));
+}
+
+// releaseAppend(generation) -> status
+Napi::Value CoreWrap::ReleaseAppend(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber()) {
+    throw Napi::TypeError::New(env, "releaseAppend(generation)");
+  }
+  const auto generation =
+      static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
+  return statusToJs(env, dispatcher(env).releaseAppend(generation));
+}
+
+Napi::Value CoreWrap::StopAppend(const Napi::CallbackInfo& info) {
+  return statusToJs(info.Env(), dispatcher(info.Env()).stopAppend());
 }
 
 Napi::Value CoreWrap::StopTail(const Napi::CallbackInfo& info) {

@@ -54,6 +54,9 @@ class CoreWrap : public Napi::ObjectWrap<CoreWrap> {
   Napi::Value UseSharedStream(const Napi::CallbackInfo& info);
   Napi::Value TailStream(const Napi::CallbackInfo& info);
   Napi::Value StopTail(const Napi::CallbackInfo& info);
+  Napi::Value AppendStream(const Napi::CallbackInfo& info);
+  Napi::Value ReleaseAppend(const Napi::CallbackInfo& info);
+  Napi::Value StopAppend(const Napi::CallbackInfo& info);
   Napi::Value LastPosition(const Napi::CallbackInfo& info);
 
   Napi::Array takeNotifications(Napi::Env env);

@@ -51,6 +51,8 @@ Napi::Object workerToJs(Napi::Env env, const WorkerStats& w) {
   setCounter(o, "deliveries", w.deliveries);
   setCounter(o, "eventsIngested", w.events_ingested);
   setCounter(o, "eventsIngestRejected", w.events_ingest_rejected);
+  setCounter(o, "streamAppended", w.stream_appended);
+  setCounter(o, "streamAppendDropped", w.stream_append_dropped);
   setCounter(o, "eventsMissed", w.events_missed);
   setCounter(o, "replayedEvents", w.replayed_events);
   Napi::Object recoveries = Napi::Object::New(env);
@@ -243,6 +245,18 @@ Napi::Object notificationToJs(Napi::Env env, Notification& n) {
       o.Set("reason", n.data);
       o.Set("end", n.tail->end == StreamTailEnd::kProtocol ? "protocol"
                                                            : "connection");
+      break;
+    case Notification::Kind::kAppendHeld:
+      o.Set("type", "appendHeld");
+      o.Set("generation",
+            Napi::Number::New(env, static_cast<double>(n.generation)));
+      o.Set("worker", Napi::Number::New(env, n.worker));
+      break;
+    case Notification::Kind::kAppendFailed:
+      o.Set("type", "appendFailed");
+      o.Set("generation",
+            Napi::Number::New(env, static_cast<double>(n.generation)));
+      o.Set("reason", n.data);
       break;
     case Notification::Kind::kClose:
       o.Set("type", "close");

@@ -8,6 +8,7 @@
 #include "ficus/listener.h"
 #include "ficus/options.h"
 #include "ficus/replay.h"
+#include "ficus/stream_appender.h"
 #include "js_convert.h"
 
 namespace ficus::binding {
@@ -95,6 +96,7 @@ void exportProtocol(Napi::Env env, Napi::Object exports) {
   exports.Set("ranges", ranges(env));
   exports.Set("limits", limits(env));
   exports.Set("closeReasons", closeReasons(env));
+  exports.Set("streamAppendScript", std::string(kAppendScript));
 }
 
 }  // namespace ficus::binding

@@ -7,7 +7,8 @@
 
 namespace ficus::binding {
 
-// { callStatus, defaults, ranges, limits, closeReasons }, each frozen by
+// { callStatus, defaults, ranges, limits, closeReasons, streamAppendScript
+// }, each frozen by
 // the caller's convention (plain objects; JS never writes to them).
 void exportProtocol(Napi::Env env, Napi::Object exports);
 

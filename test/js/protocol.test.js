@@ -28,6 +28,10 @@ withAddon('policy close reasons: the same texts', () => {
   expect(addon.closeReasons).toEqual(protocol.CLOSE_REASONS);
 });
 
+withAddon('the script that appends a batch to a shared stream: the same on both writers', () => {
+  expect(addon.streamAppendScript).toBe(require('../../lib/redis-stream').APPEND_SCRIPT);
+});
+
 withAddon('call statuses are distinct codes', () => {
   const codes = Object.values(addon.callStatus);
   expect(new Set(codes).size).toBe(codes.length);

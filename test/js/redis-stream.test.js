@@ -412,6 +412,71 @@ describe('stream mode in a process', () => {
     expect(() => gw.dispatch.bridge(redis.url, { mode: 'pubsub', reader: 'js' })).toThrow(/options.reader is for mode 'stream'/);
   });
 
+  test("the core writes its publishers' events itself (writer 'native', the default): a publisher sending from before the bridge is ready keeps its order across the switch; its connection cut, the writer rejoins by itself; writer 'js' delivers the same", async () => {
+    const redis = await redisServer();
+    gw = await startGateway({ attach: { nativePercent: 100 } });
+    gw.dispatch.attach(gw.server, { path: '/publish', role: 'publisher', nativePercent: 100 });
+    const sub = await connect(gw.url('/ws?topics=order:w1&recover=1'));
+    const pub = await connect(gw.url('/publish'));
+    sockets.push(sub, pub);
+    const bridge = gw.dispatch.bridge(redis.url, { stream: 'test:writer', backoffMinMs: 20, backoffMaxMs: 50 });
+    // From before the first sync (held in JS) to well after the core's
+    // writers were released: the seams between the writers are crossed.
+    let seq = 0;
+    const send = async (done) => {
+      while (!done() && seq < 20000) {
+        for (let i = 0; i < 5; i += 1) pub.send(JSON.stringify(event('w1', null, seq++)));
+        await sleep(2);
+      }
+    };
+    const nativeWrites = () => gw.dispatch.sharedStreamAppends().appended;
+    const sending = send(() => nativeWrites() >= 100);
+    await bridge.ready();
+    await sending;
+    const total = seq;
+    const seqs = () => sub.received.map((m) => JSON.parse(m).event.seq);
+    await until(() => sub.received.length === total, 10000, 'every event');
+    expect(seqs()).toEqual(Array.from({ length: total }, (_, i) => i));
+    expect(bridge.stats().stream.writer).toBe('native');
+    await until(() => bridge.stats().published === total, 5000, 'every write answered');
+    expect(bridge.stats()).toMatchObject({ published: total, dropped: 0 });
+    expect(nativeWrites()).toBeLessThan(total); // some were written from JavaScript first
+
+    const plain = createClient({ url: redis.url });
+    await plain.connect();
+    try {
+      expect(await plain.sendCommand(['XLEN', 'test:writer'])).toBe(total);
+      // Every connection cut while nothing is in flight: the core's
+      // writers find out at their next write and connect again.
+      await plain.sendCommand(['CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes']);
+      await sleep(100);
+      await send(() => seq >= total + 100);
+      await until(() => sub.received.length >= total + 50, 10000, 'events after the cut');
+      await sleep(300);
+      // What a writer sent on the cut connection may be lost (counted),
+      // never reordered or doubled.
+      const after = seqs().slice(total);
+      expect(after).toEqual([...after].sort((a, b) => a - b));
+      expect(new Set(after).size).toBe(after.length);
+      const { dropped } = bridge.stats();
+      expect(after.length + dropped).toBe(100);
+      expect(await plain.sendCommand(['XLEN', 'test:writer'])).toBe(total + after.length);
+    } finally {
+      plain.destroy();
+    }
+    await bridge.close();
+
+    const js = gw.dispatch.bridge(redis.url, { stream: 'test:writer', writer: 'js' });
+    await js.ready();
+    const before = sub.received.length;
+    pub.send(JSON.stringify(event('w1', null, seq)));
+    await until(() => sub.received.length === before + 1, 5000, 'the event written from JavaScript');
+    expect(js.stats().stream.writer).toBe('js');
+    await js.close();
+    expect(() => gw.dispatch.bridge('rediss://127.0.0.1:1', { writer: 'native' })).toThrow(
+      new RangeError("Expected 'js' with a rediss:// URL (the core's writer does not speak TLS) for options.writer but received the string \"native\""));
+  });
+
   test("an error reply (the key is not a stream for a while) is retried natively; a reply the core's reader cannot read (an entry over its bound) moves reading to JavaScript, which reads on", async () => {
     const redis = await redisServer();
     gw = await startGateway({ attach: { nativePercent: 100 } });

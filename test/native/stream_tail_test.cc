@@ -7,17 +7,10 @@
 
 #include "ficus/stream_tail.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,6 +18,7 @@
 #include "ficus/core.h"
 #include "ficus/resp_reply.h"
 #include "support/core_fixture.h"
+#include "support/fake_redis.h"
 #include "support/test_client.h"
 
 namespace ficus::test {
@@ -49,94 +43,6 @@ std::string xreadReply(
   return out;
 }
 
-// One Redis connection at a time on 127.0.0.1: each command it reads goes
-// to `answer`, whose bytes are sent back ("" = close the connection).
-class FakeRedis {
- public:
-  using AnswerFn = std::function<std::string(const std::vector<std::string>&)>;
-
-  // `chunk`: replies go out in writes of this many bytes, 1 ms apart.
-  explicit FakeRedis(AnswerFn answer, size_t chunk = SIZE_MAX)
-      : answer_(std::move(answer)), chunk_(chunk) {
-    listen_fd_ = UniqueFd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof(address);
-    EXPECT_EQ(bind(listen_fd_.get(), reinterpret_cast<sockaddr*>(&address),
-                   sizeof(address)),
-              0);
-    EXPECT_EQ(listen(listen_fd_.get(), 4), 0);
-    getsockname(listen_fd_.get(), reinterpret_cast<sockaddr*>(&address),
-                &length);
-    port_ = ntohs(address.sin_port);
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~FakeRedis() {
-    stop_ = true;
-    thread_.join();
-  }
-
-  uint16_t port() const { return port_; }
-  std::vector<std::vector<std::string>> commands() {
-    std::lock_guard lock(mutex_);
-    return commands_;
-  }
-
- private:
-  void serve() {
-    while (!stop_) {
-      pollfd p{listen_fd_.get(), POLLIN, 0};
-      if (poll(&p, 1, 20) <= 0) continue;
-      UniqueFd client(
-          accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
-      if (client) talk(client.get());
-    }
-  }
-
-  void talk(int fd) {
-    std::string input;
-    char buffer[4096];
-    while (!stop_) {
-      pollfd p{fd, POLLIN, 0};
-      if (poll(&p, 1, 20) <= 0) continue;
-      const ssize_t n = read(fd, buffer, sizeof(buffer));
-      if (n <= 0) return;
-      input.append(buffer, static_cast<size_t>(n));
-      RespValue command;
-      for (RespParse parse = parseResp(input, command);
-           parse.status == RespStatus::kComplete;
-           parse = parseResp(input, command)) {
-        std::vector<std::string> args;
-        for (const RespValue& arg : command.items) args.emplace_back(arg.text);
-        input.erase(0, parse.consumed);
-        {
-          std::lock_guard lock(mutex_);
-          commands_.push_back(args);
-        }
-        const std::string reply = answer_(args);
-        if (reply.empty()) return;  // closes the connection
-        for (size_t at = 0; at < reply.size(); at += chunk_) {
-          const size_t n = std::min(chunk_, reply.size() - at);
-          if (write(fd, reply.data() + at, n) < 0) return;
-          if (n < reply.size()) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-          }
-        }
-      }
-    }
-  }
-
-  AnswerFn answer_;
-  size_t chunk_;
-  UniqueFd listen_fd_;
-  uint16_t port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-  std::mutex mutex_;
-  std::vector<std::vector<std::string>> commands_;
-};
-
 // XREADs after the scripted ones wait like BLOCK 50 would, then say nil.
 FakeRedis::AnswerFn scripted(std::vector<std::string> xread_replies) {
   auto next = std::make_shared<size_t>(0);
@@ -152,13 +58,13 @@ StreamTailConfig tailConfig(uint16_t port, std::string after = "0-0") {
   StreamTailConfig config;
   config.generation = 7;
   config.epoch = *Position::parseEpoch(kEpoch);
-  config.host = "127.0.0.1";
-  config.port = port;
+  config.target.host = "127.0.0.1";
+  config.target.port = port;
   config.key = "s";
   config.after_id = std::move(after);
   config.count = 3;
   config.block_ms = 50;
-  config.timeout_ms = 2000;
+  config.target.timeout_ms = 2000;
   return config;
 }
 
@@ -193,8 +99,8 @@ TEST(StreamTail, ReadsAfterItsIdAndDeliversEachEntryAtItsPosition) {
       TestClient::open(core.port, "/ws?topics=order:o1&recover=1");
   ASSERT_TRUE(waitOpen(core, 1));
   StreamTailConfig config = tailConfig(redis.port(), "4-9");
-  config.password = "secret";
-  config.db = 2;
+  config.target.password = "secret";
+  config.target.db = 2;
   ASSERT_EQ(core->tailStream(config), CallStatus::kOk);
 
   for (const char* pos : {"-5-0", "-6-0"}) {
@@ -337,7 +243,7 @@ TEST(StreamTail, ALateReplyIsAConnectionEnd) {
   });
   RunningCore core = sharedCore();
   StreamTailConfig config = tailConfig(redis.port());
-  config.timeout_ms = 100;  // BLOCK 50 + 100 ms: the answer is late
+  config.target.timeout_ms = 100;  // BLOCK 50 + 100 ms: the answer is late
   ASSERT_EQ(core->tailStream(config), CallStatus::kOk);
   std::vector<Notification> reports = tailReports(core, 1);
   ASSERT_EQ(reports.size(), 1u);
@@ -380,14 +286,14 @@ TEST(StreamTail, RefusesWhatCannotBeATail) {
             CallStatus::kInvalidArgument);
   // An id too large for a position is still one to read on after.
   StreamTailConfig large = tailConfig(1, "99999999999999999999-0");
-  large.host = "::1";
+  large.target.host = "::1";
   EXPECT_EQ(core->tailStream(large), CallStatus::kOk);
   ASSERT_EQ(tailReports(core, 1).size(), 1u);  // nobody on port 1
   StreamTailConfig no_key = tailConfig(1);
   no_key.key.clear();
   EXPECT_EQ(core->tailStream(no_key), CallStatus::kInvalidArgument);
   StreamTailConfig name = tailConfig(1);
-  name.host = "redis.example";  // names are the embedder's to resolve
+  name.target.host = "redis.example";  // names are the embedder's to resolve
   ASSERT_EQ(core->tailStream(name), CallStatus::kOk);
   std::vector<Notification> reports = tailReports(core, 1);
   ASSERT_EQ(reports.size(), 1u);

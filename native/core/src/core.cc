@@ -209,7 +209,7 @@ CallStatus Core::tailStream(StreamTailConfig config) {
       dash + 1 < config.after_id.size() &&
       config.after_id.find_first_not_of("0123456789-") == std::string::npos &&
       config.after_id.find('-', dash + 1) == std::string::npos;
-  if (config.host.empty() || config.key.empty() || config.count == 0 ||
+  if (config.target.host.empty() || config.key.empty() || config.count == 0 ||
       !id_shape) {
     return CallStatus::kInvalidArgument;
   }
@@ -217,6 +217,23 @@ CallStatus Core::tailStream(StreamTailConfig config) {
 }
 
 CallStatus Core::stopTail() { return postTo(0, TailCommand{}); }
+
+CallStatus Core::appendStream(const StreamAppendConfig& config) {
+  if (config.target.host.empty() || config.key.empty() || config.max_len == 0 ||
+      config.backoff_min_ms == 0 ||
+      config.backoff_min_ms > config.backoff_max_ms) {
+    return CallStatus::kInvalidArgument;
+  }
+  return postToEach([&] { return AppendCommand{config}; });
+}
+
+CallStatus Core::releaseAppend(uint64_t generation) {
+  return postToEach([&] { return ReleaseAppendCommand{generation}; });
+}
+
+CallStatus Core::stopAppend() {
+  return postToEach([] { return AppendCommand{}; });
+}
 
 CallStatus Core::publish(std::string_view topic, std::string_view payload) {
   if (topic.empty() || topic.size() > options_.max_topic_bytes) {
@@ -327,6 +344,15 @@ CallStatus Core::postTo(unsigned worker, Command command, bool ordered) {
   }
   commands_dropped_.add();
   return workers_[worker]->running() ? CallStatus::kBusy : CallStatus::kStopped;
+}
+
+CallStatus Core::postToEach(const std::function<Command()>& make) {
+  CallStatus status = CallStatus::kOk;
+  for (unsigned i = 0; i < workers_.size(); ++i) {
+    const CallStatus posted = postTo(i, make());
+    if (status == CallStatus::kOk) status = posted;
+  }
+  return status;
 }
 
 size_t Core::takeNotifications(const NotificationFn& fn, size_t max) {

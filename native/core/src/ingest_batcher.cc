@@ -28,7 +28,7 @@ void IngestBatcher::add(std::string_view event) {
   if (pending_ && !pending_->fits(event.size())) flush();
   if (!pending_) pending_ = std::make_shared<FrameBatch>();
   pending_->add(event, e.order_topic, driver, steadyNowNs());
-  if (mirror_ && mirror_->load(std::memory_order_relaxed)) {
+  if (!diverted_ && mirror_ && mirror_->load(std::memory_order_relaxed)) {
     auto note = std::make_unique<Notification>();
     note->kind = Notification::Kind::kEvent;
     note->data.assign(event);

@@ -373,9 +373,12 @@ void Worker::deliver(const Stream::Record& record) {
 }
 
 void Worker::publishIngested(SharedFrameBatch batch) {
-  // A shared stream orders its events itself: the embedder, which has them
-  // mirrored, publishes them through it.
-  if (stream_->external()) return;
+  // A shared stream orders its events itself: this worker's appender
+  // writes them to it, or the embedder, which has them mirrored.
+  if (stream_->external()) {
+    if (appender_) appender_->append(batch);
+    return;
+  }
   stream_->append(std::move(batch), wallNowMs());
   for (Worker* peer : peers_) peer->wake();
 }
@@ -686,6 +689,43 @@ void Worker::retireTail() {
   });
 }
 
+void Worker::handle(AppendCommand& command) {
+  retireAppender();
+  if (stopping_ || !command.config) return;
+  const uint64_t generation = command.config->generation;
+  appender_ = std::make_unique<StreamAppender>(
+      loop(), std::move(*command.config), mutableMetrics(),
+      [this](std::unique_ptr<Notification> note) {
+        outbox_.push(std::move(note));
+      });
+  ingest_.divertFromMirror(true);
+  appender_->start();
+  // Behind every event this worker mirrored before: once the embedder has
+  // written those, it releases the appender.
+  auto note = std::make_unique<Notification>();
+  note->kind = Notification::Kind::kAppendHeld;
+  note->generation = generation;
+  note->worker = index_;
+  outbox_.push(std::move(note));
+}
+
+void Worker::handle(ReleaseAppendCommand& command) {
+  if (appender_ && appender_->generation() == command.generation) {
+    appender_->release();
+  }
+}
+
+void Worker::retireAppender() {
+  ingest_.divertFromMirror(false);
+  if (!appender_) return;
+  StreamAppender* closing = appender_.get();
+  retired_appenders_.push_back(std::move(appender_));
+  closing->close([this, closing] {
+    std::erase_if(retired_appenders_,
+                  [closing](const auto& a) { return a.get() == closing; });
+  });
+}
+
 void Worker::onCheck(uv_check_t* handle) {
   static_cast<Worker*>(handle->data)->flushDirty();
 }
@@ -732,6 +772,7 @@ void Worker::maybeReleaseIdleMemory(uint64_t now_ms) {
 void Worker::beginShutdown() {
   stopping_ = true;
   retireTail();
+  retireAppender();
   for (auto& listener : listeners_) listener->close();
   for (auto& [id, connection] : connections_) {
     connection->close(close_code::kGoingAway, close_reason::kShuttingDown);

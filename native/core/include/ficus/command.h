@@ -13,6 +13,7 @@
 #include "ficus/frame_batch.h"
 #include "ficus/listener.h"
 #include "ficus/publish_batches.h"
+#include "ficus/redis_link.h"
 #include "ficus/unique_fd.h"
 #include "ficus/upgrade_request.h"
 
@@ -79,17 +80,13 @@ struct StreamTailConfig {
   // The shared stream's epoch: nothing is appended once the core's stream
   // has moved to another one (Core::useSharedStream).
   uint64_t epoch = 0;
-  std::string host;  // a numeric IPv4 or IPv6 address (the embedder resolves)
-  uint16_t port = 6379;
-  std::string username;  // AUTH [username] password, when a password is set
-  std::string password;
-  uint32_t db = 0;  // SELECT, when not 0
+  // Its timeout_ms: connecting, and a reply later than block_ms by this
+  // much, is an error.
+  RedisTarget target;
   std::string key;
   std::string after_id;  // "<ms>-<n>": entries after it are read
   uint32_t count = 1000;
   uint32_t block_ms = 1000;
-  // Connecting, and a reply later than block_ms by this much: an error.
-  uint32_t timeout_ms = 5000;
   // Reports (their events' bytes, and 1 KiB each) the embedder may not
   // have taken before the tail waits: at 10,000 events/s of 150 bytes,
   // about 10 s of a stalled JS thread.
@@ -102,10 +99,39 @@ struct TailCommand {
   std::optional<StreamTailConfig> config;
 };
 
-using Command =
-    std::variant<AdoptCommand, ListenCommand, SubscribeCommand,
-                 UnsubscribeCommand, SendCommand, CloseCommand,
-                 AuthorizeAnswerCommand, GrantUpdateCommand, TailCommand>;
+// Where the core's own writers of a shared stream append what the ingest
+// connections publish (stream_appender.h).
+struct StreamAppendConfig {
+  uint64_t generation = 0;  // echoed in its reports
+  RedisTarget target;       // its timeout_ms: connecting, and each reply
+  std::string key;
+  uint64_t max_len = 10000;  // XADD MAXLEN ~
+  // Reconnecting after a failure: from min, doubling, up to max.
+  uint32_t backoff_min_ms = 100;
+  uint32_t backoff_max_ms = 5000;
+  // Events waiting for Redis (the bytes of their frames) past which new
+  // ones are dropped and counted: a Redis outage must not hold memory
+  // without end.
+  size_t max_queued_bytes = 16 * 1024 * 1024;
+};
+
+// Starts a stream appender on the worker, holding what it is given until
+// released (replacing the one running, if any), or only stops it without
+// `config`.
+struct AppendCommand {
+  std::optional<StreamAppendConfig> config;
+};
+
+// The embedder has written everything this worker handed it before its
+// appender started: the appender may write from now on.
+struct ReleaseAppendCommand {
+  uint64_t generation = 0;
+};
+
+using Command = std::variant<AdoptCommand, ListenCommand, SubscribeCommand,
+                             UnsubscribeCommand, SendCommand, CloseCommand,
+                             AuthorizeAnswerCommand, GrantUpdateCommand,
+                             TailCommand, AppendCommand, ReleaseAppendCommand>;
 
 // A command as the embedder posted it: with the stream's head at that
 // moment, so the worker delivers every event published before the command
@@ -144,17 +170,22 @@ struct StreamTailReport {
 
 struct Notification {
   enum class Kind : uint8_t {
-    kOpen,         // a connection accepted by the core's own listener opened
-    kMessage,      // a client message that is not subscribe/unsubscribe
-    kClose,        // a connection ended; `code` as counted in metrics
-    kEvent,        // an event an ingest connection published, mirrored for the
-                   // embedder's own subscribers (only while it asks for them)
-    kAuthorize,    // may the client subscribe to `data`? (AccessState); may
-                   // be dropped like a message: the topic's deadline refuses
-    kStreamRead,   // the stream tail read a batch: `tail`; `data` = its
-                   // events (NDJSON). Never dropped
-    kStreamEnded,  // the stream tail stopped: `tail` (its end), `data` =
-                   // why. Never dropped
+    kOpen,          // a connection accepted by the core's own listener opened
+    kMessage,       // a client message that is not subscribe/unsubscribe
+    kClose,         // a connection ended; `code` as counted in metrics
+    kEvent,         // an event an ingest connection published, mirrored for the
+                    // embedder's own subscribers (only while it asks for them)
+    kAuthorize,     // may the client subscribe to `data`? (AccessState); may
+                    // be dropped like a message: the topic's deadline refuses
+    kStreamRead,    // the stream tail read a batch: `tail`; `data` = its
+                    // events (NDJSON). Never dropped
+    kStreamEnded,   // the stream tail stopped: `tail` (its end), `data` =
+                    // why. Never dropped
+    kAppendHeld,    // this worker's stream appender (`generation`) holds
+                    // what it is given: the events this worker mirrored
+                    // before it came first. Never dropped
+    kAppendFailed,  // the stream appender (`generation`) lost Redis or
+                    // dropped events: `data` = why. It goes on by itself
   };
   Kind kind;
   bool binary = false;
@@ -166,6 +197,8 @@ struct Notification {
   std::string order_topic;                 // kEvent
   std::string driver_topic;                // kEvent; empty when none
   std::shared_ptr<StreamTailReport> tail;  // kStreamRead, kStreamEnded
+  uint64_t generation = 0;                 // kAppendHeld, kAppendFailed
+  unsigned worker = 0;                     // kAppendHeld
 };
 
 }  // namespace ficus

@@ -86,6 +86,14 @@ class Core {
   CallStatus tailStream(StreamTailConfig config);
   // Stops the tail without a report (also done by stop()).
   CallStatus stopTail();
+  // Every worker writes what its ingest connections publish to the shared
+  // stream itself (stream_appender.h), replacing the appenders running,
+  // if any. Each worker reports Notification::kAppendHeld and holds its
+  // events until releaseAppend(config.generation).
+  CallStatus appendStream(const StreamAppendConfig& config);
+  CallStatus releaseAppend(uint64_t generation);
+  // Stops the appenders (also done by stop()): the embedder's mirror again.
+  CallStatus stopAppend();
   // A text message to one topic, without schema.
   CallStatus publish(std::string_view topic, std::string_view payload);
   // A batch the embedder has framed and routed itself.
@@ -155,6 +163,8 @@ class Core {
   unsigned ownerReader() const noexcept { return threadCount(); }
   // `ordered`: after the events published before it (Posted).
   CallStatus postTo(unsigned worker, Command command, bool ordered = true);
+  // The command `make` returns, to every worker; the first failure.
+  CallStatus postToEach(const std::function<Command()>& make);
   Worker* pickWorkerForAdopt();
 
   // Set once, upon creation.

@@ -35,6 +35,11 @@ class IngestBatcher {
     mirror_ = mirror;
   }
 
+  // While on, events go to the publish hook only, never to the mirror:
+  // this worker writes them to the shared stream itself
+  // (stream_appender.h). Loop thread.
+  void divertFromMirror(bool on) noexcept { diverted_ = on; }
+
   // One text message: an invalid event is counted and goes nowhere; a valid
   // one joins the pending batch (publishing the batch first if it is full).
   void add(std::string_view event);
@@ -47,6 +52,7 @@ class IngestBatcher {
   Outbox& outbox_;
   const PublishFn publish_;
   const std::atomic<bool>* mirror_ = nullptr;
+  bool diverted_ = false;
   std::shared_ptr<FrameBatch> pending_;
 };
 

@@ -80,6 +80,10 @@ struct WorkerMetrics {
   Counter deliveries;          // published messages fully handed to the kernel
   Counter events_ingested;     // valid events from ingest connections
   Counter events_ingest_rejected;  // invalid ones (never delivered)
+  // A shared stream's events this worker's appender wrote and Redis took,
+  // and those it dropped (stream_appender.h).
+  Counter stream_appended;
+  Counter stream_append_dropped;
   // Events this worker never delivered because the stream trimmed them
   // before it read them (a worker stalled past the backlog bound).
   Counter events_missed;

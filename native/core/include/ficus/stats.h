@@ -30,6 +30,8 @@ struct WorkerStats {
   uint64_t deliveries = 0;
   uint64_t events_ingested = 0;
   uint64_t events_ingest_rejected = 0;
+  uint64_t stream_appended = 0;
+  uint64_t stream_append_dropped = 0;
   uint64_t events_missed = 0;
   uint64_t recoveries_complete = 0;
   uint64_t recoveries_incomplete = 0;

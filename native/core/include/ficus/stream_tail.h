@@ -17,10 +17,8 @@
 
 #include <uv.h>
 
-#include <array>
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -32,6 +30,7 @@
 #include "ficus/event_decoder.h"
 #include "ficus/position.h"
 #include "ficus/publish_batches.h"
+#include "ficus/redis_link.h"
 #include "ficus/resp_reply.h"
 
 namespace ficus {
@@ -60,50 +59,31 @@ class StreamTail {
   void close(std::function<void()> on_closed);
 
  private:
-  enum class Expect : uint8_t { kOk, kEntries };
-
-  static void onConnect(uv_connect_t* req, int status);
-  static void onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
-  static void onTimeout(uv_timer_t* timer);
-  static void onHandleClosed(uv_handle_t* handle);
-
   static void onResume(uv_timer_t* timer);
 
-  void send(const std::vector<std::string_view>& args, Expect expect);
   // The next XREAD, or a pause while the reports the embedder has not
   // taken yet are over the config's bound.
   void readNext();
-  void onBytes(std::string_view bytes);
-  // Whether reading goes on.
-  bool onReply(const RespValue& reply, Expect expect);
+  void onReply(const RespValue& reply);
   void deliver(const RespValue& entries);
-  void armTimer(uint64_t ms);
   // Reports why the tail stopped, then closes it.
-  void fail(StreamTailEnd end, std::string why);
-  void closeHandles();
+  void end(StreamTailEnd end, std::string why);
+  void closeParts();
+  void partClosed();
 
-  uv_loop_t* loop_;
   const StreamTailConfig config_;
-  const size_t max_reply_bytes_;
   Hooks hooks_;
   EventDecoder decoder_;
-  uv_tcp_t tcp_{};
-  uv_timer_t timer_{};
+  RedisLink link_;
   uv_timer_t resume_timer_{};
-  uv_connect_t connect_req_{};
-  int open_handles_ = 0;
+  int open_parts_ = 0;  // the link and the resume timer, until closed
   bool closing_ = false;
   std::function<void()> on_closed_;
-  std::deque<Expect> expected_;
-  std::string input_;  // received, not yet a whole reply
-  size_t parsed_ = 0;  // of input_: replies already handled
-  size_t needed_ = 0;  // of input_ past parsed_: before another parse
   // Bytes of reports the embedder has not taken yet (each report's
   // in_flight token gives its share back when the embedder's thread is
   // done with it).
   std::shared_ptr<std::atomic<size_t>> in_flight_ =
       std::make_shared<std::atomic<size_t>>(0);
-  std::array<char, 64 * 1024> read_buffer_{};
   std::string last_id_;
 };
 

@@ -37,6 +37,7 @@
 #include "ficus/replay.h"
 #include "ficus/spsc_channel.h"
 #include "ficus/stream.h"
+#include "ficus/stream_appender.h"
 #include "ficus/stream_tail.h"
 
 namespace ficus {
@@ -140,8 +141,12 @@ class Worker final : public ConnectionHost {
   void handle(AuthorizeAnswerCommand& command);
   void handle(GrantUpdateCommand& command);
   void handle(TailCommand& command);
+  void handle(AppendCommand& command);
+  void handle(ReleaseAppendCommand& command);
   // Closes the running stream tail, if any; it is freed once closed.
   void retireTail();
+  // Closes the running stream appender, if any; it is freed once closed.
+  void retireAppender();
   // A connection waits on `listener`.
   void accept(Listener& listener);
   // A batch from this worker's ingest connections: into the stream, and
@@ -195,6 +200,10 @@ class Worker final : public ConnectionHost {
   // the ones closing.
   std::unique_ptr<StreamTail> tail_;
   std::vector<std::unique_ptr<StreamTail>> retired_tails_;
+  // The core's writer of this worker's ingested events to a shared
+  // stream, and the ones closing.
+  std::unique_ptr<StreamAppender> appender_;
+  std::vector<std::unique_ptr<StreamAppender>> retired_appenders_;
   uint64_t next_accept_sequence_ = 1;
   uint64_t delivery_sequence_ = 0;
   // The stream: the next event this worker delivers, and the replays in

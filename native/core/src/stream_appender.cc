@@ -1,0 +1,214 @@
+#include "ficus/stream_appender.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace ficus {
+namespace {
+
+// An EVAL's reply is an integer or an error: anything long is not Redis.
+constexpr size_t kMaxReplyBytes = 64 * 1024;
+constexpr size_t kMaxReplyValues = 16;
+
+}  // namespace
+
+StreamAppender::StreamAppender(uv_loop_t* loop, StreamAppendConfig config,
+                               WorkerMetrics& metrics, ReportFn report)
+    : loop_(loop),
+      config_(std::move(config)),
+      max_len_(std::to_string(config_.max_len)),
+      metrics_(metrics),
+      report_(std::move(report)),
+      jitter_(static_cast<uint32_t>(reinterpret_cast<uintptr_t>(this))) {}
+
+void StreamAppender::start() {
+  uv_timer_init(loop_, &retry_timer_);
+  retry_timer_.data = this;
+  timer_open_ = true;
+  connect();
+}
+
+void StreamAppender::connect() {
+  link_ = std::make_unique<RedisLink>(
+      loop_, config_.target, kMaxReplyBytes, kMaxReplyValues,
+      RedisLink::Hooks{
+          .connected =
+              [this] {
+                connected_ = true;
+                writeQueued();
+              },
+          .reply = [this](const RespValue& reply) { onReply(reply); },
+          .failed = [this](RedisFailure,
+                           std::string why) { onFailed(std::move(why)); },
+      });
+  link_->start();
+}
+
+void StreamAppender::append(const SharedFrameBatch& batch) {
+  if (closing_ || batch->empty()) return;
+  if (queued_bytes_ + batch->byteSize() > config_.max_queued_bytes) {
+    drop(batch->size(), "more than " +
+                            std::to_string(config_.max_queued_bytes) +
+                            " bytes waiting for Redis");
+    return;
+  }
+  queued_bytes_ += batch->byteSize();
+  queued_.push_back(batch);
+  writeQueued();
+}
+
+void StreamAppender::release() {
+  released_ = true;
+  writeQueued();
+}
+
+void StreamAppender::writeQueued() {
+  if (!released_ || !connected_ || closing_) return;
+  std::vector<std::string_view> args;
+  while (!queued_.empty() && link_ && !link_->closing()) {
+    const SharedFrameBatch batch = std::move(queued_.front());
+    queued_.pop_front();
+    queued_bytes_ -= batch->byteSize();
+    args.assign({"EVAL", kAppendScript, "1", config_.key, max_len_});
+    for (size_t i = 0; i < batch->size(); ++i) {
+      args.push_back(batch->payload(batch->entry(i)));
+    }
+    if (in_flight_.empty()) link_->awaitWithin(config_.target.timeout_ms);
+    in_flight_.push_back(batch->size());
+    link_->send(args);  // a failed write fails the link: counted there
+  }
+}
+
+void StreamAppender::onReply(const RespValue& reply) {
+  if (in_flight_.empty()) return;  // the link counts replies: cannot happen
+  const size_t events = in_flight_.front();
+  in_flight_.pop_front();
+  if (in_flight_.empty()) {
+    link_->stopWaiting();
+  } else {
+    link_->awaitWithin(config_.target.timeout_ms);  // the next one's turn
+  }
+  if (reply.type == RespValue::Type::kError) {
+    // WRONGTYPE, OOM, a read-only replica: this batch is lost; the next
+    // may be taken (the embedder's client does the same).
+    metrics_.stream_append_dropped.add(events);
+    report("Redis refused " + std::to_string(events) +
+           " events: " + std::string(reply.text));
+    if (closing_ && in_flight_.empty()) finishClose();
+    return;
+  }
+  failures_ = 0;
+  drop_reported_ = false;
+  metrics_.stream_appended.add(events);
+  if (closing_ && in_flight_.empty()) finishClose();
+}
+
+void StreamAppender::onFailed(std::string why) {
+  size_t unanswered = 0;
+  for (size_t events : in_flight_) unanswered += events;
+  in_flight_.clear();
+  connected_ = false;
+  retire();
+  if (unanswered > 0) {
+    metrics_.stream_append_dropped.add(unanswered);
+    why += "; " + std::to_string(unanswered) +
+           " events written and not answered may be lost";
+  }
+  report(std::move(why));
+  if (closing_) {
+    finishClose();
+    return;
+  }
+  ++failures_;
+  const unsigned doublings = std::min(failures_ - 1, 16u);
+  uint64_t ms = std::min<uint64_t>(
+      uint64_t{config_.backoff_min_ms} << doublings, config_.backoff_max_ms);
+  ms -= ms / 4 * (jitter_() % 1000) / 1000;  // up to a quarter less
+  uv_timer_start(&retry_timer_, onRetry, ms, 0);
+}
+
+void StreamAppender::onRetry(uv_timer_t* timer) {
+  auto* self = static_cast<StreamAppender*>(timer->data);
+  if (self->closing_) {
+    self->finishClose();  // the answers' moment is over
+  } else {
+    self->connect();
+  }
+}
+
+void StreamAppender::drop(size_t events, const std::string& why) {
+  metrics_.stream_append_dropped.add(events);
+  if (drop_reported_) return;  // once per outage, not once per batch
+  drop_reported_ = true;
+  report(why + ": " + std::to_string(events) +
+         " events dropped (and more, until Redis takes a batch)");
+}
+
+void StreamAppender::report(std::string why) {
+  auto note = std::make_unique<Notification>();
+  note->kind = Notification::Kind::kAppendFailed;
+  note->generation = config_.generation;
+  note->data = std::move(why);
+  report_(std::move(note));
+}
+
+void StreamAppender::retire() {
+  if (!link_) return;
+  RedisLink* closing = link_.get();
+  retired_links_.push_back(std::move(link_));
+  closing->close([this, closing] {
+    std::erase_if(retired_links_,
+                  [closing](const auto& l) { return l.get() == closing; });
+    maybeClosed();
+  });
+}
+
+void StreamAppender::close(std::function<void()> on_closed) {
+  on_closed_ = std::move(on_closed);
+  if (closing_) {
+    maybeClosed();
+    return;
+  }
+  closing_ = true;
+  // Never written: dropped. What was written gets a moment for its
+  // answers, as the embedder's client gives its own.
+  size_t unwritten = 0;
+  for (const SharedFrameBatch& batch : queued_) unwritten += batch->size();
+  queued_.clear();
+  queued_bytes_ = 0;
+  metrics_.stream_append_dropped.add(unwritten);
+  if (!in_flight_.empty() && link_ && timer_open_) {
+    uv_timer_start(&retry_timer_, onRetry, kCloseFlushMs, 0);
+    return;
+  }
+  finishClose();
+}
+
+void StreamAppender::finishClose() {
+  size_t unanswered = 0;
+  for (size_t events : in_flight_) unanswered += events;
+  in_flight_.clear();
+  metrics_.stream_append_dropped.add(unanswered);
+  retire();
+  if (timer_open_ && !timer_closing_) {
+    timer_closing_ = true;
+    uv_close(reinterpret_cast<uv_handle_t*>(&retry_timer_),
+             [](uv_handle_t* handle) {
+               auto* self = static_cast<StreamAppender*>(handle->data);
+               self->timer_open_ = false;
+               self->maybeClosed();
+             });
+  }
+  maybeClosed();
+}
+
+void StreamAppender::maybeClosed() {
+  if (!closing_ || timer_open_ || !retired_links_.empty() || !on_closed_) {
+    return;
+  }
+  // Last: the callback may destroy the appender.
+  std::function<void()> done = std::move(on_closed_);
+  done();
+}
+
+}  // namespace ficus
