@@ -399,6 +399,12 @@ export interface StreamBridgeOptions extends CommonBridgeOptions {
    * TLS; 'native' with rediss:// throws a RangeError).
    */
   reader?: 'native' | 'js';
+  /**
+   * Who writes what native publisher connections ingest: 'native' (each worker of the core
+   * that ingests them, on a Redis connection of its own, off the JS thread) or 'js'.
+   * Default: 'native', unless the URL is rediss:// ('native' with rediss:// throws a RangeError).
+   */
+  writer?: 'native' | 'js';
 }
 
 /** Pub/sub mode: at-most-once, no positions shared across gateways. */
@@ -424,6 +430,8 @@ export interface BridgeStreamStats {
   key: string;
   /** Who reads now: 'js' after the core's reader met a reply it could not read, malformed or oversized (an 'error' says so). */
   reader: 'native' | 'js';
+  /** Who writes native publishers' events: 'native' once the core's writers started (after the first sync). */
+  writer: 'native' | 'js';
   /** The stream's epoch (16 hex digits), null before the first connection. */
   epoch: string | null;
   /** The id of the last entry read ("<ms>-<n>"), where reading resumes after a reconnect. */

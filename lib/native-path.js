@@ -221,7 +221,8 @@ class NativePath extends EventEmitter {
   // shared stream itself (src: native/core stream_appender.h), holding it
   // until releaseAppend(generation). `config` is { generation, host
   // (numeric), port, username, password, db, timeoutMs, key, maxLen,
-  // backoffMinMs, backoffMaxMs, maxQueuedBytes }, checked by the bridge.
+  // backoffMinMs, backoffMaxMs, maxQueuedBytes, batchWindowMs }, checked
+  // by the bridge.
   // Each worker reports 'appendHeld'; failures come as 'appendFailed'.
   // Returns how many workers there are (holds to wait for).
   appendStream(config) {

@@ -164,6 +164,8 @@ function streamFamilies(s) {
   return [
     family('ficus_bridge_stream_native_reader', 'gauge', '1 while the native core reads the stream, 0 while JavaScript does.',
       [[{}, s.reader === 'native' ? 1 : 0]]),
+    family('ficus_bridge_stream_native_writer', 'gauge', "1 while the native core writes its publisher connections' events to the stream.",
+      [[{}, s.writer === 'native' ? 1 : 0]]),
     family('ficus_bridge_stream_read_events_total', 'counter', 'Redis Stream entries read (valid or not).', [[{}, s.read]]),
     family('ficus_bridge_stream_invalid_entries_total', 'counter', 'Stream entries that are not one event in a data field.', [[{}, s.invalid]]),
     family('ficus_bridge_stream_duplicate_events_total', 'counter', 'Entries read again at or before the newest appended (skipped).', [[{}, s.duplicates]]),

@@ -360,6 +360,7 @@ class Bridge extends EventEmitter {
         backoffMinMs: this.options.backoffMinMs,
         backoffMaxMs: this.options.backoffMaxMs,
         maxQueuedBytes: this.options.maxQueuedPublishBytes,
+        batchWindowMs: this.options.batchWindowMs,
       }, (note) => {
         if (note.generation !== generation) return;
         if (note.type === 'appendFailed') {

@@ -612,9 +612,12 @@ function scaleSection(sc) {
   const l = by('legacy');
   // Native on plain pub/sub beside the stream, when the run measured it.
   const ps = by('native-pubsub');
-  // The stream read on the workers' JS threads, as before the core read it.
+  // The stream written from the publishing worker's JS thread, as before
+  // the core wrote it; read on the workers' JS threads, as before the core
+  // read it.
+  const jsWriter = by('native-js-writer');
   const js = by('native-js-reader');
-  const columns = [n, js, ps, l].filter(Boolean);
+  const columns = [n, jsWriter, js, ps, l].filter(Boolean);
   const col = (f) => columns.map(f);
   const lat = (x) => `${fmt.ms(x.latency.p50)} / ${fmt.ms(x.latency.p99)} / ${fmt.ms(x.latency.max)}`;
   const rows = [
@@ -640,7 +643,7 @@ function scaleSection(sc) {
   const heading = (x) => ({
     native: `native (100 %)${x.redisMode ? `, Redis ${x.redisMode === 'stream' ? 'Stream' : 'pub/sub'}` : ''}`,
     'native-pubsub': 'native (100 %), Redis pub/sub',
-    'native-js-reader': 'native (100 %), Redis Stream read in JavaScript (`--redis-reader js`)',
+    'native-js-reader': 'native (100 %), Redis Stream read in JavaScript (`--redis-reader js`), written by the core',
     'native-js-writer': 'native (100 %), Redis Stream written from JavaScript (`--redis-writer js`)',
     legacy: `legacy (0 %)${x.redisMode ? `, Redis ${x.redisMode === 'stream' ? 'Stream' : 'pub/sub'}` : ''}`,
   })[x.server];

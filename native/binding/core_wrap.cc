@@ -304,7 +304,8 @@ Napi::Value CoreWrap::TailStream(const Napi::CallbackInfo& info) {
 
 // appendStream({ generation, host, port, username, password, db, key,
 //                maxLen, timeoutMs, backoffMinMs, backoffMaxMs,
-//                maxQueuedBytes }) -> status: every worker writes its
+//                maxQueuedBytes, batchWindowMs }) -> status: every worker
+//                writes its
 // ingest connections' events to the shared stream (Core::appendStream).
 Napi::Value CoreWrap::AppendStream(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -317,6 +318,7 @@ Napi::Value CoreWrap::AppendStream(const Napi::CallbackInfo& info) {
   config.backoff_min_ms = static_cast<uint32_t>(o.number("backoffMinMs"));
   config.backoff_max_ms = static_cast<uint32_t>(o.number("backoffMaxMs"));
   config.max_queued_bytes = static_cast<size_t>(o.number("maxQueuedBytes"));
+  config.batch_window_ms = static_cast<uint32_t>(o.number("batchWindowMs"));
   return statusToJs(env, dispatcher(env).appendStream(config));
 }
 

@@ -135,6 +135,20 @@ TEST(StreamAppender, HoldsUntilReleasedThenWritesEveryBatchInOrder) {
   EXPECT_FALSE(a.core->stream().last().has_value());
 }
 
+TEST(StreamAppender, BatchesWithinItsWindowGoInOneEval) {
+  FakeRedis redis(appends("take"));
+  StreamAppendConfig config = appendConfig(redis.port());
+  config.batch_window_ms = 200;
+  Appending a(redis.port(), config);
+  ASSERT_EQ(a.core->releaseAppend(kGeneration), CallStatus::kOk);
+  for (int seq = 0; seq < 10; ++seq) a.publish(seq, seq + 1);  // a batch each
+  ASSERT_TRUE(waitUntil([&] { return appended(redis).size() == 10; }));
+  EXPECT_EQ(appended(redis), events(0, 10));
+  size_t evals = 0;
+  for (const auto& command : redis.commands()) evals += command[0] == "EVAL";
+  EXPECT_LE(evals, 2u);  // the ten within one window (two at a boundary)
+}
+
 TEST(StreamAppender, ALostConnectionCostsOnlyWhatWasUnanswered) {
   FakeRedis redis(appends(""));  // the first EVAL: the connection closes
   Appending a(redis.port());

@@ -22,9 +22,11 @@ StreamAppender::StreamAppender(uv_loop_t* loop, StreamAppendConfig config,
       jitter_(static_cast<uint32_t>(reinterpret_cast<uintptr_t>(this))) {}
 
 void StreamAppender::start() {
-  uv_timer_init(loop_, &retry_timer_);
-  retry_timer_.data = this;
-  timer_open_ = true;
+  for (uv_timer_t* timer : {&retry_timer_, &window_timer_}) {
+    uv_timer_init(loop_, timer);
+    timer->data = this;
+  }
+  open_timers_ = 2;
   connect();
 }
 
@@ -54,7 +56,16 @@ void StreamAppender::append(const SharedFrameBatch& batch) {
   }
   queued_bytes_ += batch->byteSize();
   queued_.push_back(batch);
-  writeQueued();
+  if (config_.batch_window_ms == 0) {
+    writeQueued();
+  } else if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&window_timer_))) {
+    uv_timer_start(&window_timer_, onWindow, config_.batch_window_ms, 0);
+  }
+}
+
+void StreamAppender::onWindow(uv_timer_t* timer) {
+  auto* self = static_cast<StreamAppender*>(timer->data);
+  if (!self->closing_) self->writeQueued();
 }
 
 void StreamAppender::release() {
@@ -65,16 +76,23 @@ void StreamAppender::release() {
 void StreamAppender::writeQueued() {
   if (!released_ || !connected_ || closing_) return;
   std::vector<std::string_view> args;
+  std::vector<SharedFrameBatch> batches;  // alive until the command is encoded
   while (!queued_.empty() && link_ && !link_->closing()) {
-    const SharedFrameBatch batch = std::move(queued_.front());
-    queued_.pop_front();
-    queued_bytes_ -= batch->byteSize();
     args.assign({"EVAL", kAppendScript, "1", config_.key, max_len_});
-    for (size_t i = 0; i < batch->size(); ++i) {
-      args.push_back(batch->payload(batch->entry(i)));
+    batches.clear();
+    size_t bytes = 0;
+    while (!queued_.empty() && (batches.empty() || bytes < kMaxAppendBytes)) {
+      SharedFrameBatch batch = std::move(queued_.front());
+      queued_.pop_front();
+      queued_bytes_ -= batch->byteSize();
+      bytes += batch->byteSize();
+      for (size_t i = 0; i < batch->size(); ++i) {
+        args.push_back(batch->payload(batch->entry(i)));
+      }
+      batches.push_back(std::move(batch));
     }
     if (in_flight_.empty()) link_->awaitWithin(config_.target.timeout_ms);
-    in_flight_.push_back(batch->size());
+    in_flight_.push_back(args.size() - 5);
     link_->send(args);  // a failed write fails the link: counted there
   }
 }
@@ -177,7 +195,7 @@ void StreamAppender::close(std::function<void()> on_closed) {
   queued_.clear();
   queued_bytes_ = 0;
   metrics_.stream_append_dropped.add(unwritten);
-  if (!in_flight_.empty() && link_ && timer_open_) {
+  if (!in_flight_.empty() && link_ && open_timers_ > 0) {
     uv_timer_start(&retry_timer_, onRetry, kCloseFlushMs, 0);
     return;
   }
@@ -190,20 +208,21 @@ void StreamAppender::finishClose() {
   in_flight_.clear();
   metrics_.stream_append_dropped.add(unanswered);
   retire();
-  if (timer_open_ && !timer_closing_) {
-    timer_closing_ = true;
-    uv_close(reinterpret_cast<uv_handle_t*>(&retry_timer_),
-             [](uv_handle_t* handle) {
-               auto* self = static_cast<StreamAppender*>(handle->data);
-               self->timer_open_ = false;
-               self->maybeClosed();
-             });
+  if (open_timers_ > 0 && !timers_closing_) {
+    timers_closing_ = true;
+    for (uv_timer_t* timer : {&retry_timer_, &window_timer_}) {
+      uv_close(reinterpret_cast<uv_handle_t*>(timer), [](uv_handle_t* handle) {
+        auto* self = static_cast<StreamAppender*>(handle->data);
+        --self->open_timers_;
+        self->maybeClosed();
+      });
+    }
   }
   maybeClosed();
 }
 
 void StreamAppender::maybeClosed() {
-  if (!closing_ || timer_open_ || !retired_links_.empty() || !on_closed_) {
+  if (!closing_ || open_timers_ > 0 || !retired_links_.empty() || !on_closed_) {
     return;
   }
   // Last: the callback may destroy the appender.

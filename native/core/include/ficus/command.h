@@ -113,6 +113,9 @@ struct StreamAppendConfig {
   // ones are dropped and counted: a Redis outage must not hold memory
   // without end.
   size_t max_queued_bytes = 16 * 1024 * 1024;
+  // Batches that come within this long go in one EVAL (0: each at once):
+  // fewer, larger entries batches wake every reader less often.
+  uint32_t batch_window_ms = 0;
 };
 
 // Starts a stream appender on the worker, holding what it is given until

@@ -51,6 +51,8 @@ inline constexpr std::string_view kAppendScript =
 
 // How long a stopped appender waits for the answers to what it wrote.
 inline constexpr uint64_t kCloseFlushMs = 1000;
+// Events' bytes one EVAL carries at most (as the bridge's own messages).
+inline constexpr size_t kMaxAppendBytes = 1024 * 1024;
 
 class StreamAppender {
  public:
@@ -75,8 +77,10 @@ class StreamAppender {
 
  private:
   static void onRetry(uv_timer_t* timer);
+  static void onWindow(uv_timer_t* timer);
 
   void connect();
+  // Everything queued, in EVALs of up to kMaxAppendBytes of events.
   void writeQueued();
   void onReply(const RespValue& reply);
   void onFailed(std::string why);
@@ -94,9 +98,10 @@ class StreamAppender {
   ReportFn report_;
   std::unique_ptr<RedisLink> link_;
   std::vector<std::unique_ptr<RedisLink>> retired_links_;
-  uv_timer_t retry_timer_{};
-  bool timer_open_ = false;
-  bool timer_closing_ = false;
+  uv_timer_t retry_timer_{};   // reconnecting; closing: the answers' moment
+  uv_timer_t window_timer_{};  // batch_window_ms
+  int open_timers_ = 0;
+  bool timers_closing_ = false;
   bool connected_ = false;
   bool released_ = false;
   bool closing_ = false;
