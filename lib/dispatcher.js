@@ -388,13 +388,17 @@ class Dispatcher extends EventEmitter {
     return this.#native.appendStream(config);
   }
 
+  // Whether every worker took it (false: a command queue was full, post
+  // again).
   releaseSharedStreamAppend(generation) {
-    if (this.#native !== null && !this.closed) this.#native.releaseAppend(generation);
+    return this.#native === null || this.closed || this.#native.releaseAppend(generation);
   }
 
-  // Native publisher connections' events reach `onIngest` again.
+  // Native publisher connections' events reach `onIngest` again (the
+  // events a worker held unreleased too). Returns as above.
   stopSharedStreamAppend() {
-    if (this.#native !== null && !this.closed) this.#native.stopAppend();
+    this.#onAppendReport = null;
+    return this.#native === null || this.closed || this.#native.stopAppend();
   }
 
   // Events the core's writers wrote and Redis took, and those they dropped.

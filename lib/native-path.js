@@ -230,12 +230,13 @@ class NativePath extends EventEmitter {
     return this.#core.stats().workers.length;
   }
 
+  // Both false when a worker's command queue was full (post again).
   releaseAppend(generation) {
-    this.#check('release its stream writers', this.#core.releaseAppend(generation));
+    return this.#core.releaseAppend(generation) === addon.callStatus.ok;
   }
 
   stopAppend() {
-    this.#core.stopAppend();
+    return this.#core.stopAppend() === addon.callStatus.ok;
   }
 
   #check(what, status) {

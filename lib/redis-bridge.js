@@ -36,6 +36,16 @@ const {
 
 const NEWLINE = Buffer.from('\n');
 const CLOSE_FLUSH_MS = 1000;
+const POST_RETRY_MS = 10;
+let appendGenerations = 0; // the core's writers of every bridge of the process: reports name theirs
+
+// A command to the core that its queue refused (full) is posted again
+// shortly while `wanted()`: a worker left holding or diverted would drop
+// its publishers' events.
+function retryPost(post, wanted) {
+  if (!wanted() || post()) return;
+  setTimeout(() => retryPost(post, wanted), POST_RETRY_MS).unref();
+}
 const MAX_MESSAGE_BYTES = 1024 * 1024; // publish-through: a bigger turn is sent in several messages
 const MIN_DEFAULT_MAXLEN = 10000; // stream mode's default MAXLEN, at least
 
@@ -342,8 +352,9 @@ class Bridge extends EventEmitter {
     const t = this.writerTarget;
     const host = await resolveHost(t.hostname, 0);
     if (this.state === 'closed') return;
-    this.appendGeneration += 1;
-    const generation = this.appendGeneration;
+    appendGenerations += 1;
+    const generation = appendGenerations;
+    this.appendGeneration = generation;
     let holds = 0;
     let workers = Infinity;
     try {
@@ -370,19 +381,29 @@ class Bridge extends EventEmitter {
         }
       });
     } catch (error) {
-      // Its command queue full: this client writes them, as before.
-      this.dispatcher.stopSharedStreamAppend();
+      // A worker's command queue full: this client writes their events, as
+      // before (the workers that took it hand back what they held).
+      this.appendGeneration = 0;
+      retryPost(() => this.dispatcher.stopSharedStreamAppend(), () => !this.dispatcher.closed);
       throw error;
     }
     this.writer = 'native';
+    this.coreBase = this.dispatcher.sharedStreamAppends();
   }
 
   async releaseCoreWriter(generation) {
     this.flushOutbox();
     await Promise.allSettled([...this.inflight]);
-    if (this.state !== 'closed' && generation === this.appendGeneration) {
-      this.dispatcher.releaseSharedStreamAppend(generation);
-    }
+    const wanted = () => this.state !== 'closed' && generation === this.appendGeneration && !this.dispatcher.closed;
+    if (wanted()) retryPost(() => this.dispatcher.releaseSharedStreamAppend(generation), wanted);
+  }
+
+  // What the core's writers wrote and dropped since this bridge started
+  // them (the core's counters span its whole life), frozen once closed.
+  coreAppends() {
+    if (this.coreFinal) return this.coreFinal;
+    const now = this.dispatcher.sharedStreamAppends();
+    return { appended: now.appended - this.coreBase.appended, dropped: now.dropped - this.coreBase.dropped };
   }
 
   send(payload, count) {
@@ -416,8 +437,7 @@ class Bridge extends EventEmitter {
     const down = this.state !== 'ready' && this.state !== 'closed' ? Date.now() - this.downSince : 0;
     const counters = { ...this.counters };
     if (this.mode === 'stream' && this.writer === 'native') {
-      // The core's writers count what they wrote.
-      const core = this.dispatcher.sharedStreamAppends();
+      const core = this.coreAppends();
       counters.published += core.appended;
       counters.dropped += core.dropped;
     }
@@ -448,8 +468,12 @@ class Bridge extends EventEmitter {
       this.held = [];
       this.reader.stop();
       // What the core's writers wrote gets up to 1 s for its answers too.
-      if (this.writer === 'native') this.dispatcher.stopSharedStreamAppend();
-      this.appendGeneration += 1;
+      this.appendGeneration = 0;
+      if (this.writer === 'native') {
+        // As of now: answers still on their way are not counted here.
+        this.coreFinal = this.coreAppends();
+        retryPost(() => this.dispatcher.stopSharedStreamAppend(), () => !this.dispatcher.closed);
+      }
       // publish() delivers locally again, on an epoch of this process's own.
       this.dispatcher.leaveSharedStream();
     }

@@ -159,9 +159,10 @@ function createGateway(config, { slot = null } = {}) {
   const publishers = new Publishers({ publish: publishQuietly('publisher') });
   // Publisher connections go native when the core runs (role 'publisher':
   // the core validates and fans out their events on its own threads, so
-  // they never touch this event loop; on a Redis Stream it writes them to
-  // Redis itself) — unless bridged otherwise: then their events go
-  // through Redis from the JS path below.
+  // they never touch this event loop; on a Redis Stream they reach Redis
+  // from the core too, or, with a rediss:// URL, through the bridge's
+  // client) — unless bridged otherwise: then their events go through
+  // Redis from the JS path below.
   const coreWrites = bridge && bridge.stats().stream && config.redisWriter !== 'js';
   const ingest = bridge && !coreWrites ? null
     : dispatch.attach(server, {

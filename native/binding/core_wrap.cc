@@ -243,7 +243,8 @@ Napi::Value CoreWrap::UseSharedStream(const Napi::CallbackInfo& info) {
 namespace {
 
 // The fields of a JS options object the shared-stream calls read: the
-// binding checks their types only (lib/native-path.js checks the rest).
+// binding checks their types, the core their values, the Redis bridge
+// (lib/redis-bridge.js) the rest.
 class JsFields {
  public:
   JsFields(Napi::Env env, Napi::Value value, const char* call) : env_(env) {
@@ -260,9 +261,13 @@ class JsFields {
   }
   int64_t number(const char* name) const {
     Napi::Value value = object_.Get(name);
-    if (!value.IsNumber())
-      throw Napi::TypeError::New(env_, std::string(name) + ": a number");
-    return value.As<Napi::Number>().Int64Value();
+    const int64_t n =
+        value.IsNumber() ? value.As<Napi::Number>().Int64Value() : -1;
+    if (n < 0) {
+      throw Napi::TypeError::New(env_,
+                                 std::string(name) + ": a number, at least 0");
+    }
+    return n;
   }
   // host, port, username, password, db, timeoutMs
   RedisTarget target() const {

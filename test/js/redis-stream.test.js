@@ -444,6 +444,7 @@ describe('stream mode in a process', () => {
 
     const plain = createClient({ url: redis.url });
     await plain.connect();
+    let lostAtCut = 0;
     try {
       expect(await plain.sendCommand(['XLEN', 'test:writer'])).toBe(total);
       // Every connection cut while nothing is in flight: the core's
@@ -458,13 +459,30 @@ describe('stream mode in a process', () => {
       const after = seqs().slice(total);
       expect(after).toEqual([...after].sort((a, b) => a - b));
       expect(new Set(after).size).toBe(after.length);
-      const { dropped } = bridge.stats();
-      expect(after.length + dropped).toBe(100);
+      lostAtCut = bridge.stats().dropped;
+      expect(after.length + lostAtCut).toBe(100);
       expect(await plain.sendCommand(['XLEN', 'test:writer'])).toBe(total + after.length);
     } finally {
       plain.destroy();
     }
     await bridge.close();
+
+    // Bridged again: new writers, counted from zero; the old ones' late
+    // reports are not theirs.
+    const again = gw.dispatch.bridge(redis.url, { stream: 'test:writer' });
+    await again.ready();
+    const from = seq;
+    const coreBefore = gw.dispatch.sharedStreamAppends().appended;
+    await until(() => {
+      pub.send(JSON.stringify(event('w1', null, seq++)));
+      return gw.dispatch.sharedStreamAppends().appended > coreBefore;
+    }, 5000, 'the new writers released');
+    await until(() => sub.received.length === seq - lostAtCut, 10000, 'every event of the new bridge');
+    expect(seqs().slice(-(seq - from))).toEqual(Array.from({ length: seq - from }, (_, i) => from + i));
+    expect(again.stats().stream.writer).toBe('native');
+    await until(() => again.stats().published === seq - from, 5000, 'the new bridge counting its own writes');
+    expect(again.stats().dropped).toBe(0);
+    await again.close();
 
     const js = gw.dispatch.bridge(redis.url, { stream: 'test:writer', writer: 'js' });
     await js.ready();

@@ -257,6 +257,39 @@ TEST(StreamAppender, StoppedItWaitsForTheAnswersToWhatItWrote) {
   EXPECT_EQ(a.core->stats().total.stream_append_dropped, 0u);
 }
 
+TEST(StreamAppender, StoppedWithAWindowOpenItWritesWhatTheWindowHeld) {
+  FakeRedis redis(appends("take"));
+  StreamAppendConfig config = appendConfig(redis.port());
+  config.batch_window_ms = 60000;
+  Appending a(redis.port(), config);
+  ASSERT_EQ(a.core->releaseAppend(kGeneration), CallStatus::kOk);
+  a.publish(0, 3);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_TRUE(appended(redis).empty());  // the window is a minute
+  ASSERT_EQ(a.core->stopAppend(), CallStatus::kOk);
+  ASSERT_TRUE(
+      waitUntil([&] { return a.core->stats().total.stream_appended == 3; }));
+  EXPECT_EQ(appended(redis), events(0, 3));
+}
+
+TEST(StreamAppender, StoppedBeforeItsReleaseItHandsWhatItHeldBackInOrder) {
+  FakeRedis redis(appends("take"));
+  Appending a(redis.port());
+  a.publish(0, 5);
+  ASSERT_EQ(a.core->stopAppend(), CallStatus::kOk);
+  ASSERT_TRUE(waitUntil(
+      [&] { return a.notes.count(a.core, Notification::Kind::kEvent) == 5; }));
+  std::vector<std::string> handed;
+  for (const Notification& note : a.notes.all) {
+    if (note.kind != Notification::Kind::kEvent) continue;
+    handed.push_back(note.data);
+    EXPECT_EQ(note.order_topic, "order:a1");
+  }
+  EXPECT_EQ(handed, events(0, 5));
+  EXPECT_TRUE(appended(redis).empty());
+  EXPECT_EQ(a.core->stats().total.stream_append_dropped, 0u);
+}
+
 TEST(StreamAppender, RefusesWhatCannotBeAnAppender) {
   RunningCore core = startCore();
   StreamAppendConfig config = appendConfig(1);
@@ -268,6 +301,12 @@ TEST(StreamAppender, RefusesWhatCannotBeAnAppender) {
   EXPECT_EQ(core->appendStream(config), CallStatus::kInvalidArgument);
   config = appendConfig(1);
   config.target.host.clear();
+  EXPECT_EQ(core->appendStream(config), CallStatus::kInvalidArgument);
+  config = appendConfig(1);
+  config.target.timeout_ms = 0;
+  EXPECT_EQ(core->appendStream(config), CallStatus::kInvalidArgument);
+  config = appendConfig(1);
+  config.max_queued_bytes = 0;
   EXPECT_EQ(core->appendStream(config), CallStatus::kInvalidArgument);
 }
 

@@ -219,8 +219,9 @@ CallStatus Core::tailStream(StreamTailConfig config) {
 CallStatus Core::stopTail() { return postTo(0, TailCommand{}); }
 
 CallStatus Core::appendStream(const StreamAppendConfig& config) {
-  if (config.target.host.empty() || config.key.empty() || config.max_len == 0 ||
-      config.backoff_min_ms == 0 ||
+  if (config.target.host.empty() || config.target.timeout_ms == 0 ||
+      config.key.empty() || config.max_len == 0 ||
+      config.max_queued_bytes == 0 || config.backoff_min_ms == 0 ||
       config.backoff_min_ms > config.backoff_max_ms) {
     return CallStatus::kInvalidArgument;
   }

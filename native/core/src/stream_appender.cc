@@ -37,6 +37,7 @@ void StreamAppender::connect() {
           .connected =
               [this] {
                 connected_ = true;
+                failures_ = 0;
                 writeQueued();
               },
           .reply = [this](const RespValue& reply) { onReply(reply); },
@@ -48,7 +49,8 @@ void StreamAppender::connect() {
 
 void StreamAppender::append(const SharedFrameBatch& batch) {
   if (closing_ || batch->empty()) return;
-  if (queued_bytes_ + batch->byteSize() > config_.max_queued_bytes) {
+  const size_t held = queued_bytes_ + in_flight_bytes_;
+  if (held + batch->byteSize() > config_.max_queued_bytes) {
     drop(batch->size(), "more than " +
                             std::to_string(config_.max_queued_bytes) +
                             " bytes waiting for Redis");
@@ -64,8 +66,7 @@ void StreamAppender::append(const SharedFrameBatch& batch) {
 }
 
 void StreamAppender::onWindow(uv_timer_t* timer) {
-  auto* self = static_cast<StreamAppender*>(timer->data);
-  if (!self->closing_) self->writeQueued();
+  static_cast<StreamAppender*>(timer->data)->writeQueued();
 }
 
 void StreamAppender::release() {
@@ -74,14 +75,16 @@ void StreamAppender::release() {
 }
 
 void StreamAppender::writeQueued() {
-  if (!released_ || !connected_ || closing_) return;
+  if (!released_ || !connected_) return;
   std::vector<std::string_view> args;
   std::vector<SharedFrameBatch> batches;  // alive until the command is encoded
   while (!queued_.empty() && link_ && !link_->closing()) {
     args.assign({"EVAL", kAppendScript, "1", config_.key, max_len_});
     batches.clear();
     size_t bytes = 0;
-    while (!queued_.empty() && (batches.empty() || bytes < kMaxAppendBytes)) {
+    while (!queued_.empty() &&
+           (batches.empty() ||
+            bytes + queued_.front()->byteSize() <= kMaxAppendBytes)) {
       SharedFrameBatch batch = std::move(queued_.front());
       queued_.pop_front();
       queued_bytes_ -= batch->byteSize();
@@ -92,15 +95,17 @@ void StreamAppender::writeQueued() {
       batches.push_back(std::move(batch));
     }
     if (in_flight_.empty()) link_->awaitWithin(config_.target.timeout_ms);
-    in_flight_.push_back(args.size() - 5);
+    in_flight_.push_back({args.size() - 5, bytes});
+    in_flight_bytes_ += bytes;
     link_->send(args);  // a failed write fails the link: counted there
   }
 }
 
 void StreamAppender::onReply(const RespValue& reply) {
   if (in_flight_.empty()) return;  // the link counts replies: cannot happen
-  const size_t events = in_flight_.front();
+  const Written written = in_flight_.front();
   in_flight_.pop_front();
+  in_flight_bytes_ -= written.bytes;
   if (in_flight_.empty()) {
     link_->stopWaiting();
   } else {
@@ -109,24 +114,28 @@ void StreamAppender::onReply(const RespValue& reply) {
   if (reply.type == RespValue::Type::kError) {
     // WRONGTYPE, OOM, a read-only replica: this batch is lost; the next
     // may be taken (the embedder's client does the same).
-    metrics_.stream_append_dropped.add(events);
-    report("Redis refused " + std::to_string(events) +
-           " events: " + std::string(reply.text));
-    if (closing_ && in_flight_.empty()) finishClose();
-    return;
+    metrics_.stream_append_dropped.add(written.events);
+    if (!error_reported_) {
+      error_reported_ = true;
+      report("Redis refused " + std::to_string(written.events) +
+             " events: " + std::string(reply.text) +
+             " (and refuses more, until it takes a batch)");
+    }
+  } else {
+    drop_reported_ = false;
+    error_reported_ = false;
+    metrics_.stream_appended.add(written.events);
   }
-  failures_ = 0;
-  drop_reported_ = false;
-  metrics_.stream_appended.add(events);
   if (closing_ && in_flight_.empty()) finishClose();
 }
 
 void StreamAppender::onFailed(std::string why) {
   size_t unanswered = 0;
-  for (size_t events : in_flight_) unanswered += events;
+  for (const Written& written : in_flight_) unanswered += written.events;
   in_flight_.clear();
+  in_flight_bytes_ = 0;
   connected_ = false;
-  retire();
+  retire(link_, retired_links_, [this] { maybeClosed(); });
   if (unanswered > 0) {
     metrics_.stream_append_dropped.add(unanswered);
     why += "; " + std::to_string(unanswered) +
@@ -137,12 +146,12 @@ void StreamAppender::onFailed(std::string why) {
     finishClose();
     return;
   }
+  // As the bridge's client: doubling from min to max, half of it random.
   ++failures_;
   const unsigned doublings = std::min(failures_ - 1, 16u);
-  uint64_t ms = std::min<uint64_t>(
+  const uint64_t ms = std::min<uint64_t>(
       uint64_t{config_.backoff_min_ms} << doublings, config_.backoff_max_ms);
-  ms -= ms / 4 * (jitter_() % 1000) / 1000;  // up to a quarter less
-  uv_timer_start(&retry_timer_, onRetry, ms, 0);
+  uv_timer_start(&retry_timer_, onRetry, ms / 2 + jitter_() % (ms / 2 + 1), 0);
 }
 
 void StreamAppender::onRetry(uv_timer_t* timer) {
@@ -170,32 +179,43 @@ void StreamAppender::report(std::string why) {
   report_(std::move(note));
 }
 
-void StreamAppender::retire() {
-  if (!link_) return;
-  RedisLink* closing = link_.get();
-  retired_links_.push_back(std::move(link_));
-  closing->close([this, closing] {
-    std::erase_if(retired_links_,
-                  [closing](const auto& l) { return l.get() == closing; });
-    maybeClosed();
-  });
+void StreamAppender::handBack() {
+  for (const SharedFrameBatch& batch : queued_) {
+    for (size_t i = 0; i < batch->size(); ++i) {
+      const FrameBatch::Entry& entry = batch->entry(i);
+      auto note = std::make_unique<Notification>();
+      note->kind = Notification::Kind::kEvent;
+      note->data.assign(batch->payload(entry));
+      note->order_topic.assign(batch->topic(entry, 0));
+      note->driver_topic.assign(batch->topic(entry, 1));
+      report_(std::move(note));
+    }
+  }
+  queued_.clear();
+  queued_bytes_ = 0;
 }
 
-void StreamAppender::close(std::function<void()> on_closed) {
+void StreamAppender::close(bool wait_for_answers,
+                           std::function<void()> on_closed) {
   on_closed_ = std::move(on_closed);
   if (closing_) {
     maybeClosed();
     return;
   }
   closing_ = true;
-  // Never written: dropped. What was written gets a moment for its
-  // answers, as the embedder's client gives its own.
-  size_t unwritten = 0;
-  for (const SharedFrameBatch& batch : queued_) unwritten += batch->size();
-  queued_.clear();
-  queued_bytes_ = 0;
-  metrics_.stream_append_dropped.add(unwritten);
-  if (!in_flight_.empty() && link_ && open_timers_ > 0) {
+  if (!released_) {
+    handBack();
+  } else {
+    writeQueued();  // the window's batches too, when connected
+    // Not connected: never written, dropped.
+    size_t unwritten = 0;
+    for (const SharedFrameBatch& batch : queued_) unwritten += batch->size();
+    queued_.clear();
+    queued_bytes_ = 0;
+    metrics_.stream_append_dropped.add(unwritten);
+  }
+  if (wait_for_answers && !in_flight_.empty() && link_ && open_timers_ > 0) {
+    uv_timer_stop(&window_timer_);
     uv_timer_start(&retry_timer_, onRetry, kCloseFlushMs, 0);
     return;
   }
@@ -204,10 +224,11 @@ void StreamAppender::close(std::function<void()> on_closed) {
 
 void StreamAppender::finishClose() {
   size_t unanswered = 0;
-  for (size_t events : in_flight_) unanswered += events;
+  for (const Written& written : in_flight_) unanswered += written.events;
   in_flight_.clear();
+  in_flight_bytes_ = 0;
   metrics_.stream_append_dropped.add(unanswered);
-  retire();
+  retire(link_, retired_links_, [this] { maybeClosed(); });
   if (open_timers_ > 0 && !timers_closing_) {
     timers_closing_ = true;
     for (uv_timer_t* timer : {&retry_timer_, &window_timer_}) {

@@ -679,15 +679,7 @@ void Worker::handle(TailCommand& command) {
   tail_->start();
 }
 
-void Worker::retireTail() {
-  if (!tail_) return;
-  StreamTail* closing = tail_.get();
-  retired_tails_.push_back(std::move(tail_));
-  closing->close([this, closing] {
-    std::erase_if(retired_tails_,
-                  [closing](const auto& t) { return t.get() == closing; });
-  });
-}
+void Worker::retireTail() { retire(tail_, retired_tails_, {}); }
 
 void Worker::handle(AppendCommand& command) {
   retireAppender();
@@ -717,13 +709,9 @@ void Worker::handle(ReleaseAppendCommand& command) {
 
 void Worker::retireAppender() {
   ingest_.divertFromMirror(false);
-  if (!appender_) return;
-  StreamAppender* closing = appender_.get();
-  retired_appenders_.push_back(std::move(appender_));
-  closing->close([this, closing] {
-    std::erase_if(retired_appenders_,
-                  [closing](const auto& a) { return a.get() == closing; });
-  });
+  // Shutting down, it does not wait for Redis's answers: the worker's
+  // own shutdown deadline is the one that counts.
+  retire(appender_, retired_appenders_, {}, !stopping_);
 }
 
 void Worker::onCheck(uv_check_t* handle) {

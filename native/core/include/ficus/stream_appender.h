@@ -15,10 +15,13 @@
 //
 // Failures: a lost connection, a timeout or an unreadable reply; the
 // appender reconnects by itself (backoff), keeping what it has not written
-// yet (bounded by max_queued_bytes). Events written and not answered when
-// the connection is lost may or may not be in the stream: counted dropped,
-// as the embedder's own client counts them. An error reply drops its batch.
-// Each failure is reported (kAppendFailed), the appender goes on.
+// yet (bounded by max_queued_bytes, with what is written and unanswered).
+// Events written and not answered when the connection is lost may or may
+// not be in the stream: counted dropped, as the embedder's own client
+// counts them. An error reply drops its batch. Failures are reported
+// (kAppendFailed; a run of error replies or drops once), the appender goes
+// on. Stopped before its release, it hands what it holds back to the
+// embedder (kEvent, in order), which writes it as it did before.
 //
 // Threading contract: its worker's loop thread only.
 
@@ -36,6 +39,7 @@
 #include "ficus/frame_batch.h"
 #include "ficus/metrics.h"
 #include "ficus/redis_link.h"
+#include "ficus/retiring.h"
 
 namespace ficus {
 
@@ -70,10 +74,12 @@ class StreamAppender {
   void release();
   bool released() const noexcept { return released_; }
   uint64_t generation() const noexcept { return config_.generation; }
-  // Stops: what was not written is dropped (counted); what was gets up
-  // to kCloseFlushMs for its answers. `on_closed` runs once every handle
-  // is closed, after which the appender may be destroyed.
-  void close(std::function<void()> on_closed);
+  // Stops. Released, it writes what it holds and, with
+  // `wait_for_answers`, gives what it wrote up to kCloseFlushMs for its
+  // answers (the rest counts as dropped); not released, it hands what it
+  // holds back (kEvent). `on_closed` runs once every handle is closed,
+  // after which the appender may be destroyed.
+  void close(bool wait_for_answers, std::function<void()> on_closed);
 
  private:
   static void onRetry(uv_timer_t* timer);
@@ -86,7 +92,8 @@ class StreamAppender {
   void onFailed(std::string why);
   void drop(size_t events, const std::string& why);
   void report(std::string why);
-  void retire();
+  // Back to the embedder, as the worker would have mirrored them.
+  void handBack();
   // Closing, now: whatever is unanswered counts as dropped.
   void finishClose();
   void maybeClosed();
@@ -105,12 +112,18 @@ class StreamAppender {
   bool connected_ = false;
   bool released_ = false;
   bool closing_ = false;
-  bool drop_reported_ = false;  // since the last batch Redis took
-  unsigned failures_ = 0;       // in a row: the backoff's count
+  bool drop_reported_ = false;   // since the last batch Redis took
+  bool error_reported_ = false;  // likewise
+  unsigned failures_ = 0;        // in a row: the backoff's count
   std::minstd_rand jitter_;
   std::deque<SharedFrameBatch> queued_;  // not written yet
   size_t queued_bytes_ = 0;
-  std::deque<size_t> in_flight_;  // events per EVAL written, unanswered
+  struct Written {
+    size_t events;
+    size_t bytes;
+  };
+  std::deque<Written> in_flight_;  // EVALs written, unanswered
+  size_t in_flight_bytes_ = 0;
   std::function<void()> on_closed_;
 };
 

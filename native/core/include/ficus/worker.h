@@ -35,6 +35,7 @@
 #include "ficus/options.h"
 #include "ficus/outbox.h"
 #include "ficus/replay.h"
+#include "ficus/retiring.h"
 #include "ficus/spsc_channel.h"
 #include "ficus/stream.h"
 #include "ficus/stream_appender.h"
