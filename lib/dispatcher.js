@@ -55,6 +55,7 @@ const OPTIONS = {
 class Dispatcher extends EventEmitter {
   #native = null; // the NativePath, while the native core runs
   #sharedIngest = null; // fn(data): where ingested events go while the stream is shared
+  #leftShared = false; // since: the core numbers nothing itself, ingested events come here
   #onTailReport = null; // fn(report): while the core reads the shared stream itself
   #onAppendReport = null; // fn(report): while the core writes it itself
   #nativeError = null; // why there is none
@@ -324,7 +325,7 @@ class Dispatcher extends EventEmitter {
   }
 
   #updateMirror() {
-    if (this.#native) this.#native.setMirror(this.#sharedIngest !== null || this.#legacy.connectionCount > 0);
+    if (this.#native) this.#native.setMirror(this.#sharedIngest !== null || this.#leftShared || this.#legacy.connectionCount > 0);
   }
 
   // ------------------------------------------------------ shared stream
@@ -340,6 +341,7 @@ class Dispatcher extends EventEmitter {
     if (this.#native === null) throw this.#nativeError;
     this.#native.useSharedStream(epoch);
     this.#sharedIngest = onIngest;
+    this.#leftShared = false;
     this.#updateMirror();
   }
 
@@ -347,6 +349,7 @@ class Dispatcher extends EventEmitter {
   leaveSharedStream() {
     if (this.#native === null || this.#sharedIngest === null) return;
     this.#sharedIngest = null;
+    this.#leftShared = true;
     if (!this.closed) this.#native.leaveSharedStream();
     this.#updateMirror();
   }
@@ -424,6 +427,14 @@ class Dispatcher extends EventEmitter {
 
   // e.events: [orderTopic, driverTopic, data, ...] (lib/native-path.js).
   #onIngested(e) {
+    if (this.#leftShared && !this.closed) {
+      // Numbered here (native-path.js, leaveSharedStream), then delivered
+      // on both paths as publish() would.
+      const lines = [];
+      for (let i = 2; i < e.events.length; i += 3) lines.push(e.events[i]);
+      this.publishLocal(lines.join('\n'));
+      return;
+    }
     if (this.#sharedIngest === null) {
       this.#feed.pump(e.events, e.publishNs);
       return;

@@ -359,6 +359,12 @@ describe('stream mode in a process', () => {
     const local = JSON.parse(native.received.at(-1));
     expect(local.event.seq).toBe(101);
     expect(local.pos.slice(0, 16)).not.toBe(epoch);
+    // Publishers on both paths too, in order, with positions of that epoch.
+    publishers[0].send(JSON.stringify(event('g1', null, 102)));
+    publishers[1].send(JSON.stringify(event('g1', null, 103)));
+    await until(() => native.received.length === 104 && legacy.received.length === 104, 5000, "the publishers' events after close");
+    expect(native.received.slice(-2).map((m) => JSON.parse(m).event.seq).sort()).toEqual([102, 103]);
+    expect(JSON.parse(native.received.at(-1)).pos.slice(0, 16)).toBe(local.pos.slice(0, 16));
     const resumed = await connect(gw.url(`/ws?topics=order:g1&since=${positions[50]}`), { headers: { 'x-ficus-path': 'native' } });
     sockets.push(resumed);
     await until(() => resumed.received.length >= 1, 5000, 'the recovered answer');
