@@ -362,11 +362,17 @@ class Dispatcher extends EventEmitter {
   tailSharedStream(config, onReport) {
     this.assertOpen();
     v.fn(onReport, 'onReport');
-    if (this.#native === null || this.#sharedIngest === null) {
-      throw new FicusError(codes.NATIVE_UNAVAILABLE, 'tailSharedStream() needs the native core on a shared stream (useSharedStream)');
-    }
+    const native = this.#sharedCore('tailSharedStream');
     this.#onTailReport = onReport;
-    this.#native.tailStream(config);
+    native.tailStream(config);
+  }
+
+  // The native path while the stream is shared, or an error naming `call`.
+  #sharedCore(call) {
+    if (this.#native === null || this.#sharedIngest === null) {
+      throw new FicusError(codes.NATIVE_UNAVAILABLE, `${call}() needs the native core on a shared stream (useSharedStream)`);
+    }
+    return this.#native;
   }
 
   // Reports still on their way go to the last `onReport`: the batches
@@ -384,11 +390,9 @@ class Dispatcher extends EventEmitter {
   appendSharedStream(config, onReport) {
     this.assertOpen();
     v.fn(onReport, 'onReport');
-    if (this.#native === null || this.#sharedIngest === null) {
-      throw new FicusError(codes.NATIVE_UNAVAILABLE, 'appendSharedStream() needs the native core on a shared stream (useSharedStream)');
-    }
+    const native = this.#sharedCore('appendSharedStream');
     this.#onAppendReport = onReport;
-    return this.#native.appendStream(config);
+    return native.appendStream(config);
   }
 
   // Whether every worker took it (false: a command queue was full, post

@@ -39,6 +39,12 @@ StreamAppendConfig appendConfig(uint16_t port) {
   return config;
 }
 
+StreamAppendConfig windowed(uint16_t port, uint32_t window_ms) {
+  StreamAppendConfig config = appendConfig(port);
+  config.batch_window_ms = window_ms;
+  return config;
+}
+
 // EVALs answered with the number of events they carry; `first` answers
 // the first EVAL instead ("" closes the connection).
 FakeRedis::AnswerFn appends(std::string first = {}) {
@@ -137,9 +143,7 @@ TEST(StreamAppender, HoldsUntilReleasedThenWritesEveryBatchInOrder) {
 
 TEST(StreamAppender, BatchesWithinItsWindowGoInOneEval) {
   FakeRedis redis(appends("take"));
-  StreamAppendConfig config = appendConfig(redis.port());
-  config.batch_window_ms = 200;
-  Appending a(redis.port(), config);
+  Appending a(redis.port(), windowed(redis.port(), 200));
   ASSERT_EQ(a.core->releaseAppend(kGeneration), CallStatus::kOk);
   for (int seq = 0; seq < 10; ++seq) a.publish(seq, seq + 1);  // a batch each
   ASSERT_TRUE(waitUntil([&] { return appended(redis).size() == 10; }));
@@ -259,9 +263,7 @@ TEST(StreamAppender, StoppedItWaitsForTheAnswersToWhatItWrote) {
 
 TEST(StreamAppender, StoppedWithAWindowOpenItWritesWhatTheWindowHeld) {
   FakeRedis redis(appends("take"));
-  StreamAppendConfig config = appendConfig(redis.port());
-  config.batch_window_ms = 60000;
-  Appending a(redis.port(), config);
+  Appending a(redis.port(), windowed(redis.port(), 60000));
   ASSERT_EQ(a.core->releaseAppend(kGeneration), CallStatus::kOk);
   a.publish(0, 3);
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
