@@ -9,6 +9,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const hist = require('./hist');
+const { mergeSlots } = require('./late-slots');
 const { readProc, readSystemCpu } = require('./proc');
 const { ROOT } = require('./gateway');
 const { track } = require('./children');
@@ -375,6 +376,8 @@ async function runPhase({ gateway, subs, pub, rate, durationMs, http, httpRate, 
     deliveredPct: total.expected > 0 ? Math.round((distinct / total.expected) * 1e6) / 1e4 : null,
     latency: hist.summaryMs(latencyHist),
     latencyHist,
+    // The worst latency per 50 ms of send time (bench/lib/late-slots.js).
+    timeline: mergeSlots(reports),
     groups: groups.map(({ latencyHist: h, ...g }) => ({ ...g, latencyHist: h })),
     drainMs: Math.max(...reports.map((r) => r.drain_ms)),
     drainEnded: [...new Set(reports.map((r) => r.ended))],

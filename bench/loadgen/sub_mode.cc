@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -324,7 +325,9 @@ class SubscriberMode final : public Engine {
     }
     Group& g = groups_[c.group];
     ++g.delivered;
-    g.latency.record(recv_ns > sent ? recv_ns - sent : 0);
+    const uint64_t latency = recv_ns > sent ? recv_ns - sent : 0;
+    g.latency.record(latency);
+    noteSlot(sent, latency);
     int64_t& last = c.last_seq[pub];
     auto s = static_cast<int64_t>(seq);
     if (s > last) {
@@ -341,6 +344,32 @@ class SubscriberMode final : public Engine {
           k % drivers_ == static_cast<uint64_t>(c.driver))) {
       ++misrouted_;
     }
+  }
+
+  // The worst latency of the events sent in each kSlotNs of the phase
+  // (wall clock, so every process's slots line up): a percentile says how
+  // many events were late, the slots say when, whether in a few episodes
+  // that hit everyone or spread out.
+  static constexpr uint64_t kSlotNs = 50'000'000;
+  static constexpr size_t kMaxSlots = 20'000;  // 1,000 s of a phase
+  void noteSlot(uint64_t sent_ns, uint64_t latency_ns) {
+    const uint64_t slot = sent_ns / kSlotNs;
+    auto it = slot_max_.find(slot);
+    if (it == slot_max_.end()) {
+      if (slot_max_.size() >= kMaxSlots) return;
+      it = slot_max_.emplace(slot, 0).first;
+    }
+    it->second = std::max(it->second, latency_ns);
+  }
+
+  std::string slotsJson() const {
+    std::vector<std::string> slots;
+    slots.reserve(slot_max_.size());
+    for (const auto& [slot, worst] : slot_max_) {
+      slots.push_back("[" + std::to_string(slot * (kSlotNs / 1'000'000)) + "," +
+                      std::to_string(worst / 1000) + "]");
+    }
+    return jsonList(slots);
   }
 
   // Keeps the position of an event frame; counts the end of a recovery.
@@ -406,6 +435,7 @@ class SubscriberMode final : public Engine {
       frames_at_phase_ = frames_in_;
       pings_at_phase_ = pings_in_;
       resetPeak();
+      slot_max_.clear();
       cpu_at_phase_ = selfCpuNs();
       emit("{\"type\":\"phase\",\"phase\":" + std::to_string(phase_) + "}");
     } else if (w[0] == "expect" && w.size() >= 2) {
@@ -479,10 +509,12 @@ class SubscriberMode final : public Engine {
              .num("pings", pings_in_ - pings_at_phase_)
              .num("self_cpu_ns", selfCpuNs() - cpu_at_phase_)
              .raw("groups", jsonList(groups))
+             .raw("slots", slotsJson())
              .take());
   }
 
   std::vector<Conn> conns_;
+  std::map<uint64_t, uint64_t> slot_max_;  // sent_ns / kSlotNs -> worst, ns
   std::vector<uint32_t> pending_;
   size_t head_ = 0;
   uint64_t first_ = 0, orders_ = 0, fanout_every_ = 0, drivers_ = 0;

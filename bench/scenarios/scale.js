@@ -25,6 +25,7 @@ const { readProc } = require('../lib/proc');
 const { using, runStandalone } = require('../lib/scenario');
 const { startRedis } = require('../../test/js/support/redis-server');
 const { StreamHops, coreDelta } = require('../lib/stream-hops');
+const { describeLate, lateEpisodes } = require('../lib/late-slots');
 
 // maxSemiSpaceMb: node's --max-semi-space-size for every gateway process,
 // both paths (0: V8's default, 16 MiB here). Each upgrade passes through
@@ -248,6 +249,7 @@ async function phase(ctx, server, { gw, subs, pub, pids, hops }, rate, durationM
     `(lost ${r.lost}, dup ${r.dup}), P50 ${r.latency.p50} P99 ${r.latency.p99} P99.9 ${r.latency.p999} max ${r.latency.max} ms; ` +
     `gateway ${gatewayCpuPct} % CPU (primary, workers: ${cpuPctByProcess.join(' / ')}), load generators ${r.loadgen.cpuPct} % CPU` +
     `${reconnects ? `; bridge reconnects so far ${reconnects}` : ''}`);
+  ctx.log(`    when: ${describeLate(r.timeline, TARGETS.p99Ms)}`);
   if (r.atEnd) {
     r.atEnd.coreMs = coreDelta(before, after);
     const h = r.atEnd;
@@ -272,6 +274,8 @@ async function phase(ctx, server, { gw, subs, pub, pids, hops }, rate, durationM
     loadgenCpuPct: r.loadgen.cpuPct,
     bridge,
     hops: r.atEnd || null,
+    // Episodes in which an event was later than the P99 target.
+    late: { slotMs: r.timeline.slotMs, slots: r.timeline.worstMs.length, episodes: lateEpisodes(r.timeline, TARGETS.p99Ms) },
   };
 }
 

@@ -1,0 +1,57 @@
+'use strict';
+// When in a phase events were late: each load generator reports, per 50 ms
+// of send time (wall clock, so the processes' slots line up), the worst
+// latency of the events sent then. A P99 says how many events were late;
+// this says whether they came in a few episodes that hit every client at
+// once (a stall somewhere every event passes through) or spread out.
+
+// The processes' slots merged: `worstMs[i]` is the worst latency of the
+// events sent in the i-th slot from `startMs` (wall clock).
+function mergeSlots(reports) {
+  const worstUs = new Map();
+  let slotMs = 0;
+  for (const r of reports) {
+    const slots = r.slots || [];
+    for (const [atMs, us] of slots) worstUs.set(atMs, Math.max(worstUs.get(atMs) || 0, us));
+    if (slots.length > 1) slotMs = slotMs || slots[1][0] - slots[0][0];
+  }
+  if (worstUs.size === 0) return { startMs: 0, slotMs: 0, worstMs: [] };
+  const starts = [...worstUs.keys()].sort((a, b) => a - b);
+  slotMs = slotMs || 50;
+  const startMs = starts[0];
+  const worstMs = new Array(Math.round((starts[starts.length - 1] - startMs) / slotMs) + 1).fill(0);
+  for (const [atMs, us] of worstUs) worstMs[Math.round((atMs - startMs) / slotMs)] = us / 1000;
+  return { startMs, slotMs, worstMs };
+}
+
+// Runs of consecutive slots whose worst event was later than `thresholdMs`,
+// the worst first: { atMs (from the first slot), lengthMs, worstMs }.
+function lateEpisodes({ slotMs, worstMs }, thresholdMs) {
+  const episodes = [];
+  let open = null;
+  worstMs.forEach((ms, i) => {
+    if (ms <= thresholdMs) {
+      open = null;
+      return;
+    }
+    if (!open) {
+      open = { atMs: i * slotMs, lengthMs: 0, worstMs: 0 };
+      episodes.push(open);
+    }
+    open.lengthMs += slotMs;
+    open.worstMs = Math.max(open.worstMs, ms);
+  });
+  return episodes.sort((a, b) => b.worstMs - a.worstMs);
+}
+
+// One line for a log: how many slots were late and the worst episodes.
+function describeLate(timeline, thresholdMs, shown = 4) {
+  const episodes = lateEpisodes(timeline, thresholdMs);
+  const late = timeline.worstMs.filter((ms) => ms > thresholdMs).length;
+  const worst = episodes.slice(0, shown)
+    .map((e) => `+${(e.atMs / 1000).toFixed(2)} s for ${e.lengthMs} ms (worst ${e.worstMs.toFixed(1)})`);
+  return `${late} of ${timeline.worstMs.length} ${timeline.slotMs}-ms slots had an event later than ${thresholdMs} ms, ` +
+    `in ${episodes.length} episode(s)${worst.length ? `; worst: ${worst.join(', ')}` : ''}`;
+}
+
+module.exports = { mergeSlots, lateEpisodes, describeLate };
