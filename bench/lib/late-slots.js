@@ -11,13 +11,13 @@ function mergeSlots(reports) {
   const worstUs = new Map();
   let slotMs = 0;
   for (const r of reports) {
-    const slots = r.slots || [];
-    for (const [atMs, us] of slots) worstUs.set(atMs, Math.max(worstUs.get(atMs) || 0, us));
-    if (slots.length > 1) slotMs = slotMs || slots[1][0] - slots[0][0];
+    if (!r.slots || r.slots.length === 0) continue;
+    if (slotMs && r.slot_ms !== slotMs) throw new Error(`load generators report slots of ${slotMs} and ${r.slot_ms} ms`);
+    slotMs = r.slot_ms;
+    for (const [atMs, us] of r.slots) worstUs.set(atMs, Math.max(worstUs.get(atMs) || 0, us));
   }
   if (worstUs.size === 0) return { startMs: 0, slotMs: 0, worstMs: [] };
   const starts = [...worstUs.keys()].sort((a, b) => a - b);
-  slotMs = slotMs || 50;
   const startMs = starts[0];
   const worstMs = new Array(Math.round((starts[starts.length - 1] - startMs) / slotMs) + 1).fill(0);
   for (const [atMs, us] of worstUs) worstMs[Math.round((atMs - startMs) / slotMs)] = us / 1000;

@@ -509,6 +509,7 @@ class SubscriberMode final : public Engine {
              .num("pings", pings_in_ - pings_at_phase_)
              .num("self_cpu_ns", selfCpuNs() - cpu_at_phase_)
              .raw("groups", jsonList(groups))
+             .num("slot_ms", kSlotNs / 1'000'000)
              .raw("slots", slotsJson())
              .take());
   }
