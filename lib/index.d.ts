@@ -292,7 +292,7 @@ export interface RecoveryStats {
 /** The stream's history: the core's when it runs, else the JS one (one per process). */
 export interface HistoryStats {
   events: number;
-  /** Bytes of the events' payloads held. */
+  /** Bytes held: with the core, its memory (frames, topics, per-topic index); else the payloads. */
   bytes: number;
   maxEvents: number;
   maxAgeMs: number;

@@ -1,13 +1,21 @@
 #include "ficus/history_topics.h"
 
 #include <algorithm>
+#include <functional>
 
 namespace ficus {
 
 namespace {
 
-// Bytes an indexed topic costs beyond its entries (map node, name).
-constexpr size_t kTopicOverhead = 64;
+constexpr size_t kMinSlots = 64;
+// A recycled list keeps this much of its entries' capacity; a hot topic's
+// long list is given back rather than held for a topic of one event.
+constexpr size_t kKeptCapacity = 16;
+
+size_t heapBytes(const std::string& name) noexcept {
+  static const size_t inline_capacity = std::string().capacity();
+  return name.capacity() > inline_capacity ? name.capacity() + 1 : 0;
+}
 
 // Calls fn(topic, seq) for both topics of every event of the batch.
 template <typename F>
@@ -23,33 +31,106 @@ void forEachTopic(const FrameBatch& batch, uint64_t first_seq, F&& fn) {
 
 }  // namespace
 
+uint32_t HistoryTopics::hashOf(std::string_view topic) noexcept {
+  return static_cast<uint32_t>(std::hash<std::string_view>{}(topic));
+}
+
+size_t HistoryTopics::probe(std::string_view topic,
+                            uint32_t hash) const noexcept {
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    const Slot& slot = slots_[i];
+    if (slot.list == 0) return i;
+    if (slot.hash == hash && lists_[slot.list - 1].name == topic) return i;
+  }
+}
+
+void HistoryTopics::grow() {
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(std::max(kMinSlots, old.size() * 2), Slot{});
+  const size_t mask = slots_.size() - 1;
+  for (const Slot& slot : old) {
+    if (slot.list == 0) continue;
+    size_t i = slot.hash & mask;
+    while (slots_[i].list != 0) i = (i + 1) & mask;
+    slots_[i] = slot;
+  }
+}
+
+HistoryTopics::List& HistoryTopics::listFor(std::string_view topic) {
+  if ((used_ + 1) * 4 > slots_.size() * 3) grow();
+  const uint32_t hash = hashOf(topic);
+  const size_t i = probe(topic, hash);
+  if (slots_[i].list != 0) return lists_[slots_[i].list - 1];
+  uint32_t index = 0;
+  if (free_.empty()) {
+    index = static_cast<uint32_t>(lists_.size());
+    lists_.emplace_back();
+  } else {
+    index = free_.back();
+    free_.pop_back();
+  }
+  List& list = lists_[index];
+  name_bytes_ -= heapBytes(list.name);
+  list.name.assign(topic);
+  name_bytes_ += heapBytes(list.name);
+  slots_[i] = Slot{hash, index + 1};
+  ++used_;
+  return list;
+}
+
+void HistoryTopics::erase(size_t hole) {
+  // Linear probing without tombstones: every later slot of the run that
+  // may live in the hole (its home is not after the hole) moves back.
+  const size_t mask = slots_.size() - 1;
+  size_t i = hole;
+  for (size_t j = (i + 1) & mask; slots_[j].list != 0; j = (j + 1) & mask) {
+    const size_t home = slots_[j].hash & mask;
+    if (((j - home) & mask) >= ((j - i) & mask)) {
+      slots_[i] = slots_[j];
+      i = j;
+    }
+  }
+  slots_[i] = Slot{};
+}
+
 void HistoryTopics::add(const FrameBatch& batch, uint64_t first_seq) {
   forEachTopic(batch, first_seq, [this](std::string_view topic, uint64_t seq) {
-    auto it = topics_.find(topic);
-    if (it == topics_.end()) {
-      it = topics_.emplace(std::string(topic), Seqs{}).first;
-      bytes_ += kTopicOverhead + topic.size();
-    }
-    it->second.seqs.push_back(seq);
-    bytes_ += sizeof(uint64_t);
+    std::vector<uint64_t>& seqs = listFor(topic).seqs;
+    const size_t before = seqs.capacity();
+    seqs.push_back(seq);
+    entry_capacity_ += seqs.capacity() - before;
+    ++entries_;
   });
 }
 
 void HistoryTopics::remove(const FrameBatch& batch, uint64_t first_seq) {
+  if (slots_.empty()) return;
   forEachTopic(batch, first_seq, [this](std::string_view topic, uint64_t seq) {
-    auto it = topics_.find(topic);
-    if (it == topics_.end()) return;
-    Seqs& s = it->second;
+    const size_t slot = probe(topic, hashOf(topic));
+    if (slots_[slot].list == 0) return;
+    const uint32_t index = slots_[slot].list - 1;
+    List& s = lists_[index];
     // The oldest batch goes first, so its events are each list's front.
     if (s.head < s.seqs.size() && s.seqs[s.head] == seq) {
       ++s.head;
-      bytes_ -= sizeof(uint64_t);
+      --entries_;
     }
     if (s.head == s.seqs.size()) {
-      bytes_ -= kTopicOverhead + topic.size();
-      topics_.erase(it);
-    } else if (s.head >= 64 && s.head * 2 >= s.seqs.size()) {
-      // Compacted now and then: amortised O(1) a removal.
+      s.seqs.clear();
+      s.head = 0;
+      if (s.seqs.capacity() > kKeptCapacity) {
+        entry_capacity_ -= s.seqs.capacity();
+        std::vector<uint64_t>().swap(s.seqs);
+      }
+      free_.push_back(index);
+      erase(slot);
+      --used_;
+    } else if (s.head * 2 >= s.seqs.size()) {
+      // Compacted once half of it is trimmed: amortised O(1) a removal,
+      // and a topic that always has an event in the window (its next one
+      // filed before its last is trimmed) holds two entries, not up to
+      // a hundred trimmed ones.
       s.seqs.erase(s.seqs.begin(),
                    s.seqs.begin() + static_cast<ptrdiff_t>(s.head));
       s.head = 0;
@@ -58,8 +139,16 @@ void HistoryTopics::remove(const FrameBatch& batch, uint64_t first_seq) {
 }
 
 void HistoryTopics::clear() noexcept {
-  topics_.clear();
-  bytes_ = 0;
+  std::vector<Slot>().swap(slots_);
+  std::vector<List>().swap(lists_);
+  std::vector<uint32_t>().swap(free_);
+  used_ = entries_ = entry_capacity_ = name_bytes_ = 0;
+}
+
+size_t HistoryTopics::memoryBytes() const noexcept {
+  return slots_.capacity() * sizeof(Slot) + lists_.capacity() * sizeof(List) +
+         free_.capacity() * sizeof(uint32_t) +
+         entry_capacity_ * sizeof(uint64_t) + name_bytes_;
 }
 
 uint64_t HistoryTopics::collect(const std::vector<std::string_view>& topics,
@@ -70,9 +159,10 @@ uint64_t HistoryTopics::collect(const std::vector<std::string_view>& topics,
   // the union is among the first `max` of its own topic, and one more
   // tells whether anything is left after them.
   for (std::string_view topic : topics) {
-    auto it = topics_.find(topic);
-    if (it == topics_.end()) continue;
-    const Seqs& s = it->second;
+    if (slots_.empty()) break;
+    const Slot& slot = slots_[probe(topic, hashOf(topic))];
+    if (slot.list == 0) continue;
+    const List& s = lists_[slot.list - 1];
     auto first = std::lower_bound(
         s.seqs.begin() + static_cast<ptrdiff_t>(s.head), s.seqs.end(), from);
     for (size_t n = 0; first != s.seqs.end() && *first < until && n <= max;

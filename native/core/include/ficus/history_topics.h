@@ -4,11 +4,17 @@
 // storm of thousands of clients, each following one order, then costs
 // each of them its own few events rather than a walk of the whole gap.
 // Not thread-safe: the Stream calls it under its lock.
+//
+// Every worker files every event it reads, and with one topic per order
+// nearly every event adds a topic and every trim removes one. So the index
+// allocates nothing in its steady state: topics live in a flat
+// open-addressing table of 8-byte slots (one cache line a probe), pointing
+// into lists that are recycled, names and capacity kept, when their topic
+// goes (bench/analysis.md, "A seventh step").
 
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "ficus/frame_batch.h"
@@ -31,22 +37,36 @@ class HistoryTopics {
                    uint64_t until, size_t max,
                    std::vector<uint64_t>& out) const;
 
-  // About what the index holds (8 bytes an entry, and each topic's name).
-  size_t memoryBytes() const noexcept { return bytes_; }
+  // What the index holds: its table, its lists (recycled ones too) and
+  // their entries' capacity.
+  size_t memoryBytes() const noexcept;
+  size_t topicCount() const noexcept { return used_; }
 
  private:
-  struct Seqs {
+  struct List {
+    std::string name;
     std::vector<uint64_t> seqs;
     size_t head = 0;  // seqs before it were trimmed
   };
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
+  struct Slot {
+    uint32_t hash = 0;  // low bits of the name's hash: home slot, filter
+    uint32_t list = 0;  // index into lists_ + 1; 0: empty
   };
-  std::unordered_map<std::string, Seqs, Hash, std::equal_to<>> topics_;
-  size_t bytes_ = 0;
+
+  static uint32_t hashOf(std::string_view topic) noexcept;
+  // The slot holding `topic`, or the empty slot where it would go.
+  size_t probe(std::string_view topic, uint32_t hash) const noexcept;
+  List& listFor(std::string_view topic);
+  void erase(size_t slot);
+  void grow();
+
+  std::vector<Slot> slots_;  // a power of two, at most 3/4 used
+  std::vector<List> lists_;
+  std::vector<uint32_t> free_;  // lists_ indices to reuse
+  size_t used_ = 0;
+  size_t entries_ = 0;
+  size_t entry_capacity_ = 0;  // of every list's seqs, recycled ones too
+  size_t name_bytes_ = 0;      // names longer than the inline buffer
 };
 
 }  // namespace ficus
