@@ -84,7 +84,7 @@ function families(stats) {
       [[{}, stats.rebalance.pending]]),
     family('ficus_history_events', 'gauge', 'Events held in the stream\'s history (what clients can resume from).',
       [[{}, stats.history.events]]),
-    family('ficus_history_bytes', 'gauge', 'Bytes of event payloads held in the stream\'s history.',
+    family('ficus_history_bytes', 'gauge', 'Bytes the stream\'s history holds (the core: frames, topics, per-topic index; the JS history: payloads).',
       [[{}, stats.history.bytes]]),
     family('ficus_recoveries_total', 'counter', 'Resumes from a position: complete, incomplete (gap not covered) or overtaken (closed 1013).',
       Object.entries(stats.paths).flatMap(([path, p]) =>

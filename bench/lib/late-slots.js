@@ -3,7 +3,11 @@
 // of send time (wall clock, so the processes' slots line up), the worst
 // latency of the events sent then. A P99 says how many events were late;
 // this says whether they came in a few episodes that hit every client at
-// once (a stall somewhere every event passes through) or spread out.
+// once (a stall somewhere every event passes through) or spread out. A
+// slot in which nothing was delivered counts 0: lost events are counted
+// apart, never as late.
+
+const MAX_SPAN_MS = 3_600_000;
 
 // The processes' slots merged: `worstMs[i]` is the worst latency of the
 // events sent in the i-th slot from `startMs` (wall clock).
@@ -12,6 +16,7 @@ function mergeSlots(reports) {
   let slotMs = 0;
   for (const r of reports) {
     if (!r.slots || r.slots.length === 0) continue;
+    if (!(r.slot_ms > 0)) throw new Error(`a load generator reports slots without their width (slot_ms ${r.slot_ms})`);
     if (slotMs && r.slot_ms !== slotMs) throw new Error(`load generators report slots of ${slotMs} and ${r.slot_ms} ms`);
     slotMs = r.slot_ms;
     for (const [atMs, us] of r.slots) worstUs.set(atMs, Math.max(worstUs.get(atMs) || 0, us));
@@ -19,6 +24,9 @@ function mergeSlots(reports) {
   if (worstUs.size === 0) return { startMs: 0, slotMs: 0, worstMs: [] };
   const starts = [...worstUs.keys()].sort((a, b) => a - b);
   const startMs = starts[0];
+  const spanMs = starts[starts.length - 1] - startMs;
+  // A phase is seconds to minutes; a longer span is a clock that jumped.
+  if (spanMs > MAX_SPAN_MS) throw new Error(`load generators' slots span ${spanMs} ms (clocks out of step?)`);
   const worstMs = new Array(Math.round((starts[starts.length - 1] - startMs) / slotMs) + 1).fill(0);
   for (const [atMs, us] of worstUs) worstMs[Math.round((atMs - startMs) / slotMs)] = us / 1000;
   return { startMs, slotMs, worstMs };

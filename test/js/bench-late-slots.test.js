@@ -15,6 +15,8 @@ test('slots are merged by their start, the worst of every process kept, silent s
   expect(mergeSlots(reports)).toEqual({ startMs: 1000, slotMs: 50, worstMs: [4, 52, 45, 3, 0, 2, 25] });
   expect(mergeSlots([{ slot_ms: 50, slots: [] }, {}])).toEqual({ startMs: 0, slotMs: 0, worstMs: [] });
   expect(() => mergeSlots([reports[0], { slot_ms: 100, slots: [[1000, 1]] }])).toThrow(/slots of 50 and 100 ms/);
+  expect(() => mergeSlots([{ slots: [[1000, 1]] }])).toThrow(/without their width/);
+  expect(() => mergeSlots([{ slot_ms: 50, slots: [[1000, 1], [1000 + 7_200_000, 1]] }])).toThrow(/clocks out of step/);
 });
 
 test('consecutive late slots are one episode; the worst episode first', () => {

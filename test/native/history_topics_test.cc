@@ -130,12 +130,18 @@ class Harness {
 };
 
 TEST(HistoryTopics, FindsWhatTheRetainedEventsSayWhileTopicsComeAndGo) {
+  // Thousands of topics, then a hundred or so: the lists are packed once
+  // most have gone, and the lookups after that must still hold.
   Harness h(20261207);
+  size_t peak = 0;
   for (int step = 0; step < 3000; ++step) {
-    h.append(1 + h.rng_() % 8, step < 1500 ? 4000 : 300);
-    while (h.retainedBatches() > 200) h.trimOldest();
+    h.append(1 + h.rng_() % 8, step < 1500 ? 4000 : 100);
+    while (h.retainedBatches() > 400) h.trimOldest();
     if (step % 50 != 0) continue;
     ASSERT_EQ(h.index.topicCount(), h.distinctTopics()) << step;
+    // An accounting that went below zero would wrap to a huge figure.
+    ASSERT_LT(h.index.memoryBytes(), size_t{8} << 20) << step;
+    peak = std::max(peak, h.index.memoryBytes());
     const uint64_t end = h.nextSeq();
     const uint64_t from = end > 1500 ? end - 1 - h.rng_() % 1500 : 0;
     std::vector<std::string> topics = {h.topicFor(4000), h.topicFor(300),
@@ -146,6 +152,8 @@ TEST(HistoryTopics, FindsWhatTheRetainedEventsSayWhileTopicsComeAndGo) {
   }
   while (h.retainedBatches() > 0) h.trimOldest();
   EXPECT_EQ(h.index.topicCount(), 0u);
+  // The lists of the thousands of topics were packed away when they went.
+  EXPECT_LT(h.index.memoryBytes(), peak / 2);
   std::vector<uint64_t> none;
   EXPECT_EQ(h.index.collect({"driver:d0"}, 0, h.nextSeq(), 10, none),
             h.nextSeq());
@@ -182,6 +190,46 @@ TEST(HistoryTopics, ASteadyStreamOfNewTopicsReusesWhatGoneTopicsHeld) {
   index.clear();
   EXPECT_EQ(index.memoryBytes(), 0u);
   EXPECT_EQ(index.topicCount(), 0u);
+}
+
+TEST(HistoryTopics,
+     AHotTopicsEntriesAreGivenBackAndStrayRemovalsChangeNothing) {
+  HistoryTopics index;
+  auto one = [](std::string_view topic, int events) {
+    auto batch = std::make_shared<FrameBatch>();
+    for (int i = 0; i < events; ++i) batch->add("{}", topic, "", 0);
+    return batch;
+  };
+  auto seqsOf = [&](std::string_view topic) {
+    std::vector<uint64_t> out;
+    index.collect({topic}, 0, 1000, 1000, out);
+    return out;
+  };
+  index.add(*one("order:o1", 1), 0);
+  const size_t quiet = index.memoryBytes();
+  const std::string hot = "driver:a-name-longer-than-a-string-keeps-inline";
+  index.add(*one(hot, 100), 1);
+  EXPECT_GE(index.memoryBytes(), quiet + 100 * sizeof(uint64_t));
+
+  index.remove(*one("order:never-filed", 1), 500);  // not in the index
+  index.remove(*one("order:o1", 1), 5);             // not its oldest
+  EXPECT_EQ(index.topicCount(), 2u);
+  EXPECT_EQ(seqsOf("order:o1"), std::vector<uint64_t>{0});
+
+  index.remove(*one(hot, 100), 1);
+  EXPECT_EQ(index.topicCount(), 1u);
+  EXPECT_TRUE(seqsOf(hot).empty());
+  EXPECT_LT(index.memoryBytes(), quiet + 50 * sizeof(uint64_t));
+
+  // The recycled list takes a new topic; clear() gives everything back
+  // and the index works on.
+  index.add(*one("order:o2", 2), 101);
+  EXPECT_EQ(seqsOf("order:o2"), (std::vector<uint64_t>{101, 102}));
+  index.clear();
+  EXPECT_EQ(index.memoryBytes(), 0u);
+  EXPECT_TRUE(seqsOf("order:o1").empty());
+  index.add(*one("order:o1", 1), 200);
+  EXPECT_EQ(seqsOf("order:o1"), std::vector<uint64_t>{200});
 }
 
 }  // namespace

@@ -11,6 +11,8 @@ constexpr size_t kMinSlots = 64;
 // A recycled list keeps this much of its entries' capacity; a hot topic's
 // long list is given back rather than held for a topic of one event.
 constexpr size_t kKeptCapacity = 16;
+// Fewer lists than this are not worth packing.
+constexpr size_t kPackFloor = 1024;
 
 size_t heapBytes(const std::string& name) noexcept {
   static const size_t inline_capacity = std::string().capacity();
@@ -45,35 +47,63 @@ size_t HistoryTopics::probe(std::string_view topic,
   }
 }
 
-void HistoryTopics::grow() {
-  std::vector<Slot> old = std::move(slots_);
-  slots_.assign(std::max(kMinSlots, old.size() * 2), Slot{});
-  const size_t mask = slots_.size() - 1;
-  for (const Slot& slot : old) {
+void HistoryTopics::rebuild(size_t slot_count, bool pack) {
+  // Everything that may throw comes before the first change.
+  std::vector<Slot> fresh(slot_count);
+  std::vector<List> live;
+  if (pack) live.reserve(used_);
+  const size_t mask = slot_count - 1;
+  for (const Slot& slot : slots_) {
     if (slot.list == 0) continue;
-    size_t i = slot.hash & mask;
-    while (slots_[i].list != 0) i = (i + 1) & mask;
-    slots_[i] = slot;
+    Slot moved = slot;
+    if (pack) {
+      live.push_back(std::move(lists_[slot.list - 1]));
+      moved.list = static_cast<uint32_t>(live.size());
+    }
+    size_t i = moved.hash & mask;
+    while (fresh[i].list != 0) i = (i + 1) & mask;
+    fresh[i] = moved;
+  }
+  slots_.swap(fresh);
+  if (!pack) return;
+  lists_.swap(live);
+  std::vector<uint32_t>().swap(free_);
+  entry_capacity_ = name_bytes_ = 0;
+  for (const List& list : lists_) {
+    entry_capacity_ += list.seqs.capacity();
+    name_bytes_ += heapBytes(list.name);
   }
 }
 
+void HistoryTopics::shrinkIfSparse() {
+  // A pass over the live lists, once three quarters of them have gone
+  // since the last: amortised O(1) a removal.
+  if (lists_.size() < kPackFloor || used_ * 4 > lists_.size()) return;
+  size_t slots = kMinSlots;
+  while (used_ * 2 > slots) slots *= 2;
+  rebuild(slots, true);
+}
+
 HistoryTopics::List& HistoryTopics::listFor(std::string_view topic) {
-  if ((used_ + 1) * 4 > slots_.size() * 3) grow();
   const uint32_t hash = hashOf(topic);
-  const size_t i = probe(topic, hash);
-  if (slots_[i].list != 0) return lists_[slots_[i].list - 1];
-  uint32_t index = 0;
-  if (free_.empty()) {
-    index = static_cast<uint32_t>(lists_.size());
-    lists_.emplace_back();
-  } else {
-    index = free_.back();
-    free_.pop_back();
+  size_t i = 0;
+  if (!slots_.empty()) {
+    i = probe(topic, hash);
+    if (slots_[i].list != 0) return lists_[slots_[i].list - 1];
   }
+  if ((used_ + 1) * 4 > slots_.size() * 3) {
+    rebuild(std::max(kMinSlots, slots_.size() * 2), false);
+    i = probe(topic, hash);
+  }
+  const bool recycled = !free_.empty();
+  if (!recycled) lists_.emplace_back();
+  const uint32_t index =
+      recycled ? free_.back() : static_cast<uint32_t>(lists_.size() - 1);
   List& list = lists_[index];
-  name_bytes_ -= heapBytes(list.name);
+  const size_t before = heapBytes(list.name);
   list.name.assign(topic);
-  name_bytes_ += heapBytes(list.name);
+  name_bytes_ = name_bytes_ - before + heapBytes(list.name);
+  if (recycled) free_.pop_back();
   slots_[i] = Slot{hash, index + 1};
   ++used_;
   return list;
@@ -100,7 +130,6 @@ void HistoryTopics::add(const FrameBatch& batch, uint64_t first_seq) {
     const size_t before = seqs.capacity();
     seqs.push_back(seq);
     entry_capacity_ += seqs.capacity() - before;
-    ++entries_;
   });
 }
 
@@ -112,18 +141,15 @@ void HistoryTopics::remove(const FrameBatch& batch, uint64_t first_seq) {
     const uint32_t index = slots_[slot].list - 1;
     List& s = lists_[index];
     // The oldest batch goes first, so its events are each list's front.
-    if (s.head < s.seqs.size() && s.seqs[s.head] == seq) {
-      ++s.head;
-      --entries_;
-    }
+    if (s.head < s.seqs.size() && s.seqs[s.head] == seq) ++s.head;
     if (s.head == s.seqs.size()) {
+      free_.push_back(index);  // may throw: before anything changes
       s.seqs.clear();
       s.head = 0;
       if (s.seqs.capacity() > kKeptCapacity) {
         entry_capacity_ -= s.seqs.capacity();
         std::vector<uint64_t>().swap(s.seqs);
       }
-      free_.push_back(index);
       erase(slot);
       --used_;
     } else if (s.head * 2 >= s.seqs.size()) {
@@ -136,13 +162,14 @@ void HistoryTopics::remove(const FrameBatch& batch, uint64_t first_seq) {
       s.head = 0;
     }
   });
+  shrinkIfSparse();
 }
 
 void HistoryTopics::clear() noexcept {
   std::vector<Slot>().swap(slots_);
   std::vector<List>().swap(lists_);
   std::vector<uint32_t>().swap(free_);
-  used_ = entries_ = entry_capacity_ = name_bytes_ = 0;
+  used_ = entry_capacity_ = name_bytes_ = 0;
 }
 
 size_t HistoryTopics::memoryBytes() const noexcept {

@@ -10,7 +10,9 @@
 // allocates nothing in its steady state: topics live in a flat
 // open-addressing table of 8-byte slots (one cache line a probe), pointing
 // into lists that are recycled, names and capacity kept, when their topic
-// goes (bench/analysis.md, "A seventh step").
+// goes (bench/analysis.md, "A seventh step"). When three quarters of the
+// lists are waiting to be recycled (after a peak: a stalled reader held
+// back the trimming), the live ones are packed and the rest given back.
 
 #include <cstdint>
 #include <string>
@@ -58,13 +60,15 @@ class HistoryTopics {
   size_t probe(std::string_view topic, uint32_t hash) const noexcept;
   List& listFor(std::string_view topic);
   void erase(size_t slot);
-  void grow();
+  // Rebuilds the table with `slots` slots (a power of two), the lists
+  // renumbered in table order; with `pack`, only the live lists are kept.
+  void rebuild(size_t slots, bool pack);
+  void shrinkIfSparse();
 
   std::vector<Slot> slots_;  // a power of two, at most 3/4 used
   std::vector<List> lists_;
   std::vector<uint32_t> free_;  // lists_ indices to reuse
   size_t used_ = 0;
-  size_t entries_ = 0;
   size_t entry_capacity_ = 0;  // of every list's seqs, recycled ones too
   size_t name_bytes_ = 0;      // names longer than the inline buffer
 };
