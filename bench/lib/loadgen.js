@@ -114,7 +114,9 @@ class LoadgenProcess {
       // already closed
     }
     const exited = new Promise((r) => this.child.once('exit', r));
-    const t = await Promise.race([exited.then(() => 'ok'), new Promise((r) => setTimeout(() => r('timeout'), 5000))]);
+    let timer;
+    const t = await Promise.race([exited.then(() => 'ok'), new Promise((r) => { timer = setTimeout(() => r('timeout'), 5000); })]);
+    clearTimeout(timer);
     if (t === 'timeout' && !this.exitInfo) {
       this.child.kill('SIGKILL');
       await exited;
@@ -141,43 +143,10 @@ function driverSizes(total, cycle = [20, 40, 60, 80, 100]) {
   return sizes;
 }
 
-// A fleet of subscriber processes: subscriber i follows order:o<i mod orders>
-// (and a driver topic when fanoutEvery divides i).
-class Subscribers {
-  constructor({ port, count, orders = count, connectRate, serverPid, fanoutEvery = 0, sizes = [],
-    splitPercent = -1, maxSeconds = 900, idleMs = 2000, drainMaxMs = 20000, perProcess = PER_PROCESS, wildcard = false, recover = false,
-    stormGroup = 0, tokensFile = null, clientPrefix = wildcard ? 'w' : 'c' }) {
-    this.count = count;
-    this.orders = orders;
-    this.drivers = sizes.length;
-    this.procs = [];
-    const nproc = Math.ceil(count / perProcess);
-    for (let p = 0; p < nproc; p += 1) {
-      const first = p * perProcess;
-      const n = Math.min(perProcess, count - first);
-      const args = ['--mode', 'sub', '--port', String(port), '--first', String(first), '--count', String(n),
-        '--orders', String(orders), '--src-ips', String(SOURCE_IPS),
-        '--connect-rate', String(connectRate / nproc), '--server-pid', String(serverPid),
-        '--idle-ms', String(idleMs), '--drain-max-ms', String(drainMaxMs)];
-      if (fanoutEvery > 0 && sizes.length > 0) {
-        args.push('--fanout-every', String(fanoutEvery), '--driver-sizes', sizes.join(','));
-      }
-      if (splitPercent >= 0) args.push('--split-percent', String(splitPercent), '--split-salt', 'ficus');
-      // Every subscriber follows order:* and expects every event (group 1).
-      if (wildcard) args.push('--wildcard', '1');
-      // client_id = <prefix><i>: a second fleet beside the first takes its
-      // own identities.
-      args.push('--client-prefix', clientPrefix);
-      // Positions (recover=1), for the storm command (bench/scenarios/history.js).
-      if (recover) args.push('--recover', '1');
-      // Line i: subscriber i's token (bench/lib/tokens.js), for a gateway
-      // started with --auth-secret.
-      if (tokensFile) args.push('--tokens-file', tokensFile);
-      // The first stormGroup subscribers (spread over the processes) are
-      // the ones a `storm` command drops: latency group 1.
-      if (stormGroup > 0) args.push('--storm-group', String(Math.round((stormGroup * n) / count)));
-      this.procs.push(new LoadgenProcess(`subscribers[${p}]`, args, maxSeconds));
-    }
+// Subscriber processes, however they were started: what a phase needs.
+class SubscriberProcs {
+  constructor(procs = []) {
+    this.procs = procs;
   }
 
   get pids() {
@@ -217,17 +186,74 @@ class Subscribers {
   }
 }
 
+// A fleet of subscriber processes: subscriber i follows order:o<i mod orders>
+// (and a driver topic when fanoutEvery divides i).
+class Subscribers extends SubscriberProcs {
+  constructor({ port, count, orders = count, connectRate, serverPid, fanoutEvery = 0, sizes = [],
+    splitPercent = -1, maxSeconds = 900, idleMs = 2000, drainMaxMs = 20000, perProcess = PER_PROCESS, wildcard = false, recover = false,
+    stormGroup = 0, tokensFile = null, clientPrefix = wildcard ? 'w' : 'c', fromPublisher = null, firstIndex = 0 }) {
+    super();
+    this.count = count;
+    this.orders = orders;
+    this.drivers = sizes.length;
+    const nproc = Math.ceil(count / perProcess);
+    for (let p = 0; p < nproc; p += 1) {
+      const n = Math.min(perProcess, count - p * perProcess);
+      // Global indices from firstIndex: a second fleet can follow other orders.
+      const first = firstIndex + p * perProcess;
+      const args = ['--mode', 'sub', '--port', String(port), '--first', String(first), '--count', String(n),
+        '--orders', String(orders), '--src-ips', String(SOURCE_IPS),
+        '--connect-rate', String(connectRate / nproc), '--server-pid', String(serverPid),
+        '--idle-ms', String(idleMs), '--drain-max-ms', String(drainMaxMs)];
+      if (fanoutEvery > 0 && sizes.length > 0) {
+        args.push('--fanout-every', String(fanoutEvery), '--driver-sizes', sizes.join(','));
+      }
+      if (splitPercent >= 0) args.push('--split-percent', String(splitPercent), '--split-salt', 'ficus');
+      // Every subscriber follows order:* and expects every event (group 1).
+      if (wildcard) args.push('--wildcard', '1');
+      // client_id = <prefix><i>: a second fleet beside the first takes its
+      // own identities.
+      args.push('--client-prefix', clientPrefix);
+      // Positions (recover=1), for the storm command (bench/scenarios/history.js).
+      if (recover) args.push('--recover', '1');
+      // Line i: subscriber i's token (bench/lib/tokens.js), for a gateway
+      // started with --auth-secret.
+      if (tokensFile) args.push('--tokens-file', tokensFile);
+      // The first stormGroup subscribers (spread over the processes) are
+      // the ones a `storm` command drops: latency group 1.
+      if (stormGroup > 0) args.push('--storm-group', String(Math.round((stormGroup * n) / count)));
+      const proc = new LoadgenProcess(`subscribers[${p}]`, args, maxSeconds);
+      // Publisher i of a Publisher with `ports` reaches only the server on
+      // port i: its fleet expects that publisher's events and no others.
+      proc.fromPublisher = fromPublisher;
+      this.procs.push(proc);
+    }
+  }
+
+}
+
+// Several fleets as one (the floor control: a fleet per server process,
+// each fed by its own publisher of a Publisher with `ports`).
+class Fleets extends SubscriberProcs {
+  constructor(fleets) {
+    super(fleets.flatMap((f) => f.procs));
+  }
+}
+
 class Publisher {
   // Through the gateway's /publish, or with redisUrl straight into its
   // Redis Stream, one batch window of events per EVAL as the gateway's
   // bridge sends them (one publisher; bench/lib/redis-publisher.js).
-  constructor({ port, publishers = 1, orders, drivers = 100, serverPid, maxSeconds = 900, redisUrl = null, batchMs = 5 }) {
-    this.publishers = redisUrl ? 1 : publishers;
+  // ports: one publisher to each (servers that share nothing); the event
+  // key of publisher i starts at i, so with `orders` equal to each fleet's
+  // size every fleet gets its share in order.
+  constructor({ port, ports = null, publishers = 1, orders, drivers = 100, serverPid, maxSeconds = 900, redisUrl = null, batchMs = 5 }) {
+    this.publishers = redisUrl ? 1 : ports ? ports.length : publishers;
     this.proc = redisUrl
       ? new LoadgenProcess('redis publisher', [REDIS_PUBLISHER, '--redis', redisUrl, '--orders', String(orders),
         '--drivers', String(drivers), '--batch-ms', String(batchMs)], maxSeconds, process.execPath)
-      : new LoadgenProcess('publisher', ['--mode', 'pub', '--port', String(port),
-        '--publishers', String(publishers), '--orders', String(orders), '--drivers', String(drivers),
+      : new LoadgenProcess('publisher', ['--mode', 'pub', '--port', String(ports ? ports[0] : port),
+        ...(ports ? ['--ports', ports.join(',')] : ['--publishers', String(publishers)]), '--orders', String(orders), '--drivers', String(drivers),
         '--server-pid', String(serverPid)], maxSeconds);
   }
 
@@ -334,7 +360,8 @@ async function runPhase({ gateway, subs, pub, rate, durationMs, http, httpRate, 
     if (poller) await poller;
   }
   const sendMs = Date.now() - t0;
-  subs.procs.forEach((p) => p.send(`expect ${phase} ${done.sent.join(' ')}`));
+  const sentTo = (p) => (p.fromPublisher === null || p.fromPublisher === undefined ? done.sent : done.sent.map((n, i) => (i === p.fromPublisher ? n : 0)));
+  subs.procs.forEach((p) => p.send(`expect ${phase} ${sentTo(p).join(' ')}`));
   const reports = await Promise.all(subs.procs.map((p) => p.next('report', 60000)));
   const after = await sampleAll(all);
   const serverAfter = readProc(gateway.pid);
@@ -430,4 +457,4 @@ async function runPhase({ gateway, subs, pub, rate, durationMs, http, httpRate, 
   };
 }
 
-module.exports = { LoadgenProcess, Subscribers, Publisher, HttpClient, runPhase, checkBinary, driverSizes, LOADGEN, PER_PROCESS, SOURCE_IPS };
+module.exports = { LoadgenProcess, Subscribers, Fleets, Publisher, HttpClient, runPhase, checkBinary, driverSizes, LOADGEN, PER_PROCESS, SOURCE_IPS };

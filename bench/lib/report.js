@@ -617,7 +617,9 @@ function scaleSection(sc) {
   // read it.
   const jsWriter = by('native-js-writer');
   const js = by('native-js-reader');
-  const columns = [n, jsWriter, js, ps, l].filter(Boolean);
+  // The control: the syscall floor holding the same connections.
+  const floor = by('floor');
+  const columns = [n, jsWriter, js, ps, l, floor].filter(Boolean);
   const col = (f) => columns.map(f);
   const lat = (x) => `${fmt.ms(x.latency.p50)} / ${fmt.ms(x.latency.p99)} / ${fmt.ms(x.latency.max)}`;
   const rows = [
@@ -625,15 +627,15 @@ function scaleSection(sc) {
     ['connections per worker', ...col((x) => x.perWorkerConnections.map(fmt.int).join(' / '))],
     ['connect all (s), handshake P50 / P99 (ms)', ...col((x) => `${(x.connectElapsedMs / 1000).toFixed(1)}, ${fmt.ms(x.connect.p50)} / ${fmt.ms(x.connect.p99)}`)],
     ["workers' RSS idle → with N (MiB, quiet)", ...col((x) => (x.rssIdleWorkers ? `${mib(x.rssIdleWorkers)} → ${mib(x.rssWithNWorkers)}` : '–'))],
-    ["RSS the workers add per connection (quiet; right after connecting)", ...col((x) => `${fmt.int(x.bytesPerConnection)} B; ${fmt.int(x.bytesPerConnectionBeforeGc)} B`)],
+    ["RSS the workers add per connection (quiet; right after connecting)", ...col((x) => (x.bytesPerConnectionBeforeGc === undefined ? `${fmt.int(x.bytesPerConnection)} B` : `${fmt.int(x.bytesPerConnection)} B; ${fmt.int(x.bytesPerConnectionBeforeGc)} B`))],
     ['whole gateway with the cluster primary: RSS idle → with N (MiB), per connection', ...col((x) => `${mib(x.rssIdle)} → ${mib(x.rssWithN)}${x.bytesPerConnectionWithPrimary !== undefined ? `, ${fmt.int(x.bytesPerConnectionWithPrimary)} B` : ''}`)],
   ];
-  const cell = (p) => (p ? `${lat(p)} ms, ${pct(p.deliveredPct)} % delivered, ${fmt.int(p.lost)}/${fmt.int(p.dup)}/${fmt.int(p.ooo)} lost/dup/ooo, gateway ${cpu(p.gatewayCpuPct)} % CPU` : '–');
+  const cell = (p, x) => (p ? `${lat(p)} ms, ${pct(p.deliveredPct)} % delivered, ${fmt.int(p.lost)}/${fmt.int(p.dup)}/${fmt.int(p.ooo)} lost/dup/ooo, ${x.server === 'floor' ? 'floors' : 'gateway'} ${cpu(p.gatewayCpuPct)} % CPU` : '–');
   if (columns[0].warmup) {
-    rows.push([`warm-up, not measured for the target: ${fmt.int(columns[0].warmup.rate)} events/s for ${columns[0].warmup.durationMs / 1000} s on fresh workers: P50 / P99 / max`, ...columns.map((x) => cell(x.warmup))]);
+    rows.push([`warm-up, not measured for the target: ${fmt.int(columns[0].warmup.rate)} events/s for ${columns[0].warmup.durationMs / 1000} s on fresh workers: P50 / P99 / max`, ...columns.map((x) => cell(x.warmup, x))]);
   }
   for (const ph of columns[0].phases) {
-    rows.push([`${fmt.int(ph.rate)} events/s through Redis: P50 / P99 / max`, ...columns.map((x) => cell(x.phases.find((p) => p.rate === ph.rate)))]);
+    rows.push([`${fmt.int(ph.rate)} events/s${floor ? ' (the gateway\'s through Redis)' : ' through Redis'}: P50 / P99 / max`, ...columns.map((x) => cell(x.phases.find((p) => p.rate === ph.rate), x))]);
   }
   const lines = [`The example gateway as a Node cluster (\`WORKERS=${cfg.workers}\` behind one port, ${cfg.threads} native thread per worker, \`--redis-batch-ms ${cfg.redisBatchMs}\`` +
     `${cfg.maxSemiSpaceMb ? `, every process started with \`node --max-semi-space-size=${cfg.maxSemiSpaceMb}\` on both paths (why: docs/scaling.md)` : ''}) on a local \`redis-server\`, ` +
@@ -646,6 +648,7 @@ function scaleSection(sc) {
     'native-js-reader': 'native (100 %), Redis Stream read in JavaScript (`--redis-reader js`), written by the core',
     'native-js-writer': 'native (100 %), Redis Stream written from JavaScript (`--redis-writer js`)',
     legacy: `legacy (0 %)${x.redisMode ? `, Redis ${x.redisMode === 'stream' ? 'Stream' : 'pub/sub'}` : ''}`,
+    floor: `the control: the syscall floor (bench/floor) as ${x.processes} one-thread processes, a publisher connection to each, no Redis`,
   })[x.server];
   if (!l) lines.push('The legacy path was not re-run with the stream; its pub/sub figures are in docs/scaling.md.', '');
   lines.push(table(['', ...columns.map(heading)], rows));

@@ -202,8 +202,9 @@ bool Engine::startConnect(Conn& c) {
       return false;
     }
   }
-  if (connect(fd, reinterpret_cast<sockaddr*>(&server_addr_),
-              sizeof server_addr_) != 0 &&
+  sockaddr_in server = server_addr_;
+  if (c.port != 0) server.sin_port = htons(c.port);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&server), sizeof server) != 0 &&
       errno != EINPROGRESS) {
     failures_["connect:" + errnoName(errno)] += 1;
     close(fd);
@@ -259,7 +260,7 @@ void Engine::onConnected(Conn& c) {
   req += " HTTP/1.1\r\nHost: ";
   req += host_;
   req += ':';
-  req += std::to_string(port_);
+  req += std::to_string(c.port != 0 ? c.port : port_);
   req += "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ";
   req += key;
   req += "\r\nSec-WebSocket-Version: 13\r\n\r\n";

@@ -38,6 +38,7 @@ struct Conn {
   bool busy = false;   // HTTP: a request is in flight
   uint32_t index = 0;  // global index within its kind
   uint32_t attempts = 0;
+  uint16_t port = 0;          // the server's port; 0: --port
   uint64_t started_ns = 0;    // monotonic, when connect() was called
   uint64_t scheduled_ns = 0;  // HTTP: when the in-flight request was due
   std::string in;             // unparsed input (handshake head, partial frame)

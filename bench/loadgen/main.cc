@@ -17,7 +17,8 @@
 //                      publishers sent (all arrived, nothing new for
 //                      --idle-ms, or --drain-max-ms), print "report"
 //                  status
-//   --mode pub   --publishers P connections to /publish; prints "ready";
+//   --mode pub   --publishers P connections to /publish (or one to each
+//                port of --ports p0,p1,...); prints "ready";
 //                  start <phase> <rate> <duration_ms>
 //                sends `rate` events/s in total, round-robin over the
 //                connections, each {"order_id","status","timestamp",

@@ -14,7 +14,11 @@ namespace {
 class PublisherMode final : public Engine {
  public:
   explicit PublisherMode(const Args& a) : Engine(a) {
-    uint64_t n = static_cast<uint64_t>(a.num("publishers", 1));
+    // --ports: one publisher per port, each to its own server (a control
+    // of separate processes that share nothing).
+    const std::vector<int64_t> ports = a.list("ports");
+    uint64_t n = ports.empty() ? static_cast<uint64_t>(a.num("publishers", 1))
+                               : ports.size();
     orders_ = static_cast<uint64_t>(a.num("orders", 0));
     drivers_ = static_cast<uint64_t>(a.num("drivers", 100));
     max_backlog_ = static_cast<uint64_t>(a.num("max-backlog", 8 << 20));
@@ -26,6 +30,14 @@ class PublisherMode final : public Engine {
     }
     createConns(conns_, n, Kind::kPublisher);
     for (Conn& c : conns_) c.target = a.str("path", "/publish");
+    for (size_t i = 0; i < ports.size(); ++i) {
+      if (ports[i] <= 0 || ports[i] > 65535) {
+        std::fprintf(stderr, "ficus_loadgen: --ports: %lld is not a port\n",
+                     static_cast<long long>(ports[i]));
+        std::exit(2);
+      }
+      conns_[i].port = static_cast<uint16_t>(ports[i]);
+    }
   }
 
  private:

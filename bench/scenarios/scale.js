@@ -12,6 +12,9 @@
 // latency at 10,000 events/s published through Redis (a /publish connection
 // to one worker -> Redis -> every worker -> its own subscribers; each event
 // reaches one subscriber), after lower rates that show where the knee is.
+// Last, the control: the syscall floor holding the same subscribers with
+// the same load generators (measureFloor), so a run says what this machine
+// itself adds to the latency that day.
 //
 // Targets (docs/scaling.md): 100,000 held on native, <= 1.5 KB added RSS per
 // connection, P99 <= 20 ms; the legacy figures beside them.
@@ -19,8 +22,8 @@
 //   node bench/scenarios/scale.js [--quick] [--addon=PATH]
 
 const path = require('node:path');
-const { Gateway, sleep } = require('../lib/gateway');
-const { Subscribers, Publisher, runPhase } = require('../lib/loadgen');
+const { Gateway, FloorServer, sleep } = require('../lib/gateway');
+const { Subscribers, Fleets, Publisher, runPhase } = require('../lib/loadgen');
 const { readProc } = require('../lib/proc');
 const { using, runStandalone } = require('../lib/scenario');
 const { startRedis } = require('../../test/js/support/redis-server');
@@ -54,12 +57,15 @@ const CONFIG = {
   // (stream servers only: a publisher that XADDs to the stream itself, as a
   // backend service may, bench/lib/redis-publisher.js).
   // nodeFlags: more node flags for every gateway process (experiments).
+  // idleSubscribers: connections held beside the measured subscribers, on
+  // orders nothing is published to (an experiment: what holding
+  // connections costs, apart from delivering to them).
   // perProcess: subscribers per load-generator process. Each process costs
   // its own wake-ups and scheduling on the two cores the gateway uses:
   // 20 processes of 5,000 took 23.7-26 % CPU at 10,000 events/s, 8 of 12,500
   // 16.7-18.1 % (under the 20,000 descriptors a process may hold).
-  full: { subscribers: 100000, workers: 6, threads: 1, connectRate: 5000, settleMs: 5000, quietMs: 30000, rates: [2000, 5000, 10000], durationMs: 10000, warmupMs: 5000, perProcess: 12500, redisBatchMs: 5, maxSemiSpaceMb: 2, servers: ['native', 'native-js-writer', 'native-js-reader', 'legacy', 'native-pubsub'], hops: false, publishers: 1, publishVia: 'gateway', nodeFlags: [] },
-  quick: { subscribers: 6000, workers: 3, threads: 1, connectRate: 3000, settleMs: 2000, quietMs: 3000, rates: [2000], durationMs: 5000, warmupMs: 2000, perProcess: 5000, redisBatchMs: 5, maxSemiSpaceMb: 2, servers: ['native', 'legacy', 'native-pubsub'], hops: false, publishers: 1, publishVia: 'gateway', nodeFlags: [] },
+  full: { subscribers: 100000, workers: 6, threads: 1, connectRate: 5000, settleMs: 5000, quietMs: 30000, rates: [2000, 5000, 10000], durationMs: 10000, warmupMs: 5000, perProcess: 12500, redisBatchMs: 5, maxSemiSpaceMb: 2, servers: ['native', 'native-js-writer', 'native-js-reader', 'legacy', 'native-pubsub', 'floor'], hops: false, publishers: 1, publishVia: 'gateway', nodeFlags: [], idleSubscribers: 0 },
+  quick: { subscribers: 6000, workers: 3, threads: 1, connectRate: 3000, settleMs: 2000, quietMs: 3000, rates: [2000], durationMs: 5000, warmupMs: 2000, perProcess: 5000, redisBatchMs: 5, maxSemiSpaceMb: 2, servers: ['native', 'legacy', 'native-pubsub', 'floor'], hops: false, publishers: 1, publishVia: 'gateway', nodeFlags: [], idleSubscribers: 0 },
 };
 
 const TARGETS = { held: 100000, bytesPerConnection: 1536, p99Ms: 20 };
@@ -77,6 +83,10 @@ const SERVERS = [
   { name: 'native-js-writer', nativePercent: 100, redisMode: 'stream', redisWriter: 'js' },
   { name: 'legacy', nativePercent: 0, redisMode: 'stream' },
   { name: 'native-pubsub', nativePercent: 100, redisMode: 'pubsub' },
+  // The control: what the same connections, clients and rates cost this
+  // machine with nothing between the publisher and the sockets but the
+  // kernel (measureFloor).
+  { name: 'floor', floor: true },
 ];
 
 // On SIGUSR2 a full GC (workers inherit the primary's node flags).
@@ -158,8 +168,14 @@ async function measure(ctx, server, redis, cfg) {
     const pub = new Publisher({ port: gw.port, publishers: cfg.publishers, orders: cfg.subscribers, serverPid: gw.pid, maxSeconds: 1800,
       ...(viaRedis ? { redisUrl: redis.url, batchMs: cfg.redisBatchMs } : {}) });
     const hops = cfg.hops && server.redisMode === 'stream' ? new StreamHops({ url: redis.url }) : null;
-    return await using([subs, pub, hops], async () => {
+    const idleSubs = cfg.idleSubscribers > 0 ? new Subscribers({ port: gw.port, count: cfg.idleSubscribers, orders: cfg.subscribers + cfg.idleSubscribers,
+      firstIndex: cfg.subscribers, clientPrefix: 'i', perProcess: cfg.perProcess, connectRate: cfg.connectRate, serverPid: gw.pid, maxSeconds: 1800 }) : null;
+    return await using([subs, pub, hops, idleSubs], async () => {
       if (hops) await hops.open();
+      if (idleSubs) {
+        const ic = await idleSubs.connected(Math.ceil(cfg.idleSubscribers / cfg.connectRate) * 1000 + 120000);
+        ctx.log(`  ${server.name}: ${ic.open} idle subscribers held beside (failed ${ic.failed})`);
+      }
       const c = await subs.connected(Math.ceil(cfg.subscribers / cfg.connectRate) * 1000 + 120000);
       await sleep(cfg.settleMs);
       const held = await subs.status();
@@ -225,29 +241,89 @@ async function measure(ctx, server, redis, cfg) {
   }
 }
 
+// The syscall floor as the control (bench/floor: one thread, one epoll set,
+// one send(2) per delivery): one floor process per load-generator process,
+// each holding that process's subscribers (a fleet of its own, orders
+// 0..n-1), and one publisher process with a connection to every floor
+// (publisher i feeds floor i, at rate / floors). The same load generators,
+// connections and rates as the gateway's run; no Redis, no cluster, no
+// JavaScript, no fan-in (a floor receives only its own share), no
+// heartbeats. What is late here is the machine's: its kernel, its
+// scheduler and the load generators.
+async function measureFloor(ctx, server, cfg) {
+  const count = Math.ceil(cfg.subscribers / cfg.perProcess);
+  const share = Math.floor(cfg.subscribers / count);
+  const floors = Array.from({ length: count }, () => new FloorServer());
+  try {
+    for (const f of floors) await f.start();
+    const pids = floors.map((f) => f.pid);
+    await sleep(1000);
+    const idle = sumProc(pids);
+    ctx.log(`  ${server.name}: ${count} floor processes up, RSS ${mib(idle.rss)} MiB idle; connecting ${share * count} subscribers (${share} each)`);
+    const subs = new Fleets(floors.map((f, i) => new Subscribers({ port: f.port, count: share, orders: share, perProcess: share,
+      connectRate: cfg.connectRate / count, serverPid: f.pid, maxSeconds: 1800, clientPrefix: `f${i}-`, fromPublisher: i })));
+    const pub = new Publisher({ ports: floors.map((f) => f.port), orders: share, serverPid: floors[0].pid, maxSeconds: 1800 });
+    return await using([subs, pub], async () => {
+      const c = await subs.connected(Math.ceil(cfg.subscribers / cfg.connectRate) * 1000 + 120000);
+      await sleep(cfg.settleMs);
+      const { open: held } = await subs.status();
+      const withN = sumProc(pids);
+      const bytesPerConnection = held > 0 ? Math.round((withN.rss - idle.rss) / held) : null;
+      ctx.log(`  ${server.name}: held ${held}/${share * count} (failed ${c.failed}) in ${Math.round(c.elapsedMs)} ms, handshake P50 ${c.connect.p50} P99 ${c.connect.p99} ms; ` +
+        `RSS ${mib(idle.rss)} -> ${mib(withN.rss)} MiB = ${bytesPerConnection} B/connection`);
+      await pub.ready();
+      const load = { gw: floors[0], subs, pub, pids, hops: null, via: 'straight to the floors' };
+      const target = cfg.rates[cfg.rates.length - 1];
+      const warmup = cfg.warmupMs > 0 ? await phase(ctx, server, load, target, cfg.warmupMs, 'warm-up') : null;
+      const phases = [];
+      for (const rate of cfg.rates) phases.push(await phase(ctx, server, load, rate, cfg.durationMs));
+      return {
+        server: server.name,
+        processes: count,
+        subscribers: share * count,
+        held,
+        failed: c.failed,
+        failures: c.failures,
+        connectElapsedMs: Math.round(c.elapsedMs),
+        connect: c.connect,
+        perWorkerConnections: floors.map(() => share),
+        rssIdle: idle.rss,
+        rssWithN: withN.rss,
+        bytesPerConnection,
+        ...phases[phases.length - 1],
+        phases,
+        warmup,
+      };
+    });
+  } finally {
+    for (const f of floors) if (f.child) await f.stop();
+  }
+}
+
 // One rate for durationMs: latency, delivery, CPU of every gateway process,
 // and what each worker's bridge saw (a subscriber Redis cut off for falling
 // behind shows as a reconnect).
-async function phase(ctx, server, { gw, subs, pub, pids, hops }, rate, durationMs, label = '') {
+async function phase(ctx, server, { gw, subs, pub, pids, hops, via = 'through Redis' }, rate, durationMs, label = '') {
   const before = hops ? (await gatewayPids(gw)).stats : null;
   const cpuBefore = sumProc(pids);
   // The stream reader gets a moment after the last send for the last batch.
   const probe = hops ? { onStart: () => hops.start(), onEnd: () => sleep(500).then(() => hops.summary()) } : {};
   const r = await runPhase({ gateway: gw, subs, pub, rate, durationMs, ...probe });
   const cpuAfter = sumProc(pids);
-  const after = (await gatewayPids(gw)).stats;
+  // The floor has no /stats.
+  const after = server.floor ? null : (await gatewayPids(gw)).stats;
   const pct = (ns) => Math.round((ns / 1e9 / (r.windowMs / 1000)) * 1000) / 10;
   const gatewayCpuPct = pct(cpuAfter.cpuNs - cpuBefore.cpuNs);
   // [primary, worker 0, worker 1, ...]
   const cpuPctByProcess = cpuAfter.each.map((p, i) => (cpuBefore.each[i] ? pct(p.cpuNs - cpuBefore.each[i].cpuNs) : null));
-  const bridge = after.workers.map((w) => (w.bridge ? {
+  const bridge = !after ? [] : after.workers.map((w) => (w.bridge ? {
     worker: w.worker, state: w.bridge.state, received: w.bridge.received, published: w.bridge.published,
     dropped: w.bridge.dropped, reconnects: w.bridge.reconnects, disconnectedMs: w.bridge.disconnectedMs,
   } : null));
   const reconnects = bridge.reduce((a, b) => a + (b ? b.reconnects : 0), 0);
-  ctx.log(`  ${server.name}${label ? ` ${label}` : ''} @ ${rate}/s: ${r.sent} events (${r.achievedRate}/s) through Redis, delivered ${r.deliveredPct} % ` +
+  ctx.log(`  ${server.name}${label ? ` ${label}` : ''} @ ${rate}/s: ${r.sent} events (${r.achievedRate}/s) ${via}, delivered ${r.deliveredPct} % ` +
     `(lost ${r.lost}, dup ${r.dup}), P50 ${r.latency.p50} P99 ${r.latency.p99} P99.9 ${r.latency.p999} max ${r.latency.max} ms; ` +
-    `gateway ${gatewayCpuPct} % CPU (primary, workers: ${cpuPctByProcess.join(' / ')}), load generators ${r.loadgen.cpuPct} % CPU` +
+    `${server.floor ? `floors ${gatewayCpuPct} % CPU (${cpuPctByProcess.join(' / ')})` : `gateway ${gatewayCpuPct} % CPU (primary, workers: ${cpuPctByProcess.join(' / ')})`}, load generators ${r.loadgen.cpuPct} % CPU` +
     `${reconnects ? `; bridge reconnects so far ${reconnects}` : ''}`);
   ctx.log(`    when: ${describeLate(r.timeline, TARGETS.p99Ms)}`);
   if (r.atEnd) {
@@ -296,7 +372,7 @@ async function run(ctx) {
   try {
     for (const server of SERVERS.filter((s) => cfg.servers.includes(s.name))) {
       try {
-        runs.push(await measure(ctx, server, redis, cfg));
+        runs.push(await (server.floor ? measureFloor(ctx, server, cfg) : measure(ctx, server, redis, cfg)));
       } catch (err) {
         // Reported, not hidden: the other path still runs.
         ctx.log(`  ${server.name}: FAILED: ${err.message}`);
