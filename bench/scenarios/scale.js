@@ -351,7 +351,7 @@ async function phase(ctx, server, { gw, subs, pub, pids, hops, via = 'through Re
     bridge,
     hops: r.atEnd || null,
     // Episodes in which an event was later than the P99 target.
-    late: { slotMs: r.timeline.slotMs, slots: r.timeline.worstMs.length, episodes: lateEpisodes(r.timeline, TARGETS.p99Ms) },
+    late: { startMs: r.timeline.startMs, slotMs: r.timeline.slotMs, slots: r.timeline.worstMs.length, episodes: lateEpisodes(r.timeline, TARGETS.p99Ms) },
   };
 }
 

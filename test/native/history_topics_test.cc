@@ -184,9 +184,16 @@ TEST(HistoryTopics, ASteadyStreamOfNewTopicsReusesWhatGoneTopicsHeld) {
   cycle(1000);
   const size_t settled = index.memoryBytes();
   EXPECT_GT(settled, 0u);
+  // 50,000 topics more come and go. Each of the index's tables grows on
+  // its own when its share of the 2,000 topics peaks, so a few may double
+  // once more (less than a quarter of the whole); filing what comes
+  // without recycling would take megabytes.
   cycle(5000);
-  EXPECT_EQ(index.memoryBytes(), settled);
+  EXPECT_LE(index.memoryBytes(), settled + settled / 4);
+  const size_t later = index.memoryBytes();
   EXPECT_EQ(index.topicCount(), 2000u);
+  cycle(5000);
+  EXPECT_LE(index.memoryBytes(), later + later / 8);
   index.clear();
   EXPECT_EQ(index.memoryBytes(), 0u);
   EXPECT_EQ(index.topicCount(), 0u);

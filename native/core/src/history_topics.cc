@@ -7,7 +7,8 @@ namespace ficus {
 
 namespace {
 
-constexpr size_t kMinSlots = 64;
+// Per table: 64 of them hold 8 KiB at first.
+constexpr size_t kMinSlots = 16;
 // A recycled list keeps this much of its entries' capacity; a hot topic's
 // long list is given back rather than held for a topic of one event.
 constexpr size_t kKeptCapacity = 16;
@@ -37,39 +38,59 @@ uint32_t HistoryTopics::hashOf(std::string_view topic) noexcept {
   return static_cast<uint32_t>(std::hash<std::string_view>{}(topic));
 }
 
-size_t HistoryTopics::probe(std::string_view topic,
+size_t HistoryTopics::probe(const Table& table, std::string_view topic,
                             uint32_t hash) const noexcept {
-  const size_t mask = slots_.size() - 1;
+  const size_t mask = table.slots.size() - 1;
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
-    const Slot& slot = slots_[i];
+    const Slot& slot = table.slots[i];
     if (slot.list == 0) return i;
     if (slot.hash == hash && lists_[slot.list - 1].name == topic) return i;
   }
 }
 
-void HistoryTopics::rebuild(size_t slot_count, bool pack) {
-  // Everything that may throw comes before the first change.
-  std::vector<Slot> fresh(slot_count);
-  std::vector<List> live;
-  if (pack) live.reserve(used_);
-  const size_t mask = slot_count - 1;
-  for (const Slot& slot : slots_) {
+void HistoryTopics::reinsert(const std::vector<Slot>& from,
+                             std::vector<Slot>& to) noexcept {
+  const size_t mask = to.size() - 1;
+  for (const Slot& slot : from) {
     if (slot.list == 0) continue;
-    Slot moved = slot;
-    if (pack) {
-      live.push_back(std::move(lists_[slot.list - 1]));
-      moved.list = static_cast<uint32_t>(live.size());
-    }
-    size_t i = moved.hash & mask;
-    while (fresh[i].list != 0) i = (i + 1) & mask;
-    fresh[i] = moved;
+    size_t i = slot.hash & mask;
+    while (to[i].list != 0) i = (i + 1) & mask;
+    to[i] = slot;
   }
-  slots_.swap(fresh);
-  if (!pack) return;
+}
+
+void HistoryTopics::grow(Table& table) {
+  std::vector<Slot> fresh(std::max(kMinSlots, table.slots.size() * 2));
+  reinsert(table.slots, fresh);
+  table.slots.swap(fresh);
+}
+
+void HistoryTopics::pack() {
+  // Everything that may throw comes before the first change.
+  std::array<std::vector<Slot>, kTables> fresh;
+  for (size_t t = 0; t < kTables; ++t) {
+    if (tables_[t].used == 0) continue;
+    size_t slots = kMinSlots;
+    while (tables_[t].used * 2 > slots) slots *= 2;
+    fresh[t].resize(slots);
+  }
+  decltype(lists_) live;
+  live.growTo(used_);
+  uint32_t next = 0;
+  for (size_t t = 0; t < kTables; ++t) {
+    for (Slot& slot : tables_[t].slots) {
+      if (slot.list == 0) continue;
+      live[next] = std::move(lists_[slot.list - 1]);
+      slot.list = ++next;
+    }
+    reinsert(tables_[t].slots, fresh[t]);
+    tables_[t].slots.swap(fresh[t]);
+  }
   lists_.swap(live);
   std::vector<uint32_t>().swap(free_);
   entry_capacity_ = name_bytes_ = 0;
-  for (const List& list : lists_) {
+  for (size_t i = 0; i < lists_.size(); ++i) {
+    const List& list = lists_[i];
     entry_capacity_ += list.seqs.capacity();
     name_bytes_ += heapBytes(list.name);
   }
@@ -79,21 +100,20 @@ void HistoryTopics::shrinkIfSparse() {
   // A pass over the live lists, once three quarters of them have gone
   // since the last: amortised O(1) a removal.
   if (lists_.size() < kPackFloor || used_ * 4 > lists_.size()) return;
-  size_t slots = kMinSlots;
-  while (used_ * 2 > slots) slots *= 2;
-  rebuild(slots, true);
+  pack();
 }
 
 HistoryTopics::List& HistoryTopics::listFor(std::string_view topic) {
   const uint32_t hash = hashOf(topic);
+  Table& table = tableOf(hash);
   size_t i = 0;
-  if (!slots_.empty()) {
-    i = probe(topic, hash);
-    if (slots_[i].list != 0) return lists_[slots_[i].list - 1];
+  if (!table.slots.empty()) {
+    i = probe(table, topic, hash);
+    if (table.slots[i].list != 0) return lists_[table.slots[i].list - 1];
   }
-  if ((used_ + 1) * 4 > slots_.size() * 3) {
-    rebuild(std::max(kMinSlots, slots_.size() * 2), false);
-    i = probe(topic, hash);
+  if ((table.used + 1) * 4 > table.slots.size() * 3) {
+    grow(table);
+    i = probe(table, topic, hash);
   }
   const bool recycled = !free_.empty();
   if (!recycled) lists_.emplace_back();
@@ -104,24 +124,28 @@ HistoryTopics::List& HistoryTopics::listFor(std::string_view topic) {
   list.name.assign(topic);
   name_bytes_ = name_bytes_ - before + heapBytes(list.name);
   if (recycled) free_.pop_back();
-  slots_[i] = Slot{hash, index + 1};
+  table.slots[i] = Slot{hash, index + 1};
+  ++table.used;
   ++used_;
   return list;
 }
 
-void HistoryTopics::erase(size_t hole) {
+void HistoryTopics::erase(Table& table, size_t hole) {
   // Linear probing without tombstones: every later slot of the run that
   // may live in the hole (its home is not after the hole) moves back.
-  const size_t mask = slots_.size() - 1;
+  std::vector<Slot>& slots = table.slots;
+  const size_t mask = slots.size() - 1;
   size_t i = hole;
-  for (size_t j = (i + 1) & mask; slots_[j].list != 0; j = (j + 1) & mask) {
-    const size_t home = slots_[j].hash & mask;
+  for (size_t j = (i + 1) & mask; slots[j].list != 0; j = (j + 1) & mask) {
+    const size_t home = slots[j].hash & mask;
     if (((j - home) & mask) >= ((j - i) & mask)) {
-      slots_[i] = slots_[j];
+      slots[i] = slots[j];
       i = j;
     }
   }
-  slots_[i] = Slot{};
+  slots[i] = Slot{};
+  --table.used;
+  --used_;
 }
 
 void HistoryTopics::add(const FrameBatch& batch, uint64_t first_seq) {
@@ -134,11 +158,14 @@ void HistoryTopics::add(const FrameBatch& batch, uint64_t first_seq) {
 }
 
 void HistoryTopics::remove(const FrameBatch& batch, uint64_t first_seq) {
-  if (slots_.empty()) return;
+  if (used_ == 0) return;
   forEachTopic(batch, first_seq, [this](std::string_view topic, uint64_t seq) {
-    const size_t slot = probe(topic, hashOf(topic));
-    if (slots_[slot].list == 0) return;
-    const uint32_t index = slots_[slot].list - 1;
+    const uint32_t hash = hashOf(topic);
+    Table& table = tableOf(hash);
+    if (table.slots.empty()) return;
+    const size_t slot = probe(table, topic, hash);
+    if (table.slots[slot].list == 0) return;
+    const uint32_t index = table.slots[slot].list - 1;
     List& s = lists_[index];
     // The oldest batch goes first, so its events are each list's front.
     if (s.head < s.seqs.size() && s.seqs[s.head] == seq) ++s.head;
@@ -150,8 +177,7 @@ void HistoryTopics::remove(const FrameBatch& batch, uint64_t first_seq) {
         entry_capacity_ -= s.seqs.capacity();
         std::vector<uint64_t>().swap(s.seqs);
       }
-      erase(slot);
-      --used_;
+      erase(table, slot);
     } else if (s.head * 2 >= s.seqs.size()) {
       // Compacted once half of it is trimmed: amortised O(1) a removal,
       // and a topic that always has an event in the window (its next one
@@ -166,14 +192,19 @@ void HistoryTopics::remove(const FrameBatch& batch, uint64_t first_seq) {
 }
 
 void HistoryTopics::clear() noexcept {
-  std::vector<Slot>().swap(slots_);
-  std::vector<List>().swap(lists_);
+  for (Table& table : tables_) {
+    std::vector<Slot>().swap(table.slots);
+    table.used = 0;
+  }
+  lists_.clear();
   std::vector<uint32_t>().swap(free_);
   used_ = entry_capacity_ = name_bytes_ = 0;
 }
 
 size_t HistoryTopics::memoryBytes() const noexcept {
-  return slots_.capacity() * sizeof(Slot) + lists_.capacity() * sizeof(List) +
+  size_t slots = 0;
+  for (const Table& table : tables_) slots += table.slots.capacity();
+  return slots * sizeof(Slot) + lists_.memoryBytes() +
          free_.capacity() * sizeof(uint32_t) +
          entry_capacity_ * sizeof(uint64_t) + name_bytes_;
 }
@@ -186,8 +217,10 @@ uint64_t HistoryTopics::collect(const std::vector<std::string_view>& topics,
   // the union is among the first `max` of its own topic, and one more
   // tells whether anything is left after them.
   for (std::string_view topic : topics) {
-    if (slots_.empty()) break;
-    const Slot& slot = slots_[probe(topic, hashOf(topic))];
+    const uint32_t hash = hashOf(topic);
+    const Table& table = tableOf(hash);
+    if (table.slots.empty()) continue;
+    const Slot& slot = table.slots[probe(table, topic, hash)];
     if (slot.list == 0) continue;
     const List& s = lists_[slot.list - 1];
     auto first = std::lower_bound(

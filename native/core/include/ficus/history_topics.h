@@ -7,18 +7,26 @@
 //
 // Every worker files every event it reads, and with one topic per order
 // nearly every event adds a topic and every trim removes one. So the index
-// allocates nothing in its steady state: topics live in a flat
-// open-addressing table of 8-byte slots (one cache line a probe), pointing
+// allocates nothing in its steady state: topics live in flat
+// open-addressing tables of 8-byte slots (one cache line a probe), pointing
 // into lists that are recycled, names and capacity kept, when their topic
 // goes (bench/analysis.md, "A seventh step"). When three quarters of the
 // lists are waiting to be recycled (after a peak: a stalled reader held
 // back the trimming), the live ones are packed and the rest given back.
+//
+// Nothing grows all at once: every worker of a gateway files the same
+// events, so one big table's doubling, or the lists' vector's, stalled
+// every worker at the same event (bench/analysis.md, "An eighth step").
+// A topic's hash picks one of 64 tables, each of which grows on its own,
+// and the lists grow by chunks that never move.
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "ficus/chunked_vector.h"
 #include "ficus/frame_batch.h"
 
 namespace ficus {
@@ -51,26 +59,43 @@ class HistoryTopics {
     size_t head = 0;  // seqs before it were trimmed
   };
   struct Slot {
-    uint32_t hash = 0;  // low bits of the name's hash: home slot, filter
+    uint32_t hash = 0;  // the name's hash: its table, home slot, filter
     uint32_t list = 0;  // index into lists_ + 1; 0: empty
   };
+  struct Table {
+    std::vector<Slot> slots;  // a power of two, at most 3/4 used
+    size_t used = 0;
+  };
+  static constexpr unsigned kTableBits = 6;
+  static constexpr size_t kTables = size_t{1} << kTableBits;
 
   static uint32_t hashOf(std::string_view topic) noexcept;
-  // The slot holding `topic`, or the empty slot where it would go.
-  size_t probe(std::string_view topic, uint32_t hash) const noexcept;
+  Table& tableOf(uint32_t hash) noexcept {
+    return tables_[hash >> (32 - kTableBits)];
+  }
+  const Table& tableOf(uint32_t hash) const noexcept {
+    return tables_[hash >> (32 - kTableBits)];
+  }
+  // The slot of `table` holding `topic`, or the empty slot where it would
+  // go.
+  size_t probe(const Table& table, std::string_view topic,
+               uint32_t hash) const noexcept;
   List& listFor(std::string_view topic);
-  void erase(size_t slot);
-  // Rebuilds the table with `slots` slots (a power of two), the lists
-  // renumbered in table order; with `pack`, only the live lists are kept.
-  void rebuild(size_t slots, bool pack);
+  void erase(Table& table, size_t slot);
+  void grow(Table& table);
+  // Keeps only the live lists, renumbered in table order.
+  void pack();
   void shrinkIfSparse();
+  // Places the entries of `from` in `to` (a power of two, all empty).
+  static void reinsert(const std::vector<Slot>& from,
+                       std::vector<Slot>& to) noexcept;
 
-  std::vector<Slot> slots_;  // a power of two, at most 3/4 used
-  std::vector<List> lists_;
+  std::array<Table, kTables> tables_;
+  ChunkedVector<List, 8> lists_;
   std::vector<uint32_t> free_;  // lists_ indices to reuse
-  size_t used_ = 0;
-  size_t entry_capacity_ = 0;  // of every list's seqs, recycled ones too
-  size_t name_bytes_ = 0;      // names longer than the inline buffer
+  size_t used_ = 0;             // topics, in all tables
+  size_t entry_capacity_ = 0;   // of every list's seqs, recycled ones too
+  size_t name_bytes_ = 0;       // names longer than the inline buffer
 };
 
 }  // namespace ficus
