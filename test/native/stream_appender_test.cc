@@ -202,6 +202,12 @@ TEST(StreamAppender, WhileRedisIsAwayItKeepsABoundedQueueThenWritesIt) {
   }
   StreamAppendConfig config = appendConfig(port);
   config.max_queued_bytes = 20 * event("a1", "", 10).size();
+  // What this checks is the bound and the order after the outage, not how
+  // fast the fake answers. Under TSan on a loaded machine the last wait
+  // once ran out (CI, 2026-12-07): a fake thread descheduled past the
+  // answer timeout fails the link and loses the event as unanswered, so
+  // the timeout and the waits get room.
+  config.target.timeout_ms = 10000;
   Appending a(port, config);
   ASSERT_EQ(a.core->releaseAppend(kGeneration), CallStatus::kOk);
   for (int seq = 0; seq < 60; ++seq) a.publish(seq, seq + 1);  // one batch each
@@ -221,9 +227,10 @@ TEST(StreamAppender, WhileRedisIsAwayItKeepsABoundedQueueThenWritesIt) {
   // Redis is back: what was kept is written, in order, before what follows.
   FakeRedis redis(appends("take"), SIZE_MAX, port);
   const auto kept = static_cast<size_t>(60 - dropped);
-  ASSERT_TRUE(waitUntil([&] { return appended(redis).size() == kept; }));
+  ASSERT_TRUE(waitUntil([&] { return appended(redis).size() == kept; }, 10000));
   a.publish(60, 61);
-  ASSERT_TRUE(waitUntil([&] { return appended(redis).size() == kept + 1; }));
+  ASSERT_TRUE(
+      waitUntil([&] { return appended(redis).size() == kept + 1; }, 10000));
   std::vector<std::string> expected = events(0, static_cast<int>(kept));
   expected.push_back(event("a1", "", 60));
   EXPECT_EQ(appended(redis), expected);
