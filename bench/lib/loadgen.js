@@ -24,6 +24,9 @@ class LoadgenProcess {
   // protocol (bench/lib/redis-publisher.js).
   constructor(name, args, maxSeconds, command = LOADGEN) {
     this.name = name;
+    // A subscriber process fed by one publisher of several (Subscribers'
+    // fromPublisher): expects that publisher's events only. null: all.
+    this.fromPublisher = null;
     this.args = [...args, '--max-seconds', String(maxSeconds)];
     this.child = track(spawn(command, this.args, { stdio: ['pipe', 'pipe', 'pipe'] }));
     this.pid = this.child.pid;
@@ -229,7 +232,6 @@ class Subscribers extends SubscriberProcs {
       this.procs.push(proc);
     }
   }
-
 }
 
 // Several fleets as one (the floor control: a fleet per server process,
@@ -360,7 +362,7 @@ async function runPhase({ gateway, subs, pub, rate, durationMs, http, httpRate, 
     if (poller) await poller;
   }
   const sendMs = Date.now() - t0;
-  const sentTo = (p) => (p.fromPublisher === null || p.fromPublisher === undefined ? done.sent : done.sent.map((n, i) => (i === p.fromPublisher ? n : 0)));
+  const sentTo = (p) => (p.fromPublisher === null ? done.sent : done.sent.map((n, i) => (i === p.fromPublisher ? n : 0)));
   subs.procs.forEach((p) => p.send(`expect ${phase} ${sentTo(p).join(' ')}`));
   const reports = await Promise.all(subs.procs.map((p) => p.next('report', 60000)));
   const after = await sampleAll(all);
